@@ -1,0 +1,242 @@
+//! Dispatch: routing a location to who is responsible, and following incidents until closed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AdminLevel, GridWorker};
+
+/// `POST /api/route`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteRequest {
+    pub lon: f64,
+    pub lat: f64,
+    /// An incident category code such as `dispute.neighbor`; enables deadlines, duplicates and
+    /// (for disputes) mediation.
+    pub category: Option<String>,
+    /// Priority 1 (most urgent) to 4, for the deadlines; default: the category's usual one.
+    pub priority: Option<i16>,
+}
+
+/// The grid responsible for a point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridRef {
+    pub code: String,
+    pub name: String,
+    pub version: i32,
+}
+
+/// One level of the escalation chain: "small matters stay in the village, big matters stay in
+/// the township".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EscalationStep {
+    /// 0 grid, 1 village, 2 township, 3 county centre.
+    pub step: i16,
+    pub level: AdminLevel,
+    pub code: String,
+    pub name: String,
+    /// Who answers at this level (the grid worker's name at level 0, the centre above).
+    pub responsible: String,
+    /// Hours this level has before the case escalates to the next (from the SLA table), when a
+    /// category was given.
+    pub deadline_hours: Option<f64>,
+}
+
+/// A camera relative to the routed point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CameraSight {
+    pub id: i64,
+    pub code: String,
+    pub kind: String,
+    pub status: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub heading_deg: f64,
+    pub fov_deg: f64,
+    pub range_m: f64,
+    /// Metres from the camera to the point.
+    pub distance_m: f64,
+    /// Bearing from the camera to the point, degrees clockwise from north.
+    pub bearing_deg: f64,
+    /// True when the point lies inside the camera's field-of-view sector.
+    pub sees_point: bool,
+}
+
+/// An open incident that may be the same case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateCandidate {
+    pub id: i64,
+    pub category: String,
+    pub status: String,
+    pub reported_at: String,
+    pub distance_m: f64,
+}
+
+/// A mediator who can take a dispute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediatorRef {
+    pub id: i64,
+    pub name: String,
+    pub specialties: Vec<String>,
+}
+
+/// The nearest mediation room with mediators for the dispute's category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediationSuggestion {
+    pub room_id: i64,
+    pub room_name: String,
+    pub address: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub distance_m: f64,
+    pub mediators: Vec<MediatorRef>,
+}
+
+/// The answer of `POST /api/route`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteResult {
+    pub lon: f64,
+    pub lat: f64,
+    pub grid: GridRef,
+    /// The worker responsible for the grid.
+    pub grid_worker: Option<GridWorker>,
+    /// Grid, village, township, county centre.
+    pub escalation: Vec<EscalationStep>,
+    /// Cameras whose field of view contains the point, nearest first.
+    pub cameras_seeing: Vec<CameraSight>,
+    /// When no camera sees the point: the nearest cameras.
+    pub nearest_cameras: Vec<CameraSight>,
+    /// Open incidents of the same category nearby and recent.
+    pub duplicates: Vec<DuplicateCandidate>,
+    /// For disputes: where to mediate.
+    pub mediation: Option<MediationSuggestion>,
+}
+
+/// `POST /api/route/batch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchRouteRequest {
+    /// `[lon, lat]` pairs, at most 100,000.
+    pub points: Vec<[f64; 2]>,
+}
+
+/// The grid of each point in input order (`null` outside the city).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchRouteResponse {
+    pub grids: Vec<Option<String>>,
+}
+
+/// Details of the 422 for a point outside the city.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutsideCity {
+    pub nearest_grid: GridRef,
+    pub distance_m: f64,
+}
+
+/// `POST /api/incidents`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateIncidentRequest {
+    pub lon: f64,
+    pub lat: f64,
+    /// A category code such as `citizen.infrastructure`.
+    pub category: String,
+    /// What happened, at most 4,000 characters.
+    pub description: String,
+    /// `hotline`, `patrol`, `wechat`, `video` or `walk_in`.
+    pub source: String,
+    /// 1 (most urgent) to 4; default: the category's usual priority.
+    pub priority: Option<i16>,
+    /// RFC 3339; default: now. May not lie in the future.
+    pub reported_at: Option<String>,
+}
+
+/// The answer of `POST /api/incidents`: the stored incident and where it was routed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentCreated {
+    pub incident: Incident,
+    pub routing: RouteResult,
+}
+
+/// One incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Incident {
+    pub id: i64,
+    pub category: String,
+    pub source: String,
+    pub priority: i16,
+    /// `new`, `assigned`, `accepted`, `in_progress`, `resolved`, `closed` or `duplicate`.
+    pub status: String,
+    /// Where responsibility sits: 0 grid, 1 village, 2 township, 3 county centre.
+    pub escalation_level: i16,
+    pub description: String,
+    pub reported_at: String,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    /// The grid responsible when it was reported.
+    pub grid_code: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub assignee: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    /// When the current level's time runs out (open incidents below the county level).
+    pub step_deadline: Option<String>,
+    /// True when `step_deadline` has passed.
+    pub overdue: bool,
+}
+
+/// An incident with its history, for `GET /api/incidents/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    /// Oldest first.
+    pub timeline: Vec<IncidentEvent>,
+    /// Actions allowed from the current state.
+    pub allowed_actions: Vec<String>,
+}
+
+/// One entry of an incident's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentEvent {
+    pub at: String,
+    /// Username, or `system` for automatic escalation.
+    pub actor: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub from_level: Option<i16>,
+    pub to_level: i16,
+    pub note: Option<String>,
+}
+
+/// A page of `GET /api/incidents`, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentPage {
+    pub items: Vec<Incident>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /api/incidents/{id}/transitions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransitionRequest {
+    /// `assign`, `accept`, `start`, `resolve`, `close`, `escalate`, `reopen` or `mark_duplicate`.
+    pub action: String,
+    pub note: Option<String>,
+    /// Required for `mark_duplicate`.
+    pub duplicate_of: Option<i64>,
+}

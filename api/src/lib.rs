@@ -1,0 +1,271 @@
+//! CityGrid's API vocabulary: every JSON body the backend accepts or returns.
+//!
+//! Both the axum backend and the Yew client depend on this crate, so the two cannot drift.
+//! It depends on serde only (plus `utoipa` behind the `openapi` feature, which only the
+//! backend turns on to publish `/api/openapi.json`). Coordinates are WGS84 longitude/latitude;
+//! geometries are RFC 7946 GeoJSON objects kept as [`serde_json::Value`].
+
+use serde::{Deserialize, Serialize};
+
+mod catalogue;
+mod dispatch;
+pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
+pub use dispatch::*;
+
+/// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable `code` (such as `bad_request`, `not_found`) and a message for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    /// Machine-readable context where the error has some (such as the nearest grid for a point
+    /// outside the city).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// What a user may do. Every route names the roles it admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages users and reference tables; may do everything.
+    Admin,
+    /// Redraws grid boundaries.
+    Planner,
+    /// Routes incidents and follows them up.
+    Dispatcher,
+    /// Views statistics, heatmaps and early warnings.
+    Leader,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Planner, Role::Dispatcher, Role::Leader];
+
+    /// The role's name as stored in the database and sent over the wire.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Planner => "planner",
+            Role::Dispatcher => "dispatcher",
+            Role::Leader => "leader",
+        }
+    }
+
+    /// Parses the wire name; `None` for anything else.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// A bearer token for the `Authorization` header, and who it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    pub token: String,
+    /// RFC 3339 time after which the token is refused.
+    pub expires_at: String,
+    pub user: User,
+}
+
+/// A CityGrid account as others see it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// A user scoped to one county sees and edits only that county (6-digit code).
+    pub county_code: Option<String>,
+}
+
+/// `POST /api/users` (admin only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub role: Role,
+    pub county_code: Option<String>,
+}
+
+/// `GET /api/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `ok` when the backend answers at all.
+    pub status: String,
+    /// `ok` or `down`.
+    pub db: String,
+    /// `ok` or `down`.
+    pub martin: String,
+}
+
+/// An RFC 7946 Feature whose `id` is a statistical code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Feature<P> {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    /// A GeoJSON geometry, WGS84, counter-clockwise exterior rings.
+    pub geometry: serde_json::Value,
+    pub properties: P,
+}
+
+/// An RFC 7946 FeatureCollection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeatureCollection<P> {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub features: Vec<Feature<P>>,
+    /// True when `limit` cut the result: zoom in or page with a smaller bbox.
+    pub truncated: bool,
+}
+
+/// The grid worker responsible for a grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridWorker {
+    pub employee_no: String,
+    pub name: String,
+    pub phone: String,
+}
+
+/// `properties` of a grid Feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridProperties {
+    /// 15 digits: the village code and three more.
+    pub code: String,
+    pub name: String,
+    pub village_code: String,
+    pub village_name: String,
+    pub township_code: String,
+    pub township_name: String,
+    pub county_code: String,
+    pub county_name: String,
+    /// Workers on duty in the grid, the responsible one first.
+    pub grid_workers: Vec<GridWorker>,
+    pub households: i64,
+    pub residents: i64,
+    pub building_count: i64,
+    pub camera_count: i64,
+    /// Area in square metres (computed on the ellipsoid).
+    pub area_m2: f64,
+    /// The boundary version; bumped by every boundary edit.
+    pub version: i32,
+}
+
+/// The level of an administrative unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AdminLevel {
+    City,
+    County,
+    Township,
+    Village,
+    Grid,
+}
+
+/// A unit named by code, as it appears in parent chains and child lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminUnitRef {
+    pub code: String,
+    pub level: AdminLevel,
+    pub name: String,
+}
+
+/// `GET /api/admin-units/{code}`: the unit, its parents (city first) and its children's codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminUnit {
+    pub code: String,
+    pub level: AdminLevel,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// The command centre responsible at this level, for escalation.
+    pub centre: Option<String>,
+    pub area_m2: f64,
+    /// From the city down to the direct parent.
+    pub parents: Vec<AdminUnitRef>,
+    /// Direct children: counties, townships, villages or grids.
+    pub children: Vec<String>,
+    /// `[lon, lat]` where a label for the unit belongs.
+    pub label_point: [f64; 2],
+}
+
+/// One answer of `GET /api/search?q=`: a grid or an administrative unit whose code or name
+/// matches, with where to fly to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    pub level: AdminLevel,
+    pub code: String,
+    pub name: String,
+    /// The parent's name, to tell apart units with the same name.
+    pub parent_name: Option<String>,
+    /// `[minLon, minLat, maxLon, maxLat]`.
+    pub bbox: [f64; 4],
+}
+
+/// `GET /api/buildings/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BuildingInfo {
+    pub id: i64,
+    /// `residential`, `commercial`, `industrial`, `public`, `school`, `hospital`, `rural_house`.
+    pub kind: String,
+    pub floors: i32,
+    pub households: i32,
+    pub residents: i32,
+    pub footprint_m2: f64,
+    pub grid_code: String,
+    /// City first, down to the grid.
+    pub chain: Vec<AdminUnitRef>,
+}
+
+/// `GET /api/cameras/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CameraInfo {
+    pub id: i64,
+    pub code: String,
+    /// `dome`, `bullet`, `face`, `anpr`, `panoramic`.
+    pub kind: String,
+    pub owner: String,
+    /// `online`, `offline`, `maintenance`.
+    pub status: String,
+    pub heading_deg: f64,
+    pub fov_deg: f64,
+    pub range_m: f64,
+    pub installed_on: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub grid_code: String,
+    /// City first, down to the grid.
+    pub chain: Vec<AdminUnitRef>,
+}

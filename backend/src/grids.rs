@@ -1,0 +1,249 @@
+//! Reading grids: one by code, many by bounding box, and search by code or name.
+//!
+//! Geometries leave as RFC 7946 GeoJSON: WGS84, exterior rings counter-clockwise
+//! (`ST_ForcePolygonCCW`), 7 decimals (~1 cm).
+
+use anyhow::Context as _;
+use citygrid_api::{Feature, GridProperties, GridWorker, SearchHit};
+use sqlx::PgPool;
+
+/// A grid code: exactly 15 digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridCode(String);
+
+impl GridCode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.len() == 15 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(GridCode(s.to_owned()))
+        } else {
+            Err(format!("grid code {s:?} must be exactly 15 digits (village code + 3)"))
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A WGS84 bounding box with `min < max` on both axes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl BBox {
+    /// Parses `minLon,minLat,maxLon,maxLat`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        if parts.len() != 4 {
+            return Err(format!("bbox {s:?} must be minLon,minLat,maxLon,maxLat (4 numbers), got {}", parts.len()));
+        }
+        let mut v = [0.0; 4];
+        for (i, (p, name)) in parts.iter().zip(["minLon", "minLat", "maxLon", "maxLat"]).enumerate() {
+            v[i] = p
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("bbox {name} {p:?} is not a number"))?;
+        }
+        let [min_lon, min_lat, max_lon, max_lat] = v;
+        for (name, x, lim) in [
+            ("minLon", min_lon, 180.0),
+            ("maxLon", max_lon, 180.0),
+            ("minLat", min_lat, 90.0),
+            ("maxLat", max_lat, 90.0),
+        ] {
+            if x.abs() > lim {
+                return Err(format!("bbox {name} {x} is outside [-{lim}, {lim}]"));
+            }
+        }
+        if min_lon >= max_lon || min_lat >= max_lat {
+            return Err(format!("bbox {s:?}: min must be below max on both axes"));
+        }
+        Ok(BBox { min_lon, min_lat, max_lon, max_lat })
+    }
+}
+
+/// The most grids one bbox request returns.
+pub const MAX_LIMIT: i64 = 1000;
+
+const GRID_SELECT: &str = "
+    select g.code, g.name, g.version,
+           st_asgeojson(st_forcepolygonccw(g.geom), 7) as geometry,
+           st_area(g.geom::geography) as area_m2,
+           v.code as village_code, v.name as village_name,
+           t.code as township_code, t.name as township_name,
+           c.code as county_code, c.name as county_name,
+           coalesce(b.households, 0) as households, coalesce(b.residents, 0) as residents,
+           coalesce(b.n, 0) as building_count,
+           (select count(*) from cameras k where k.grid_code = g.code) as camera_count,
+           coalesce(w.workers, '[]') as workers
+    from current_grids g
+    join admin_units v on v.code = g.village_code
+    join admin_units t on t.code = v.parent_code
+    join admin_units c on c.code = t.parent_code
+    left join lateral (
+        select sum(households)::bigint as households, sum(residents)::bigint as residents, count(*) as n
+        from buildings where grid_code = g.code) b on true
+    left join lateral (
+        select json_agg(json_build_object('employee_no', employee_no, 'name', name, 'phone', phone)
+                        order by rank)::text as workers
+        from grid_workers where grid_code = g.code) w on true";
+
+#[derive(sqlx::FromRow)]
+struct GridRow {
+    code: String,
+    name: String,
+    version: i32,
+    geometry: String,
+    area_m2: f64,
+    village_code: String,
+    village_name: String,
+    township_code: String,
+    township_name: String,
+    county_code: String,
+    county_name: String,
+    households: i64,
+    residents: i64,
+    building_count: i64,
+    camera_count: i64,
+    workers: String,
+}
+
+impl GridRow {
+    fn into_feature(self) -> anyhow::Result<Feature<GridProperties>> {
+        let geometry = serde_json::from_str(&self.geometry).context("PostGIS returned bad GeoJSON")?;
+        let grid_workers: Vec<GridWorker> = serde_json::from_str(&self.workers).context("grid workers")?;
+        Ok(Feature {
+            kind: "Feature".into(),
+            id: self.code.clone(),
+            geometry,
+            properties: GridProperties {
+                code: self.code,
+                name: self.name,
+                village_code: self.village_code,
+                village_name: self.village_name,
+                township_code: self.township_code,
+                township_name: self.township_name,
+                county_code: self.county_code,
+                county_name: self.county_name,
+                grid_workers,
+                households: self.households,
+                residents: self.residents,
+                building_count: self.building_count,
+                camera_count: self.camera_count,
+                area_m2: self.area_m2,
+                version: self.version,
+            },
+        })
+    }
+}
+
+/// The current version of one grid.
+pub async fn get(pool: &PgPool, code: &GridCode) -> anyhow::Result<Option<Feature<GridProperties>>> {
+    let row: Option<GridRow> = sqlx::query_as(&format!("{GRID_SELECT} where g.code = $1"))
+        .bind(code.as_str())
+        .fetch_optional(pool)
+        .await
+        .context("reading grid")?;
+    row.map(GridRow::into_feature).transpose()
+}
+
+/// Current grids intersecting `bbox`, by code, at most `limit`; the flag says whether more exist.
+pub async fn in_bbox(pool: &PgPool, bbox: BBox, limit: i64) -> anyhow::Result<(Vec<Feature<GridProperties>>, bool)> {
+    let rows: Vec<GridRow> = sqlx::query_as(&format!(
+        "{GRID_SELECT} where g.code in (
+             select code from current_grids
+             where st_intersects(geom, st_makeenvelope($1, $2, $3, $4, 4326))
+             order by code limit $5)
+         order by g.code"
+    ))
+    .bind(bbox.min_lon)
+    .bind(bbox.min_lat)
+    .bind(bbox.max_lon)
+    .bind(bbox.max_lat)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await
+    .context("reading grids in bbox")?;
+    let truncated = rows.len() as i64 > limit;
+    let features = rows.into_iter().take(limit as usize).map(GridRow::into_feature).collect::<anyhow::Result<_>>()?;
+    Ok((features, truncated))
+}
+
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    level: String,
+    code: String,
+    name: String,
+    parent_name: Option<String>,
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+/// Grids and admin units whose code starts with `q` or whose name contains it; grids first.
+pub async fn search(pool: &PgPool, q: &str, limit: i64) -> anyhow::Result<Vec<SearchHit>> {
+    let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let prefix = format!("{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows: Vec<HitRow> = sqlx::query_as(
+        "with hits as (
+             select 'grid' as level, g.code, g.name, v.name as parent_name, g.geom, 0 as rank
+             from current_grids g join admin_units v on v.code = g.village_code
+             where g.code like $2 or g.name like $1
+             union all
+             select a.level, a.code, a.name, p.name, a.geom,
+                    case a.level when 'village' then 1 when 'township' then 2 else 3 end
+             from admin_units a left join admin_units p on p.code = a.parent_code
+             where a.code like $2 or a.name like $1 or a.name_en ilike $1
+         )
+         select level, code, name, parent_name,
+                st_xmin(geom) as x0, st_ymin(geom) as y0, st_xmax(geom) as x1, st_ymax(geom) as y1
+         from hits order by rank, length(name), code limit $3",
+    )
+    .bind(&like)
+    .bind(&prefix)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("searching grids and units")?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(SearchHit {
+                level: crate::admin_units::parse_level(&r.level)?,
+                code: r.code,
+                name: r.name,
+                parent_name: r.parent_name,
+                bbox: [r.x0, r.y0, r.x1, r.y1],
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_codes() {
+        assert!(GridCode::parse("320812001001001").is_ok());
+        assert!(GridCode::parse("32081200100100").is_err());
+        assert!(GridCode::parse("32081200100100x").expect_err("x").contains("15 digits"));
+    }
+
+    #[test]
+    fn bbox_parsing_names_the_problem() {
+        let b = BBox::parse("118.9, 33.5,119.1,33.7").expect("valid");
+        assert!((b.max_lat - 33.7).abs() < 1e-12);
+        assert!(BBox::parse("1,2,3").expect_err("count").contains("4 numbers"));
+        assert!(BBox::parse("a,2,3,4").expect_err("nan").contains("minLon"));
+        assert!(BBox::parse("1,2,3,NaN").expect_err("nan").contains("maxLat"));
+        assert!(BBox::parse("1,95,3,96").expect_err("range").contains("minLat"));
+        assert!(BBox::parse("3,2,1,4").expect_err("order").contains("min must be below max"));
+    }
+}

@@ -1,0 +1,77 @@
+//! `/api/admin-units`, `/api/buildings`, `/api/cameras`: what the inspector shows.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use citygrid_api::{AdminUnit, BuildingInfo, CameraInfo};
+
+use super::auth::{AnyUser, Authorized};
+use super::extract::{Json, Path};
+use super::{ApiError, ApiResult, AppState};
+use crate::admin_units::{self, UnitCode};
+use crate::buildings;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin-units/{code}", get(unit))
+        .route("/buildings/{id}", get(building))
+        .route("/cameras/{id}", get(camera))
+}
+
+/// A county, township, village or grid with its parent chain and its children's codes.
+#[utoipa::path(get, path = "/api/admin-units/{code}", tag = "admin units", security(("bearer" = [])),
+    params(("code" = String, Path, description = "6, 9, 12 or 15-digit code")),
+    responses((status = 200, body = AdminUnit), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn unit(
+    State(state): State<AppState>,
+    _auth: Authorized<AnyUser>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<AdminUnit>> {
+    let code = UnitCode::parse(&code).map_err(ApiError::BadRequest)?;
+    admin_units::get(&state.pool, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no administrative unit or grid with code {}", code.as_str())))
+}
+
+fn parse_id(what: &str, s: &str) -> ApiResult<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("{what} id {s:?} must be a positive integer")))
+}
+
+/// One building, for the inspector.
+#[utoipa::path(get, path = "/api/buildings/{id}", tag = "admin units", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = BuildingInfo), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn building(
+    State(state): State<AppState>,
+    _auth: Authorized<AnyUser>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BuildingInfo>> {
+    let id = parse_id("building", &id)?;
+    buildings::building(&state.pool, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no building with id {id}")))
+}
+
+/// One camera, for the inspector.
+#[utoipa::path(get, path = "/api/cameras/{id}", tag = "admin units", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = CameraInfo), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn camera(
+    State(state): State<AppState>,
+    _auth: Authorized<AnyUser>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CameraInfo>> {
+    let id = parse_id("camera", &id)?;
+    buildings::camera(&state.pool, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no camera with id {id}")))
+}

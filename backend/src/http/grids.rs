@@ -1,0 +1,86 @@
+//! `/api/grids`, `/api/search`.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use citygrid_api::{Feature, FeatureCollection, GridProperties, SearchHit};
+use serde::Deserialize;
+
+use super::auth::{AnyUser, Authorized};
+use super::extract::{Json, Path, Query};
+use super::{ApiError, ApiResult, AppState};
+use crate::grids::{self, BBox, GridCode};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/grids", get(list)).route("/grids/{code}", get(one)).route("/search", get(search))
+}
+
+/// One grid as a GeoJSON Feature with its hierarchy, worker and counts.
+#[utoipa::path(get, path = "/api/grids/{code}", tag = "grids", security(("bearer" = [])),
+    params(("code" = String, Path, description = "15-digit grid code")),
+    responses((status = 200, body = Feature<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn one(
+    State(state): State<AppState>,
+    _auth: Authorized<AnyUser>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Feature<GridProperties>>> {
+    let code = GridCode::parse(&code).map_err(ApiError::BadRequest)?;
+    grids::get(&state.pool, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no current grid with code {}", code.as_str())))
+}
+
+/// Query of `GET /api/grids`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// `minLon,minLat,maxLon,maxLat` (WGS84).
+    bbox: String,
+    /// At most this many grids (default 100, capped at 1000).
+    limit: Option<i64>,
+}
+
+/// Grids intersecting a bounding box, as a FeatureCollection ordered by code.
+#[utoipa::path(get, path = "/api/grids", tag = "grids", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = FeatureCollection<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 401, body = citygrid_api::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _auth: Authorized<AnyUser>,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<FeatureCollection<GridProperties>>> {
+    let bbox = BBox::parse(&params.bbox).map_err(ApiError::BadRequest)?;
+    let limit = match params.limit {
+        None => 100,
+        Some(n) if n < 1 => return Err(ApiError::BadRequest(format!("limit {n} must be at least 1"))),
+        Some(n) => n.min(grids::MAX_LIMIT),
+    };
+    let (features, truncated) = grids::in_bbox(&state.pool, bbox, limit).await?;
+    Ok(Json(FeatureCollection { kind: "FeatureCollection".into(), features, truncated }))
+}
+
+/// Query of `GET /api/search`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SearchParams {
+    /// A grid code (or its prefix), or part of a grid, village, township or county name.
+    q: String,
+}
+
+/// Finds grids and admin units by code or name, grids first (at most 20).
+#[utoipa::path(get, path = "/api/search", tag = "grids", security(("bearer" = [])), params(SearchParams),
+    responses((status = 200, body = Vec<SearchHit>), (status = 400, body = citygrid_api::ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    _auth: Authorized<AnyUser>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Json<Vec<SearchHit>>> {
+    let q = params.q.trim();
+    if q.is_empty() {
+        return Err(ApiError::BadRequest("q: type part of a code or a name".into()));
+    }
+    if q.chars().count() > 64 {
+        return Err(ApiError::BadRequest("q: at most 64 characters".into()));
+    }
+    Ok(Json(grids::search(&state.pool, q, 20).await?))
+}

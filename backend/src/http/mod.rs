@@ -1,0 +1,69 @@
+//! The HTTP API: one module per resource, each exposing `router()`, merged in [`app`].
+//!
+//! Handlers are thin: they parse input into domain types, call a domain module and map its
+//! answer to JSON. Every route names the roles it admits through [`auth::Authorized`].
+
+use std::sync::Arc;
+
+use axum::Router;
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::routing::Engine;
+
+pub mod admin_units;
+pub mod auth;
+pub mod dispatch;
+pub mod error;
+pub mod extract;
+pub mod grids;
+pub mod health;
+pub mod openapi;
+pub mod tiles;
+pub mod users;
+
+pub use error::{ApiError, ApiResult};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    /// Client for martin on loopback (bounded timeouts).
+    pub http: reqwest::Client,
+    /// In-memory routing indexes, kept in sync with PostGIS.
+    pub engine: Arc<Engine>,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(pool: PgPool, config: Config, engine: Arc<Engine>) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(2))
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("a plain HTTP client always builds");
+        AppState { pool, config: Arc::new(config), http, engine }
+    }
+}
+
+/// The whole application: API routes, then the static frontend when configured.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(grids::router())
+        .merge(dispatch::router())
+        .merge(admin_units::router())
+        .merge(openapi::router())
+        .fallback(|| async { ApiError::NotFound("no such API route".into()) });
+    let mut app = Router::new().nest("/api", api).merge(tiles::router());
+    if let Some(dir) = &state.config.static_dir {
+        let index = dir.join("index.html");
+        app = app.fallback_service(
+            tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
+        );
+    }
+    app.layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
+}

@@ -1,0 +1,18 @@
+//! CityGrid's backend as a library: configuration, the database layer, the domain modules and
+//! the HTTP API. The `citygrid` binary (`main.rs`) only parses a command and calls into here.
+//!
+//! Domain modules hold no HTTP: [`dataset`] generates and loads the city, [`grids`] and
+//! [`admin_units`] read the hierarchy, [`accounts`] owns users, sessions and the audit trail.
+//! [`http`] maps them onto routes.
+
+pub mod accounts;
+pub mod admin_units;
+pub mod buildings;
+pub mod config;
+pub mod dataset;
+pub mod db;
+pub mod grids;
+pub mod http;
+pub mod incidents;
+pub mod routing;
+pub mod tiles;

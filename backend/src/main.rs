@@ -1,0 +1,93 @@
+//! `citygrid`: serve the API, apply migrations or load the Huai'an dataset.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use citygrid::config::Config;
+use citygrid::dataset::{self, LoadOptions, Scale};
+use citygrid::{accounts, db, http};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "citygrid", about = "CityGrid (城市网格): spatial governance backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, create the demo accounts and serve the API (and the frontend).
+    Serve,
+    /// Apply pending migrations.
+    Migrate,
+    /// Generate and load the Huai'an dataset into an empty database.
+    Load {
+        /// `tiny`, `demo` or `full`.
+        #[arg(long, default_value = "demo")]
+        scale: String,
+        /// Generator seed: the same seed gives byte-identical data.
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+        /// The district boundaries to start from.
+        #[arg(long, default_value = "data/huaian_districts.geojson")]
+        districts: PathBuf,
+        /// Do nothing (successfully) when a dataset is already loaded.
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "citygrid=info,tower_http=warn,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let database_url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+    match cli.command {
+        Command::Migrate => {
+            let pool = db::connect(&database_url, 2).await?;
+            db::migrate(&pool).await?;
+            eprintln!("migrations applied");
+        }
+        Command::Load { scale, seed, districts, if_empty } => {
+            let scale: Scale = scale.parse()?;
+            let pool = db::connect(&database_url, 4).await?;
+            db::migrate(&pool).await?;
+            let opts = LoadOptions { scale, seed, districts_path: districts, progress: true };
+            let report = if if_empty {
+                dataset::ensure_loaded(&pool, &opts).await?
+            } else {
+                Some(dataset::load(&pool, &opts).await?)
+            };
+            match report {
+                Some(report) => eprintln!("{report}"),
+                None => eprintln!("dataset already loaded; nothing to do"),
+            }
+        }
+        Command::Serve => {
+            let config = Config::from_env()?;
+            let pool = db::connect(&config.database_url, 16).await?;
+            db::migrate(&pool).await?;
+            accounts::ensure_demo_accounts(&pool, &config.demo_password).await?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            tracing::info!("CityGrid listening on http://{}", listener.local_addr()?);
+            let engine = citygrid::routing::sync::start(&pool).await?;
+            tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
+            let app = http::app(http::AppState::new(pool, config, engine));
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}

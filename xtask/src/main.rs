@@ -1,0 +1,211 @@
+//! `cargo xtask <command>`: CityGrid's automation.
+//!
+//! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
+//! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
+//! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
+//! - `bench <tiles|route>`: benchmarks against a baseline measured in the same run.
+
+mod frontend;
+mod martin;
+mod provision;
+mod sh;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+
+const USAGE: &str = "usage: cargo xtask <run|test|setup> [options]
+  run    [--scale demo|full] [--listen 127.0.0.1:8080] [--martin-port 3000]
+         provision PostgreSQL/PostGIS, martin and the frontend, load the Huai'an dataset if the
+         database is empty, and serve CityGrid until Ctrl-C
+  test   provision, then fmt, clippy and the whole test suite against real PostGIS
+  setup  provision only";
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("\nxtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let opts = Options::parse(&args[1..])?;
+    let root = sh::root();
+    std::env::set_current_dir(&root)?;
+    match command.as_str() {
+        "run" => run(&root, &opts),
+        "test" => test(&root),
+        "setup" => {
+            provision::database(provision::RUN_DB, false)?;
+            martin::ensure_installed()?;
+            frontend::build(&root)?;
+            Ok(())
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n{USAGE}"),
+    }
+}
+
+struct Options {
+    scale: String,
+    listen: String,
+    martin_port: u16,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> anyhow::Result<Self> {
+        let mut o = Options { scale: "demo".into(), listen: "127.0.0.1:8080".into(), martin_port: 3000 };
+        let mut it = args.iter();
+        while let Some(flag) = it.next() {
+            let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--scale" => o.scale.clone_from(value()?),
+                "--listen" => o.listen.clone_from(value()?),
+                "--martin-port" => {
+                    o.martin_port = value()?.parse().context("--martin-port takes a port number")?;
+                }
+                other => bail!("unknown option {other:?}\n{USAGE}"),
+            }
+        }
+        if !["tiny", "demo", "full"].contains(&o.scale.as_str()) {
+            bail!("--scale must be tiny, demo or full, not {:?}", o.scale);
+        }
+        Ok(o)
+    }
+}
+
+/// Builds the backend binary and returns its path.
+fn build_backend(root: &Path) -> anyhow::Result<PathBuf> {
+    println!("build: backend (cargo build -p citygrid-backend)…");
+    sh::run(sh::cargo().args(["build", "-p", "citygrid-backend", "--bin", "citygrid"]))?;
+    Ok(sh::target_dir(root).join("debug").join("citygrid"))
+}
+
+/// `citygrid load` into `url` (with its progress bars).
+fn load(bin: &Path, url: &str, scale: &str, if_empty: bool) -> anyhow::Result<()> {
+    let mut cmd = Command::new(bin);
+    cmd.env("DATABASE_URL", url).args(["load", "--scale", scale]);
+    if if_empty {
+        cmd.arg("--if-empty");
+    }
+    sh::run(&mut cmd)
+}
+
+/// Starts martin and the backend; returns them (they stop when dropped).
+fn serve(
+    root: &Path,
+    bin: &Path,
+    url: &str,
+    dist: &Path,
+    listen: &str,
+    martin_port: u16,
+) -> anyhow::Result<sh::Children> {
+    let mut children = sh::Children::default();
+    children.push("martin", martin::spawn(root, url, martin_port, 512)?);
+    let backend = Command::new(bin)
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("CITYGRID_LISTEN", listen)
+        .env("CITYGRID_MARTIN_URL", format!("http://127.0.0.1:{martin_port}"))
+        .env("CITYGRID_STATIC_DIR", dist)
+        .spawn()
+        .context("starting the backend")?;
+    children.push("backend", backend);
+    if !sh::wait_http(listen, "/api/health", 60) {
+        bail!("the backend did not answer on http://{listen}/api/health within 60 s (see its log above)");
+    }
+    Ok(children)
+}
+
+fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    let url = provision::database(provision::RUN_DB, false)?;
+    let martin_bin = martin::ensure_installed()?;
+    let bin = build_backend(root)?;
+    load(&bin, &url, &opts.scale, true)?;
+    martin::ensure_role(provision::RUN_DB)?;
+    let dist = frontend::build(root)?;
+    println!("run: starting martin ({}) and the backend…", martin_bin.display());
+    let mut children = serve(root, &bin, &url, &dist, &opts.listen, opts.martin_port)?;
+    let password = std::env::var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|_| "citygrid-demo".into());
+    println!(
+        "\nCityGrid (城市网格) is running: http://{}\n\
+         Demo accounts (password {password:?}): admin, planner, dispatcher, leader\n\
+         Ctrl-C stops it.\n",
+        opts.listen
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            println!("\nstopping martin and the backend…");
+            children.kill_all();
+            return Ok(());
+        }
+        if let Some((name, status)) = children.try_wait_any()? {
+            children.kill_all();
+            bail!("{name} exited ({status})");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+fn test(root: &Path) -> anyhow::Result<()> {
+    let url = std::env::var("CITYGRID_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map_or_else(|| provision::database(provision::TEST_DB, true), Ok)?;
+    println!("test: cargo fmt --check");
+    sh::run(sh::cargo().args(["fmt", "--all", "--check"]))?;
+    println!("test: cargo clippy --workspace --all-targets -- -D warnings");
+    sh::run(sh::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let martin_bin = martin::ensure_installed()?;
+    let bin = build_backend(root)?;
+    println!("test: loading the demo city into the test database");
+    load(&bin, &url, "demo", true)?;
+    martin::ensure_role(provision::TEST_DB)?;
+    let dist = frontend::build(root)?;
+    println!("test: cargo test --workspace");
+    sh::run(
+        sh::cargo()
+            .args(["test", "--workspace"])
+            .env("CITYGRID_TEST_DATABASE_URL", &url)
+            .env("CITYGRID_MARTIN_BIN", &martin_bin)
+            .env("CITYGRID_STATIC_DIR", &dist),
+    )?;
+    println!("test: browser tests (headless Chromium)");
+    let children = serve(root, &bin, &url, &dist, "127.0.0.1:18080", 13000)?;
+    let result = browser_tests(root, "http://127.0.0.1:18080");
+    drop(children);
+    result
+}
+
+/// The browser tests in `tests/browser` (node's test runner + playwright-core + Debian chromium).
+fn browser_tests(root: &Path, base_url: &str) -> anyhow::Result<()> {
+    let dir = root.join("tests").join("browser");
+    if !dir.join("node_modules").exists() {
+        sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    }
+    let artifacts = sh::target_dir(root).join("browser-artifacts");
+    std::fs::create_dir_all(&artifacts)?;
+    sh::run(
+        Command::new("node")
+            .args(["--test", "--test-reporter=spec"])
+            .current_dir(&dir)
+            .env("CITYGRID_URL", base_url)
+            .env("CITYGRID_ARTIFACTS", &artifacts),
+    )?;
+    println!("browser screenshots: {}", artifacts.display());
+    Ok(())
+}
