@@ -1,0 +1,237 @@
+//! Dataset tests against a real PostGIS: counts, partition validity, buildings in grids,
+//! determinism of the content hash and the district repair.
+
+use citygrid::dataset::{self, LoadOptions, LoadReport, Scale};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+const DISTRICTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/huaian_districts.geojson");
+
+fn url() -> String {
+    std::env::var("CITYGRID_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://citygrid:citygrid@127.0.0.1:5432/citygrid_test".to_owned())
+}
+
+fn opts(scale: Scale, seed: u64) -> LoadOptions {
+    LoadOptions { scale, seed, districts_path: DISTRICTS.into(), progress: false }
+}
+
+async fn pool_for(url: &str) -> PgPool {
+    PgPoolOptions::new().max_connections(4).connect(url).await.expect("connect to the test database")
+}
+
+/// The shared demo database (loaded once, whichever test gets there first).
+async fn demo() -> PgPool {
+    let pool = pool_for(&url()).await;
+    citygrid::db::MIGRATOR.run(&pool).await.expect("migrate");
+    if let Some(report) = dataset::ensure_loaded(&pool, &opts(Scale::Demo, 2019)).await.expect("load demo") {
+        eprintln!("{report}");
+    }
+    pool
+}
+
+async fn scalar_f64(pool: &PgPool, sql: &str) -> f64 {
+    sqlx::query_scalar::<_, f64>(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn scalar_i64(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn demo_counts() {
+    let pool = demo().await;
+    assert_eq!(scalar_i64(&pool, "select count(*) from current_grids").await, 5_565);
+    assert_eq!(scalar_i64(&pool, "select count(*) from admin_units").await, 1_798);
+    assert_eq!(scalar_i64(&pool, "select count(*) from admin_units where level = 'city'").await, 1);
+    assert_eq!(scalar_i64(&pool, "select count(*) from admin_units where level = 'county'").await, 7);
+    let townships = scalar_i64(&pool, "select count(*) from admin_units where level = 'township'").await;
+    assert!((95..=115).contains(&townships), "{townships} townships");
+    assert_eq!(scalar_i64(&pool, "select count(*) from cameras").await, 10_766);
+    assert_eq!(scalar_i64(&pool, "select count(*) from mediators").await, 529);
+    assert!(scalar_i64(&pool, "select count(*) from mediation_rooms").await >= 104 + 250);
+    assert!(scalar_i64(&pool, "select count(*) from buildings").await >= 200_000);
+    let residents = scalar_i64(&pool, "select sum(residents)::int8 from buildings").await;
+    assert!((residents - 5_590_000).abs() < 55_900, "{residents} residents");
+    let incidents = scalar_i64(&pool, "select count(*) from incidents").await;
+    assert!((incidents - 860_000).abs() < 8_600, "{incidents} incidents");
+    assert!(
+        scalar_i64(
+            &pool,
+            "select count(*) from grids g where not exists (select 1 from grid_workers w where w.grid_code = g.code)"
+        )
+        .await
+            == 0
+    );
+    // Cameras lie in the grid they name.
+    assert_eq!(
+        scalar_i64(&pool, "select count(*) from cameras c join current_grids g on g.code = c.grid_code where not st_covers(g.geom, c.geom)").await,
+        0
+    );
+    // Incidents lie in their grid.
+    assert_eq!(
+        scalar_i64(&pool, "select count(*) from incidents i join current_grids g on g.code = i.grid_code where not st_covers(g.geom, i.geom)").await,
+        0
+    );
+    let meta = scalar_i64(&pool, "select count(*) from dataset_meta where key in ('scale', 'seed', 'generated_until', 'content_hash', 'loaded_at')").await;
+    assert_eq!(meta, 5);
+}
+
+#[tokio::test]
+async fn demo_partition_is_valid() {
+    let pool = demo().await;
+    let invalid = scalar_i64(
+        &pool,
+        "select (select count(*) from admin_units where not st_isvalid(geom)) \
+              + (select count(*) from current_grids where not st_isvalid(geom))",
+    )
+    .await;
+    assert_eq!(invalid, 0);
+    let overlap = scalar_f64(
+        &pool,
+        "select coalesce(sum(st_area(st_intersection(a.geom, b.geom)::geography)), 0) \
+         from current_grids a join current_grids b on a.code < b.code and a.geom && b.geom \
+         and st_intersects(a.geom, b.geom)",
+    )
+    .await;
+    assert!(overlap < 1.0, "grid overlaps {overlap} m²");
+    let symdiff = scalar_f64(
+        &pool,
+        "select st_area(st_symdifference((select st_union(geom, 1e-7) from current_grids), \
+           (select geom from admin_units where level = 'city'))::geography)",
+    )
+    .await;
+    assert!(symdiff < 5.0, "grids vs city: {symdiff} m²");
+    let outside = scalar_f64(
+        &pool,
+        "select coalesce(max(st_area(st_difference(g.geom, v.geom)::geography)), 0) \
+         from current_grids g join admin_units v on v.code = g.village_code",
+    )
+    .await;
+    assert!(outside < 1.0, "grid outside its village: {outside} m²");
+    let outside = scalar_f64(
+        &pool,
+        "select coalesce(max(st_area(st_difference(c.geom, p.geom)::geography)), 0) \
+         from admin_units c join admin_units p on p.code = c.parent_code",
+    )
+    .await;
+    assert!(outside < 1.0, "unit outside its parent: {outside} m²");
+    // Grids are denser in the urban core than in rural Xuyi.
+    let core =
+        scalar_f64(&pool, "select avg(st_area(geom::geography)) from current_grids where code like '320812%'").await;
+    let rural =
+        scalar_f64(&pool, "select avg(st_area(geom::geography)) from current_grids where code like '320830%'").await;
+    assert!(core * 5.0 < rural, "core {core} m², Xuyi {rural} m²");
+    // Neighbouring grids (sharing an edge) rarely share a colour.
+    let clashes = scalar_i64(
+        &pool,
+        "select count(*) from current_grids a join current_grids b on a.code < b.code and a.geom && b.geom \
+         and st_relate(a.geom, b.geom, 'F***1****') and a.colour = b.colour",
+    )
+    .await;
+    let pairs = scalar_i64(
+        &pool,
+        "select count(*) from current_grids a join current_grids b on a.code < b.code and a.geom && b.geom \
+         and st_relate(a.geom, b.geom, 'F***1****')",
+    )
+    .await;
+    // Multi-part grids make the adjacency graph non-planar: the documented fallback may leave
+    // a few clashes, but at most 1% of neighbouring pairs.
+    assert!(clashes * 100 <= pairs, "{clashes} same-colour neighbours of {pairs} pairs");
+}
+
+#[tokio::test]
+async fn demo_buildings_inside_their_grid() {
+    let pool = demo().await;
+    let not_within = scalar_i64(
+        &pool,
+        "select count(*) from buildings b join current_grids g on g.code = b.grid_code \
+         where not st_within(b.footprint, g.geom)",
+    )
+    .await;
+    assert_eq!(not_within, 0);
+    let straddling = scalar_i64(
+        &pool,
+        "select count(*) from buildings b join current_grids g on b.footprint && g.geom \
+         and g.code <> b.grid_code and st_intersects(b.footprint, g.geom)",
+    )
+    .await;
+    assert_eq!(straddling, 0);
+}
+
+#[tokio::test]
+async fn district_repair_gives_a_partition() {
+    let pool = demo().await;
+    let bad = scalar_i64(
+        &pool,
+        "select count(*) from admin_units where level = 'county' and (not st_isvalid(geom) or st_isempty(geom))",
+    )
+    .await;
+    assert_eq!(bad, 0);
+    let overlap = scalar_f64(
+        &pool,
+        "select coalesce(sum(st_area(st_intersection(a.geom, b.geom)::geography)), 0) \
+         from admin_units a join admin_units b on a.level = 'county' and b.level = 'county' \
+         and a.code < b.code and st_intersects(a.geom, b.geom)",
+    )
+    .await;
+    assert!(overlap < 1.0, "district overlaps {overlap} m²");
+    // Holes inside the city were filled.
+    let holes = scalar_i64(
+        &pool,
+        "select coalesce(sum(st_numinteriorrings(d.geom)), 0)::int8 from (select (st_dump(geom)).geom \
+         from admin_units where level = 'city') d",
+    )
+    .await;
+    assert_eq!(holes, 0);
+}
+
+async fn fresh_database(name: &str) -> (PgPool, String) {
+    let admin = pool_for(&url()).await;
+    sqlx::query(&format!("drop database if exists {name}")).execute(&admin).await.expect("drop");
+    sqlx::query(&format!("create database {name} template citygrid_template"))
+        .execute(&admin)
+        .await
+        .expect("create database from citygrid_template");
+    admin.close().await;
+    let base = url();
+    let cut = base.rfind('/').expect("database url has a path");
+    let pool = pool_for(&format!("{}/{name}", &base[..cut])).await;
+    citygrid::db::MIGRATOR.run(&pool).await.expect("migrate");
+    (pool, name.to_owned())
+}
+
+async fn drop_database(pool: PgPool, name: &str) {
+    pool.close().await;
+    let admin = pool_for(&url()).await;
+    sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&admin).await.expect("drop");
+}
+
+async fn tiny(seed: u64, name: &str) -> (LoadReport, String) {
+    let (pool, name) = fresh_database(name).await;
+    let report = dataset::load(&pool, &opts(Scale::Tiny, seed)).await.expect("load tiny");
+    let again = dataset::content_hash(&pool).await.expect("hash");
+    assert!(dataset::load(&pool, &opts(Scale::Tiny, seed)).await.is_err(), "second load must fail");
+    drop_database(pool, &name).await;
+    (report, again)
+}
+
+#[tokio::test]
+async fn content_hash_is_deterministic() {
+    let pid = std::process::id();
+    let (a, ha) = tiny(7, &format!("ds_det_a_{pid}")).await;
+    eprintln!("{a}");
+    assert_eq!(a.content_hash, ha, "stored hash equals recomputed hash");
+    assert!(a.count("buildings") >= 20_000);
+    assert_eq!(a.count("incidents"), 66_855);
+    let (b, _) = tiny(7, &format!("ds_det_b_{pid}")).await;
+    assert_eq!(a.content_hash, b.content_hash);
+    let (c, _) = tiny(8, &format!("ds_det_c_{pid}")).await;
+    assert_ne!(a.content_hash, c.content_hash);
+    // The repair report lists all districts and the known overlaps moved area.
+    assert_eq!(a.repairs.len(), 7);
+    let moved =
+        |code: &str| a.repairs.iter().find(|r| r.adcode == code).map_or(0.0, |r| r.moved_in_m2 + r.moved_out_m2);
+    assert!(moved("320813") + moved("320830") > 100.0, "Hongze/Xuyi");
+    assert!(moved("320826") + moved("320804") > 100.0, "Lianshui/Huaiyin");
+}
