@@ -1,0 +1,240 @@
+//! Vector tiles through the backend: martin listens on loopback only and has no authentication,
+//! so every tile, TileJSON, glyph and the style go through here.
+//!
+//! - `GET /tiles/{layer}`: TileJSON 3.0.0 (public; no data in it).
+//! - `GET /tiles/{layer}/{z}/{x}/{y}[.pbf|.mvt]`: one MVT tile, for a logged-in user whose role
+//!   the layer admits (token in `Authorization: Bearer` or `?access_token=`).
+//! - `GET /tiles/font/{fontstack}/{range}`: glyph PBFs from martin (public).
+//! - `GET /style.json`: the MapLibre style (public).
+//!
+//! These routes sit at the root of the app, not under `/api`.
+
+use std::fmt::Write as _;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::auth::{authenticate, require_role};
+use super::extract::{Json, Path};
+use super::{ApiError, ApiResult, AppState};
+use crate::tiles::{self, Layer, TileCoord};
+
+/// A tile whose URL carries the current layer version never changes.
+const CACHE_IMMUTABLE: &str = "private, max-age=86400, immutable";
+/// Any other tile URL (no or an old `v`): revalidate every time.
+const CACHE_REVALIDATE: &str = "no-cache";
+/// Glyphs only change with the installed fonts.
+const CACHE_FONTS: &str = "public, max-age=604800";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/style.json", get(style))
+        .route("/tiles/font/{fontstack}/{range}", get(font))
+        .route("/tiles/{layer}", get(tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(tile))
+}
+
+fn find_layer(name: &str) -> ApiResult<&'static Layer> {
+    tiles::layer(name).ok_or_else(|| {
+        let known: Vec<&str> = tiles::LAYERS.iter().map(|l| l.name).collect();
+        ApiError::NotFound(format!("no tile layer {name:?}; layers: {}", known.join(", ")))
+    })
+}
+
+/// `http(s)://host[:port]` of this backend as the client sees it: `X-Forwarded-Host`/`Host`, and
+/// `X-Forwarded-Proto` for the scheme; the configured listen address when there is no usable Host.
+fn origin(headers: &HeaderMap, state: &AppState) -> String {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let plausible = |h: &&str| h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+    let host = header("x-forwarded-host")
+        .filter(plausible)
+        .or_else(|| header(HOST.as_str()).filter(plausible))
+        .map_or_else(|| state.config.listen.to_string(), str::to_owned);
+    let scheme = match header("x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}
+
+/// The value of query parameter `name`, undecoded (versions and tokens need no decoding).
+fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
+    uri.query()?.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
+fn header_value(s: &'static str) -> HeaderValue {
+    HeaderValue::from_static(s)
+}
+
+/// TileJSON of one layer (public: it names the layer's fields, no features).
+async fn tilejson(State(state): State<AppState>, Path(layer): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let layer = find_layer(&layer)?;
+    let version = tiles::layer_version(&state.pool, layer.name).await?;
+    let body = tiles::tilejson(&origin(&headers, &state), layer, version);
+    Ok(([(CACHE_CONTROL, header_value("no-cache"))], Json(body)).into_response())
+}
+
+/// The MapLibre style (public), at the current layer versions.
+async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let versions = tiles::layer_versions(&state.pool).await?;
+    let body = tiles::style(&origin(&headers, &state), &versions);
+    Ok(([(CACHE_CONTROL, header_value("no-cache"))], Json(body)).into_response())
+}
+
+/// One vector tile, proxied from martin.
+async fn tile(
+    State(state): State<AppState>,
+    Path((layer, z, x, y)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    let layer = find_layer(&layer)?;
+    let coord = TileCoord::parse(&z, &x, &y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let user = authenticate(&state, &headers, uri.query()).await?;
+    require_role(&user, layer.roles, &format!("the {} layer", layer.name))?;
+
+    let version = tiles::layer_version(&state.pool, layer.name).await?;
+    let cache =
+        if query_param(&uri, "v") == Some(version.to_string().as_str()) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+    let mut out = HeaderMap::new();
+    out.insert(CACHE_CONTROL, header_value(cache));
+    out.insert(VARY, header_value("Accept-Encoding"));
+    if layer.empty_at(coord.z) {
+        // martin would answer the same (the SQL returns an empty tile); save the round trip.
+        return Ok((StatusCode::NO_CONTENT, out).into_response());
+    }
+
+    let url = format!(
+        "{}/{}/{}/{}/{}?v={version}",
+        state.config.martin_url.trim_end_matches('/'),
+        layer.source,
+        coord.z,
+        coord.x,
+        coord.y
+    );
+    let (status, mut upstream, body) = fetch(&state, &url, &headers, &format!("tile {}", layer.name)).await?;
+    match status {
+        StatusCode::OK | StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED => {}
+        other => {
+            return Err(ApiError::BadGateway(format!(
+                "the tile server answered {other} for {} {}/{}/{}",
+                layer.name, coord.z, coord.x, coord.y
+            )))
+        }
+    }
+    for name in [CONTENT_TYPE, CONTENT_ENCODING, ETAG] {
+        if let Some(v) = upstream.remove(&name) {
+            out.insert(name, v);
+        }
+    }
+    Ok((status, out, body).into_response())
+}
+
+/// Glyphs for the style's labels (public, cached long).
+async fn font(
+    State(state): State<AppState>,
+    Path((fontstack, range)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if fontstack.is_empty() || fontstack.len() > 512 || fontstack.chars().any(|c| c.is_control() || c == '/') {
+        return Err(ApiError::BadRequest(format!("fontstack {fontstack:?} is not a font name list")));
+    }
+    let bare = range.strip_suffix(".pbf").unwrap_or(&range);
+    let valid_range = bare.split_once('-').is_some_and(|(a, b)| {
+        [a, b].iter().all(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit()))
+    });
+    if !valid_range {
+        return Err(ApiError::BadRequest(format!("glyph range {range:?} is not START-END")));
+    }
+    let url = format!("{}/font/{}/{bare}", state.config.martin_url.trim_end_matches('/'), percent_encode(&fontstack));
+    let (status, mut upstream, body) = fetch(&state, &url, &headers, "glyphs").await?;
+    match status {
+        StatusCode::OK | StatusCode::NOT_MODIFIED => {}
+        StatusCode::NOT_FOUND => return Err(ApiError::NotFound(format!("no font {fontstack:?} or range {bare}"))),
+        other => return Err(ApiError::BadGateway(format!("the tile server answered {other} for glyphs"))),
+    }
+    let mut out = HeaderMap::new();
+    out.insert(CACHE_CONTROL, header_value(CACHE_FONTS));
+    out.insert(VARY, header_value("Accept-Encoding"));
+    for name in [CONTENT_TYPE, CONTENT_ENCODING, ETAG] {
+        if let Some(v) = upstream.remove(&name) {
+            out.insert(name, v);
+        }
+    }
+    Ok((status, out, body).into_response())
+}
+
+/// GETs `url` from martin, passing the client's `Accept-Encoding` and `If-None-Match` through.
+/// Connection failures and timeouts (the client's bounds) become 502.
+async fn fetch(
+    state: &AppState,
+    url: &str,
+    headers: &HeaderMap,
+    what: &str,
+) -> ApiResult<(StatusCode, HeaderMap, Body)> {
+    let mut request = state.http.get(url);
+    for name in [ACCEPT_ENCODING, IF_NONE_MATCH] {
+        if let Some(v) = headers.get(&name) {
+            request = request.header(name, v.clone());
+        }
+    }
+    let unreachable = |e: reqwest::Error| {
+        tracing::warn!(error = %e, url, "martin request failed");
+        let why = if e.is_timeout() { "did not answer in time" } else { "is unreachable" };
+        ApiError::BadGateway(format!("the tile server (martin) {why} for {what}"))
+    };
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    let upstream = response.headers().clone();
+    let bytes = response.bytes().await.map_err(unreachable)?;
+    Ok((status, upstream, Body::from(bytes)))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `,` (the fontstack
+/// separator martin splits on).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_font_names() {
+        assert_eq!(percent_encode("Noto Sans CJK SC Regular"), "Noto%20Sans%20CJK%20SC%20Regular");
+        assert_eq!(percent_encode("A,B/C"), "A,B%2FC");
+        assert_eq!(percent_encode("思源"), "%E6%80%9D%E6%BA%90");
+    }
+
+    #[test]
+    fn finds_query_params() {
+        let uri: Uri = "/tiles/grids/1/0/0?access_token=abc&v=3".parse().expect("uri");
+        assert_eq!(query_param(&uri, "v"), Some("3"));
+        assert_eq!(query_param(&uri, "access_token"), Some("abc"));
+        let uri: Uri = "/tiles/grids/1/0/0?vv=3".parse().expect("uri");
+        assert_eq!(query_param(&uri, "v"), None);
+    }
+}

@@ -1,0 +1,587 @@
+//! Vector tiles, domain side: the layer catalogue (names, martin sources, zoom ranges, fields,
+//! who may see them), tile coordinates, TileJSON and the MapLibre style. No HTTP here:
+//! [`crate::http::tiles`] proxies martin and serves these documents.
+//!
+//! The tiles themselves are made by the SQL functions in `migrations/0003_tiles.sql` and served
+//! by martin (`tiles/martin.yaml`); the zoom ranges below must match the guards in that SQL.
+
+use std::collections::BTreeMap;
+
+use citygrid_api::Role;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+/// Huai'an's extent (west, south, east, north), EPSG:4326, with a small margin.
+pub const BOUNDS: [f64; 4] = [118.1, 32.6, 119.7, 34.2];
+/// The map's initial view: the city centre (清江浦区).
+pub const CENTER: [f64; 2] = [119.02, 33.6];
+/// The initial zoom of the style.
+pub const DEFAULT_ZOOM: f64 = 9.0;
+/// The largest zoom the proxy accepts (MapLibre overzooms beyond a source's `maxzoom`).
+pub const MAX_REQUEST_ZOOM: u8 = 22;
+/// The fontstack of every label: martin names the Noto CJK faces in
+/// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
+pub const FONT: &str = "Noto Sans CJK SC Regular";
+
+/// Every role: layers that any logged-in user may see.
+const ALL_ROLES: &[Role] = &Role::ALL;
+/// Incidents: the dispatch and command roles (same as `http::auth::Dispatch`).
+const DISPATCH_ROLES: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Leader];
+
+/// The geometry kind of a layer (for docs and the style).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    /// Polygons, plus one label point per feature for the admin and grid layers.
+    Polygon,
+    Point,
+}
+
+/// One map layer: one martin function source, one MVT layer of the same name.
+#[derive(Debug, Clone, Copy)]
+pub struct Layer {
+    /// The layer name: URL segment, MVT layer name, `layer_versions.layer`, style group.
+    pub name: &'static str,
+    /// martin's source id (`tiles/martin.yaml`).
+    pub source: &'static str,
+    /// Below this zoom the tile is empty.
+    pub minzoom: u8,
+    /// The deepest zoom martin is asked for in TileJSON/style (MapLibre overzooms beyond it).
+    pub maxzoom: u8,
+    pub description: &'static str,
+    pub geometry: GeometryKind,
+    /// Attribute name and TileJSON type ("String" or "Number").
+    pub fields: &'static [(&'static str, &'static str)],
+    /// Roles that may fetch the tiles.
+    pub roles: &'static [Role],
+}
+
+const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
+
+/// The catalogue, bottom layer first.
+pub const LAYERS: [Layer; 7] = [
+    Layer {
+        name: "counties",
+        source: "counties",
+        minzoom: 0,
+        maxzoom: 16,
+        description: "County boundaries (区县)",
+        geometry: GeometryKind::Polygon,
+        fields: ADMIN_FIELDS,
+        roles: ALL_ROLES,
+    },
+    Layer {
+        name: "townships",
+        source: "townships",
+        minzoom: 9,
+        maxzoom: 16,
+        description: "Township and street boundaries (乡镇/街道)",
+        geometry: GeometryKind::Polygon,
+        fields: ADMIN_FIELDS,
+        roles: ALL_ROLES,
+    },
+    Layer {
+        name: "villages",
+        source: "villages",
+        minzoom: 11,
+        maxzoom: 16,
+        description: "Village and community boundaries (村/社区)",
+        geometry: GeometryKind::Polygon,
+        fields: ADMIN_FIELDS,
+        roles: ALL_ROLES,
+    },
+    Layer {
+        name: "grids",
+        source: "grids",
+        minzoom: 11,
+        maxzoom: 16,
+        description: "Current grid boundaries (网格)",
+        geometry: GeometryKind::Polygon,
+        fields: &[
+            ("code", "String"),
+            ("name", "String"),
+            ("village_code", "String"),
+            ("colour", "Number"),
+            ("version", "Number"),
+        ],
+        roles: ALL_ROLES,
+    },
+    Layer {
+        name: "buildings",
+        source: "buildings",
+        minzoom: 14,
+        maxzoom: 16,
+        description: "Building footprints",
+        geometry: GeometryKind::Polygon,
+        fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
+        roles: ALL_ROLES,
+    },
+    Layer {
+        name: "cameras",
+        source: "cameras",
+        minzoom: 13,
+        maxzoom: 16,
+        description: "Video cameras",
+        geometry: GeometryKind::Point,
+        fields: &[
+            ("id", "Number"),
+            ("code", "String"),
+            ("kind", "String"),
+            ("status", "String"),
+            ("heading_deg", "Number"),
+            ("fov_deg", "Number"),
+            ("range_m", "Number"),
+        ],
+        roles: ALL_ROLES,
+    },
+    Layer {
+        name: "incidents",
+        source: "incidents",
+        minzoom: 15,
+        maxzoom: 16,
+        description: "Incidents (restricted: admin, dispatcher, leader)",
+        geometry: GeometryKind::Point,
+        fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
+        roles: DISPATCH_ROLES,
+    },
+];
+
+/// The layer called `name`.
+#[must_use]
+pub fn layer(name: &str) -> Option<&'static Layer> {
+    LAYERS.iter().find(|l| l.name == name)
+}
+
+impl Layer {
+    /// May `role` fetch this layer's tiles?
+    #[must_use]
+    pub fn allows(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Is a tile at zoom `z` certainly empty?
+    #[must_use]
+    pub fn empty_at(&self, z: u8) -> bool {
+        z < self.minzoom
+    }
+}
+
+/// A tile address: z ≤ [`MAX_REQUEST_ZOOM`], x and y < 2^z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileCoord {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+/// Why a tile address is rejected (a 400 for the client).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TileCoordError {
+    #[error("tile {0} {1:?} is not a non-negative integer")]
+    NotANumber(&'static str, String),
+    #[error("zoom {0} is out of range 0..={MAX_REQUEST_ZOOM}")]
+    ZoomOutOfRange(u64),
+    #[error("tile {axis} = {value} is out of range 0..{limit} at zoom {z}")]
+    OutOfRange { axis: &'static str, value: u64, limit: u64, z: u8 },
+}
+
+impl TileCoord {
+    /// Parses path segments; `y` may end in `.pbf` or `.mvt`.
+    pub fn parse(z: &str, x: &str, y: &str) -> Result<TileCoord, TileCoordError> {
+        let y = y.strip_suffix(".pbf").or_else(|| y.strip_suffix(".mvt")).unwrap_or(y);
+        let num = |axis: &'static str, s: &str| -> Result<u64, TileCoordError> {
+            if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(TileCoordError::NotANumber(axis, s.to_owned()));
+            }
+            s.parse().map_err(|_| TileCoordError::NotANumber(axis, s.to_owned()))
+        };
+        let zv = num("z", z)?;
+        if zv > u64::from(MAX_REQUEST_ZOOM) {
+            return Err(TileCoordError::ZoomOutOfRange(zv));
+        }
+        let z = zv as u8;
+        let limit = 1u64 << z;
+        let (xv, yv) = (num("x", x)?, num("y", y)?);
+        for (axis, value) in [("x", xv), ("y", yv)] {
+            if value >= limit {
+                return Err(TileCoordError::OutOfRange { axis, value, limit, z });
+            }
+        }
+        Ok(TileCoord { z, x: xv as u32, y: yv as u32 })
+    }
+}
+
+/// The current version of every layer (`layer_versions`); a layer missing there counts as 1.
+pub async fn layer_versions(pool: &PgPool) -> sqlx::Result<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("select layer, version from layer_versions").fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The current version of one layer.
+pub async fn layer_version(pool: &PgPool, layer: &str) -> sqlx::Result<i64> {
+    let v: Option<i64> = sqlx::query_scalar("select version from layer_versions where layer = $1")
+        .bind(layer)
+        .fetch_optional(pool)
+        .await?;
+    Ok(v.unwrap_or(1))
+}
+
+/// The version-stamped tile URL template of a layer, under `origin` (`http://host:port`).
+#[must_use]
+pub fn tile_url(origin: &str, layer: &Layer, version: i64) -> String {
+    format!("{origin}/tiles/{}/{{z}}/{{x}}/{{y}}?v={version}", layer.name)
+}
+
+/// TileJSON 3.0.0 for a layer.
+#[must_use]
+pub fn tilejson(origin: &str, layer: &Layer, version: i64) -> Value {
+    let fields: serde_json::Map<String, Value> =
+        layer.fields.iter().map(|(k, t)| ((*k).to_owned(), Value::from(*t))).collect();
+    json!({
+        "tilejson": "3.0.0",
+        "name": layer.name,
+        "description": layer.description,
+        "version": format!("{version}.0.0"),
+        "scheme": "xyz",
+        "tiles": [tile_url(origin, layer, version)],
+        "minzoom": layer.minzoom,
+        "maxzoom": layer.maxzoom,
+        "bounds": BOUNDS,
+        "center": [CENTER[0], CENTER[1], DEFAULT_ZOOM.max(f64::from(layer.minzoom))],
+        "vector_layers": [{
+            "id": layer.name,
+            "description": layer.description,
+            "minzoom": layer.minzoom,
+            "maxzoom": layer.maxzoom,
+            "fields": fields,
+        }],
+    })
+}
+
+/// Only polygons (the admin and grid layers also carry one label point per feature).
+fn polygons() -> Value {
+    json!(["==", ["geometry-type"], "Polygon"])
+}
+
+/// Only the label points.
+fn points() -> Value {
+    json!(["==", ["geometry-type"], "Point"])
+}
+
+fn style_layer(id: &str, group: &str, kind: &str, minzoom: u8, body: Value) -> Value {
+    let mut layer = json!({
+        "id": id,
+        "type": kind,
+        "source": group,
+        "source-layer": group,
+        "minzoom": minzoom,
+        "metadata": { "citygrid:group": group },
+    });
+    if let (Some(obj), Value::Object(extra)) = (layer.as_object_mut(), body) {
+        obj.extend(extra);
+    }
+    layer
+}
+
+fn label(id: &str, group: &str, minzoom: u8, maxzoom: u8, size: &Value, colour: &str) -> Value {
+    style_layer(
+        id,
+        group,
+        "symbol",
+        minzoom,
+        json!({
+            "maxzoom": maxzoom,
+            "filter": points(),
+            "layout": {
+                "text-field": ["get", "name"],
+                "text-font": [FONT],
+                "text-size": size,
+                "text-max-width": 8,
+                "text-padding": 4,
+            },
+            "paint": {
+                "text-color": colour,
+                "text-halo-color": "rgba(255, 255, 255, 0.9)",
+                "text-halo-width": 1.5,
+            },
+        }),
+    )
+}
+
+/// Status colours shared by the camera and incident circles.
+const CAMERA_STATUS: &[(&str, &str)] = &[("online", "#2e9d4f"), ("offline", "#8c8c8c"), ("maintenance", "#e69a28")];
+const INCIDENT_STATUS: &[(&str, &str)] = &[
+    ("new", "#d7301f"),
+    ("assigned", "#f46d43"),
+    ("accepted", "#f46d43"),
+    ("in_progress", "#fdae61"),
+    ("resolved", "#4dac26"),
+    ("closed", "#7fbc41"),
+    ("duplicate", "#9e9e9e"),
+];
+
+fn match_status(table: &[(&str, &str)], fallback: &str) -> Value {
+    let mut expr = vec![json!("match"), json!(["get", "status"])];
+    for (status, colour) in table {
+        expr.push(json!(status));
+        expr.push(json!(colour));
+    }
+    expr.push(json!(fallback));
+    Value::Array(expr)
+}
+
+/// The MapLibre style: all seven layers from martin through the backend, at their current
+/// versions, under `origin`. Layer ids and `metadata["citygrid:group"]` are a contract with the
+/// frontend (it toggles groups).
+#[must_use]
+pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
+    let sources: serde_json::Map<String, Value> = LAYERS
+        .iter()
+        .map(|l| {
+            let version = versions.get(l.name).copied().unwrap_or(1);
+            let source = json!({
+                "type": "vector",
+                "tiles": [tile_url(origin, l, version)],
+                "minzoom": l.minzoom,
+                "maxzoom": l.maxzoom,
+                "bounds": BOUNDS,
+            });
+            (l.name.to_owned(), source)
+        })
+        .collect();
+    let zoom_width = |z0: u8, w0: f64, z1: u8, w1: f64| json!(["interpolate", ["linear"], ["zoom"], z0, w0, z1, w1]);
+
+    let layers = vec![
+        json!({
+            "id": "background",
+            "type": "background",
+            "metadata": { "citygrid:group": "background" },
+            "paint": { "background-color": "#f3f1ec" },
+        }),
+        style_layer(
+            "grids-fill",
+            "grids",
+            "fill",
+            11,
+            json!({
+                "filter": polygons(),
+                "paint": {
+                    "fill-color": ["match", ["get", "colour"],
+                        0, "#8dd3c7", 1, "#ffe08a", 2, "#bebada", 3, "#fb9a99", "#cccccc"],
+                    "fill-opacity": ["interpolate", ["linear"], ["zoom"], 11, 0.45, 16, 0.3],
+                },
+            }),
+        ),
+        style_layer(
+            "grids-line",
+            "grids",
+            "line",
+            12,
+            json!({
+                "filter": polygons(),
+                "paint": { "line-color": "#6b7f99", "line-width": zoom_width(12, 0.3, 17, 1.2), "line-opacity": 0.8 },
+            }),
+        ),
+        style_layer(
+            "buildings-fill",
+            "buildings",
+            "fill",
+            14,
+            json!({
+                "paint": {
+                    "fill-color": "#b9a48f",
+                    "fill-outline-color": "#8f7b67",
+                    "fill-opacity": ["interpolate", ["linear"], ["zoom"], 14, 0.6, 16, 0.85],
+                },
+            }),
+        ),
+        style_layer(
+            "villages-line",
+            "villages",
+            "line",
+            11,
+            json!({
+                "filter": polygons(),
+                "layout": { "line-join": "round" },
+                "paint": {
+                    "line-color": "#7c6f8f",
+                    "line-width": zoom_width(11, 0.6, 16, 1.5),
+                    "line-dasharray": [3, 2],
+                },
+            }),
+        ),
+        style_layer(
+            "townships-line",
+            "townships",
+            "line",
+            9,
+            json!({
+                "filter": polygons(),
+                "layout": { "line-join": "round" },
+                "paint": { "line-color": "#55506b", "line-width": zoom_width(9, 1.0, 16, 2.5) },
+            }),
+        ),
+        style_layer(
+            "counties-line",
+            "counties",
+            "line",
+            0,
+            json!({
+                "filter": polygons(),
+                "layout": { "line-join": "round" },
+                "paint": { "line-color": "#2b2838", "line-width": zoom_width(6, 1.5, 16, 4.0) },
+            }),
+        ),
+        style_layer(
+            "cameras-circle",
+            "cameras",
+            "circle",
+            13,
+            json!({
+                "paint": {
+                    "circle-radius": zoom_width(13, 2.5, 18, 6.0),
+                    "circle-color": match_status(CAMERA_STATUS, "#8c8c8c"),
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 1,
+                },
+            }),
+        ),
+        style_layer(
+            "incidents-circle",
+            "incidents",
+            "circle",
+            15,
+            json!({
+                // Open incidents on top and larger (by priority, 1 = most urgent); finished
+                // ones (the vast majority) small and faint.
+                "layout": { "circle-sort-key": ["match", ["get", "status"], ["closed", "duplicate"], 0, 1] },
+                "paint": {
+                    "circle-radius": ["match", ["get", "status"], ["closed", "duplicate"], 3,
+                        ["match", ["get", "priority"], 1, 8, 2, 7, 3, 6, 5]],
+                    "circle-color": match_status(INCIDENT_STATUS, "#d7301f"),
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": ["match", ["get", "status"], ["closed", "duplicate"], 0.5, 1.5],
+                    "circle-opacity": ["match", ["get", "status"], ["closed", "duplicate"], 0.45, 0.9],
+                },
+            }),
+        ),
+        label("grids-label", "grids", 15, 24, &json!(10), "#3d4b5c"),
+        label("villages-label", "villages", 13, 16, &json!(11), "#4f4563"),
+        label("townships-label", "townships", 10, 14, &json!(13), "#36314a"),
+        label(
+            "counties-label",
+            "counties",
+            0,
+            12,
+            &json!(["interpolate", ["linear"], ["zoom"], 7, 12, 11, 16]),
+            "#1f1c29",
+        ),
+    ];
+
+    json!({
+        "version": 8,
+        "name": "CityGrid 淮安",
+        "metadata": { "citygrid:layers": LAYERS.iter().map(|l| l.name).collect::<Vec<_>>() },
+        "center": CENTER,
+        "zoom": DEFAULT_ZOOM,
+        "glyphs": format!("{origin}/tiles/font/{{fontstack}}/{{range}}"),
+        "sources": sources,
+        "layers": layers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_parse_and_range_check() {
+        assert_eq!(TileCoord::parse("14", "13606", "6566"), Ok(TileCoord { z: 14, x: 13606, y: 6566 }));
+        assert_eq!(TileCoord::parse("0", "0", "0.pbf"), Ok(TileCoord { z: 0, x: 0, y: 0 }));
+        assert_eq!(TileCoord::parse("1", "1", "1.mvt"), Ok(TileCoord { z: 1, x: 1, y: 1 }));
+        assert!(matches!(TileCoord::parse("1", "2", "0"), Err(TileCoordError::OutOfRange { axis: "x", .. })));
+        assert!(matches!(TileCoord::parse("0", "0", "1"), Err(TileCoordError::OutOfRange { axis: "y", .. })));
+        assert!(matches!(TileCoord::parse("23", "0", "0"), Err(TileCoordError::ZoomOutOfRange(23))));
+        assert!(TileCoord::parse("22", "4194303", "4194303").is_ok());
+        for bad in ["", "-1", "a", "1.5", "+1", "99999999999999999999"] {
+            assert!(matches!(TileCoord::parse(bad, "0", "0"), Err(TileCoordError::NotANumber(..))), "{bad:?}");
+            assert!(matches!(TileCoord::parse("3", bad, "0"), Err(TileCoordError::NotANumber(..))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn catalogue_is_consistent() {
+        let names: Vec<_> = LAYERS.iter().map(|l| l.name).collect();
+        assert_eq!(names, ["counties", "townships", "villages", "grids", "buildings", "cameras", "incidents"]);
+        for l in &LAYERS {
+            assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
+            assert!(layer(l.name).is_some());
+            assert!(l.allows(Role::Admin));
+        }
+        let incidents = layer("incidents").expect("incidents");
+        assert!(!incidents.allows(Role::Planner));
+        assert!(incidents.allows(Role::Dispatcher) && incidents.allows(Role::Leader));
+        assert!(layer("grids").expect("grids").allows(Role::Planner));
+        assert!(layer("nope").is_none());
+        assert!(layer("buildings").expect("buildings").empty_at(13));
+        assert!(!layer("buildings").expect("buildings").empty_at(14));
+    }
+
+    #[test]
+    fn tilejson_points_back_at_the_backend() {
+        let l = layer("grids").expect("grids");
+        let tj = tilejson("http://example.test:8080", l, 7);
+        assert_eq!(tj["tilejson"], "3.0.0");
+        assert_eq!(tj["tiles"][0], "http://example.test:8080/tiles/grids/{z}/{x}/{y}?v=7");
+        assert_eq!(tj["minzoom"], 11);
+        assert_eq!(tj["vector_layers"][0]["id"], "grids");
+        assert_eq!(tj["vector_layers"][0]["fields"]["colour"], "Number");
+        assert_eq!(tj["bounds"].as_array().map(Vec::len), Some(4));
+    }
+
+    #[test]
+    fn style_structure_matches_the_frontend_contract() {
+        let versions = BTreeMap::from([("grids".to_owned(), 5)]);
+        let s = style("http://h:1", &versions);
+        assert_eq!(s["version"], 8);
+        assert_eq!(s["glyphs"], "http://h:1/tiles/font/{fontstack}/{range}");
+        assert!(s.get("sprite").is_none());
+        assert_eq!(s["sources"]["grids"]["tiles"][0], "http://h:1/tiles/grids/{z}/{x}/{y}?v=5");
+        assert_eq!(s["sources"]["buildings"]["tiles"][0], "http://h:1/tiles/buildings/{z}/{x}/{y}?v=1");
+        let layers = s["layers"].as_array().expect("layers");
+        let ids: Vec<&str> = layers.iter().filter_map(|l| l["id"].as_str()).collect();
+        for id in [
+            "counties-line",
+            "counties-label",
+            "townships-line",
+            "townships-label",
+            "villages-line",
+            "villages-label",
+            "grids-fill",
+            "grids-line",
+            "grids-label",
+            "buildings-fill",
+            "cameras-circle",
+            "incidents-circle",
+        ] {
+            let layer = layers.iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("missing {id}"));
+            let group = id.split('-').next().expect("group");
+            assert_eq!(layer["metadata"]["citygrid:group"], group, "{id}");
+            assert_eq!(layer["source"], group, "{id}");
+            assert_eq!(layer["source-layer"], group, "{id}");
+            assert!(s["sources"].get(group).is_some(), "{id}");
+        }
+        // Unique ids, every layer grouped, labels in the CJK font, no URL outside the origin.
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+        assert!(layers.iter().all(|l| l["metadata"]["citygrid:group"].is_string()));
+        for l in layers.iter().filter(|l| l["type"] == "symbol") {
+            assert_eq!(l["layout"]["text-font"], json!([FONT]));
+        }
+        let text = s.to_string();
+        for url in text.split('"').filter(|t| t.contains("://")) {
+            assert!(url.starts_with("http://h:1/"), "external URL {url}");
+        }
+    }
+}

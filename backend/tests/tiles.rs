@@ -1,0 +1,526 @@
+//! Vector tiles end to end: the demo city in PostGIS, a real martin started with
+//! `tiles/martin.yaml`, and the backend's proxy, TileJSON, glyphs and style in front of it.
+//!
+//! martin comes from `CITYGRID_MARTIN_BIN` (set by `cargo xtask test`), else `martin` on PATH or
+//! in `~/.cargo/bin`.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use citygrid::tiles::{self, LAYERS};
+use common::{assert_error, TestApp};
+use sqlx::PgPool;
+
+/// The size budget of one tile.
+const MAX_TILE_BYTES: usize = 500 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// martin
+// ---------------------------------------------------------------------------------------------
+
+/// A martin process for one test; killed on drop.
+struct Martin {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Drop for Martin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn martin_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CITYGRID_MARTIN_BIN").filter(|b| !b.is_empty()) {
+        return PathBuf::from(bin);
+    }
+    let on_path = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("martin")).find(|c| c.is_file()));
+    on_path
+        .or_else(|| {
+            let home = PathBuf::from(std::env::var_os("HOME")?);
+            Some(home.join(".cargo/bin/martin")).filter(|c| c.is_file())
+        })
+        .expect("martin is not installed: run `cargo xtask setup` or set CITYGRID_MARTIN_BIN")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn startmartin() -> Martin {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("citygrid-test-martin-{port}.log"));
+    let file = std::fs::File::create(&log).unwrap();
+    let child = Command::new(martin_bin())
+        .arg("--config")
+        .arg(root.join("tiles/martin.yaml"))
+        .env("CITYGRID_MARTIN_DATABASE_URL", common::test_database_url())
+        .env("CITYGRID_MARTIN_PORT", port.to_string())
+        .env("CITYGRID_MARTIN_CACHE_MB", "0")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .expect("starting martin");
+    let mut martin = Martin { child, url: format!("http://127.0.0.1:{port}"), log };
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = martin.child.try_wait().unwrap() {
+            panic!("martin exited ({status}):\n{}", std::fs::read_to_string(&martin.log).unwrap_or_default());
+        }
+        if let Ok(r) = client.get(format!("{}/health", martin.url)).send().await {
+            if r.status().is_success() {
+                return martin;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "martin did not come up:\n{}",
+            std::fs::read_to_string(&martin.log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The demo city, martin, and the app proxying it.
+async fn setup() -> (TestApp, Martin) {
+    let pool = common::city().await;
+    let martin = startmartin().await;
+    let app = common::spawn_app_on(pool, martin.url.clone()).await;
+    (app, martin)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal Mapbox Vector Tile reader (protobuf wire format; only what the assertions need).
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct MvtLayer {
+    name: String,
+    keys: Vec<String>,
+    features: usize,
+    /// Feature geometry types (1 point, 2 line, 3 polygon) and their counts.
+    types: BTreeMap<u64, usize>,
+    /// Per feature, the keys it sets.
+    feature_keys: Vec<BTreeSet<String>>,
+    string_values: Vec<String>,
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    fn done(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn varint(&mut self) -> u64 {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return v;
+            }
+        }
+        panic!("varint too long");
+    }
+
+    fn bytes(&mut self) -> &'a [u8] {
+        let len = usize::try_from(self.varint()).unwrap();
+        let out = &self.buf[self.pos..self.pos + len];
+        self.pos += len;
+        out
+    }
+
+    /// The next field: (number, wire type); the value must then be read or skipped.
+    fn key(&mut self) -> (u64, u64) {
+        let k = self.varint();
+        (k >> 3, k & 7)
+    }
+
+    fn skip(&mut self, wire: u64) {
+        match wire {
+            0 => {
+                self.varint();
+            }
+            1 => self.pos += 8,
+            2 => {
+                self.bytes();
+            }
+            5 => self.pos += 4,
+            other => panic!("unsupported wire type {other}"),
+        }
+    }
+}
+
+fn decode_mvt(buf: &[u8]) -> Vec<MvtLayer> {
+    let mut layers = Vec::new();
+    let mut tile = Reader::new(buf);
+    while !tile.done() {
+        let (field, wire) = tile.key();
+        if field != 3 || wire != 2 {
+            tile.skip(wire);
+            continue;
+        }
+        let mut r = Reader::new(tile.bytes());
+        let mut layer = MvtLayer::default();
+        let mut raw_tags = Vec::new();
+        while !r.done() {
+            match r.key() {
+                (1, 2) => layer.name = String::from_utf8(r.bytes().to_vec()).unwrap(),
+                (2, 2) => {
+                    layer.features += 1;
+                    let mut f = Reader::new(r.bytes());
+                    let mut tags = Vec::new();
+                    while !f.done() {
+                        match f.key() {
+                            (2, 2) => {
+                                let mut p = Reader::new(f.bytes());
+                                while !p.done() {
+                                    tags.push(usize::try_from(p.varint()).unwrap());
+                                }
+                            }
+                            (3, 0) => *layer.types.entry(f.varint()).or_default() += 1,
+                            (_, wire) => f.skip(wire),
+                        }
+                    }
+                    raw_tags.push(tags);
+                }
+                (3, 2) => layer.keys.push(String::from_utf8(r.bytes().to_vec()).unwrap()),
+                (4, 2) => {
+                    let mut v = Reader::new(r.bytes());
+                    while !v.done() {
+                        match v.key() {
+                            (1, 2) => layer.string_values.push(String::from_utf8(v.bytes().to_vec()).unwrap()),
+                            (_, wire) => v.skip(wire),
+                        }
+                    }
+                }
+                (_, wire) => r.skip(wire),
+            }
+        }
+        layer.feature_keys =
+            raw_tags.iter().map(|tags| tags.chunks(2).map(|kv| layer.keys[kv[0]].clone()).collect()).collect();
+        layers.push(layer);
+    }
+    layers
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The XYZ tile containing (lon, lat) at zoom z.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u8, u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let lat = lat.to_radians();
+    let y = ((1.0 - lat.tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor();
+    (z, x as u32, y as u32)
+}
+
+/// A representative location of each layer's data, and the zoom to look at it.
+async fn sample_point(pool: &PgPool, layer: &str) -> (f64, f64, u8) {
+    let (sql, z) = match layer {
+        "counties" => ("select label_point from admin_units where level = 'county' order by code limit 1", 8),
+        "townships" => ("select label_point from admin_units where level = 'township' order by code limit 1", 9),
+        "villages" => ("select label_point from admin_units where level = 'village' order by code limit 1", 12),
+        "grids" => ("select st_pointonsurface(geom) from current_grids order by code limit 1", 14),
+        "buildings" => (
+            "select st_centroid(footprint) from buildings order by footprint <-> st_setsrid(st_point(119.02, 33.6), 4326) limit 1",
+            14,
+        ),
+        "cameras" => ("select geom from cameras order by id limit 1", 14),
+        "incidents" => ("select geom from incidents order by id limit 1", 15),
+        other => panic!("no sample for {other}"),
+    };
+    let (lon, lat): (f64, f64) = sqlx::query_as(&format!("select st_x(p), st_y(p) from ({sql}) s(p)"))
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{layer}: no data to sample ({e})"));
+    (lon, lat, z)
+}
+
+async fn get_tile(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req = app.client.get(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn version(pool: &PgPool, layer: &str) -> i64 {
+    tiles::layer_version(pool, layer).await.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_layer_serves_its_attributes_and_nothing_else() {
+    let (app, _martin) = setup().await;
+    let token = app.login("admin").await;
+    for layer in &LAYERS {
+        let (lon, lat, z) = sample_point(&app.pool, layer.name).await;
+        let (z, x, y) = tile_of(lon, lat, z);
+        let v = version(&app.pool, layer.name).await;
+        let path = format!("/tiles/{}/{z}/{x}/{y}?v={v}", layer.name);
+        let res = get_tile(&app, &path, Some(&token)).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/x-protobuf", "{path}");
+        assert_eq!(res.headers()["cache-control"], "private, max-age=86400, immutable", "{path}");
+        let body = res.bytes().await.unwrap();
+        assert!(body.len() < MAX_TILE_BYTES, "{path}: {} bytes", body.len());
+        let decoded = decode_mvt(&body);
+        assert_eq!(decoded.len(), 1, "{path}: one MVT layer");
+        let mvt = &decoded[0];
+        assert_eq!(mvt.name, layer.name);
+        assert!(mvt.features > 0, "{path}: no features");
+        let fields: BTreeSet<String> = layer.fields.iter().map(|(k, _)| (*k).to_owned()).collect();
+        let keys: BTreeSet<String> = mvt.keys.iter().cloned().collect();
+        // Exactly the catalogue's fields (name_en may be absent when every value is null).
+        let mut expected = fields.clone();
+        if !keys.contains("name_en") {
+            expected.remove("name_en");
+        }
+        assert_eq!(keys, expected, "{path}: attributes");
+        for f in &mvt.feature_keys {
+            let required = fields.iter().filter(|k| *k != "name_en").all(|k| f.contains(k));
+            assert!(required, "{path}: a feature lacks attributes: {f:?}");
+        }
+        let want = if layer.geometry == tiles::GeometryKind::Point { 1 } else { 3 };
+        assert!(mvt.types.contains_key(&want), "{path}: geometry types {:?}", mvt.types);
+    }
+}
+
+#[tokio::test]
+async fn incidents_reveal_no_text() {
+    let (app, _martin) = setup().await;
+    let token = app.login("dispatcher").await;
+    let (lon, lat, z) = sample_point(&app.pool, "incidents").await;
+    let (z, x, y) = tile_of(lon, lat, z);
+    let res = get_tile(&app, &format!("/tiles/incidents/{z}/{x}/{y}"), Some(&token)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-cache", "no v: revalidate");
+    let mvt = decode_mvt(&res.bytes().await.unwrap());
+    let descriptions: Vec<String> =
+        sqlx::query_scalar("select description from incidents limit 50").fetch_all(&app.pool).await.unwrap();
+    for s in &mvt[0].string_values {
+        assert!(!descriptions.contains(s), "incident text {s:?} leaked into a tile");
+        assert!(!s.chars().all(|c| c.is_ascii_digit()) || s.len() != 11, "a phone number? {s:?}");
+    }
+}
+
+#[tokio::test]
+async fn empty_and_out_of_range_tiles() {
+    let (app, martin) = setup().await;
+    let token = app.login("admin").await;
+    // Mid-Pacific, and buildings below their minimum zoom.
+    let (z, x, y) = tile_of(-150.0, 0.0, 14);
+    for layer in &LAYERS {
+        let res = get_tile(&app, &format!("/tiles/{}/{z}/{x}/{y}", layer.name), Some(&token)).await;
+        let status = res.status().as_u16();
+        let body = res.bytes().await.unwrap();
+        assert!(status == 204 || (status == 200 && decode_mvt(&body).iter().all(|l| l.features == 0)), "{status}");
+        assert!(body.is_empty(), "{}: {} bytes in the Pacific", layer.name, body.len());
+    }
+    let (lon, lat, _) = sample_point(&app.pool, "buildings").await;
+    let (z, x, y) = tile_of(lon, lat, 13);
+    let res = get_tile(&app, &format!("/tiles/buildings/{z}/{x}/{y}"), Some(&token)).await;
+    assert_eq!(res.status(), 204, "buildings at z13");
+    // The same tile straight from martin: the SQL guard answers empty too.
+    let res = app.client.get(format!("{}/buildings/{z}/{x}/{y}", martin.url)).send().await.unwrap();
+    assert_eq!(res.status(), 204, "martin: buildings at z13");
+}
+
+#[tokio::test]
+async fn bad_requests_are_rejected_clearly() {
+    let (app, _martin) = setup().await;
+    let token = app.login("admin").await;
+    for (path, status, needle) in [
+        ("/tiles/grids/3/8/0", 400, "out of range"),
+        ("/tiles/grids/3/0/8", 400, "out of range"),
+        ("/tiles/grids/23/0/0", 400, "zoom"),
+        ("/tiles/grids/a/0/0", 400, "not a non-negative integer"),
+        ("/tiles/grids/3/-1/0", 400, "not a non-negative integer"),
+        ("/tiles/grids/3/1/1.png", 400, "not a non-negative integer"),
+        ("/tiles/roads/3/1/1", 404, "no tile layer"),
+        ("/tiles/roads", 404, "no tile layer"),
+        ("/tiles/font/Noto%20Sans%20CJK%20SC%20Regular/abc", 400, "range"),
+    ] {
+        let (s, body) = app.get(path, Some(&token)).await;
+        assert_error(s, &body, status, needle);
+    }
+    // `.pbf` and `.mvt` suffixes are fine.
+    let res = get_tile(&app, "/tiles/counties/0/0/0.pbf", Some(&token)).await;
+    assert_eq!(res.status(), 200);
+    let res = get_tile(&app, "/tiles/counties/0/0/0.mvt", Some(&token)).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn tiles_need_a_login_and_incidents_a_dispatch_role() {
+    let (app, _martin) = setup().await;
+    let (s, b) = app.get("/tiles/incidents/15/27212/13133", None).await;
+    assert_error(s, &b, 401, "log in");
+    let (s, b) = app.get("/tiles/grids/11/1700/820", None).await;
+    assert_error(s, &b, 401, "log in");
+    let (s, b) = app.get("/tiles/grids/11/1700/820?access_token=nonsense", None).await;
+    assert_error(s, &b, 401, "log in again");
+
+    let planner = app.login("planner").await;
+    let (s, b) = app.get("/tiles/incidents/15/27212/13133", Some(&planner)).await;
+    assert_error(s, &b, 403, "incidents");
+    let res = get_tile(&app, "/tiles/grids/11/1700/820", Some(&planner)).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    for role in ["admin", "dispatcher", "leader"] {
+        let token = app.login(role).await;
+        // The token in the query string, as a map without custom headers would send it.
+        let res = get_tile(&app, &format!("/tiles/incidents/15/27212/13133?v=1&access_token={token}"), None).await;
+        assert!(res.status().is_success(), "{role}: {}", res.status());
+    }
+}
+
+#[tokio::test]
+async fn martin_down_is_a_bad_gateway_not_a_hang() {
+    let pool = common::city().await;
+    let port = free_port(); // nothing listens there
+    let app = common::spawn_app_on(pool, format!("http://127.0.0.1:{port}")).await;
+    let token = app.login("admin").await;
+    let started = Instant::now();
+    let (s, b) = app.get("/tiles/counties/5/26/12", Some(&token)).await;
+    assert_error(s, &b, 502, "martin");
+    assert_eq!(b["error"]["code"], "bad_gateway");
+    let (s, b) = app.get("/tiles/font/Noto%20Sans%20CJK%20SC%20Regular/0-255", None).await;
+    assert_error(s, &b, 502, "martin");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn compression_and_conditional_requests_pass_through() {
+    let (app, _martin) = setup().await;
+    let token = app.login("admin").await;
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let (lon, lat, _) = sample_point(&app.pool, "buildings").await;
+    let (z, x, y) = tile_of(lon, lat, 14);
+    let url = app.url(&format!("/tiles/buildings/{z}/{x}/{y}"));
+    let res = client.get(&url).bearer_auth(&token).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert_eq!(res.headers()["vary"], "Accept-Encoding");
+    let etag = res.headers().get("etag").cloned();
+    let body = res.bytes().await.unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "gzip magic");
+    if let Some(etag) = etag {
+        let res = client
+            .get(&url)
+            .bearer_auth(&token)
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(res.status().as_u16(), 200 | 304), "{}", res.status());
+    }
+}
+
+#[tokio::test]
+async fn tilejson_style_and_glyphs() {
+    let (app, martin) = setup().await;
+    let (s, tj) = app.get("/tiles/grids", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(tj["tilejson"], "3.0.0");
+    let v = version(&app.pool, "grids").await;
+    assert_eq!(tj["tiles"][0], format!("{}/tiles/grids/{{z}}/{{x}}/{{y}}?v={v}", app.base));
+    assert_eq!(tj["vector_layers"][0]["id"], "grids");
+
+    let (s, style) = app.get("/style.json", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(style["version"], 8);
+    assert_eq!(style["glyphs"], format!("{}/tiles/font/{{fontstack}}/{{range}}", app.base));
+    for layer in &LAYERS {
+        let url = style["sources"][layer.name]["tiles"][0].as_str().unwrap();
+        assert!(url.starts_with(&format!("{}/tiles/{}/", app.base, layer.name)), "{url}");
+    }
+    validate_with_maplibre(&style);
+    // The label font exists in martin, and glyphs come through the backend for CJK ranges.
+    let catalog: serde_json::Value =
+        app.client.get(format!("{}/catalog", martin.url)).send().await.unwrap().json().await.unwrap();
+    assert!(catalog["fonts"].get(tiles::FONT).is_some(), "martin has no font {}", tiles::FONT);
+    let res = app.client.get(app.url("/tiles/font/Noto%20Sans%20CJK%20SC%20Regular/28672-28927")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    assert!(res.bytes().await.unwrap().len() > 1000, "glyphs for 淮 (U+6DEE)");
+    let (s, b) = app.get("/tiles/font/No%20Such%20Font/0-255", None).await;
+    assert_error(s, &b, 404, "font");
+}
+
+/// Validates `style` with MapLibre's own validator when it is installed next to the browser tests
+/// (`tests/browser/node_modules/@maplibre/maplibre-gl-style-spec`); skipped otherwise.
+fn validate_with_maplibre(style: &serde_json::Value) {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let spec = root.join("tests/browser/node_modules/@maplibre/maplibre-gl-style-spec");
+    if !spec.is_dir() {
+        println!("style: MapLibre validator not installed at {}; skipped", spec.display());
+        return;
+    }
+    let file = std::env::temp_dir().join(format!("citygrid-style-{}.json", std::process::id()));
+    std::fs::write(&file, style.to_string()).unwrap();
+    let script = "const spec = require(process.argv[1]); \
+        const errors = spec.validateStyleMin(require(process.argv[2])); \
+        if (errors.length) { console.error(JSON.stringify(errors)); process.exit(1); }";
+    let out = Command::new("node").arg("-e").arg(script).arg(&spec).arg(&file).output().expect("node");
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "style.json is not valid MapLibre: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The densest tiles of the heavy layers stay under the size budget.
+#[tokio::test]
+async fn densest_tiles_fit_the_budget() {
+    let (app, _martin) = setup().await;
+    let token = app.login("admin").await;
+    let densest = |table: &str, geom: &str, z: u8| {
+        format!(
+            "select x, y from (select floor((st_x(p) + 180) / 360 * 2 ^ {z})::int as x, \
+             floor((1 - ln(tan(radians(st_y(p))) + 1 / cos(radians(st_y(p)))) / pi()) / 2 * 2 ^ {z})::int as y \
+             from (select st_centroid({geom}) as p from {table}) s) t group by x, y order by count(*) desc limit 1"
+        )
+    };
+    for (layer, table, geom, z) in [
+        ("buildings", "buildings", "footprint", 14u8),
+        ("buildings", "buildings", "footprint", 16),
+        ("grids", "current_grids", "geom", 11),
+        ("grids", "current_grids", "geom", 14),
+        ("villages", "admin_units where level = 'village'", "geom", 11),
+        ("cameras", "cameras", "geom", 13),
+        ("incidents", "incidents", "geom", 15),
+    ] {
+        let (x, y): (i32, i32) = sqlx::query_as(&densest(table, geom, z)).fetch_one(&app.pool).await.unwrap();
+        let res = get_tile(&app, &format!("/tiles/{layer}/{z}/{x}/{y}"), Some(&token)).await;
+        assert_eq!(res.status(), 200, "{layer} {z}/{x}/{y}");
+        let body = res.bytes().await.unwrap();
+        println!("densest {layer} tile {z}/{x}/{y}: {} bytes", body.len());
+        assert!(body.len() < MAX_TILE_BYTES, "{layer} {z}/{x}/{y}: {} bytes", body.len());
+        assert!(decode_mvt(&body)[0].features > 0);
+    }
+}
