@@ -1,0 +1,325 @@
+//! `/api/route`, `/api/route/batch`, `/api/incidents`: routing by location and incident follow-up.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use citygrid_api::{
+    BatchRouteRequest, BatchRouteResponse, Category, CreateIncidentRequest, IncidentCreated, IncidentDetail,
+    IncidentPage, OutsideCity, RouteRequest, RouteResult, Source, TransitionRequest,
+};
+use serde::Deserialize;
+
+use super::auth::{Authorized, Dispatch};
+use super::extract::{Json, Path, Query};
+use super::{ApiError, ApiResult, AppState};
+use crate::grids::BBox;
+use crate::incidents::{self, ListFilter, NewIncident, TransitionError};
+use crate::routing::{RouteError, RouteQuery};
+
+/// The most points one batch may carry.
+pub const MAX_BATCH: usize = 100_000;
+/// The most characters of a description.
+pub const MAX_DESCRIPTION: usize = 4000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/route", post(route))
+        .route("/route/batch", post(route_batch).layer(DefaultBodyLimit::max(16 * 1024 * 1024)))
+        .route("/incidents", post(create).get(list))
+        .route("/incidents/{id}", get(one))
+        .route("/incidents/{id}/transitions", post(transition))
+}
+
+/// Checks a coordinate pair; `what` names it in the message.
+fn check_point(what: &str, lon: f64, lat: f64) -> ApiResult<()> {
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(ApiError::BadRequest(format!("{what}lon {lon} is outside [-180, 180]")));
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(ApiError::BadRequest(format!("{what}lat {lat} is outside [-90, 90]")));
+    }
+    Ok(())
+}
+
+fn check_category(code: &str) -> ApiResult<&'static Category> {
+    Category::by_code(code).ok_or_else(|| {
+        let known: Vec<&str> = citygrid_api::CATEGORIES.iter().map(|c| c.code).collect();
+        ApiError::Unprocessable(format!("category {code:?} is unknown; use one of {}", known.join(", ")))
+    })
+}
+
+fn check_priority(p: Option<i16>) -> ApiResult<Option<i16>> {
+    match p {
+        Some(p) if !(1..=4).contains(&p) => {
+            Err(ApiError::Unprocessable(format!("priority {p} must be 1 (most urgent) to 4")))
+        }
+        p => Ok(p),
+    }
+}
+
+fn outside(e: RouteError, lon: f64, lat: f64) -> ApiError {
+    let RouteError::OutsideCity { nearest, distance_m } = e;
+    match nearest {
+        Some(grid) => {
+            let message = format!(
+                "point ({lon}, {lat}) is outside every grid; the nearest grid is {} ({}) {:.0} m away",
+                grid.code, grid.name, distance_m
+            );
+            let details = serde_json::to_value(OutsideCity { nearest_grid: grid, distance_m }).unwrap_or_default();
+            ApiError::Unprocessable(message).with_details(details)
+        }
+        None => ApiError::Unprocessable(format!("point ({lon}, {lat}) is outside every grid")),
+    }
+}
+
+/// Who is responsible for a point, what sees it, possible duplicates and mediation. No write.
+#[utoipa::path(post, path = "/api/route", tag = "dispatch", security(("bearer" = [])), request_body = RouteRequest,
+    responses((status = 200, body = RouteResult), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 422, body = citygrid_api::ErrorBody)))]
+pub async fn route(
+    State(state): State<AppState>,
+    _auth: Authorized<Dispatch>,
+    Json(req): Json<RouteRequest>,
+) -> ApiResult<Json<RouteResult>> {
+    check_point("", req.lon, req.lat)?;
+    if let Some(c) = &req.category {
+        check_category(c)?;
+    }
+    let q = RouteQuery {
+        lon: req.lon,
+        lat: req.lat,
+        category: req.category.as_deref(),
+        priority: check_priority(req.priority)?,
+        now: Utc::now(),
+    };
+    state.engine.route(&q).map(Json).map_err(|e| outside(e, req.lon, req.lat))
+}
+
+/// The grid of each point (up to 100,000), in input order; `null` outside the city.
+#[utoipa::path(post, path = "/api/route/batch", tag = "dispatch", security(("bearer" = [])),
+    request_body = BatchRouteRequest,
+    responses((status = 200, body = BatchRouteResponse), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 413, body = citygrid_api::ErrorBody)))]
+pub async fn route_batch(
+    State(state): State<AppState>,
+    _auth: Authorized<Dispatch>,
+    Json(req): Json<BatchRouteRequest>,
+) -> ApiResult<Json<BatchRouteResponse>> {
+    if req.points.len() > MAX_BATCH {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "points: {} points, at most {MAX_BATCH} per batch",
+            req.points.len()
+        )));
+    }
+    for (i, p) in req.points.iter().enumerate() {
+        check_point(&format!("points[{i}]: "), p[0], p[1])?;
+    }
+    let engine = state.engine.clone();
+    let grids = tokio::task::spawn_blocking(move || engine.locate_batch(&req.points))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(BatchRouteResponse { grids }))
+}
+
+fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ApiError::BadRequest(format!("{field} {s:?} is not an RFC 3339 time: {e}")))
+}
+
+/// Registers an incident, routes it, and answers once it is committed.
+#[utoipa::path(post, path = "/api/incidents", tag = "dispatch", security(("bearer" = [])),
+    request_body = CreateIncidentRequest,
+    responses((status = 201, body = IncidentCreated), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 413, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Authorized<Dispatch>,
+    Json(req): Json<CreateIncidentRequest>,
+) -> ApiResult<(StatusCode, Json<IncidentCreated>)> {
+    check_point("", req.lon, req.lat)?;
+    let category = check_category(&req.category)?;
+    if Source::by_code(&req.source).is_none() {
+        let known: Vec<&str> = citygrid_api::SOURCES.iter().map(|s| s.code).collect();
+        return Err(ApiError::Unprocessable(format!(
+            "source {:?} is unknown; use one of {}",
+            req.source,
+            known.join(", ")
+        )));
+    }
+    let chars = req.description.chars().count();
+    if chars > MAX_DESCRIPTION {
+        return Err(ApiError::PayloadTooLarge(format!("description: {chars} characters, at most {MAX_DESCRIPTION}")));
+    }
+    if req.description.trim().is_empty() {
+        return Err(ApiError::Unprocessable("description: say what happened".into()));
+    }
+    let now = Utc::now();
+    let reported_at = match &req.reported_at {
+        Some(s) => parse_time("reported_at", s)?,
+        None => now,
+    };
+    if reported_at > now + chrono::Duration::minutes(5) {
+        return Err(ApiError::Unprocessable(format!("reported_at {reported_at} lies in the future")));
+    }
+    let q = RouteQuery {
+        lon: req.lon,
+        lat: req.lat,
+        category: Some(category.code),
+        priority: check_priority(req.priority)?,
+        now,
+    };
+    let routing = state.engine.route(&q).map_err(|e| outside(e, req.lon, req.lat))?;
+    let priority = req
+        .priority
+        .or_else(|| state.engine.snapshot().categories.get(category.code).map(|c| c.default_priority))
+        .unwrap_or(3);
+    let new = NewIncident {
+        lon: req.lon,
+        lat: req.lat,
+        category: category.code.to_owned(),
+        source: req.source,
+        priority,
+        description: req.description.trim().to_owned(),
+        reported_at,
+        grid_code: routing.grid.code.clone(),
+    };
+    let mut tx = state.pool.begin().await?;
+    let id = incidents::create(&mut tx, &new, auth.user.id).await?;
+    crate::accounts::audit(
+        &mut *tx,
+        crate::accounts::AuditEntry {
+            user_id: auth.user.id,
+            action: "create",
+            entity: "incident",
+            entity_ids: vec![id.to_string()],
+            before: None,
+            after: Some(
+                serde_json::json!({"category": new.category, "grid_code": new.grid_code, "priority": priority}),
+            ),
+        },
+    )
+    .await?;
+    let incident = incidents::get(&mut tx, id, now).await?.ok_or_else(|| anyhow::anyhow!("new incident vanished"))?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(IncidentCreated { incident, routing })))
+}
+
+fn parse_id(s: &str) -> ApiResult<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("incident id {s:?} must be a positive integer")))
+}
+
+/// One incident with its timeline and the actions allowed next.
+#[utoipa::path(get, path = "/api/incidents/{id}", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = IncidentDetail), (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn one(
+    State(state): State<AppState>,
+    _auth: Authorized<Dispatch>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IncidentDetail>> {
+    let id = parse_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let incident = incidents::get(&mut conn, id, Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no incident with id {id}")))?;
+    drop(conn);
+    let timeline = incidents::timeline(&state.pool, id).await?;
+    let allowed_actions = incidents::allowed_actions(&incident.status, incident.escalation_level);
+    Ok(Json(IncidentDetail { incident, timeline, allowed_actions }))
+}
+
+/// Query of `GET /api/incidents`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// `minLon,minLat,maxLon,maxLat`.
+    bbox: Option<String>,
+    /// A status, a comma-separated list, or `open` for new, assigned, accepted and in_progress.
+    status: Option<String>,
+    category: Option<String>,
+    /// RFC 3339, inclusive.
+    from: Option<String>,
+    /// RFC 3339, exclusive.
+    to: Option<String>,
+    /// 15-digit grid code.
+    grid: Option<String>,
+    /// Page size, default 50, at most 500.
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Incidents matching the filters, newest first, paged by cursor.
+#[utoipa::path(get, path = "/api/incidents", tag = "dispatch", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _auth: Authorized<Dispatch>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<IncidentPage>> {
+    const STATUSES: [&str; 7] = ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
+    let mut statuses = Vec::new();
+    for s in p.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        if s == "open" {
+            statuses.extend(crate::routing::OPEN_STATUSES.iter().map(|s| (*s).to_owned()));
+        } else if STATUSES.contains(&s) {
+            statuses.push(s.to_owned());
+        } else {
+            return Err(ApiError::BadRequest(format!("status {s:?} is not one of open, {}", STATUSES.join(", "))));
+        }
+    }
+    if let Some(c) = &p.category {
+        check_category(c).map_err(|_| ApiError::BadRequest(format!("category {c:?} is unknown")))?;
+    }
+    if let Some(g) = &p.grid {
+        crate::grids::GridCode::parse(g).map_err(ApiError::BadRequest)?;
+    }
+    let limit = match p.limit {
+        None => 50,
+        Some(n) if n < 1 => return Err(ApiError::BadRequest(format!("limit {n} must be at least 1"))),
+        Some(n) => n.min(500),
+    };
+    let filter = ListFilter {
+        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(ApiError::BadRequest)?,
+        statuses,
+        category: p.category,
+        from: p.from.as_deref().map(|s| parse_time("from", s)).transpose()?,
+        to: p.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
+        grid: p.grid,
+        after: p.cursor.as_deref().map(incidents::parse_cursor).transpose().map_err(ApiError::BadRequest)?,
+        limit,
+    };
+    let (items, next_cursor) = incidents::list(&state.pool, &filter, Utc::now()).await?;
+    Ok(Json(IncidentPage { items, next_cursor }))
+}
+
+/// Moves an incident through its state machine; 409 with the allowed actions when illegal.
+#[utoipa::path(post, path = "/api/incidents/{id}/transitions", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = TransitionRequest,
+    responses((status = 200, body = citygrid_api::Incident), (status = 404, body = citygrid_api::ErrorBody),
+              (status = 409, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
+pub async fn transition(
+    State(state): State<AppState>,
+    auth: Authorized<Dispatch>,
+    Path(id): Path<String>,
+    Json(req): Json<TransitionRequest>,
+) -> ApiResult<Json<citygrid_api::Incident>> {
+    let id = parse_id(&id)?;
+    incidents::transition(&state.pool, id, &req.action, req.note.as_deref(), req.duplicate_of, auth.user.id, Utc::now())
+        .await
+        .map(Json)
+        .map_err(|e| match e {
+            TransitionError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            TransitionError::NotAllowed { ref allowed, .. } => {
+                let details = serde_json::json!({ "allowed_actions": allowed });
+                ApiError::Conflict(e.to_string()).with_details(details)
+            }
+            TransitionError::Invalid(_) => ApiError::Unprocessable(e.to_string()),
+            TransitionError::Db(e) => ApiError::Internal(e),
+        })
+}

@@ -1,0 +1,520 @@
+//! Incidents: registration, the follow-up state machine, history and automatic escalation.
+//!
+//! ```text
+//!   new --assign--> assigned --accept--> accepted --start--> in_progress --resolve--> resolved --close--> closed
+//!    \________________\_______________________\___________________/  escalate (level +1, same status)
+//!     \________________\_______________________\_________________/   mark_duplicate --> duplicate
+//!                                       resolved, closed --reopen--> assigned
+//! ```
+//! Escalation moves responsibility up one level (grid → village → township → county centre)
+//! without changing the status; the county centre is the last level.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use citygrid_api::{Incident, IncidentEvent};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+/// Every action of the state machine.
+pub const ACTIONS: [&str; 8] =
+    ["assign", "accept", "start", "resolve", "close", "escalate", "reopen", "mark_duplicate"];
+
+/// The highest escalation level (the county centre).
+pub const TOP_LEVEL: i16 = 3;
+
+/// The status an action leads to from `status` at `level`, or `None` when it is not allowed.
+#[must_use]
+pub fn next_status(status: &str, level: i16, action: &str) -> Option<&'static str> {
+    let open = matches!(status, "new" | "assigned" | "accepted" | "in_progress");
+    Some(match (action, status) {
+        ("assign", "new") | ("reopen", "resolved" | "closed") => "assigned",
+        ("accept", "assigned") => "accepted",
+        ("start", "accepted") => "in_progress",
+        ("resolve", "in_progress") => "resolved",
+        ("close", "resolved") => "closed",
+        ("escalate", s) if open && level < TOP_LEVEL => static_status(s)?,
+        ("mark_duplicate", _) if open => "duplicate",
+        _ => return None,
+    })
+}
+
+fn static_status(s: &str) -> Option<&'static str> {
+    ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"].into_iter().find(|x| *x == s)
+}
+
+/// The actions allowed from a state.
+#[must_use]
+pub fn allowed_actions(status: &str, level: i16) -> Vec<String> {
+    ACTIONS.iter().filter(|a| next_status(status, level, a).is_some()).map(|a| (*a).to_owned()).collect()
+}
+
+/// Why a transition was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransitionError {
+    #[error("no incident with id {0}")]
+    NotFound(i64),
+    #[error("action {action:?} is not allowed for an incident that is {status} at level {level}; allowed: {}", allowed.join(", "))]
+    NotAllowed { action: String, status: String, level: i16, allowed: Vec<String> },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for TransitionError {
+    fn from(e: sqlx::Error) -> Self {
+        TransitionError::Db(e.into())
+    }
+}
+
+/// A validated new incident.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub lon: f64,
+    pub lat: f64,
+    pub category: String,
+    pub source: String,
+    pub priority: i16,
+    pub description: String,
+    pub reported_at: DateTime<Utc>,
+    pub grid_code: String,
+}
+
+/// The columns every incident query selects, with the current step's deadline.
+const SELECT: &str = "
+    select i.id, i.category, i.source, i.priority, i.status, i.escalation_level, i.description,
+           i.reported_at, i.resolved_at, i.closed_at, i.grid_code, i.duplicate_of, i.assignee,
+           st_x(i.geom) as lon, st_y(i.geom) as lat,
+           case when i.status in ('new', 'assigned', 'accepted', 'in_progress') and s.hours is not null
+                then coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) end as step_deadline
+    from incidents i
+    left join escalation_sla s on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    category: String,
+    source: String,
+    priority: i16,
+    status: String,
+    escalation_level: i16,
+    description: String,
+    reported_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    grid_code: Option<String>,
+    duplicate_of: Option<i64>,
+    assignee: Option<String>,
+    lon: f64,
+    lat: f64,
+    step_deadline: Option<DateTime<Utc>>,
+}
+
+impl Row {
+    fn into_api(self, now: DateTime<Utc>) -> Incident {
+        Incident {
+            id: self.id,
+            category: self.category,
+            source: self.source,
+            priority: self.priority,
+            status: self.status,
+            escalation_level: self.escalation_level,
+            description: self.description,
+            reported_at: self.reported_at.to_rfc3339(),
+            resolved_at: self.resolved_at.map(|t| t.to_rfc3339()),
+            closed_at: self.closed_at.map(|t| t.to_rfc3339()),
+            grid_code: self.grid_code,
+            duplicate_of: self.duplicate_of,
+            assignee: self.assignee,
+            lon: self.lon,
+            lat: self.lat,
+            overdue: self.step_deadline.is_some_and(|d| d < now),
+            step_deadline: self.step_deadline.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// Stores a new incident with its `report` event; returns its id. Runs in the caller's transaction.
+pub async fn create(conn: &mut PgConnection, inc: &NewIncident, actor_id: i64) -> anyhow::Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "insert into incidents (category, source, priority, status, description, reported_at, grid_code, geom,
+                                level_since, updated_at)
+         values ($1, $2, $3, 'new', $4, $5, $6, st_setsrid(st_makepoint($7, $8), 4326), $5, now())
+         returning id",
+    )
+    .bind(&inc.category)
+    .bind(&inc.source)
+    .bind(inc.priority)
+    .bind(&inc.description)
+    .bind(inc.reported_at)
+    .bind(&inc.grid_code)
+    .bind(inc.lon)
+    .bind(inc.lat)
+    .fetch_one(&mut *conn)
+    .await
+    .context("inserting incident")?;
+    sqlx::query(
+        "insert into incident_events (incident_id, at, actor_id, action, to_status, to_level)
+         values ($1, $2, $3, 'report', 'new', 0)",
+    )
+    .bind(id)
+    .bind(inc.reported_at)
+    .bind(actor_id)
+    .execute(&mut *conn)
+    .await
+    .context("recording report event")?;
+    Ok(id)
+}
+
+/// One incident.
+pub async fn get(db: &mut PgConnection, id: i64, now: DateTime<Utc>) -> anyhow::Result<Option<Incident>> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} where i.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .context("reading incident")?;
+    Ok(row.map(|r| r.into_api(now)))
+}
+
+/// An incident's history, oldest first.
+pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEvent>> {
+    #[derive(sqlx::FromRow)]
+    struct EventRow {
+        at: DateTime<Utc>,
+        actor: Option<String>,
+        action: String,
+        from_status: Option<String>,
+        to_status: String,
+        from_level: Option<i16>,
+        to_level: i16,
+        note: Option<String>,
+    }
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "select e.at, u.username as actor, e.action, e.from_status, e.to_status, e.from_level, e.to_level, e.note
+             from incident_events e left join users u on u.id = e.actor_id
+             where e.incident_id = $1 order by e.at, e.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .context("reading incident history")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| IncidentEvent {
+            at: r.at.to_rfc3339(),
+            actor: r.actor.unwrap_or_else(|| "system".into()),
+            action: r.action,
+            from_status: r.from_status,
+            to_status: r.to_status,
+            from_level: r.from_level,
+            to_level: r.to_level,
+            note: r.note,
+        })
+        .collect())
+}
+
+/// Filters of the incident list; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub bbox: Option<crate::grids::BBox>,
+    /// Exact statuses; empty means any.
+    pub statuses: Vec<String>,
+    pub category: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub grid: Option<String>,
+    /// Keyset cursor: (reported_at, id) of the last item of the previous page.
+    pub after: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+/// A page of incidents, newest first, and the cursor of the next page.
+pub async fn list(
+    pool: &PgPool,
+    f: &ListFilter,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Vec<Incident>, Option<String>)> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
+    q.push(" where true");
+    if let Some(b) = f.bbox {
+        q.push(" and i.geom && st_makeenvelope(")
+            .push_bind(b.min_lon)
+            .push(", ")
+            .push_bind(b.min_lat)
+            .push(", ")
+            .push_bind(b.max_lon)
+            .push(", ")
+            .push_bind(b.max_lat)
+            .push(", 4326)");
+    }
+    if !f.statuses.is_empty() {
+        q.push(" and i.status = any(").push_bind(f.statuses.clone()).push(")");
+    }
+    if let Some(c) = &f.category {
+        q.push(" and i.category = ").push_bind(c.clone());
+    }
+    if let Some(t) = f.from {
+        q.push(" and i.reported_at >= ").push_bind(t);
+    }
+    if let Some(t) = f.to {
+        q.push(" and i.reported_at < ").push_bind(t);
+    }
+    if let Some(g) = &f.grid {
+        q.push(" and i.grid_code = ").push_bind(g.clone());
+    }
+    if let Some((t, id)) = f.after {
+        q.push(" and (i.reported_at, i.id) < (").push_bind(t).push(", ").push_bind(id).push(")");
+    }
+    q.push(" order by i.reported_at desc, i.id desc limit ").push_bind(f.limit + 1);
+    let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("listing incidents")?;
+    let next = if rows.len() as i64 > f.limit {
+        rows.truncate(f.limit as usize);
+        rows.last().map(|r| format!("{}_{}", r.reported_at.timestamp_micros(), r.id))
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(|r| r.into_api(now)).collect(), next))
+}
+
+/// Parses a cursor made by [`list`].
+pub fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, i64), String> {
+    let bad = || format!("cursor {s:?} is not one this API handed out");
+    let (t, id) = s.split_once('_').ok_or_else(bad)?;
+    let t = DateTime::from_timestamp_micros(t.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((t, id.parse().map_err(|_| bad())?))
+}
+
+/// Applies `action` to incident `id` in one transaction: checks the state machine, updates the
+/// incident, records the event and the audit entry.
+pub async fn transition(
+    pool: &PgPool,
+    id: i64,
+    action: &str,
+    note: Option<&str>,
+    duplicate_of: Option<i64>,
+    actor_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Incident, TransitionError> {
+    if !ACTIONS.contains(&action) {
+        return Err(TransitionError::Invalid(format!("action {action:?} is not one of {}", ACTIONS.join(", "))));
+    }
+    if note.is_some_and(|n| n.chars().count() > 4000) {
+        return Err(TransitionError::Invalid("note: at most 4,000 characters".into()));
+    }
+    let mut tx = pool.begin().await?;
+    let cur: Option<(String, i16, Option<String>)> =
+        sqlx::query_as("select status, escalation_level, grid_code from incidents where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((status, level, grid_code)) = cur else { return Err(TransitionError::NotFound(id)) };
+    let Some(to) = next_status(&status, level, action) else {
+        return Err(TransitionError::NotAllowed {
+            action: action.to_owned(),
+            allowed: allowed_actions(&status, level),
+            status,
+            level,
+        });
+    };
+    let to_level = if action == "escalate" { level + 1 } else { level };
+    match (action, duplicate_of) {
+        ("mark_duplicate", None) => {
+            return Err(TransitionError::Invalid("duplicate_of: mark_duplicate needs the id of the original".into()))
+        }
+        ("mark_duplicate", Some(orig)) => {
+            if orig == id {
+                return Err(TransitionError::Invalid("duplicate_of: an incident cannot duplicate itself".into()));
+            }
+            let orig_status: Option<String> = sqlx::query_scalar("select status from incidents where id = $1")
+                .bind(orig)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match orig_status.as_deref() {
+                None => return Err(TransitionError::Invalid(format!("duplicate_of: no incident with id {orig}"))),
+                Some("duplicate") => {
+                    return Err(TransitionError::Invalid(format!(
+                        "duplicate_of: incident {orig} is itself a duplicate; point at its original"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        (_, Some(_)) => return Err(TransitionError::Invalid("duplicate_of: only for mark_duplicate".into())),
+        _ => {}
+    }
+    let assignee: Option<String> = if action == "assign" || action == "reopen" {
+        sqlx::query_scalar("select employee_no from grid_workers where grid_code = $1 order by rank limit 1")
+            .bind(&grid_code)
+            .fetch_optional(&mut *tx)
+            .await?
+    } else {
+        None
+    };
+    sqlx::query(
+        "update incidents set status = $2, escalation_level = $3, updated_at = $4,
+             level_since = case when $3 <> escalation_level then $4 else level_since end,
+             resolved_at = case when $2 = 'resolved' then $4 when $2 in ('closed') then resolved_at end,
+             closed_at = case when $2 = 'closed' then $4 end,
+             duplicate_of = case when $2 = 'duplicate' then $5 else duplicate_of end,
+             assignee = coalesce($6, assignee)
+         where id = $1",
+    )
+    .bind(id)
+    .bind(to)
+    .bind(to_level)
+    .bind(now)
+    .bind(duplicate_of)
+    .bind(&assignee)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(actor_id)
+    .bind(action)
+    .bind(&status)
+    .bind(to)
+    .bind(level)
+    .bind(to_level)
+    .bind(note)
+    .execute(&mut *tx)
+    .await?;
+    crate::accounts::audit(
+        &mut *tx,
+        crate::accounts::AuditEntry {
+            user_id: actor_id,
+            action,
+            entity: "incident",
+            entity_ids: vec![id.to_string()],
+            before: Some(serde_json::json!({"status": status, "escalation_level": level})),
+            after: Some(serde_json::json!({"status": to, "escalation_level": to_level})),
+        },
+    )
+    .await?;
+    let incident = get(&mut tx, id, now).await?.ok_or(TransitionError::NotFound(id))?;
+    tx.commit().await?;
+    Ok(incident)
+}
+
+/// Escalates every open incident whose current level's deadline passed before `now`, one level
+/// each, with a `system` event. Safe to run from several processes at once: rows are claimed
+/// with `FOR UPDATE SKIP LOCKED` and the deadline is re-checked under the lock, so no incident
+/// is escalated twice for the same deadline. Returns how many were escalated.
+pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyhow::Result<u64> {
+    let mut total = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(
+            "with due as (
+                 select i.id from incidents i
+                 join escalation_sla s on s.category = i.category and s.priority = i.priority
+                                      and s.level = i.escalation_level
+                 where i.status in ('new', 'assigned', 'accepted', 'in_progress') and i.escalation_level < 3
+                   and coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) < $1
+                 order by i.id limit $2
+                 for update of i skip locked
+             ), moved as (
+                 update incidents i set escalation_level = i.escalation_level + 1, level_since = $1, updated_at = $1
+                 from due where i.id = due.id
+                 returning i.id, i.status, i.escalation_level
+             )
+             insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
+             select id, $1, null, 'escalate', status, status, escalation_level - 1, escalation_level, '超时自动升级'
+             from moved",
+        )
+        .bind(now)
+        .bind(batch)
+        .execute(&mut *tx)
+        .await
+        .context("escalating overdue incidents")?
+        .rows_affected();
+        tx.commit().await?;
+        total += n;
+        if n < batch as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs [`escalate_due`] every `interval` (forever); `None` does nothing.
+pub async fn escalation_loop(pool: PgPool, interval: Option<std::time::Duration>) {
+    let Some(interval) = interval else { return };
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tick.tick().await;
+        match escalate_due(&pool, Utc::now(), 1000).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("escalated {n} overdue incidents"),
+            Err(e) => tracing::error!(error = ?e, "escalation task"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUSES: [&str; 7] = ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
+
+    #[test]
+    fn the_happy_path() {
+        let mut s = "new";
+        for (action, to) in [
+            ("assign", "assigned"),
+            ("accept", "accepted"),
+            ("start", "in_progress"),
+            ("resolve", "resolved"),
+            ("close", "closed"),
+            ("reopen", "assigned"),
+        ] {
+            assert_eq!(next_status(s, 0, action), Some(to), "{action} from {s}");
+            s = to;
+        }
+    }
+
+    #[test]
+    fn every_pair_is_decided() {
+        // The full table: which (status, action) pairs are legal at level 0.
+        let legal = [
+            ("new", "assign"),
+            ("new", "escalate"),
+            ("new", "mark_duplicate"),
+            ("assigned", "accept"),
+            ("assigned", "escalate"),
+            ("assigned", "mark_duplicate"),
+            ("accepted", "start"),
+            ("accepted", "escalate"),
+            ("accepted", "mark_duplicate"),
+            ("in_progress", "resolve"),
+            ("in_progress", "escalate"),
+            ("in_progress", "mark_duplicate"),
+            ("resolved", "close"),
+            ("resolved", "reopen"),
+            ("closed", "reopen"),
+        ];
+        for s in STATUSES {
+            for a in ACTIONS {
+                assert_eq!(next_status(s, 0, a).is_some(), legal.contains(&(s, a)), "{a} from {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn escalation_keeps_the_status_and_stops_at_the_county() {
+        assert_eq!(next_status("accepted", 2, "escalate"), Some("accepted"));
+        assert_eq!(next_status("accepted", 3, "escalate"), None);
+        assert!(!allowed_actions("new", 3).contains(&"escalate".to_owned()));
+        assert_eq!(allowed_actions("duplicate", 0), Vec::<String>::new());
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let t = DateTime::from_timestamp_micros(1_764_547_200_123_456).expect("time");
+        assert_eq!(parse_cursor(&format!("{}_{}", t.timestamp_micros(), 42)), Ok((t, 42)));
+        assert!(parse_cursor("x_1").is_err());
+        assert!(parse_cursor("12").is_err());
+    }
+}
