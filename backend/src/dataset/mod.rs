@@ -266,6 +266,9 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     let seed = opts.seed;
     let start = Instant::now();
     let mut ph = Phases { progress: opts.progress, t0: start, last: start, done: Vec::new() };
+    // Index builds after the COPYs sort in memory; the commit need not wait for the WAL flush.
+    sqlx::query("set local maintenance_work_mem = '512MB'").execute(&mut *conn).await?;
+    sqlx::query("set local synchronous_commit = off").execute(&mut *conn).await?;
     let mut counts: Vec<(&'static str, u64)> = Vec::new();
 
     let bar = ph.bar("districts", 7);
