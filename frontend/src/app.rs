@@ -1,0 +1,78 @@
+//! The root component: app state, session restore, language and URL persistence.
+
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::browser;
+use crate::components::toast::Toast;
+use crate::i18n::{t, Key, Lang};
+use crate::pages::{login::Login, workspace::Workspace};
+use crate::route::UrlState;
+use crate::state::{Action, AppContext, AppState, Notice, Session};
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer_eq(|| {
+        let lang = browser::stored_lang().and_then(|s| Lang::parse(&s)).unwrap_or_default();
+        let url = UrlState::parse(&browser::hash());
+        AppState::initial(lang, browser::stored_token().is_some(), &url)
+    });
+
+    // A stored token: ask who it belongs to.
+    {
+        let dispatch = state.dispatcher();
+        let lang = state.lang;
+        use_effect_with((), move |()| {
+            if let Some(token) = browser::stored_token() {
+                spawn_local(async move {
+                    match api::me(&token).await {
+                        Ok(user) => dispatch.dispatch(Action::LoggedIn(Session { token, user })),
+                        Err(ApiError::Unauthorized(_)) => {
+                            dispatch.dispatch(Action::NoSession);
+                            dispatch.dispatch(Action::Notify(Notice::Key(Key::SessionExpired)));
+                        }
+                        Err(e) => {
+                            dispatch.dispatch(Action::NoSession);
+                            dispatch.dispatch(Action::Notify(Notice::Text(e.message(lang))));
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    // Forget the token once nobody is logged in (logout, 401, refused at start-up).
+    use_effect_with((state.session.is_none(), state.checking), |&(logged_out, checking)| {
+        if logged_out && !checking {
+            browser::store_token(None);
+        }
+    });
+
+    use_effect_with(state.lang, |lang| {
+        browser::store_lang(lang.code());
+        browser::set_document_lang(lang.code());
+    });
+
+    // Keep `#tab=…&sel=…` in step with the state while someone is logged in.
+    use_effect_with((state.session.is_some(), state.tab, state.selection.clone()), |(logged_in, tab, selection)| {
+        if *logged_in {
+            browser::replace_hash(&UrlState { tab: Some(*tab), selection: selection.clone() }.to_hash());
+        }
+    });
+
+    let body = if state.checking {
+        html! { <div class="splash"><div class="spinner"></div><p>{ t(state.lang, Key::CheckingSession) }</p></div> }
+    } else if state.session.is_some() {
+        html! { <Workspace /> }
+    } else {
+        html! { <Login /> }
+    };
+
+    html! {
+        <ContextProvider<AppContext> context={state.clone()}>
+            { body }
+            <Toast />
+        </ContextProvider<AppContext>>
+    }
+}

@@ -1,0 +1,531 @@
+//! All JavaScript interop: MapLibre GL JS (`window.maplibregl`, loaded by `index.html` from the
+//! locally bundled `maplibre-gl.mjs`) and the few `window`/`document` hooks for browser tests.
+//!
+//! [`MapHandle`] is the Rust face of one map: it creates the `maplibregl.Map`, wires its events
+//! to Yew callbacks, and offers the handful of operations the UI needs. Everything else in the
+//! app is plain Rust and knows nothing of JS objects.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect, JSON};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use yew::Callback;
+
+use crate::map_rules::{self, Group, CLICKABLE_LAYERS, HUAIAN_BOUNDS};
+use crate::state::Selection;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `maplibregl.Map`.
+    #[wasm_bindgen(js_namespace = maplibregl)]
+    pub type Map;
+
+    #[wasm_bindgen(constructor, js_namespace = maplibregl, catch)]
+    fn new(options: &JsValue) -> Result<Map, JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn on(this: &Map, event: &str, listener: &Function);
+
+    #[wasm_bindgen(method)]
+    fn remove(this: &Map);
+
+    #[wasm_bindgen(method, js_name = addControl)]
+    fn add_control(this: &Map, control: &JsValue, position: &str);
+
+    #[wasm_bindgen(method, js_name = fitBounds)]
+    fn fit_bounds(this: &Map, bounds: &JsValue, options: &JsValue);
+
+    #[wasm_bindgen(method, js_name = flyTo)]
+    fn fly_to(this: &Map, options: &JsValue);
+
+    #[wasm_bindgen(method, js_name = getLayer)]
+    fn get_layer(this: &Map, id: &str) -> JsValue;
+
+    #[wasm_bindgen(method, catch, js_name = getStyle)]
+    fn get_style(this: &Map) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = addLayer)]
+    fn add_layer(this: &Map, layer: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = setFilter)]
+    fn set_filter(this: &Map, layer: &str, filter: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = setLayoutProperty)]
+    fn set_layout_property(this: &Map, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
+    fn query_rendered_features(this: &Map, point: &JsValue, options: &JsValue) -> Result<Array, JsValue>;
+
+    #[wasm_bindgen(method, js_name = getCanvasContainer)]
+    fn get_canvas_container(this: &Map) -> web_sys::HtmlElement;
+
+    #[wasm_bindgen(method, catch, js_name = addSource)]
+    fn add_source(this: &Map, id: &str, source: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, js_name = getSource)]
+    fn get_source(this: &Map, id: &str) -> JsValue;
+
+    #[wasm_bindgen(method, js_name = getBounds)]
+    fn get_bounds(this: &Map) -> LngLatBounds;
+
+    /// `maplibregl.GeoJSONSource`.
+    type GeoJsonSource;
+
+    #[wasm_bindgen(method, js_name = setData)]
+    fn set_data(this: &GeoJsonSource, data: &JsValue);
+
+    /// `maplibregl.LngLatBounds`.
+    type LngLatBounds;
+
+    #[wasm_bindgen(method, js_name = getWest)]
+    fn get_west(this: &LngLatBounds) -> f64;
+    #[wasm_bindgen(method, js_name = getSouth)]
+    fn get_south(this: &LngLatBounds) -> f64;
+    #[wasm_bindgen(method, js_name = getEast)]
+    fn get_east(this: &LngLatBounds) -> f64;
+    #[wasm_bindgen(method, js_name = getNorth)]
+    fn get_north(this: &LngLatBounds) -> f64;
+
+    /// `maplibregl.NavigationControl` (zoom and rotate buttons).
+    #[wasm_bindgen(js_namespace = maplibregl)]
+    type NavigationControl;
+
+    #[wasm_bindgen(constructor, js_namespace = maplibregl)]
+    fn new(options: &JsValue) -> NavigationControl;
+
+    /// `maplibregl.ScaleControl`.
+    #[wasm_bindgen(js_namespace = maplibregl)]
+    type ScaleControl;
+
+    #[wasm_bindgen(constructor, js_namespace = maplibregl)]
+    fn new(options: &JsValue) -> ScaleControl;
+
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(msg: &str);
+}
+
+fn to_js(v: &Value) -> JsValue {
+    JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+}
+
+fn from_js(v: &JsValue) -> Value {
+    JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn set_body_map_state(state: &str) {
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        let _ = body.dataset().set("mapState", state);
+    }
+}
+
+/// Highlight layers added on top of the style: (our id, the style layer whose source we reuse,
+/// layer type, the property to match).
+const HIGHLIGHTS: [(&str, &str, &str, &str); 6] = [
+    ("citygrid-selected-county", "counties-line", "line", "code"),
+    ("citygrid-selected-township", "townships-line", "line", "code"),
+    ("citygrid-selected-village", "villages-line", "line", "code"),
+    ("citygrid-selected-grid", "grids-line", "line", "code"),
+    ("citygrid-selected-building", "buildings-fill", "line", "id"),
+    ("citygrid-selected-camera", "cameras-circle", "circle", "id"),
+];
+const HIGHLIGHT_COLOUR: &str = "#e5484d";
+const NOTHING: &str = "\u{0}none";
+
+fn highlight_target(sel: Option<&Selection>) -> Option<(&'static str, String)> {
+    Some(match sel? {
+        Selection::Grid(c) => ("citygrid-selected-grid", c.clone()),
+        Selection::Unit(c) => (
+            match c.len() {
+                0..=6 => "citygrid-selected-county",
+                7..=9 => "citygrid-selected-township",
+                _ => "citygrid-selected-village",
+            },
+            c.clone(),
+        ),
+        Selection::Building(id) => ("citygrid-selected-building", id.to_string()),
+        Selection::Camera(id) => ("citygrid-selected-camera", id.to_string()),
+    })
+}
+
+/// The GeoJSON source of the Dispatch tab's drawings (see [`crate::dispatch::overlay`]).
+const OVERLAY_SOURCE: &str = "citygrid-dispatch";
+const OVERLAY_BLUE: &str = "#1f5fd1";
+
+/// The layers drawing [`OVERLAY_SOURCE`], bottom to top; each filters on the `role` property.
+fn overlay_layers() -> Vec<Value> {
+    let role = |r: &str| json!(["==", ["get", "role"], r]);
+    let sees = |yes: &str, no: &str| json!(["case", ["==", ["get", "sees"], true], yes, no]);
+    vec![
+        json!({"id": "citygrid-dispatch-sector-fill", "type": "fill", "filter": role("sector"),
+            "paint": {"fill-color": sees("#2e9d4f", "#6b7f99"), "fill-opacity": 0.28}}),
+        json!({"id": "citygrid-dispatch-sector-line", "type": "line", "filter": role("sector"),
+            "paint": {"line-color": sees("#1e7a3a", "#56657a"), "line-width": 1.2}}),
+        json!({"id": "citygrid-dispatch-grid-casing", "type": "line", "filter": role("grid"),
+            "layout": {"line-join": "round"}, "paint": {"line-color": "#ffffff", "line-width": 6, "line-opacity": 0.8}}),
+        json!({"id": "citygrid-dispatch-grid-line", "type": "line", "filter": role("grid"),
+            "layout": {"line-join": "round"}, "paint": {"line-color": OVERLAY_BLUE, "line-width": 3}}),
+        json!({"id": "citygrid-dispatch-camera", "type": "circle", "filter": role("camera"),
+            "paint": {"circle-radius": 4.5, "circle-color": sees("#2e9d4f", "#6b7f99"),
+                "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}),
+        json!({"id": "citygrid-dispatch-point", "type": "circle",
+            "filter": ["in", ["get", "role"], ["literal", ["point", "incident"]]],
+            "paint": {"circle-radius": 7,
+                "circle-color": ["match", ["get", "role"], "incident", "#7d4bd1", "#d64545"],
+                "circle-stroke-color": "#ffffff", "circle-stroke-width": 2.5}}),
+    ]
+}
+
+type Listener = Closure<dyn FnMut(JsValue)>;
+
+struct Inner {
+    map: Map,
+    loaded: RefCell<bool>,
+    selection: RefCell<Option<Selection>>,
+    hidden: RefCell<Vec<Group>>,
+    listeners: RefCell<Vec<Listener>>,
+    /// When set (Dispatch tab), a click sends its `(lon, lat)` here instead of selecting.
+    point_handler: RefCell<Option<Callback<(f64, f64)>>>,
+    /// When set, receives the view's bounds after every move.
+    move_handler: RefCell<Option<Callback<[f64; 4]>>>,
+    /// The Dispatch drawings, applied once the style has loaded.
+    overlay: RefCell<Option<Value>>,
+    _transform: Closure<dyn FnMut(String, JsValue) -> JsValue>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.map.remove();
+        if let Some(w) = web_sys::window() {
+            let _ = Reflect::delete_property(&w, &"__citygrid".into());
+        }
+    }
+}
+
+/// One MapLibre map. Cloning shares it; it is removed when the last clone goes.
+#[derive(Clone)]
+pub struct MapHandle(Rc<Inner>);
+
+impl PartialEq for MapHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl MapHandle {
+    /// Creates the map in `container` with the backend's `/style.json`, fitted to Huai'an.
+    /// Tile requests to this origin's `/tiles/` carry `token`. `on_pick` receives what a click
+    /// selects (`None` for empty map).
+    pub fn create(
+        container: &web_sys::HtmlElement,
+        token: &str,
+        on_pick: impl Fn(Option<Selection>) + 'static,
+    ) -> Result<MapHandle, String> {
+        let window = web_sys::window().ok_or("no window")?;
+        let origin = window.location().origin().map_err(|e| format!("{e:?}"))?;
+        set_body_map_state("loading");
+
+        let auth = format!("Bearer {token}");
+        let origin_for_transform = origin.clone();
+        let transform = Closure::<dyn FnMut(String, JsValue) -> JsValue>::new(move |url: String, _kind: JsValue| {
+            if map_rules::needs_tile_auth(&url, &origin_for_transform) {
+                to_js(&json!({"url": url, "headers": {"Authorization": auth}}))
+            } else {
+                JsValue::UNDEFINED
+            }
+        });
+
+        let options = to_js(&json!({
+            "style": format!("{origin}/style.json"),
+            "bounds": HUAIAN_BOUNDS,
+            "fitBoundsOptions": {"padding": 24},
+            "attributionControl": {"compact": true},
+            "dragRotate": true,
+        }));
+        Reflect::set(&options, &"container".into(), container).map_err(|e| format!("{e:?}"))?;
+        Reflect::set(&options, &"transformRequest".into(), transform.as_ref()).map_err(|e| format!("{e:?}"))?;
+        let map = Map::new(&options).map_err(|e| format!("MapLibre: {}", from_js(&e)))?;
+
+        map.add_control(&NavigationControl::new(&to_js(&json!({"visualizePitch": true}))), "bottom-right");
+        map.add_control(&ScaleControl::new(&to_js(&json!({"maxWidth": 120, "unit": "metric"}))), "bottom-right");
+
+        let handle = MapHandle(Rc::new(Inner {
+            map,
+            loaded: RefCell::new(false),
+            selection: RefCell::new(None),
+            hidden: RefCell::new(Vec::new()),
+            listeners: RefCell::new(Vec::new()),
+            point_handler: RefCell::new(None),
+            move_handler: RefCell::new(None),
+            overlay: RefCell::new(None),
+            _transform: transform,
+        }));
+
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("load", move |_| {
+            if let Some(inner) = weak.upgrade() {
+                let h = MapHandle(inner);
+                *h.0.loaded.borrow_mut() = true;
+                h.add_highlight_layers();
+                let sel = h.0.selection.borrow().clone();
+                h.apply_highlight(sel.as_ref());
+                let hidden = h.0.hidden.borrow().clone();
+                for group in hidden {
+                    h.apply_group_visibility(group, false);
+                }
+                h.apply_overlay();
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("moveend", move |_| {
+            if let Some(inner) = weak.upgrade() {
+                let h = MapHandle(inner);
+                let handler = h.0.move_handler.borrow().clone();
+                if let (Some(cb), Some(b)) = (handler, h.bounds()) {
+                    cb.emit(b);
+                }
+            }
+        });
+        handle.listen("idle", |_| set_body_map_state("idle"));
+        handle.listen("error", |e| {
+            let msg = Reflect::get(&e, &"error".into())
+                .ok()
+                .and_then(|err| Reflect::get(&err, &"message".into()).ok())
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "map error".into());
+            console_warn(&format!("citygrid map: {msg}"));
+        });
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("click", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let handler = inner.point_handler.borrow().clone();
+                if let Some(cb) = handler {
+                    let ll = Reflect::get(&e, &"lngLat".into()).unwrap_or(JsValue::UNDEFINED);
+                    let num = |k: &str| Reflect::get(&ll, &k.into()).ok().and_then(|v| v.as_f64());
+                    if let (Some(lon), Some(lat)) = (num("lng"), num("lat")) {
+                        cb.emit((lon, lat));
+                    }
+                    return;
+                }
+                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
+                on_pick(MapHandle(inner).pick(&point));
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("mousemove", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
+                let h = MapHandle(inner);
+                let cursor = if h.0.point_handler.borrow().is_some() {
+                    "crosshair"
+                } else if h.pick(&point).is_some() {
+                    "pointer"
+                } else {
+                    ""
+                };
+                let _ = h.0.map.get_canvas_container().style().set_property("cursor", cursor);
+            }
+        });
+
+        // For browser tests: `window.__citygrid.map`.
+        let hook = Object::new();
+        let _ = Reflect::set(&hook, &"map".into(), &handle.0.map);
+        let _ = Reflect::set(&window, &"__citygrid".into(), &hook);
+        Ok(handle)
+    }
+
+    fn listen(&self, event: &str, f: impl FnMut(JsValue) + 'static) {
+        let closure = Listener::new(f);
+        self.0.map.on(event, closure.as_ref().unchecked_ref());
+        self.0.listeners.borrow_mut().push(closure);
+    }
+
+    fn has_layer(&self, id: &str) -> bool {
+        let l = self.0.map.get_layer(id);
+        !l.is_undefined() && !l.is_null()
+    }
+
+    /// The topmost clickable feature at a screen point.
+    fn pick(&self, point: &JsValue) -> Option<Selection> {
+        let layers: Array =
+            CLICKABLE_LAYERS.iter().filter(|l| self.has_layer(l)).map(|l| JsValue::from_str(l)).collect();
+        if layers.length() == 0 {
+            return None;
+        }
+        let opts = Object::new();
+        let _ = Reflect::set(&opts, &"layers".into(), &layers);
+        let features = self.0.map.query_rendered_features(point, &opts).ok()?;
+        features.iter().find_map(|f| {
+            let layer_id = Reflect::get(&f, &"layer".into()).ok().and_then(|l| Reflect::get(&l, &"id".into()).ok())?;
+            let props = from_js(&Reflect::get(&f, &"properties".into()).ok()?);
+            map_rules::selection_for(&layer_id.as_string()?, &props)
+        })
+    }
+
+    fn add_highlight_layers(&self) {
+        for (id, base, kind, _) in HIGHLIGHTS {
+            let base_layer = self.0.map.get_layer(base);
+            if base_layer.is_undefined() || base_layer.is_null() || self.has_layer(id) {
+                continue;
+            }
+            let source = Reflect::get(&base_layer, &"source".into()).unwrap_or(JsValue::UNDEFINED);
+            let source_layer = Reflect::get(&base_layer, &"sourceLayer".into()).unwrap_or(JsValue::UNDEFINED);
+            let paint = if kind == "circle" {
+                json!({"circle-radius": 9, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": HIGHLIGHT_COLOUR, "circle-stroke-width": 3})
+            } else {
+                json!({"line-color": HIGHLIGHT_COLOUR, "line-width": 3.5})
+            };
+            let layer = to_js(&json!({
+                "id": id, "type": kind, "paint": paint,
+                "filter": ["==", ["to-string", ["get", "code"]], NOTHING],
+            }));
+            let _ = Reflect::set(&layer, &"source".into(), &source);
+            if source_layer.as_string().is_some() {
+                let _ = Reflect::set(&layer, &"source-layer".into(), &source_layer);
+            }
+            if let Err(e) = self.0.map.add_layer(&layer) {
+                console_warn(&format!("citygrid map: highlight layer {id}: {:?}", from_js(&e)));
+            }
+        }
+    }
+
+    fn apply_highlight(&self, sel: Option<&Selection>) {
+        let target = highlight_target(sel);
+        for (id, _, _, prop) in HIGHLIGHTS {
+            if !self.has_layer(id) {
+                continue;
+            }
+            let value = match &target {
+                Some((tid, v)) if *tid == id => v.as_str(),
+                _ => NOTHING,
+            };
+            let _ = self.0.map.set_filter(id, &to_js(&json!(["==", ["to-string", ["get", prop]], value])));
+        }
+    }
+
+    /// Outlines the selected feature (after the style has loaded, or as soon as it does).
+    pub fn highlight(&self, sel: Option<&Selection>) {
+        *self.0.selection.borrow_mut() = sel.cloned();
+        if *self.0.loaded.borrow() {
+            self.apply_highlight(sel);
+        }
+    }
+
+    /// Fits the view to `[minLon, minLat, maxLon, maxLat]`.
+    pub fn fit_bbox(&self, bbox: [f64; 4]) {
+        let bounds = to_js(&json!([[bbox[0], bbox[1]], [bbox[2], bbox[3]]]));
+        self.0.map.fit_bounds(&bounds, &to_js(&json!({"padding": 64, "maxZoom": 17, "duration": 900})));
+    }
+
+    /// Flies to a point.
+    pub fn fly_to(&self, lon: f64, lat: f64, zoom: f64) {
+        self.0.map.fly_to(&to_js(&json!({"center": [lon, lat], "zoom": zoom, "duration": 900})));
+    }
+
+    /// Shows or hides every style layer of `group`.
+    pub fn set_group_visible(&self, group: Group, visible: bool) {
+        {
+            let mut hidden = self.0.hidden.borrow_mut();
+            hidden.retain(|g| *g != group);
+            if !visible {
+                hidden.push(group);
+            }
+        }
+        if *self.0.loaded.borrow() {
+            self.apply_group_visibility(group, visible);
+        }
+    }
+
+    /// Sends clicks to `handler` as `(lon, lat)` instead of selecting features (`None`: back to
+    /// selecting), and the view's bounds after each move to `on_move`.
+    pub fn set_dispatch_handlers(&self, handler: Option<Callback<(f64, f64)>>, on_move: Option<Callback<[f64; 4]>>) {
+        *self.0.point_handler.borrow_mut() = handler;
+        *self.0.move_handler.borrow_mut() = on_move;
+    }
+
+    /// The view's `[west, south, east, north]`.
+    #[must_use]
+    pub fn bounds(&self) -> Option<[f64; 4]> {
+        let b = self.0.map.get_bounds();
+        let v = [b.get_west(), b.get_south(), b.get_east(), b.get_north()];
+        v.iter().all(|x| x.is_finite()).then_some(v)
+    }
+
+    /// Draws the Dispatch tab's GeoJSON FeatureCollection (`None` clears it).
+    pub fn set_overlay(&self, data: Option<Value>) {
+        *self.0.overlay.borrow_mut() = data;
+        if *self.0.loaded.borrow() {
+            self.apply_overlay();
+        }
+    }
+
+    fn apply_overlay(&self) {
+        let data =
+            self.0.overlay.borrow().clone().unwrap_or_else(|| json!({"type": "FeatureCollection", "features": []}));
+        let source = self.0.map.get_source(OVERLAY_SOURCE);
+        if source.is_undefined() || source.is_null() {
+            if let Err(e) = self.0.map.add_source(OVERLAY_SOURCE, &to_js(&json!({"type": "geojson", "data": data}))) {
+                console_warn(&format!("citygrid map: overlay source: {:?}", from_js(&e)));
+                return;
+            }
+            for mut layer in overlay_layers() {
+                layer["source"] = json!(OVERLAY_SOURCE);
+                if let Err(e) = self.0.map.add_layer(&to_js(&layer)) {
+                    console_warn(&format!("citygrid map: overlay layer: {:?}", from_js(&e)));
+                }
+            }
+        } else {
+            source.unchecked_into::<GeoJsonSource>().set_data(&to_js(&data));
+        }
+    }
+
+    fn apply_group_visibility(&self, group: Group, visible: bool) {
+        let Ok(style) = self.0.map.get_style() else { return };
+        let style = from_js(&style);
+        let value = JsValue::from_str(if visible { "visible" } else { "none" });
+        for id in map_rules::layers_in_group(&style["layers"], group) {
+            let _ = self.0.map.set_layout_property(&id, "visibility", &value);
+        }
+    }
+}
+
+/// Calls a function every few milliseconds until dropped (`setInterval`).
+pub struct Interval {
+    id: i32,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl Interval {
+    /// `None` when there is no `window`.
+    pub fn new(ms: i32, f: impl FnMut() + 'static) -> Option<Interval> {
+        let closure = Closure::<dyn FnMut()>::new(f);
+        let id = web_sys::window()?
+            .set_interval_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), ms)
+            .ok()?;
+        Some(Interval { id, _closure: closure })
+    }
+}
+
+impl Drop for Interval {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            w.clear_interval_with_handle(self.id);
+        }
+    }
+}
+
+/// Resolves after `ms` milliseconds (for debouncing input).
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
