@@ -1,0 +1,189 @@
+// Shared helpers of the browser tests: launching Debian's Chromium, logging in, waiting for the
+// map, screenshots and a tiny PNG decoder (node's zlib, no other dependency).
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const BASE_URL = (process.env.CITYGRID_URL || 'http://127.0.0.1:18080').replace(/\/$/, '');
+export const ARTIFACTS = process.env.CITYGRID_ARTIFACTS || join(process.cwd(), 'artifacts');
+export const PASSWORD = process.env.CITYGRID_DEMO_PASSWORD || 'citygrid-demo';
+export const CHROMIUM = process.env.CITYGRID_CHROMIUM || '/usr/bin/chromium';
+
+/** Flags that let WebGL render in headless Chromium (SwiftShader) and keep it quiet. */
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-swiftshader',
+  '--use-angle=swiftshader',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A fresh browser (launch() gives it a fresh temporary profile) and page. */
+export async function openBrowser() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  return { browser, page, logs };
+}
+
+export async function screenshot(page, name, options = {}) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  const buf = await page.screenshot({ path, ...options });
+  return { path, buf };
+}
+
+/** Logs in through the login form and waits for the map's first `idle`. */
+export async function login(page, username) {
+  await page.goto(`${BASE_URL}/`);
+  await page.locator('#login-username').fill(username);
+  await page.locator('#login-password').fill(PASSWORD);
+  await page.locator('.login-card button[type=submit]').click();
+  await page.waitForFunction(() => document.body.dataset.mapState === 'idle' && window.__citygrid?.map, null, {
+    timeout: 90_000,
+  });
+}
+
+/** Moves the map (no animation) and resolves once it has rendered everything. */
+export async function jumpAndSettle(page, center, zoom) {
+  await page.evaluate(
+    ([center, zoom]) =>
+      new Promise((resolve, reject) => {
+        const map = window.__citygrid.map;
+        const timer = setTimeout(() => reject(new Error('map did not become idle within 60 s')), 60_000);
+        map.once('idle', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        map.jumpTo({ center, zoom });
+      }),
+    [center, zoom],
+  );
+}
+
+/** Resolves at the map's next `idle` (after a forced repaint), so screenshots show the latest state. */
+export async function settle(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const map = window.__citygrid.map;
+        const timer = setTimeout(() => reject(new Error('map did not become idle within 30 s')), 30_000);
+        map.once('idle', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        map.triggerRepaint();
+      }),
+  );
+}
+
+/** The map canvas's box on the page. */
+export async function mapBox(page) {
+  const box = await page.locator('#map canvas.maplibregl-canvas').boundingBox();
+  if (!box) throw new Error('no map canvas');
+  return box;
+}
+
+/** Decodes an 8-bit, non-interlaced RGB or RGBA PNG into `{width, height, rgba}`. */
+export function decodePng(buf) {
+  const sig = '89504e470d0a1a0a';
+  if (buf.subarray(0, 8).toString('hex') !== sig) throw new Error('not a PNG');
+  let pos = 8;
+  let width = 0;
+  let height = 0;
+  let colourType = 0;
+  const idat = [];
+  while (pos < buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const type = buf.toString('latin1', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      const depth = data[8];
+      colourType = data[9];
+      const interlace = data[12];
+      if (depth !== 8 || ![2, 6].includes(colourType) || interlace !== 0) {
+        throw new Error(`unsupported PNG: depth ${depth}, colour type ${colourType}, interlace ${interlace}`);
+      }
+    } else if (type === 'IDAT') {
+      idat.push(data);
+    } else if (type === 'IEND') {
+      break;
+    }
+    pos += 12 + len;
+  }
+  const bpp = colourType === 6 ? 4 : 3;
+  const stride = width * bpp;
+  const raw = inflateSync(Buffer.concat(idat));
+  const out = Buffer.alloc(width * height * 4);
+  let prev = Buffer.alloc(stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? line[x - bpp] : 0;
+      const b = prev[x];
+      const c = x >= bpp ? prev[x - bpp] : 0;
+      let add = 0;
+      if (filter === 1) add = a;
+      else if (filter === 2) add = b;
+      else if (filter === 3) add = (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        add = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      } else if (filter !== 0) throw new Error(`bad PNG filter ${filter}`);
+      line[x] = (line[x] + add) & 0xff;
+    }
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      out[o] = line[x * bpp];
+      out[o + 1] = line[x * bpp + 1];
+      out[o + 2] = line[x * bpp + 2];
+      out[o + 3] = bpp === 4 ? line[x * bpp + 3] : 255;
+    }
+    prev = line;
+  }
+  return { width, height, rgba: out };
+}
+
+export function hexRgb(hex) {
+  const n = parseInt(hex.replace('#', ''), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** `fill` at `opacity` over `background`, as the compositor draws it. */
+export function blend(fill, background, opacity) {
+  return fill.map((v, i) => Math.round(v * opacity + background[i] * (1 - opacity)));
+}
+
+/** How many pixels of `img` lie within `tolerance` (per channel) of each colour. */
+export function countColours(img, colours, tolerance) {
+  const counts = colours.map(() => 0);
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    for (let k = 0; k < colours.length; k++) {
+      const [r, g, b] = colours[k];
+      if (
+        Math.abs(img.rgba[o] - r) <= tolerance &&
+        Math.abs(img.rgba[o + 1] - g) <= tolerance &&
+        Math.abs(img.rgba[o + 2] - b) <= tolerance
+      ) {
+        counts[k]++;
+        break;
+      }
+    }
+  }
+  return counts;
+}

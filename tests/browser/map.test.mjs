@@ -1,0 +1,104 @@
+// The shared map as a leader: grids render (checked by pixel colour), a click on a grid opens
+// it in the inspector, and the interface switches to English.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  BASE_URL,
+  blend,
+  countColours,
+  decodePng,
+  hexRgb,
+  jumpAndSettle,
+  login,
+  mapBox,
+  openBrowser,
+  screenshot,
+  settle,
+} from './lib.mjs';
+
+// backend/src/tiles.rs: the four grid colours, the background and the fill opacity
+// (interpolated 0.45 at z11 → 0.3 at z16).
+const GRID_COLOURS = ['#8dd3c7', '#ffe08a', '#bebada', '#fb9a99'];
+const BACKGROUND = '#f3f1ec';
+const ZOOM = 13;
+const FILL_OPACITY = 0.45 + ((0.3 - 0.45) * (ZOOM - 11)) / (16 - 11);
+const CITY_CENTRE = [119.02, 33.6];
+
+let browser;
+let page;
+let logs;
+
+before(async () => {
+  ({ browser, page, logs } = await openBrowser());
+});
+
+after(async () => {
+  if (process.exitCode && logs?.length) console.log(logs.join('\n'));
+  await browser?.close();
+});
+
+test('grids render in the city centre', { timeout: 150_000 }, async () => {
+  await login(page, 'leader');
+  await jumpAndSettle(page, CITY_CENTRE, ZOOM);
+  const box = await mapBox(page);
+  const { path, buf } = await screenshot(page, 'map-grids', { clip: box });
+  const img = decodePng(buf);
+  const expected = GRID_COLOURS.map((c) => blend(hexRgb(c), hexRgb(BACKGROUND), FILL_OPACITY));
+  const counts = countColours(img, expected, 10);
+  const total = img.width * img.height;
+  const shares = counts.map((n) => n / total);
+  const gridShare = shares.reduce((a, b) => a + b, 0);
+  console.log(`grid colours ${GRID_COLOURS.join(' ')} → shares ${shares.map((s) => s.toFixed(3)).join(' ')} (${path})`);
+  assert.ok(gridShare > 0.3, `grid fill colours cover ${(gridShare * 100).toFixed(1)}% of the map, expected > 30%`);
+  const coloursSeen = shares.filter((s) => s > 0.02).length;
+  assert.ok(coloursSeen >= 3, `only ${coloursSeen} of the 4 grid colours cover > 2% of the map`);
+});
+
+test('clicking a grid opens it in the inspector', { timeout: 90_000 }, async () => {
+  // Cameras sit on top of grids and are clickable too: hide them so the click hits a grid.
+  await page.locator('input[data-group=cameras]').uncheck();
+  const box = await mapBox(page);
+  const x = Math.round(box.width / 2);
+  const y = Math.round(box.height / 2);
+  const lngLat = await page.evaluate(([x, y]) => window.__citygrid.map.unproject([x, y]).toArray(), [x, y]);
+  await page.mouse.click(box.x + x, box.y + y);
+  const code = page.locator('[data-testid=inspector-code]');
+  await assert.doesNotReject(code.filter({ hasText: /^\d{15}$/ }).waitFor({ timeout: 20_000 }));
+  const shown = (await code.textContent()).trim();
+  assert.match(shown, /^\d{15}$/);
+  // The backend's point → grid rule says the same about that point.
+  const routed = await page.evaluate(
+    async ([lon, lat]) => {
+      const token = localStorage.getItem('citygrid.token');
+      const r = await fetch('/api/route', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ lon, lat }),
+      });
+      return (await r.json()).grid?.code;
+    },
+    lngLat,
+  );
+  assert.equal(shown, routed, `clicked ${lngLat}: inspector shows ${shown}, /api/route says ${routed}`);
+  // The grid is outlined.
+  await settle(page);
+  const outlined = await page.evaluate(
+    () => window.__citygrid.map.queryRenderedFeatures({ layers: ['citygrid-selected-grid'] }).length,
+  );
+  assert.ok(outlined > 0, 'the selected grid is outlined on the map');
+  await screenshot(page, 'map-inspector');
+});
+
+test('the interface switches to English', { timeout: 60_000 }, async () => {
+  assert.equal(await page.locator('.tab[data-tab=dispatch]').textContent(), '调度');
+  await page.locator('.lang-toggle').click();
+  await page.locator('.tab[data-tab=dispatch]', { hasText: 'Dispatch' }).waitFor();
+  const tabs = await page.locator('.tab').allTextContents();
+  assert.deepEqual(tabs, ['Dispatch', 'Planning', 'Coverage', 'Command']);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal((await page.locator('.logout').textContent()).trim(), 'Log out');
+  await screenshot(page, 'map-english');
+  console.log(`checked against ${BASE_URL}`);
+});
