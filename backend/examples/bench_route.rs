@@ -25,9 +25,8 @@ fn rate(n: usize, d: Duration) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL")?;
     let pool = citygrid::db::connect(&url, 4).await?;
-    let scale: Option<String> = sqlx::query_scalar("select value from dataset_meta where key = 'scale'")
-        .fetch_optional(&pool)
-        .await?;
+    let scale: Option<String> =
+        sqlx::query_scalar("select value from dataset_meta where key = 'scale'").fetch_optional(&pool).await?;
     let t = Instant::now();
     let engine = std::sync::Arc::new(Engine::load(&pool).await?);
     println!("dataset: {} · engine loaded in {:.2} s", scale.as_deref().unwrap_or("?"), t.elapsed().as_secs_f64());
@@ -121,7 +120,8 @@ async fn main() -> anyhow::Result<()> {
     let batch_rate = rate(POINTS, best);
 
     // Full routing results, in process.
-    let inside: Vec<[f64; 2]> = points.iter().copied().filter(|p| snap.grids.locate(p[0], p[1]).is_some()).take(20_000).collect();
+    let inside: Vec<[f64; 2]> =
+        points.iter().copied().filter(|p| snap.grids.locate(p[0], p[1]).is_some()).take(20_000).collect();
     let now = Utc::now();
     let t = Instant::now();
     for p in &inside {

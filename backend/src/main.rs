@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "citygrid=info,tower_http=warn,sqlx=warn".into()),
+                .unwrap_or_else(|_| "citygrid=info,tower_http=warn,sqlx=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

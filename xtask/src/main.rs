@@ -17,12 +17,15 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 
-const USAGE: &str = "usage: cargo xtask <run|test|setup> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
   run    [--scale demo|full] [--listen 127.0.0.1:8080] [--martin-port 3000]
          provision PostgreSQL/PostGIS, martin and the frontend, load the Huai'an dataset if the
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
-  setup  provision only";
+  setup  provision only
+  bench  <route|tiles> [--scale full|demo]
+         benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
+         each against a baseline measured in the same run";
 
 fn main() {
     if let Err(e) = real_main() {
@@ -37,12 +40,21 @@ fn real_main() -> anyhow::Result<()> {
         println!("{USAGE}");
         return Ok(());
     };
-    let opts = Options::parse(&args[1..])?;
     let root = sh::root();
     std::env::set_current_dir(&root)?;
     match command.as_str() {
-        "run" => run(&root, &opts),
+        "run" => run(&root, &Options::parse(&args[1..])?),
         "test" => test(&root),
+        "bench" => {
+            let what = args.get(1).map(String::as_str);
+            let opts = Options::parse(args.get(2..).unwrap_or_default())?;
+            let scale = if args.iter().any(|a| a == "--scale") { opts.scale.as_str() } else { "full" };
+            match what {
+                Some("route") => bench(&root, "route", scale),
+                Some("tiles") => bench(&root, "tiles", scale),
+                _ => bail!("bench what? `cargo xtask bench route` or `cargo xtask bench tiles`"),
+            }
+        }
         "setup" => {
             provision::database(provision::RUN_DB, false)?;
             martin::ensure_installed()?;
@@ -189,6 +201,33 @@ fn test(root: &Path) -> anyhow::Result<()> {
     let result = browser_tests(root, "http://127.0.0.1:18080");
     drop(children);
     result
+}
+
+/// `cargo xtask bench <route|tiles>`: release builds of `backend/examples/bench_*.rs` against the
+/// city in `citygrid_bench` (loaded at `scale` on first use).
+fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
+    let url = provision::database(provision::BENCH_DB, false)?;
+    let bin = build_backend(root)?;
+    load(&bin, &url, scale, true)?;
+    println!("bench: building the {what} benchmark (release)…");
+    let example = format!("bench_{what}");
+    sh::run(sh::cargo().args(["build", "--release", "-p", "citygrid-backend", "--example", &example]))?;
+    let exe = sh::target_dir(root).join("release").join("examples").join(&example);
+    if what == "route" {
+        return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
+    }
+    martin::ensure_role(provision::BENCH_DB)?;
+    for (label, cache_mb) in [("cold", 0), ("warm", 512)] {
+        let mut children = sh::Children::default();
+        children.push("martin", martin::spawn(root, &url, 13300, cache_mb)?);
+        sh::run(
+            Command::new(&exe)
+                .env("DATABASE_URL", &url)
+                .env("CITYGRID_MARTIN_URL", "http://127.0.0.1:13300")
+                .env("BENCH_LABEL", label),
+        )?;
+    }
+    Ok(())
 }
 
 /// The browser tests in `tests/browser` (node's test runner + playwright-core + Debian chromium).

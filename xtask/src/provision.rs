@@ -16,6 +16,8 @@ pub const DB_PASSWORD: &str = "citygrid";
 pub const RUN_DB: &str = "citygrid";
 /// The database `test` loads the demo city into.
 pub const TEST_DB: &str = "citygrid_test";
+/// The database benchmarks run on (full scale by default).
+pub const BENCH_DB: &str = "citygrid_bench";
 /// An empty migrated-ready database with PostGIS that tests clone for fresh databases.
 pub const TEMPLATE_DB: &str = "citygrid_template";
 
