@@ -48,6 +48,12 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 4] = [Role::Admin, Role::Planner, Role::Dispatcher, Role::Leader];
+    /// Roles that route and follow incidents (and may see the incidents layer).
+    pub const DISPATCH: &'static [Role] = &[Role::Admin, Role::Dispatcher, Role::Leader];
+    /// Roles that redraw grid boundaries.
+    pub const PLANNING: &'static [Role] = &[Role::Admin, Role::Planner];
+    /// Roles that see statistics and early warning.
+    pub const COMMAND: &'static [Role] = &[Role::Admin, Role::Leader];
 
     /// The role's name as stored in the database and sent over the wire.
     #[must_use]

@@ -80,13 +80,9 @@ async fn main() -> anyhow::Result<()> {
 
     // The batch endpoint over HTTP (the real router on loopback).
     let config = citygrid::config::Config {
-        database_url: url.clone(),
-        listen: "127.0.0.1:0".parse()?,
         martin_url: "http://127.0.0.1:9".into(),
-        static_dir: None,
-        demo_password: "citygrid-demo".into(),
-        token_hours: 1,
         escalation_interval: None,
+        ..citygrid::config::Config::new(url.clone())
     };
     citygrid::accounts::ensure_demo_accounts(&pool, "citygrid-demo").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

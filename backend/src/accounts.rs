@@ -60,6 +60,15 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role); 4] = [
     ("leader", "市级领导", Role::Leader),
 ];
 
+/// Lower-case hexadecimal of `bytes`.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
@@ -75,7 +84,9 @@ fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-fn token_digest(token: &str) -> Vec<u8> {
+/// The SHA-256 of a bearer token: what `sessions` stores and caches are keyed by.
+#[must_use]
+pub fn token_digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -204,10 +215,7 @@ pub async fn login(
     }
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
-    let token = raw.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    });
+    let token = hex(&raw);
     let expires_at = Utc::now() + chrono::Duration::hours(hours);
     sqlx::query("delete from sessions where user_id = $1 and expires_at < now()")
         .bind(id)

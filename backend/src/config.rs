@@ -17,6 +17,9 @@ pub struct Config {
     /// `CITYGRID_DEMO_PASSWORD`, default `citygrid-demo`: password of the demo accounts created
     /// on first start.
     pub demo_password: String,
+    /// `CITYGRID_PUBLIC_ORIGIN` (like `https://grid.example.cn`): the origin tile URLs in the
+    /// style point at; default: the request's `Host`.
+    pub public_origin: Option<String>,
     /// `CITYGRID_TOKEN_HOURS`, default 12: how long a login lasts.
     pub token_hours: i64,
     /// `CITYGRID_ESCALATION_SECONDS`, default 60: how often overdue incidents are escalated
@@ -28,6 +31,22 @@ pub struct Config {
 pub const DEFAULT_DEMO_PASSWORD: &str = "citygrid-demo";
 
 impl Config {
+    /// The defaults for a database: loopback listen address and martin, no static files, the
+    /// demo password, 12-hour logins, escalation every minute.
+    #[must_use]
+    pub fn new(database_url: String) -> Self {
+        Config {
+            database_url,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            martin_url: "http://127.0.0.1:3000".into(),
+            static_dir: None,
+            demo_password: DEFAULT_DEMO_PASSWORD.into(),
+            token_hours: 12,
+            public_origin: None,
+            escalation_interval: Some(std::time::Duration::from_mins(1)),
+        }
+    }
+
     /// Reads the environment; a malformed value is an error that names the variable.
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -52,6 +71,7 @@ impl Config {
             static_dir: var("CITYGRID_STATIC_DIR").map(PathBuf::from),
             demo_password: var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into()),
             token_hours,
+            public_origin: var("CITYGRID_PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_owned()),
             escalation_interval: (escalation_secs > 0).then(|| std::time::Duration::from_secs(escalation_secs)),
         })
     }

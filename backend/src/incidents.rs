@@ -302,8 +302,17 @@ pub async fn transition(
         return Err(TransitionError::Invalid("note: at most 4,000 characters".into()));
     }
     let mut tx = pool.begin().await?;
+    // Lock the incident, and the original of a duplicate, in id order: two crossed
+    // mark_duplicate calls then serialise instead of both succeeding into a cycle.
+    let mut locked = vec![id];
+    locked.extend(duplicate_of.filter(|o| *o != id));
+    locked.sort_unstable();
+    sqlx::query("select id from incidents where id = any($1) order by id for update")
+        .bind(&locked)
+        .fetch_all(&mut *tx)
+        .await?;
     let cur: Option<(String, i16, Option<String>)> =
-        sqlx::query_as("select status, escalation_level, grid_code from incidents where id = $1 for update")
+        sqlx::query_as("select status, escalation_level, grid_code from incidents where id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -412,7 +421,7 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
                  select i.id from incidents i
                  join escalation_sla s on s.category = i.category and s.priority = i.priority
                                       and s.level = i.escalation_level
-                 where i.status in ('new', 'assigned', 'accepted', 'in_progress') and i.escalation_level < 3
+                 where i.status in ('new', 'assigned', 'accepted', 'in_progress') and i.escalation_level < $3
                    and coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) < $1
                  order by i.id limit $2
                  for update of i skip locked
@@ -420,6 +429,11 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
                  update incidents i set escalation_level = i.escalation_level + 1, level_since = $1, updated_at = $1
                  from due where i.id = due.id
                  returning i.id, i.status, i.escalation_level
+             ), audited as (
+                 insert into audit_log (at, user_id, action, entity, entity_ids, after)
+                 select $1, null, 'escalate', 'incident', array_agg(id::text order by id),
+                        jsonb_build_object('reason', 'deadline passed')
+                 from moved having count(*) > 0
              )
              insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
              select id, $1, null, 'escalate', status, status, escalation_level - 1, escalation_level, '超时自动升级'
@@ -427,6 +441,7 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
         )
         .bind(now)
         .bind(batch)
+        .bind(TOP_LEVEL)
         .execute(&mut *tx)
         .await
         .context("escalating overdue incidents")?

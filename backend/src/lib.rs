@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin_units;
 pub mod buildings;
+pub mod cache;
 pub mod config;
 pub mod dataset;
 pub mod db;

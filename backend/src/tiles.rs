@@ -25,8 +25,6 @@ pub const FONT: &str = "Noto Sans CJK SC Regular";
 
 /// Every role: layers that any logged-in user may see.
 const ALL_ROLES: &[Role] = &Role::ALL;
-/// Incidents: the dispatch and command roles (same as `http::auth::Dispatch`).
-const DISPATCH_ROLES: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Leader];
 
 /// The geometry kind of a layer (for docs and the style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +51,9 @@ pub struct Layer {
     pub fields: &'static [(&'static str, &'static str)],
     /// Roles that may fetch the tiles.
     pub roles: &'static [Role],
+    /// Changes without a version bump (incidents come and go all day): its tiles are never
+    /// cached as immutable.
+    pub volatile: bool,
 }
 
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
@@ -68,6 +69,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
+        volatile: false,
     },
     Layer {
         name: "townships",
@@ -78,6 +80,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
+        volatile: false,
     },
     Layer {
         name: "villages",
@@ -88,6 +91,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
+        volatile: false,
     },
     Layer {
         name: "grids",
@@ -104,6 +108,7 @@ pub const LAYERS: [Layer; 7] = [
             ("version", "Number"),
         ],
         roles: ALL_ROLES,
+        volatile: false,
     },
     Layer {
         name: "buildings",
@@ -114,6 +119,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
         roles: ALL_ROLES,
+        volatile: false,
     },
     Layer {
         name: "cameras",
@@ -132,6 +138,7 @@ pub const LAYERS: [Layer; 7] = [
             ("range_m", "Number"),
         ],
         roles: ALL_ROLES,
+        volatile: false,
     },
     Layer {
         name: "incidents",
@@ -141,7 +148,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Incidents (restricted: admin, dispatcher, leader)",
         geometry: GeometryKind::Point,
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
-        roles: DISPATCH_ROLES,
+        roles: Role::DISPATCH,
+        volatile: true,
     },
 ];
 
@@ -152,12 +160,6 @@ pub fn layer(name: &str) -> Option<&'static Layer> {
 }
 
 impl Layer {
-    /// May `role` fetch this layer's tiles?
-    #[must_use]
-    pub fn allows(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
     /// Is a tile at zoom `z` certainly empty?
     #[must_use]
     pub fn empty_at(&self, z: u8) -> bool {
@@ -207,6 +209,25 @@ impl TileCoord {
             }
         }
         Ok(TileCoord { z, x: xv as u32, y: yv as u32 })
+    }
+
+    /// The XYZ (Web Mercator) tile containing (`lon`, `lat`) at zoom `z`. Points on a tile edge
+    /// belong to the tile east / south of it; longitude 180° and latitudes beyond the Mercator
+    /// limit (±85.0511°) fall into the edge tiles.
+    ///
+    /// # Panics
+    /// If `z` is above [`MAX_REQUEST_ZOOM`].
+    #[must_use]
+    pub fn containing(lon: f64, lat: f64, z: u32) -> TileCoord {
+        /// atan(sinh(π)) in degrees: the latitude of the top edge of tile 0/0/0.
+        const MAX_LAT: f64 = 85.051_128_779_806_59;
+        assert!(z <= u32::from(MAX_REQUEST_ZOOM), "zoom {z} is out of range 0..={MAX_REQUEST_ZOOM}");
+        let n = f64::from(1u32 << z);
+        let last = n - 1.0;
+        let x = ((lon + 180.0) / 360.0 * n).floor().clamp(0.0, last);
+        let phi = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
+        let y = ((1.0 - phi.tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor().clamp(0.0, last);
+        TileCoord { z: z as u8, x: x as u32, y: y as u32 }
     }
 }
 
@@ -509,18 +530,44 @@ mod tests {
     }
 
     #[test]
+    fn the_tile_containing_a_point() {
+        assert_eq!(TileCoord::containing(119.02, 33.6, 14), TileCoord { z: 14, x: 13608, y: 6566 });
+        assert_eq!(TileCoord::containing(119.02, 33.6, 15), TileCoord { z: 15, x: 27217, y: 13133 });
+        assert_eq!(TileCoord::containing(-150.0, 0.0, 14), TileCoord { z: 14, x: 1365, y: 8192 });
+        assert_eq!(TileCoord::containing(0.0, 0.0, 0), TileCoord { z: 0, x: 0, y: 0 });
+        // Edges and beyond the Mercator limit clamp into the edge tiles.
+        assert_eq!(TileCoord::containing(-180.0, 89.0, 1), TileCoord { z: 1, x: 0, y: 0 });
+        assert_eq!(TileCoord::containing(180.0, -89.0, 1), TileCoord { z: 1, x: 1, y: 1 });
+        assert_eq!(TileCoord::containing(180.0, -89.0, 22), TileCoord { z: 22, x: (1 << 22) - 1, y: (1 << 22) - 1 });
+        // The point lies inside the tile's bounds (inverse projection of its corners).
+        for z in [0u32, 5, 9, 14, 18, 22] {
+            for (lon, lat) in [(119.02, 33.6), (118.1, 32.6), (119.7, 34.2), (-73.98, 40.75), (151.2, -33.86)] {
+                let t = TileCoord::containing(lon, lat, z);
+                let n = f64::from(1u32 << z);
+                let lon_at = |x: u32| f64::from(x) / n * 360.0 - 180.0;
+                let lat_at = |y: u32| (std::f64::consts::PI * (1.0 - 2.0 * f64::from(y) / n)).sinh().atan().to_degrees();
+                assert!(lon_at(t.x) <= lon && lon < lon_at(t.x + 1), "{lon} in {t:?}");
+                assert!(lat_at(t.y + 1) < lat && lat <= lat_at(t.y), "{lat} in {t:?}");
+            }
+        }
+        // The parsed form of the same tile.
+        let t = TileCoord::containing(119.02, 33.6, 14);
+        assert_eq!(TileCoord::parse(&t.z.to_string(), &t.x.to_string(), &t.y.to_string()), Ok(t));
+    }
+
+    #[test]
     fn catalogue_is_consistent() {
         let names: Vec<_> = LAYERS.iter().map(|l| l.name).collect();
         assert_eq!(names, ["counties", "townships", "villages", "grids", "buildings", "cameras", "incidents"]);
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
             assert!(layer(l.name).is_some());
-            assert!(l.allows(Role::Admin));
+            assert!(l.roles.contains(&Role::Admin));
         }
         let incidents = layer("incidents").expect("incidents");
-        assert!(!incidents.allows(Role::Planner));
-        assert!(incidents.allows(Role::Dispatcher) && incidents.allows(Role::Leader));
-        assert!(layer("grids").expect("grids").allows(Role::Planner));
+        assert!(!incidents.roles.contains(&Role::Planner));
+        assert!(incidents.roles.contains(&Role::Dispatcher) && incidents.roles.contains(&Role::Leader));
+        assert!(layer("grids").expect("grids").roles.contains(&Role::Planner));
         assert!(layer("nope").is_none());
         assert!(layer("buildings").expect("buildings").empty_at(13));
         assert!(!layer("buildings").expect("buildings").empty_at(14));

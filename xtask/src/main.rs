@@ -134,7 +134,8 @@ fn serve(
         .spawn()
         .context("starting the backend")?;
     children.push("backend", backend);
-    if !sh::wait_http(listen, "/api/health", 60) {
+    let addr: std::net::SocketAddr = listen.parse().with_context(|| format!("--listen {listen:?} is not host:port"))?;
+    if !sh::wait_http(addr, "/api/health", 60) {
         bail!("the backend did not answer on http://{listen}/api/health within 60 s (see its log above)");
     }
     Ok(children)
@@ -193,8 +194,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
         sh::cargo()
             .args(["test", "--workspace"])
             .env("CITYGRID_TEST_DATABASE_URL", &url)
-            .env("CITYGRID_MARTIN_BIN", &martin_bin)
-            .env("CITYGRID_STATIC_DIR", &dist),
+            .env("CITYGRID_MARTIN_BIN", &martin_bin),
     )?;
     println!("test: browser tests (headless Chromium)");
     let children = serve(root, &bin, &url, &dist, "127.0.0.1:18080", 13000)?;

@@ -3,8 +3,8 @@
 //! martin runs as a separate process with `tiles/martin.yaml`, on 127.0.0.1 only; the backend
 //! proxies it (martin has no authentication).
 
-use std::io::{Read as _, Write as _};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,8 +53,7 @@ pub fn ensure_installed() -> anyhow::Result<PathBuf> {
         "martin {VERSION} not found: installing it with cargo install (postgres + fonts only; \
          about 4 minutes on 2 cores)…"
     );
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
+    let status = crate::sh::cargo()
         .args(["install", "martin", "--version", VERSION, "--locked", "--no-default-features", "--features"])
         .arg("postgres,fonts")
         .status()
@@ -67,10 +66,6 @@ pub fn ensure_installed() -> anyhow::Result<PathBuf> {
     }
     find_installed()
         .with_context(|| format!("martin {VERSION} was installed but is neither on PATH nor in ~/.cargo/bin"))
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// SQL that creates [`ROLE`] and lets it run the tile functions of `database`, and nothing else
@@ -115,7 +110,7 @@ pub fn ensure_role(database: &str) -> anyhow::Result<()> {
     }
     let sql = role_sql(database);
     let local_cluster = Path::new("/etc/postgresql").is_dir() && Path::new("/usr/bin/psql").exists();
-    if !(is_root() && local_cluster) {
+    if !(crate::sh::is_root() && local_cluster) {
         println!(
             "martin: cannot create the read-only role {ROLE} here (needs root and a local Debian \
              PostgreSQL cluster). martin will use the main database role. To use the read-only role, \
@@ -162,19 +157,6 @@ fn can_render_tiles(url: &str) -> bool {
         .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "t")
 }
 
-/// One `GET path` on 127.0.0.1:port; the status code, if anything answered.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    stream.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
-    let mut head = [0u8; 64];
-    let n = stream.read(&mut head).ok()?;
-    let line = String::from_utf8_lossy(&head[..n]);
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// The last `lines` lines of the file at `path`.
 fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -188,12 +170,12 @@ fn tail(path: &Path, lines: usize) -> String {
 /// `target/martin-<port>.log`; on failure the error shows the log's tail.
 pub fn spawn(root: &Path, database_url: &str, port: u16, cache_mb: u32) -> anyhow::Result<Child> {
     let bin = ensure_installed()?;
-    if http_status(port, "/health").is_some() {
+    if crate::sh::http_status(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), "/health").is_some() {
         bail!("port {port} on 127.0.0.1 is already taken (an old martin?); stop it or choose another port");
     }
     let url = readonly_url(database_url).filter(|ro| can_render_tiles(ro)).unwrap_or_else(|| database_url.to_owned());
     let config = root.join("tiles").join("martin.yaml");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = crate::sh::target_dir(root);
     std::fs::create_dir_all(&target)?;
     let log_path = target.join(format!("martin-{port}.log"));
     let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
@@ -220,7 +202,7 @@ pub fn spawn(root: &Path, database_url: &str, port: u16, cache_mb: u32) -> anyho
                 tail(&log_path, 20)
             );
         }
-        if http_status(port, "/health") == Some(200) {
+        if crate::sh::http_status(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), "/health") == Some(200) {
             return Ok(child);
         }
         if started.elapsed() > START_TIMEOUT {

@@ -55,10 +55,6 @@ const PACKAGES: &[Package] = &[
 const TEST_PACKAGES: &[Package] =
     &[Package { name: "chromium", probe: "/usr/bin/chromium", why: "browser tests (headless)" }];
 
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 /// True when rustup can build for wasm32 without Debian's toolchain.
 pub fn rustup_has_wasm_target() -> bool {
     Command::new("rustup")
@@ -80,7 +76,7 @@ pub fn packages(for_tests: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
-    if !is_root() || which("apt-get").is_none() {
+    if !sh::is_root() || which("apt-get").is_none() {
         let list: Vec<String> = missing.iter().map(|p| format!("  {:<26} {}", p.name, p.why)).collect();
         bail!(
             "CityGrid needs these packages, and installing them needs root with apt-get:\n{}\n\
@@ -188,11 +184,13 @@ pub fn recreate_database(name: &str) -> anyhow::Result<()> {
 /// the frontend and tiles need).
 pub fn database(database: &str, for_tests: bool) -> anyhow::Result<String> {
     packages(for_tests)?;
-    if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    // Tests never touch the user's DATABASE_URL: they create users and incidents, and clone
+    // databases (`CITYGRID_TEST_DATABASE_URL` names a test database explicitly).
+    if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty() && !for_tests) {
         println!("setup: using DATABASE_URL");
         return Ok(url);
     }
-    if !is_root() {
+    if !sh::is_root() {
         bail!(
             "without DATABASE_URL, CityGrid provisions Debian's PostgreSQL cluster, which needs root.\n\
              Either run as root, or set DATABASE_URL=postgres://user:password@host:port/db \

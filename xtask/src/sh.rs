@@ -1,7 +1,10 @@
 //! Running commands, with their failures explained.
 
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
@@ -67,20 +70,34 @@ impl Drop for Children {
     }
 }
 
+/// True when running as root.
+#[must_use]
+pub fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// One `GET path` on `addr`; the status code, if anything answered.
+#[must_use]
+pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head).ok()?;
+    let line = String::from_utf8_lossy(&head[..n]);
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Polls `http://{addr}{path}` until it answers 200, for at most `secs` seconds.
-pub fn wait_http(addr: &str, path: &str, secs: u64) -> bool {
-    use std::io::{Read as _, Write as _};
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while std::time::Instant::now() < deadline {
-        if let Ok(mut s) = std::net::TcpStream::connect(addr) {
-            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-            let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-            let mut buf = [0u8; 16];
-            if s.write_all(req.as_bytes()).is_ok() && s.read(&mut buf).is_ok_and(|n| n >= 12) && &buf[9..12] == b"200" {
-                return true;
-            }
+#[must_use]
+pub fn wait_http(addr: SocketAddr, path: &str, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if http_status(addr, path) == Some(200) {
+            return true;
         }
-        std::thread::sleep(std::time::Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(250));
     }
     false
 }

@@ -14,7 +14,6 @@ mod names;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -397,10 +396,7 @@ async fn content_hash_conn(conn: &mut PgConnection) -> anyhow::Result<String> {
         h.update(s.as_bytes());
     }
     let digest = h.finalize();
-    Ok(digest.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
+    Ok(crate::accounts::hex(&digest))
 }
 
 /// SHA-256 over the loaded content of every dataset table in a fixed order (rows ordered by key,

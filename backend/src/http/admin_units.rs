@@ -6,7 +6,7 @@ use axum::Router;
 use citygrid_api::{AdminUnit, BuildingInfo, CameraInfo};
 
 use super::auth::{AnyUser, Authorized};
-use super::extract::{Json, Path};
+use super::extract::{parse_id, Json, Path};
 use super::{ApiError, ApiResult, AppState};
 use crate::admin_units::{self, UnitCode};
 use crate::buildings;
@@ -33,13 +33,6 @@ pub async fn unit(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no administrative unit or grid with code {}", code.as_str())))
-}
-
-fn parse_id(what: &str, s: &str) -> ApiResult<i64> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("{what} id {s:?} must be a positive integer")))
 }
 
 /// One building, for the inspector.

@@ -28,27 +28,27 @@ pub trait Policy: Send + Sync + 'static {
 }
 
 macro_rules! policy {
-    ($(#[$doc:meta])* $name:ident, $what:literal, [$($role:ident),+]) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $roles:expr) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name;
         impl Policy for $name {
-            const ROLES: &'static [Role] = &[$(Role::$role),+];
+            const ROLES: &'static [Role] = $roles;
             const WHAT: &'static str = $what;
         }
     };
 }
 
 policy!(/// Any logged-in user.
-    AnyUser, "reading the map", [Admin, Planner, Dispatcher, Leader]);
+    AnyUser, "reading the map", &Role::ALL);
 policy!(/// Administrators only.
-    AdminOnly, "administration", [Admin]);
+    AdminOnly, "administration", &[Role::Admin]);
 policy!(/// Boundary editing.
-    Planners, "planning", [Admin, Planner]);
+    Planners, "planning", Role::PLANNING);
 policy!(/// Incident routing and handling.
-    Dispatch, "dispatch", [Admin, Dispatcher, Leader]);
+    Dispatch, "dispatch", Role::DISPATCH);
 policy!(/// Statistics and early warning.
-    Command, "the command view", [Admin, Leader]);
+    Command, "the command view", Role::COMMAND);
 
 /// The caller, admitted by policy `P`.
 #[derive(Debug)]
@@ -57,8 +57,9 @@ pub struct Authorized<P: Policy> {
     policy: PhantomData<P>,
 }
 
-/// The bearer token of a request: `Authorization: Bearer …`, or `access_token=` in the query
-/// string (for tile requests from the map).
+/// The bearer token of a request: `Authorization: Bearer …`, or `access_token=` in `query` —
+/// which only the tile routes pass (a map style cannot always set headers); API routes take the
+/// header only, so tokens stay out of logged URLs.
 #[must_use]
 pub fn bearer_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     if let Some(v) = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
@@ -71,12 +72,22 @@ pub fn bearer_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> 
 }
 
 /// Finds the logged-in user of a request: 401 when there is no valid token.
+///
+/// Sessions are cached per process for [`crate::http::SESSION_CACHE_TTL`], so a tile costs no
+/// database round trip for its login check; a logout takes effect at once on the replica that
+/// served it and within that TTL on the others.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> ApiResult<AuthUser> {
     let token = bearer_token(headers, query)
         .ok_or_else(|| ApiError::Unauthorized("log in first: no bearer token in the Authorization header".into()))?;
-    accounts::user_for_token(&state.pool, &token)
+    let key = accounts::token_digest(&token);
+    if let Some(user) = state.sessions.get(&key) {
+        return Ok(user);
+    }
+    let user = accounts::user_for_token(&state.pool, &token)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("the token is unknown or has expired: log in again".into()))
+        .ok_or_else(|| ApiError::Unauthorized("the token is unknown or has expired: log in again".into()))?;
+    state.sessions.insert(key, user.clone());
+    Ok(user)
 }
 
 /// 403 unless `user`'s role is in `roles`.
@@ -97,7 +108,7 @@ impl<P: Policy> FromRequestParts<AppState> for Authorized<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = authenticate(state, &parts.headers, parts.uri.query()).await?;
+        let user = authenticate(state, &parts.headers, None).await?;
         require_role(&user, P::ROLES, P::WHAT)?;
         Ok(Authorized { user, policy: PhantomData })
     }
@@ -139,6 +150,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     if let Some(token) = bearer_token(&headers, None) {
+        state.sessions.remove(&accounts::token_digest(&token));
         accounts::logout(&state.pool, &token).await?;
     }
     Ok(StatusCode::NO_CONTENT)

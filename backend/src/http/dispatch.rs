@@ -12,7 +12,7 @@ use citygrid_api::{
 use serde::Deserialize;
 
 use super::auth::{Authorized, Dispatch};
-use super::extract::{Json, Path, Query};
+use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::BBox;
 use crate::incidents::{self, ListFilter, NewIncident, TransitionError};
@@ -164,6 +164,8 @@ pub async fn create(
     if reported_at > now + chrono::Duration::minutes(5) {
         return Err(ApiError::Unprocessable(format!("reported_at {reported_at} lies in the future")));
     }
+    // A few minutes of clock skew are forgiven, but a report never postdates its handling.
+    let reported_at = reported_at.min(now);
     let q = RouteQuery {
         lon: req.lon,
         lat: req.lat,
@@ -207,13 +209,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(IncidentCreated { incident, routing })))
 }
 
-fn parse_id(s: &str) -> ApiResult<i64> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("incident id {s:?} must be a positive integer")))
-}
-
 /// One incident with its timeline and the actions allowed next.
 #[utoipa::path(get, path = "/api/incidents/{id}", tag = "dispatch", security(("bearer" = [])),
     params(("id" = i64, Path)),
@@ -223,7 +218,7 @@ pub async fn one(
     _auth: Authorized<Dispatch>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentDetail>> {
-    let id = parse_id(&id)?;
+    let id = parse_id("incident", &id)?;
     let mut conn = state.pool.acquire().await?;
     let incident = incidents::get(&mut conn, id, Utc::now())
         .await?
@@ -309,7 +304,7 @@ pub async fn transition(
     Path(id): Path<String>,
     Json(req): Json<TransitionRequest>,
 ) -> ApiResult<Json<citygrid_api::Incident>> {
-    let id = parse_id(&id)?;
+    let id = parse_id("incident", &id)?;
     incidents::transition(&state.pool, id, &req.action, req.note.as_deref(), req.duplicate_of, auth.user.id, Utc::now())
         .await
         .map(Json)

@@ -28,6 +28,14 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// Parses a positive integer id from a path segment; `what` names it in the 400.
+pub fn parse_id(what: &str, s: &str) -> Result<i64, ApiError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("{what} id {s:?} must be a positive integer")))
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         rejection(r.status(), format!("request body: {}", r.body_text()))

@@ -4,10 +4,13 @@
 //! answer to JSON. Every route names the roles it admits through [`auth::Authorized`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use sqlx::PgPool;
 
+use crate::accounts::AuthUser;
+use crate::cache::TtlCache;
 use crate::config::Config;
 use crate::routing::Engine;
 
@@ -33,17 +36,34 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// In-memory routing indexes, kept in sync with PostGIS.
     pub engine: Arc<Engine>,
+    /// Logged-in users by token SHA-256 (see [`auth::authenticate`]).
+    pub sessions: Arc<TtlCache<Vec<u8>, AuthUser>>,
+    /// Map layer versions, for version-stamped tile URLs.
+    pub layer_versions: Arc<TtlCache<&'static str, i64>>,
 }
+
+/// How long a session check is cached per process.
+pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
+/// How long a layer version is cached per process (an edit is visible to new styles and tile
+/// URLs within this time).
+pub const LAYER_VERSION_TTL: Duration = Duration::from_secs(1);
 
 impl AppState {
     #[must_use]
     pub fn new(pool: PgPool, config: Config, engine: Arc<Engine>) -> Self {
         let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(2))
-            .timeout(std::time::Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(20))
             .build()
             .expect("a plain HTTP client always builds");
-        AppState { pool, config: Arc::new(config), http, engine }
+        AppState {
+            pool,
+            config: Arc::new(config),
+            http,
+            engine,
+            sessions: Arc::new(TtlCache::new(SESSION_CACHE_TTL, 10_000)),
+            layer_versions: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 64)),
+        }
     }
 }
 

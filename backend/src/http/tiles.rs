@@ -48,27 +48,34 @@ fn find_layer(name: &str) -> ApiResult<&'static Layer> {
     })
 }
 
-/// `http(s)://host[:port]` of this backend as the client sees it: `X-Forwarded-Host`/`Host`, and
-/// `X-Forwarded-Proto` for the scheme; the configured listen address when there is no usable Host.
+/// `http(s)://host[:port]` that tile URLs in the style and TileJSON point at:
+/// `CITYGRID_PUBLIC_ORIGIN` when configured (behind a proxy, set it), else `http://` + the
+/// request's `Host` (responses say `Vary: Host`), else the listen address. Forwarded headers are
+/// not trusted: anyone can send them, and these URLs receive the user's token.
 fn origin(headers: &HeaderMap, state: &AppState) -> String {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+    if let Some(origin) = &state.config.public_origin {
+        return origin.clone();
+    }
+    let plausible = |h: &&str| {
+        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
     };
-    let plausible = |h: &&str| h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
-    let host = header("x-forwarded-host")
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
         .filter(plausible)
-        .or_else(|| header(HOST.as_str()).filter(plausible))
         .map_or_else(|| state.config.listen.to_string(), str::to_owned);
-    let scheme = match header("x-forwarded-proto") {
-        Some(p) if p.eq_ignore_ascii_case("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
+    format!("http://{host}")
+}
+
+/// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`].
+async fn layer_version(state: &AppState, layer: &'static Layer) -> ApiResult<i64> {
+    if let Some(v) = state.layer_versions.get(&layer.name) {
+        return Ok(v);
+    }
+    let v = tiles::layer_version(&state.pool, layer.name).await?;
+    state.layer_versions.insert(layer.name, v);
+    Ok(v)
 }
 
 /// The value of query parameter `name`, undecoded (versions and tokens need no decoding).
@@ -83,16 +90,16 @@ fn header_value(s: &'static str) -> HeaderValue {
 /// TileJSON of one layer (public: it names the layer's fields, no features).
 async fn tilejson(State(state): State<AppState>, Path(layer): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
-    let version = tiles::layer_version(&state.pool, layer.name).await?;
+    let version = layer_version(&state, layer).await?;
     let body = tiles::tilejson(&origin(&headers, &state), layer, version);
-    Ok(([(CACHE_CONTROL, header_value("no-cache"))], Json(body)).into_response())
+    Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
 /// The MapLibre style (public), at the current layer versions.
 async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let versions = tiles::layer_versions(&state.pool).await?;
     let body = tiles::style(&origin(&headers, &state), &versions);
-    Ok(([(CACHE_CONTROL, header_value("no-cache"))], Json(body)).into_response())
+    Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
 /// One vector tile, proxied from martin.
@@ -107,9 +114,9 @@ async fn tile(
     let user = authenticate(&state, &headers, uri.query()).await?;
     require_role(&user, layer.roles, &format!("the {} layer", layer.name))?;
 
-    let version = tiles::layer_version(&state.pool, layer.name).await?;
-    let cache =
-        if query_param(&uri, "v") == Some(version.to_string().as_str()) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+    let version = layer_version(&state, layer).await?;
+    let current = query_param(&uri, "v") == Some(version.to_string().as_str());
+    let cache = if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
     let mut out = HeaderMap::new();
     out.insert(CACHE_CONTROL, header_value(cache));
     out.insert(VARY, header_value("Accept-Encoding"));
@@ -150,7 +157,11 @@ async fn font(
     Path((fontstack, range)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    if fontstack.is_empty() || fontstack.len() > 512 || fontstack.chars().any(|c| c.is_control() || c == '/') {
+    if fontstack.is_empty()
+        || fontstack.len() > 512
+        || fontstack.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+        || fontstack.split(',').any(|f| matches!(f.trim(), "." | ".."))
+    {
         return Err(ApiError::BadRequest(format!("fontstack {fontstack:?} is not a font name list")));
     }
     let bare = range.strip_suffix(".pbf").unwrap_or(&range);

@@ -51,49 +51,64 @@ pub async fn start(pool: &PgPool) -> anyhow::Result<Arc<Engine>> {
 }
 
 async fn follow(mut listener: PgListener, engine: &Engine, pool: &PgPool) {
+    // Set when notifications may have been lost (the connection dropped) or a reload failed:
+    // everything is reloaded once the listener is connected again.
+    let mut resync = false;
     loop {
-        let change = match listener.try_recv().await {
-            Ok(Some(n)) => parse_payload(n.payload()),
-            Ok(None) => {
-                tracing::warn!("change listener reconnected: reloading all indexes");
-                if let Err(e) = engine.reload_snapshot(pool).await {
-                    tracing::error!(error = ?e, "reloading routing snapshot");
-                }
-                Change::AllIncidents
-            }
-            Err(e) => {
-                tracing::error!(error = ?e, "change listener failed; retrying");
+        if resync {
+            // Any statement on the listener reconnects it and re-issues LISTEN before we reload,
+            // so nothing committed after the reload can be missed.
+            let ok = sqlx::query("select 1").execute(&mut listener).await.is_ok()
+                && engine.reload_snapshot(pool).await.is_ok()
+                && engine.reload_incidents(pool, None).await.is_ok();
+            if ok {
+                tracing::info!("routing indexes resynchronised after a lost connection");
+                resync = false;
+            } else {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+        }
+        let Ok(Some(notification)) = listener.try_recv().await else {
+            tracing::warn!("change listener lost its connection; will reload all indexes");
+            resync = true;
+            continue;
         };
-        // Coalesce a burst of snapshot changes (an edit touches several tables) into one rebuild.
+        let change = parse_payload(notification.payload());
         let result = match change {
-            Change::Snapshot => {
-                drain_snapshot_burst(&mut listener, engine, pool).await;
-                engine.reload_snapshot(pool).await
-            }
+            // An edit touches several tables: coalesce the burst into one rebuild.
+            Change::Snapshot => match drain_snapshot_burst(&mut listener, engine, pool).await {
+                Ok(()) => engine.reload_snapshot(pool).await,
+                Err(lost) => Err(lost),
+            },
             Change::Incidents(ids) => engine.reload_incidents(pool, Some(&ids)).await,
             Change::AllIncidents => engine.reload_incidents(pool, None).await,
         };
         if let Err(e) = result {
-            tracing::error!(error = ?e, "applying a change notification");
+            tracing::error!(error = ?e, "applying a change notification; will reload all indexes");
+            resync = true;
         }
     }
 }
 
-/// Waits briefly for more notifications; applies incident ones, drops further snapshot ones.
-async fn drain_snapshot_burst(listener: &mut PgListener, engine: &Engine, pool: &PgPool) {
-    while let Ok(Ok(Some(n))) = tokio::time::timeout(Duration::from_millis(50), listener.try_recv()).await {
-        let r = match parse_payload(n.payload()) {
-            Change::Snapshot => Ok(()),
-            Change::Incidents(ids) => engine.reload_incidents(pool, Some(&ids)).await,
-            Change::AllIncidents => engine.reload_incidents(pool, None).await,
+/// Takes the notifications that follow within 50 ms (for at most 500 ms): applies incident
+/// ones, drops further snapshot ones. An error means notifications may have been lost.
+async fn drain_snapshot_burst(listener: &mut PgListener, engine: &Engine, pool: &PgPool) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+    while tokio::time::Instant::now() < deadline {
+        let Ok(received) = tokio::time::timeout(Duration::from_millis(50), listener.try_recv()).await else {
+            return Ok(()); // quiet: the burst is over
         };
-        if let Err(e) = r {
-            tracing::error!(error = ?e, "applying a change notification");
+        match received {
+            Ok(Some(n)) => match parse_payload(n.payload()) {
+                Change::Snapshot => {}
+                Change::Incidents(ids) => engine.reload_incidents(pool, Some(&ids)).await?,
+                Change::AllIncidents => engine.reload_incidents(pool, None).await?,
+            },
+            Ok(None) | Err(_) => anyhow::bail!("change listener lost its connection"),
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
