@@ -15,10 +15,10 @@ pub struct Props {
     pub map: Option<MapHandle>,
 }
 
-/// Who may route and handle incidents (the backend answers 403 to the others).
+/// Who may route and handle incidents: the same role set the backend enforces.
 #[must_use]
 pub fn may_dispatch(role: Role) -> bool {
-    matches!(role, Role::Dispatcher | Role::Leader | Role::Admin)
+    Role::DISPATCH.contains(&role)
 }
 
 #[function_component(TabPanel)]
