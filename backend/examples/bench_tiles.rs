@@ -13,14 +13,6 @@ const BLOCK: i32 = 4;
 const ROUNDS: usize = 3;
 const CONCURRENCY: usize = 4;
 
-fn tile_of(lon: f64, lat: f64, z: u32) -> (i32, i32) {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as i32;
-    let lat_r = lat.to_radians();
-    let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as i32;
-    (x, y)
-}
-
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3
 }
@@ -78,13 +70,9 @@ async fn main() -> anyhow::Result<()> {
     citygrid::accounts::ensure_demo_accounts(&pool, "citygrid-demo").await?;
     let engine = citygrid::routing::sync::start(&pool).await?;
     let config = citygrid::config::Config {
-        database_url: url,
-        listen: "127.0.0.1:0".parse()?,
         martin_url: martin.clone(),
-        static_dir: None,
-        demo_password: "citygrid-demo".into(),
-        token_hours: 1,
         escalation_interval: None,
+        ..citygrid::config::Config::new(url)
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -111,7 +99,8 @@ async fn main() -> anyhow::Result<()> {
             .bind(layer)
             .fetch_one(&pool)
             .await?;
-        let (cx, cy) = tile_of(CENTRE.0, CENTRE.1, z);
+        let centre = citygrid::tiles::TileCoord::containing(CENTRE.0, CENTRE.1, z);
+        let (cx, cy) = (centre.x as i32, centre.y as i32);
         let tiles: Vec<(i32, i32)> =
             (0..BLOCK * BLOCK).map(|i| (cx - BLOCK / 2 + i % BLOCK, cy - BLOCK / 2 + i / BLOCK)).collect();
         let via_backend: Vec<String> =

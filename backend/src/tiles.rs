@@ -545,7 +545,8 @@ mod tests {
                 let t = TileCoord::containing(lon, lat, z);
                 let n = f64::from(1u32 << z);
                 let lon_at = |x: u32| f64::from(x) / n * 360.0 - 180.0;
-                let lat_at = |y: u32| (std::f64::consts::PI * (1.0 - 2.0 * f64::from(y) / n)).sinh().atan().to_degrees();
+                let lat_at =
+                    |y: u32| (std::f64::consts::PI * (1.0 - 2.0 * f64::from(y) / n)).sinh().atan().to_degrees();
                 assert!(lon_at(t.x) <= lon && lon < lon_at(t.x + 1), "{lon} in {t:?}");
                 assert!(lat_at(t.y + 1) < lat && lat <= lat_at(t.y), "{lat} in {t:?}");
             }

@@ -275,7 +275,8 @@ async fn buildings_cameras_and_search() {
 async fn admins_create_users_with_an_audit_record() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;
-    let username = format!("zhang{}", std::process::id());
+    // Unique across runs: the shared database keeps the users of earlier runs (a pid repeats).
+    let username = format!("zhang{}_{}", std::process::id(), rand::random::<u32>());
     let req = json!({"username": username, "password": "s3cret-pass", "display_name": "张伟",
                      "role": "dispatcher", "county_code": "320812"});
     let (s, u) = app.post("/api/users", Some(&admin), &req).await;
@@ -330,9 +331,12 @@ async fn admins_create_users_with_an_audit_record() {
     assert_eq!(body["user"]["role"], "dispatcher");
 }
 
-/// Every route, and the roles that may use it.
-fn routes() -> Vec<(&'static str, &'static str, Option<Value>, &'static [Role])> {
+/// Every route, and the roles that may use it; `point` is a real point inside the city.
+fn routes(point: [f64; 2]) -> Vec<(&'static str, &'static str, Option<Value>, &'static [Role])> {
     const ANY: &[Role] = &Role::ALL;
+    // Spelled out rather than taken from the code under test.
+    const DISPATCH: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Leader];
+    let [lon, lat] = point;
     vec![
         ("GET", "/api/auth/me", None, ANY),
         ("GET", "/api/grids/{grid}", None, ANY),
@@ -348,6 +352,10 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>, &'static [Role])>
             Some(json!({"username": "x", "password": "short", "display_name": "x", "role": "leader"})),
             &[Role::Admin],
         ),
+        ("POST", "/api/route", Some(json!({"lon": lon, "lat": lat})), DISPATCH),
+        ("POST", "/api/route/batch", Some(json!({"points": [[lon, lat]]})), DISPATCH),
+        ("GET", "/api/incidents?limit=1", None, DISPATCH),
+        ("GET", "/api/incidents/{incident}", None, DISPATCH),
     ]
 }
 
@@ -357,15 +365,24 @@ async fn every_role_against_every_route() {
     let (grid, _) = some_grid(&app).await;
     let building: i64 = sqlx::query_scalar("select min(id) from buildings").fetch_one(&app.pool).await.unwrap();
     let camera: i64 = sqlx::query_scalar("select min(id) from cameras").fetch_one(&app.pool).await.unwrap();
+    let incident: i64 = sqlx::query_scalar("select min(id) from incidents").fetch_one(&app.pool).await.unwrap();
+    let point: (f64, f64) = sqlx::query_as(
+        "select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) s",
+    )
+    .bind(&grid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     let mut tokens = Vec::new();
     for role in Role::ALL {
         tokens.push((role, app.login(role.as_str()).await));
     }
-    for (method, path, body, allowed) in routes() {
+    for (method, path, body, allowed) in routes([point.0, point.1]) {
         let path = path
             .replace("{grid}", &grid)
             .replace("{building}", &building.to_string())
-            .replace("{camera}", &camera.to_string());
+            .replace("{camera}", &camera.to_string())
+            .replace("{incident}", &incident.to_string());
         let call = |token: Option<String>| {
             let (app, path, body) = (&app, path.clone(), body.clone());
             async move {
@@ -405,6 +422,11 @@ async fn openapi_document_lists_every_route() {
         "/api/admin-units/{code}",
         "/api/buildings/{id}",
         "/api/cameras/{id}",
+        "/api/route",
+        "/api/route/batch",
+        "/api/incidents",
+        "/api/incidents/{id}",
+        "/api/incidents/{id}/transitions",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }

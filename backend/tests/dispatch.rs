@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use citygrid::incidents::{escalate_due, ACTIONS};
 use citygrid::routing::Engine;
 use common::{assert_error, spawn_app};
@@ -241,6 +241,10 @@ async fn city_point(pool: &sqlx::PgPool, salt: i32) -> [f64; 2] {
 async fn incidents_are_stored_listed_and_deduplicated() {
     let app = spawn_app().await;
     let token = app.login("dispatcher").await;
+    // Listings are restricted to what this run reported: the shared database keeps every
+    // incident of earlier runs, and their open ones would eventually fill any page. `from` is
+    // inclusive and the app runs in this process, on this clock.
+    let started = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
     let at = city_point(&app.pool, 11).await;
     let (first, routing) = report(&app, &token, at, "citizen.infrastructure").await;
     let (s, detail) = app.get(&format!("/api/incidents/{first}"), Some(&token)).await;
@@ -252,9 +256,11 @@ async fn incidents_are_stored_listed_and_deduplicated() {
     assert!(detail["incident"]["step_deadline"].is_string());
 
     let bbox = format!("{},{},{},{}", at[0] - 0.001, at[1] - 0.001, at[0] + 0.001, at[1] + 0.001);
-    let (s, page) = app.get(&format!("/api/incidents?bbox={bbox}&status=open&limit=500"), Some(&token)).await;
+    let (s, page) =
+        app.get(&format!("/api/incidents?bbox={bbox}&status=open&from={started}&limit=500"), Some(&token)).await;
     assert_eq!(s, 200, "{page}");
     assert!(page["items"].as_array().unwrap().iter().any(|i| i["id"] == first));
+    assert!(page["next_cursor"].is_null(), "one page holds this run's incidents: {page}");
 
     // The open-incident index learns of the first report through NOTIFY; a second report at the
     // same spot then lists it as a possible duplicate.
@@ -281,15 +287,23 @@ async fn incidents_are_stored_listed_and_deduplicated() {
         "other categories are not duplicates"
     );
 
-    // Paging walks the same items as one big page.
+    // Paging walks the same items as one big page: five incidents of this run, pages of two.
+    let mut mine = vec![first];
+    for _ in 0..4 {
+        mine.push(report(&app, &token, at, "citizen.infrastructure").await.0);
+    }
     let grid = routing["grid"]["code"].as_str().unwrap();
-    let (_, all) = app.get(&format!("/api/incidents?status=open&grid={grid}&limit=500"), Some(&token)).await;
+    let (s, all) =
+        app.get(&format!("/api/incidents?status=open&grid={grid}&from={started}&limit=500"), Some(&token)).await;
+    assert_eq!(s, 200, "{all}");
+    assert!(all["next_cursor"].is_null(), "one page holds this run's incidents: {all}");
     let all_ids: Vec<i64> = all["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert!(mine.iter().all(|id| all_ids.contains(id)), "{mine:?} in {all_ids:?}");
     let mut paged = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let path = format!(
-            "/api/incidents?status=open&grid={grid}&limit=2{}",
+            "/api/incidents?status=open&grid={grid}&from={started}&limit=2{}",
             cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default()
         );
         let (s, page) = app.get(&path, Some(&token)).await;
@@ -308,6 +322,11 @@ async fn every_transition_legal_and_illegal() {
     let app = spawn_app().await;
     let token = app.login("dispatcher").await;
     let at = city_point(&app.pool, 23).await;
+    let dispatcher: i64 =
+        sqlx::query_scalar("select id from users where username = 'dispatcher'").fetch_one(&app.pool).await.unwrap();
+    // The original every `mark_duplicate` below points at (ids of other reports are not ours to
+    // guess: concurrent tests share the database).
+    let (original, _) = report(&app, &token, at, "citizen.environment").await;
     let statuses_reached = ["new", "assigned", "accepted", "in_progress", "resolved", "closed"];
     let path = ["assign", "accept", "start", "resolve", "close"];
     // For each state on the happy path, try every action on a fresh incident brought there.
@@ -321,7 +340,7 @@ async fn every_transition_legal_and_illegal() {
             }
             let mut body = json!({"action": action, "note": "测试"});
             if action == "mark_duplicate" {
-                body["duplicate_of"] = json!(id - 1);
+                body["duplicate_of"] = json!(original);
             }
             let (s, b) = app.post(&format!("/api/incidents/{id}/transitions"), Some(&token), &body).await;
             let legal = citygrid::incidents::next_status(status, 0, action);
@@ -329,11 +348,35 @@ async fn every_transition_legal_and_illegal() {
                 assert_eq!(s, 200, "{action} from {status}: {b}");
                 assert_eq!(b["status"], to);
                 assert_eq!(b["escalation_level"], i64::from(action == "escalate"));
+                // The same transaction wrote the history event and the audit row.
+                let events: i64 = sqlx::query_scalar(
+                    "select count(*) from incident_events where incident_id = $1 and action = $2
+                       and from_status = $3 and to_status = $4 and actor_id = $5",
+                )
+                .bind(id)
+                .bind(action)
+                .bind(status)
+                .bind(to)
+                .bind(dispatcher)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+                assert_eq!(events, 1, "{action} from {status}: incident_events");
+                let audits: i64 = sqlx::query_scalar(
+                    "select count(*) from audit_log where entity = 'incident' and $1 = any(entity_ids)
+                       and action = $2 and user_id = $3",
+                )
+                .bind(id.to_string())
+                .bind(action)
+                .bind(dispatcher)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+                assert_eq!(audits, 1, "{action} from {status}: audit_log");
             } else {
                 assert_error(s, &b, 409, "not allowed");
-                let allowed = b["error"]["details"]["allowed_actions"].as_array().unwrap();
                 let expected = citygrid::incidents::allowed_actions(status, 0);
-                assert_eq!(allowed.len(), expected.len(), "{b}");
+                assert_eq!(b["error"]["details"]["allowed_actions"], json!(expected), "{action} from {status}: {b}");
             }
         }
     }
@@ -371,7 +414,8 @@ async fn every_transition_legal_and_illegal() {
 
 #[tokio::test]
 async fn escalation_with_a_fake_clock_never_doubles() {
-    let (pool, name) = common::fresh_database("cg_escalation").await;
+    let db = common::fresh_database("cg_escalation").await;
+    let pool = db.pool.clone();
     let t0: DateTime<Utc> = "2026-06-01T08:00:00Z".parse().unwrap();
     // alarm.fire priority 1: grid 0.25 h, village 0.375 h, township 0.5 h (see the SLA defaults).
     let ids: Vec<i64> = sqlx::query_scalar(
@@ -406,14 +450,24 @@ async fn escalation_with_a_fake_clock_never_doubles() {
     .await
     .unwrap();
     assert_eq!(events, ids.iter().map(|id| (*id, 3)).collect::<Vec<_>>());
-    // Closed incidents are never escalated.
+    // Each automatic escalation is audited as the system (no user); a batch may share one row.
+    let audited: Vec<(i64, i64)> = sqlx::query_as(
+        "select i.id, (select count(*) from audit_log a where a.user_id is null and a.action = 'escalate'
+                         and a.entity = 'incident' and i.id::text = any(a.entity_ids))
+         from unnest($1::int8[]) i(id) order by i.id",
+    )
+    .bind(&ids)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, ids.iter().map(|id| (*id, 3)).collect::<Vec<_>>(), "audit_log rows per incident");
+    // Resolved incidents are never escalated (the escalation task only looks at open ones).
     sqlx::query("update incidents set status = 'resolved', resolved_at = $1, escalation_level = 0, level_since = $1")
         .bind(minutes(20_000))
         .execute(&pool)
         .await
         .unwrap();
     assert_eq!(escalate_due(&pool, minutes(90_000), 100).await.unwrap(), 0);
-    common::drop_database(pool, &name).await;
 }
 
 /// Starts the real `citygrid serve` binary on `url`; returns the child and its base URL.
@@ -442,12 +496,9 @@ impl Drop for Killed {
 
 #[tokio::test]
 async fn two_backend_processes_agree_after_a_boundary_edit() {
-    let (pool, name) = common::fresh_database("cg_two_procs").await;
+    let db = common::fresh_database("cg_two_procs").await;
+    let (pool, url) = (db.pool.clone(), db.url.clone());
     sqlx::raw_sql(include_str!("fixtures/mini_city.sql")).execute(&pool).await.unwrap();
-    let url = match common::test_database_url().rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => unreachable!(),
-    };
     let client = reqwest::Client::new();
     let mut procs = Vec::new();
     let mut tokens = Vec::new();
@@ -508,6 +559,6 @@ async fn two_backend_processes_agree_after_a_boundary_edit() {
         }
         assert_eq!(seen, after, "process {i} did not pick up the edit within 10 s");
     }
+    // The processes go before their database (the guard drops it).
     drop(procs);
-    common::drop_database(pool, &name).await;
 }

@@ -3,7 +3,7 @@
 //! `CITYGRID_TEST_DATABASE_URL` names a database (`cargo xtask test` provisions it and loads the
 //! demo city). [`spawn_app`] makes sure the demo city and accounts are there, then serves the
 //! real router on an ephemeral port. [`fresh_database`] clones `citygrid_template` (empty,
-//! PostGIS) into a new database for tests that must start from nothing.
+//! PostGIS) into a new database for tests that must start from nothing; its guard drops it.
 #![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use std::path::PathBuf;
@@ -34,35 +34,68 @@ pub fn districts_path() -> PathBuf {
 pub async fn city() -> PgPool {
     let pool = citygrid::db::connect(&test_database_url(), 8).await.expect("test database (run `cargo xtask test`)");
     citygrid::db::migrate(&pool).await.expect("migrations");
-    let opts = LoadOptions { scale: Scale::Demo, seed: SEED, districts_path: districts_path(), progress: false };
-    dataset::ensure_loaded(&pool, &opts).await.expect("loading the demo city");
+    dataset::ensure_loaded(&pool, &load_options(Scale::Demo, SEED)).await.expect("loading the demo city");
     citygrid::accounts::ensure_demo_accounts(&pool, DEMO_PASSWORD).await.expect("demo accounts");
     pool
 }
 
-/// A new, empty, migrated database; dropped by [`drop_database`].
-pub async fn fresh_database(prefix: &str) -> (PgPool, String) {
+/// The options that load the city at `scale` from `seed`.
+#[must_use]
+pub fn load_options(scale: Scale, seed: u64) -> LoadOptions {
+    LoadOptions { scale, seed, districts_path: districts_path(), progress: false }
+}
+
+/// A database of its own for one test, cloned from `citygrid_template` (empty, PostGIS) and
+/// migrated. Dropping the guard drops the database (`with (force)`), also when the test panics.
+pub struct FreshDatabase {
+    pub pool: PgPool,
+    pub name: String,
+    /// Its connection URL (the test database's, with this database's name).
+    pub url: String,
+}
+
+/// A new, empty, migrated database named `{prefix}_{pid}_{random}`.
+pub async fn fresh_database(prefix: &str) -> FreshDatabase {
     let admin = citygrid::db::connect(&test_database_url(), 1).await.expect("test database");
-    let name = format!("{prefix}_{}_{}", std::process::id(), rand_suffix());
-    sqlx::query(&format!("create database {name} template citygrid_template")).execute(&admin).await.expect("create");
+    let name = format!("{prefix}_{}_{}", std::process::id(), rand::random::<u32>());
+    sqlx::query(&format!("create database {name} template citygrid_template"))
+        .execute(&admin)
+        .await
+        .expect("create a database from citygrid_template");
+    admin.close().await;
     let url = match test_database_url().rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
         None => panic!("unexpected database URL"),
     };
+    // Guard first: a failing migration still drops the database.
     let pool = citygrid::db::connect(&url, 4).await.expect("fresh database");
-    citygrid::db::migrate(&pool).await.expect("migrations");
-    (pool, name)
+    let db = FreshDatabase { pool, name, url };
+    citygrid::db::migrate(&db.pool).await.expect("migrations");
+    db
 }
 
-pub async fn drop_database(pool: PgPool, name: &str) {
-    pool.close().await;
-    let admin = citygrid::db::connect(&test_database_url(), 1).await.expect("test database");
-    sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&admin).await.expect("drop");
-}
-
-fn rand_suffix() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    u64::from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos())
+impl Drop for FreshDatabase {
+    /// `Drop` cannot await, and the test's runtime may be the one blocked here (or be unwinding):
+    /// a thread with its own small runtime drops the database. Never panics (a panic while
+    /// unwinding would abort the test binary); a failure is only reported.
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let admin = citygrid::db::connect(&test_database_url(), 1).await?;
+                sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&admin).await?;
+                admin.close().await;
+                Ok(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop test database {}: {e:#}", self.name),
+            Err(_) => eprintln!("could not drop test database {}: the dropping thread panicked", self.name),
+        }
+    }
 }
 
 /// The app under test.
@@ -80,15 +113,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(pool: PgPool, martin_url: String) -> TestApp {
-    let config = Config {
-        database_url: test_database_url(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        martin_url,
-        static_dir: None,
-        demo_password: DEMO_PASSWORD.into(),
-        token_hours: 1,
-        escalation_interval: None,
-    };
+    let config = Config { martin_url, token_hours: 1, escalation_interval: None, ..Config::new(test_database_url()) };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let engine = citygrid::routing::sync::start(&pool).await.expect("routing engine");
