@@ -240,3 +240,26 @@ pub struct TransitionRequest {
     /// Required for `mark_duplicate`.
     pub duplicate_of: Option<i64>,
 }
+
+/// One row of the escalation SLA table: how long `level` has for `category` at `priority`
+/// before the case escalates to the next level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaEntry {
+    pub category: String,
+    pub priority: i16,
+    /// 0 grid, 1 village, 2 township (the county centre does not escalate).
+    pub level: i16,
+    pub hours: f64,
+}
+
+/// `PUT /api/escalation-sla` (admin): new hours for one row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaUpdate {
+    pub category: String,
+    pub priority: i16,
+    pub level: i16,
+    /// More than 0 and at most 8,760 (a year).
+    pub hours: f64,
+}

@@ -11,7 +11,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use citygrid_api::{Incident, IncidentEvent};
+use citygrid_api::{Incident, IncidentEvent, SlaEntry, SlaUpdate};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 /// Every action of the state machine.
@@ -452,6 +452,57 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
             return Ok(total);
         }
     }
+}
+
+/// The SLA table, ordered by category, priority and level.
+pub async fn sla_table(pool: &PgPool) -> anyhow::Result<Vec<SlaEntry>> {
+    let rows: Vec<(String, i16, i16, f64)> = sqlx::query_as(
+        "select category, priority, level, hours from escalation_sla order by category, priority, level",
+    )
+    .fetch_all(pool)
+    .await
+    .context("reading the SLA table")?;
+    Ok(rows
+        .into_iter()
+        .map(|(category, priority, level, hours)| SlaEntry { category, priority, level, hours })
+        .collect())
+}
+
+/// Sets the hours of one SLA row, with its audit record, in one transaction; `None` when the
+/// row does not exist.
+pub async fn update_sla(pool: &PgPool, req: &SlaUpdate, actor_id: i64) -> anyhow::Result<Option<SlaEntry>> {
+    let mut tx = pool.begin().await?;
+    let before: Option<f64> = sqlx::query_scalar(
+        "select hours from escalation_sla where category = $1 and priority = $2 and level = $3 for update",
+    )
+    .bind(&req.category)
+    .bind(req.priority)
+    .bind(req.level)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(before) = before else { return Ok(None) };
+    sqlx::query("update escalation_sla set hours = $4 where category = $1 and priority = $2 and level = $3")
+        .bind(&req.category)
+        .bind(req.priority)
+        .bind(req.level)
+        .bind(req.hours)
+        .execute(&mut *tx)
+        .await?;
+    let key = format!("{}/{}/{}", req.category, req.priority, req.level);
+    crate::accounts::audit(
+        &mut *tx,
+        crate::accounts::AuditEntry {
+            user_id: actor_id,
+            action: "update",
+            entity: "escalation_sla",
+            entity_ids: vec![key],
+            before: Some(serde_json::json!({ "hours": before })),
+            after: Some(serde_json::json!({ "hours": req.hours })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(SlaEntry { category: req.category.clone(), priority: req.priority, level: req.level, hours: req.hours }))
 }
 
 /// Runs [`escalate_due`] every `interval` (forever); `None` does nothing.

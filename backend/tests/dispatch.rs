@@ -562,3 +562,62 @@ async fn two_backend_processes_agree_after_a_boundary_edit() {
     // The processes go before their database (the guard drops it).
     drop(procs);
 }
+
+#[tokio::test]
+async fn admins_edit_the_sla_table_and_routing_follows() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let dispatcher = app.login("dispatcher").await;
+    let (s, table) = app.get("/api/escalation-sla", Some(&dispatcher)).await;
+    assert_eq!(s, 200);
+    assert_eq!(table.as_array().unwrap().len(), 13 * 4 * 3, "every category × priority × level below the county");
+    let row = json!({"category": "alarm.crowd", "priority": 4, "level": 2});
+    let original = table
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category"] == "alarm.crowd" && r["priority"] == 4 && r["level"] == 2)
+        .unwrap()["hours"]
+        .as_f64()
+        .unwrap();
+
+    let put = |token: String, hours: Value| {
+        let (client, url, mut body) = (&app.client, app.url("/api/escalation-sla"), row.clone());
+        body["hours"] = hours;
+        async move {
+            let res = client.put(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, b) = put(dispatcher.clone(), json!(5.5)).await;
+    assert_error(s, &b, 403, "dispatcher");
+    let (s, b) = put(admin.clone(), json!(0)).await;
+    assert_error(s, &b, 422, "hours");
+    let (s, b) = put(admin.clone(), json!(9000)).await;
+    assert_error(s, &b, 422, "hours");
+
+    let (s, b) = put(admin.clone(), json!(original + 1.5)).await;
+    assert_eq!(s, 200, "{b}");
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where entity = 'escalation_sla' and entity_ids = array['alarm.crowd/4/2']",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(audited >= 1);
+    // The engine learns of the change through NOTIFY and routes with the new deadline.
+    let at = city_point(&app.pool, 5).await;
+    let route = json!({"lon": at[0], "lat": at[1], "category": "alarm.crowd", "priority": 4});
+    let mut seen = None;
+    for _ in 0..50 {
+        let (_, r) = app.post("/api/route", Some(&dispatcher), &route).await;
+        seen = r["escalation"][2]["deadline_hours"].as_f64();
+        if seen == Some(original + 1.5) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, Some(original + 1.5));
+    let (s, _) = put(admin, json!(original)).await;
+    assert_eq!(s, 200);
+}

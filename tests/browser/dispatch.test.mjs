@@ -2,26 +2,16 @@
 // see it in the open-incident list, and move it one step through the state machine.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { jumpAndSettle, login, mapBox, openBrowser, screenshot, settle } from './lib.mjs';
+import { browserForFile, jumpAndSettle, login, mapBox, screenshot, settle } from './lib.mjs';
 
 const CITY_CENTRE = [119.02, 33.6];
 
-let browser;
-let page;
-let logs;
-
-before(async () => {
-  ({ browser, page, logs } = await openBrowser());
-});
-
-after(async () => {
-  if (process.exitCode && logs?.length) console.log(logs.join('\n'));
-  await browser?.close();
-});
+const session = browserForFile();
 
 test('route a point, register an incident, follow it', { timeout: 180_000 }, async () => {
+  const { page } = session;
   await login(page, 'dispatcher');
   // A dispatcher lands on the Dispatch tab.
   await page.locator('.tab-panel[data-tab=dispatch] .dispatch').waitFor();

@@ -4,6 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { after, before } from 'node:test';
+
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = (process.env.CITYGRID_URL || 'http://127.0.0.1:18080').replace(/\/$/, '');
@@ -24,6 +26,18 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** A fresh browser (launch() gives it a fresh temporary profile) and page. */
+/** One browser for a test file: opened before its tests, closed after them; the page's console
+ * is printed when a test failed. Tests take `session.page`. */
+export function browserForFile() {
+  const session = {};
+  before(async () => Object.assign(session, await openBrowser()));
+  after(async () => {
+    if (process.exitCode && session.logs?.length) console.log(session.logs.join('\n'));
+    await session.browser?.close();
+  });
+  return session;
+}
+
 export async function openBrowser() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });

@@ -2,7 +2,7 @@
 // it in the inspector, and the interface switches to English.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
   BASE_URL,
@@ -13,7 +13,7 @@ import {
   jumpAndSettle,
   login,
   mapBox,
-  openBrowser,
+  browserForFile,
   screenshot,
   settle,
 } from './lib.mjs';
@@ -26,20 +26,10 @@ const ZOOM = 13;
 const FILL_OPACITY = 0.45 + ((0.3 - 0.45) * (ZOOM - 11)) / (16 - 11);
 const CITY_CENTRE = [119.02, 33.6];
 
-let browser;
-let page;
-let logs;
-
-before(async () => {
-  ({ browser, page, logs } = await openBrowser());
-});
-
-after(async () => {
-  if (process.exitCode && logs?.length) console.log(logs.join('\n'));
-  await browser?.close();
-});
+const session = browserForFile();
 
 test('grids render in the city centre', { timeout: 150_000 }, async () => {
+  const { page } = session;
   await login(page, 'leader');
   await jumpAndSettle(page, CITY_CENTRE, ZOOM);
   const box = await mapBox(page);
@@ -57,6 +47,7 @@ test('grids render in the city centre', { timeout: 150_000 }, async () => {
 });
 
 test('clicking a grid opens it in the inspector', { timeout: 90_000 }, async () => {
+  const { page } = session;
   // Cameras sit on top of grids and are clickable too: hide them so the click hits a grid.
   await page.locator('input[data-group=cameras]').uncheck();
   const box = await mapBox(page);
@@ -92,6 +83,7 @@ test('clicking a grid opens it in the inspector', { timeout: 90_000 }, async () 
 });
 
 test('the interface switches to English', { timeout: 60_000 }, async () => {
+  const { page } = session;
   assert.equal(await page.locator('.tab[data-tab=dispatch]').textContent(), '调度');
   await page.locator('.lang-toggle').click();
   await page.locator('.tab[data-tab=dispatch]', { hasText: 'Dispatch' }).waitFor();

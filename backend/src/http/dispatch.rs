@@ -7,11 +7,11 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use citygrid_api::{
     BatchRouteRequest, BatchRouteResponse, Category, CreateIncidentRequest, IncidentCreated, IncidentDetail,
-    IncidentPage, OutsideCity, RouteRequest, RouteResult, Source, TransitionRequest,
+    IncidentPage, OutsideCity, RouteRequest, RouteResult, SlaEntry, SlaUpdate, Source, TransitionRequest,
 };
 use serde::Deserialize;
 
-use super::auth::{Authorized, Dispatch};
+use super::auth::{AdminOnly, Authorized, Dispatch};
 use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::BBox;
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents", post(create).get(list))
         .route("/incidents/{id}", get(one))
         .route("/incidents/{id}/transitions", post(transition))
+        .route("/escalation-sla", get(sla).put(update_sla))
 }
 
 /// Checks a coordinate pair; `what` names it in the message.
@@ -317,4 +318,38 @@ pub async fn transition(
             TransitionError::Invalid(_) => ApiError::Unprocessable(e.to_string()),
             TransitionError::Db(e) => ApiError::Internal(e),
         })
+}
+
+/// The escalation SLA table, by category, priority and level.
+#[utoipa::path(get, path = "/api/escalation-sla", tag = "dispatch", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SlaEntry>), (status = 403, body = citygrid_api::ErrorBody)))]
+pub async fn sla(State(state): State<AppState>, _auth: Authorized<Dispatch>) -> ApiResult<Json<Vec<SlaEntry>>> {
+    Ok(Json(incidents::sla_table(&state.pool).await?))
+}
+
+/// Changes one SLA row (admins). Every backend applies it within moments (LISTEN/NOTIFY); open
+/// incidents are measured against the new hours from then on.
+#[utoipa::path(put, path = "/api/escalation-sla", tag = "dispatch", security(("bearer" = [])),
+    request_body = SlaUpdate,
+    responses((status = 200, body = SlaEntry), (status = 403, body = citygrid_api::ErrorBody),
+              (status = 404, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
+pub async fn update_sla(
+    State(state): State<AppState>,
+    auth: Authorized<AdminOnly>,
+    Json(req): Json<SlaUpdate>,
+) -> ApiResult<Json<SlaEntry>> {
+    check_category(&req.category)?;
+    check_priority(Some(req.priority))?;
+    if !(0..incidents::TOP_LEVEL).contains(&req.level) {
+        return Err(ApiError::Unprocessable(format!(
+            "level {}: 0 (grid), 1 (village) or 2 (township); the county centre does not escalate",
+            req.level
+        )));
+    }
+    if !(req.hours > 0.0 && req.hours <= 8760.0) {
+        return Err(ApiError::Unprocessable(format!("hours {}: more than 0 and at most 8760", req.hours)));
+    }
+    incidents::update_sla(&state.pool, &req, auth.user.id).await?.map(Json).ok_or_else(|| {
+        ApiError::NotFound(format!("no SLA row for {} priority {} level {}", req.category, req.priority, req.level))
+    })
 }

@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
         grids::one, grids::list, grids::search,
         admin_units::unit, admin_units::building, admin_units::camera,
         dispatch::route, dispatch::route_batch, dispatch::create, dispatch::list, dispatch::one, dispatch::transition,
+        dispatch::sla, dispatch::update_sla,
     ),
     modifiers(&BearerAuth)
 )]
