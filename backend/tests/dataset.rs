@@ -94,6 +94,30 @@ async fn demo_partition_is_valid() {
     )
     .await;
     assert!(symdiff < 5.0, "grids vs city: {symdiff} m²");
+    // The city itself is the repaired source: no holes (gaps) and the same area as the union of
+    // the raw district polygons, up to the filled slivers (~0.05 km² of ~9,976 km²).
+    let holes = scalar_i64(
+        &pool,
+        "select coalesce(sum(st_numinteriorrings(d.geom)), 0)::bigint
+         from admin_units a, st_dump(a.geom) d where a.level = 'city'",
+    )
+    .await;
+    assert_eq!(holes, 0, "the city boundary has gaps");
+    let source: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::districts_path()).expect("districts file"))
+            .expect("districts GeoJSON");
+    let raw: Vec<String> =
+        source["features"].as_array().expect("features").iter().map(|f| f["geometry"].to_string()).collect();
+    let raw_area: f64 = sqlx::query_scalar(
+        "select st_area(st_union(st_makevalid(st_setsrid(st_geomfromgeojson(g), 4326)))::geography)
+         from unnest($1::text[]) g",
+    )
+    .bind(&raw)
+    .fetch_one(&pool)
+    .await
+    .expect("source area");
+    let city_area = scalar_f64(&pool, "select st_area(geom::geography) from admin_units where level = 'city'").await;
+    assert!((city_area - raw_area).abs() / raw_area < 1e-4, "city {city_area} m² vs source districts {raw_area} m²");
     let outside = scalar_f64(
         &pool,
         "select coalesce(max(st_area(st_difference(g.geom, v.geom)::geography)), 0) \
