@@ -4,6 +4,8 @@
 //! every figure is paired with its PostGIS baseline measured moments before or after.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -79,25 +81,8 @@ async fn main() -> anyhow::Result<()> {
     let pg_bulk_rate = rate(POINTS, t.elapsed());
 
     // The batch endpoint over HTTP (the real router on loopback).
-    let config = citygrid::config::Config {
-        martin_url: "http://127.0.0.1:9".into(),
-        escalation_interval: None,
-        ..citygrid::config::Config::new(url.clone())
-    };
-    citygrid::accounts::ensure_demo_accounts(&pool, "citygrid-demo").await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = citygrid::http::app(citygrid::http::AppState::new(pool.clone(), config, engine.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"username": "dispatcher", "password": "citygrid-demo"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().unwrap().to_owned();
+    let common::Backend { base, client, token } =
+        common::serve(&pool, engine.clone(), "http://127.0.0.1:9", "dispatcher").await?;
     let body = serde_json::to_vec(&serde_json::json!({ "points": points }))?;
     let mut best = Duration::MAX;
     for _ in 0..5 {
@@ -126,6 +111,21 @@ async fn main() -> anyhow::Result<()> {
     }
     let route_rate = rate(inside.len(), t.elapsed());
 
+    // Full routing results over HTTP, one request at a time.
+    let http_n = 2_000.min(inside.len());
+    let t = Instant::now();
+    for p in &inside[..http_n] {
+        let res = client
+            .post(format!("{base}/api/route"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"lon": p[0], "lat": p[1], "category": "dispute.neighbor"}))
+            .send()
+            .await?;
+        assert!(res.status().is_success());
+        let _ = res.bytes().await?;
+    }
+    let route_http_rate = rate(http_n, t.elapsed());
+
     println!("\npoint → grid ({POINTS} random points over the city's extent, {found} inside a grid)");
     println!("| measure | in memory (rstar) | PostGIS | ratio |");
     println!("| --- | --- | --- | --- |");
@@ -142,6 +142,6 @@ async fn main() -> anyhow::Result<()> {
         "| 100,000 points at once | batch endpoint over HTTP: {batch_rate:.0} points/s | one statement: {pg_bulk_rate:.0} points/s | {:.1}× |",
         batch_rate / pg_bulk_rate
     );
-    println!("| full routing results/s (in process) | {route_rate:.0} | | |");
+    println!("| full routing results/s | in process {route_rate:.0}; over HTTP, sequential {route_http_rate:.0} | | |");
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! `BENCH_LABEL` (`cold` when martin runs without cache, `warm` otherwise).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 const CENTRE: (f64, f64) = (119.02, 33.60);
@@ -67,26 +69,8 @@ async fn main() -> anyhow::Result<()> {
     let label = std::env::var("BENCH_LABEL").unwrap_or_else(|_| "warm".into());
     let warm = label == "warm";
     let pool = citygrid::db::connect(&url, 8).await?;
-    citygrid::accounts::ensure_demo_accounts(&pool, "citygrid-demo").await?;
     let engine = citygrid::routing::sync::start(&pool).await?;
-    let config = citygrid::config::Config {
-        martin_url: martin.clone(),
-        escalation_interval: None,
-        ..citygrid::config::Config::new(url)
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = citygrid::http::app(citygrid::http::AppState::new(pool.clone(), config, engine));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"username": "leader", "password": "citygrid-demo"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().unwrap().to_owned();
+    let common::Backend { base, client, token } = common::serve(&pool, engine, &martin, "leader").await?;
 
     println!(
         "\n{label} (martin cache {}), {BLOCK}×{BLOCK} tiles around the city centre, {ROUNDS} rounds",
