@@ -189,8 +189,9 @@ struct HitRow {
 
 /// Grids and admin units whose code starts with `q` or whose name contains it; grids first.
 pub async fn search(pool: &PgPool, q: &str, limit: i64) -> anyhow::Result<Vec<SearchHit>> {
-    let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let prefix = format!("{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let like = format!("%{escaped}%");
+    let prefix = format!("{escaped}%");
     let rows: Vec<HitRow> = sqlx::query_as(
         "with hits as (
              select 'grid' as level, g.code, g.name, v.name as parent_name, g.geom, 0 as rank

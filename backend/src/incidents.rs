@@ -18,13 +18,18 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 pub const ACTIONS: [&str; 8] =
     ["assign", "accept", "start", "resolve", "close", "escalate", "reopen", "mark_duplicate"];
 
+/// Every incident status, in the order of the follow-up.
+pub const STATUSES: [&str; 7] = ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
+/// The statuses of incidents that are still open.
+pub const OPEN_STATUSES: [&str; 4] = ["new", "assigned", "accepted", "in_progress"];
+
 /// The highest escalation level (the county centre).
 pub const TOP_LEVEL: i16 = 3;
 
 /// The status an action leads to from `status` at `level`, or `None` when it is not allowed.
 #[must_use]
 pub fn next_status(status: &str, level: i16, action: &str) -> Option<&'static str> {
-    let open = matches!(status, "new" | "assigned" | "accepted" | "in_progress");
+    let open = OPEN_STATUSES.contains(&status);
     Some(match (action, status) {
         ("assign", "new") | ("reopen", "resolved" | "closed") => "assigned",
         ("accept", "assigned") => "accepted",
@@ -38,7 +43,7 @@ pub fn next_status(status: &str, level: i16, action: &str) -> Option<&'static st
 }
 
 fn static_status(s: &str) -> Option<&'static str> {
-    ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"].into_iter().find(|x| *x == s)
+    STATUSES.into_iter().find(|x| *x == s)
 }
 
 /// The actions allowed from a state.
@@ -522,8 +527,6 @@ pub async fn escalation_loop(pool: PgPool, interval: Option<std::time::Duration>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const STATUSES: [&str; 7] = ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
 
     #[test]
     fn the_happy_path() {

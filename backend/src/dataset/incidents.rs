@@ -8,6 +8,8 @@ use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Normal};
 use sqlx::PgConnection;
 
+use crate::incidents::STATUSES;
+
 use super::content::BuildingSet;
 use super::geom::{ewkb_point, offset, rng_for, M_PER_DEG_X, M_PER_DEG_Y};
 use super::hierarchy::Unit;
@@ -34,7 +36,6 @@ const CATS: [&str; 13] = [
 ];
 const TRAFFIC: u8 = 8;
 const SOURCES: [&str; 5] = ["hotline", "patrol", "wechat", "video", "walk_in"];
-const STATUSES: [&str; 7] = ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
 const HOURS: [f64; 24] = [
     0.3, 0.2, 0.15, 0.15, 0.2, 0.4, 0.8, 1.4, 2.0, 2.6, 2.7, 2.4, 1.8, 1.7, 1.9, 2.0, 2.0, 2.1, 2.3, 2.6, 2.7, 2.3,
     1.4, 0.7,

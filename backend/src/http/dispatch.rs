@@ -258,15 +258,17 @@ pub async fn list(
     _auth: Authorized<Dispatch>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<IncidentPage>> {
-    const STATUSES: [&str; 7] = ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
     let mut statuses = Vec::new();
     for s in p.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         if s == "open" {
-            statuses.extend(crate::routing::OPEN_STATUSES.iter().map(|s| (*s).to_owned()));
-        } else if STATUSES.contains(&s) {
+            statuses.extend(incidents::OPEN_STATUSES.iter().map(|s| (*s).to_owned()));
+        } else if incidents::STATUSES.contains(&s) {
             statuses.push(s.to_owned());
         } else {
-            return Err(ApiError::BadRequest(format!("status {s:?} is not one of open, {}", STATUSES.join(", "))));
+            return Err(ApiError::BadRequest(format!(
+                "status {s:?} is not one of open, {}",
+                incidents::STATUSES.join(", ")
+            )));
         }
     }
     if let Some(c) = &p.category {

@@ -170,9 +170,6 @@ impl OpenIncidents {
     }
 }
 
-/// Statuses of incidents that are still open.
-pub const OPEN_STATUSES: [&str; 4] = ["new", "assigned", "accepted", "in_progress"];
-
 /// Why a point could not be routed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RouteError {
@@ -232,7 +229,7 @@ impl Engine {
                     open.remove(*id);
                 }
                 for inc in rows {
-                    if OPEN_STATUSES.contains(&inc.status.as_str()) {
+                    if crate::incidents::OPEN_STATUSES.contains(&inc.status.as_str()) {
                         open.upsert(inc);
                     }
                 }
@@ -535,7 +532,7 @@ async fn load_open_incidents(pool: &PgPool) -> anyhow::Result<OpenIncidents> {
         "select id, category, status, reported_at, st_x(geom), st_y(geom) from incidents
          where status = any($1)",
     )
-    .bind(&OPEN_STATUSES[..])
+    .bind(&crate::incidents::OPEN_STATUSES[..])
     .fetch_all(pool)
     .await
     .context("loading open incidents")?;
