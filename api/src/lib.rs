@@ -8,8 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 mod catalogue;
+mod coverage;
 mod dispatch;
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
+pub use coverage::*;
 pub use dispatch::*;
 
 /// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.
@@ -263,7 +265,7 @@ pub struct CameraInfo {
     /// `dome`, `bullet`, `face`, `anpr`, `panoramic`.
     pub kind: String,
     pub owner: String,
-    /// `online`, `offline`, `maintenance`.
+    /// `online`, `offline`, `maintenance`, `planned` (not installed yet).
     pub status: String,
     pub heading_deg: f64,
     pub fov_deg: f64,
