@@ -153,7 +153,9 @@ pub async fn ensure(admin_url: &str, spec: &TemplateSpec) -> anyhow::Result<Opti
             super::migrate(&pool).await?;
             dataset::load(&pool, &spec.load).await.with_context(|| format!("loading the city into {building}"))?;
             if let Some(password) = &spec.demo_password {
-                crate::accounts::ensure_demo_accounts(&pool, password).await?;
+                let throttle =
+                    crate::login_throttle::LoginThrottle::new(crate::login_throttle::ThrottleConfig::default());
+                crate::accounts::ensure_demo_accounts(&pool, &throttle, password).await?;
             }
             sqlx::query("vacuum analyze").execute(&pool).await?;
             pool.close().await;

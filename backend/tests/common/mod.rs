@@ -302,7 +302,7 @@ pub async fn spawn_app_on(pool: PgPool, martin_url: String) -> TestApp {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let engine = citygrid::routing::sync::start(&pool).await.expect("routing engine");
     let router = app(AppState::new(pool.clone(), config, engine));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move { citygrid::http::serve(listener, router, std::future::pending()).await.unwrap() });
     TestApp { base, pool, client: reqwest::Client::new(), martin: None, db: None }
 }
 
@@ -345,6 +345,40 @@ impl TestApp {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+impl TestApp {
+    /// Any method with an optional JSON body and bearer token; status and JSON body (Null if not
+    /// JSON).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// PUT JSON with an optional bearer token.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.send("PUT", path, token, Some(body)).await
+    }
+
+    /// PATCH JSON with an optional bearer token.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.send("PATCH", path, token, Some(body)).await
     }
 }
 
