@@ -212,3 +212,122 @@ pub struct CameraDeleted {
     pub id: i64,
     pub coverage: CoverageEffect,
 }
+
+/// The camera type of a suggestion.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuggestCamera {
+    /// Default: the median FOV of the most common installed kind.
+    #[serde(default)]
+    pub fov_deg: Option<f64>,
+    /// Default: the median range of the most common installed kind.
+    #[serde(default)]
+    pub range_m: Option<f64>,
+}
+
+/// `POST /api/coverage/suggest`: where k new cameras would newly cover the most residents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuggestRequest {
+    /// A grid, village or township code.
+    pub area_code: String,
+    /// 1–50 cameras.
+    pub k: i64,
+    #[serde(default)]
+    pub camera: Option<SuggestCamera>,
+    /// No two sites closer than this (metres, default 30; 0 allows several cameras on one pole).
+    #[serde(default)]
+    pub min_spacing_m: Option<f64>,
+    #[serde(default)]
+    pub occlusion: bool,
+}
+
+/// One suggested site, in pick order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuggestedSite {
+    pub lon: f64,
+    pub lat: f64,
+    pub heading_deg: f64,
+    pub fov_deg: f64,
+    pub range_m: f64,
+    /// Residents this site newly covers, given the sites picked before it.
+    pub gain_residents: i64,
+    pub gain_buildings: i64,
+}
+
+/// The answer of `POST /api/coverage/suggest`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuggestResult {
+    pub area_code: String,
+    /// The camera kind the sites are for (the most common installed one unless FOV and range
+    /// were both given, then derived from the FOV).
+    pub kind: String,
+    pub fov_deg: f64,
+    pub range_m: f64,
+    pub min_spacing_m: f64,
+    pub occlusion: bool,
+    /// Sites in pick order; fewer than k when more would gain nothing.
+    pub sites: Vec<SuggestedSite>,
+    /// Positions and position × heading candidates considered.
+    pub positions: i64,
+    pub candidates: i64,
+    pub residents: i64,
+    pub covered_residents_before: i64,
+    pub covered_residents_after: i64,
+}
+
+/// A site to add as a planned camera.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlannedSite {
+    pub lon: f64,
+    pub lat: f64,
+    pub heading_deg: f64,
+    pub fov_deg: f64,
+    pub range_m: f64,
+}
+
+/// `POST /api/cameras/planned`: suggested sites become `planned` cameras, in one transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlannedCamerasRequest {
+    /// One of [`CAMERA_KINDS`].
+    pub kind: String,
+    /// 1–50 sites.
+    pub sites: Vec<PlannedSite>,
+}
+
+/// The answer of `POST /api/cameras/planned`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlannedCameras {
+    /// The new cameras' ids, in the order of the sites.
+    pub ids: Vec<i64>,
+    /// Their codes (`PLAN-<id>`).
+    pub codes: Vec<String>,
+}
+
+/// The colours of the coverage layers (the backend's style and the Coverage workspace's legend
+/// and overlays paint with these).
+pub mod symbols {
+    /// Per-grid share of covered residents: `(from, colour)` steps, lowest first (RdYlGn).
+    pub const SHARE_RAMP: [(f64, &str); 5] =
+        [(0.0, "#d7191c"), (0.2, "#fdae61"), (0.4, "#ffffbf"), (0.6, "#a6d96a"), (0.8, "#1a9641")];
+    /// A grid without residents.
+    pub const NO_RESIDENTS: &str = "#d9d9d9";
+    /// Buildings seen enough by one camera, and not.
+    pub const COVERED: &str = "#1a9641";
+    pub const UNCOVERED: &str = "#d7191c";
+    /// Sector outlines and fills by camera status (online ones filled, the others dashed
+    /// outlines: they do not see).
+    pub const SECTOR_STATUS: [(&str, &str); 4] =
+        [("online", "#1f78b4"), ("offline", "#4d4d4d"), ("maintenance", "#e69a28"), ("planned", "#7b3294")];
+    /// Fill opacity of an online sector (planned ones get half).
+    pub const SECTOR_OPACITY: f64 = 0.18;
+    /// Blind spots of the selected grid.
+    pub const BLIND_SPOT: &str = "#b2182b";
+    /// Suggested sites.
+    pub const SUGGESTED: &str = "#e7298a";
+}

@@ -132,7 +132,13 @@ async fn main() -> anyhow::Result<()> {
             let engine = citygrid::routing::sync::start(&pool).await?;
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
-            let app = http::app(http::AppState::new(pool, config, engine));
+            let state = http::AppState::new(pool.clone(), config, engine);
+            // Coverage loads at startup (not on the first request) and makes the persisted
+            // coverage current; blind spots are then recomputed in the background.
+            let coverage = state.coverage.get().await?;
+            tracing::info!(buildings = coverage.footprints().len(), "coverage model ready");
+            tokio::spawn(citygrid::coverage::sync::blind_spot_loop(pool, citygrid::coverage::sync::BLIND_SPOT_IDLE));
+            let app = http::app(state);
             http::serve(listener, app, async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles> [--scale full|demo]
+  bench  <route|tiles|coverage> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -57,7 +57,8 @@ fn real_main() -> anyhow::Result<()> {
             match what {
                 Some("route") => bench(&root, "route", scale),
                 Some("tiles") => bench(&root, "tiles", scale),
-                _ => bail!("bench what? `cargo xtask bench route` or `cargo xtask bench tiles`"),
+                Some("coverage") => bench(&root, "coverage", scale),
+                _ => bail!("bench what? `cargo xtask bench route`, `… tiles` or `… coverage`"),
             }
         }
         "setup" => {
@@ -232,6 +233,13 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let exe = sh::target_dir(root).join("release").join("examples").join(&example);
     if what == "route" {
         return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
+    }
+    if what == "coverage" {
+        // Camera moves write: they run on a scratch clone, never on the shared city.
+        let scratch = provision::clone_database(provision::BENCH_DB, "citygrid_bench_scratch")?;
+        let result = sh::run(Command::new(&exe).env("DATABASE_URL", &url).env("BENCH_CLONE_URL", &scratch));
+        provision::drop_database("citygrid_bench_scratch")?;
+        return result;
     }
     martin::ensure_role(provision::BENCH_DB)?;
     for (label, cache_mb) in [("cold", 0), ("warm", 512)] {

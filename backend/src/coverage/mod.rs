@@ -6,8 +6,9 @@
 //! - [`model`]: footprints in an R-tree, the coverage rule, per-building camera counts.
 //! - [`store`]: the persisted coverage in PostGIS (tiles, summaries) and how it is kept equal to
 //!   the model, camera by camera.
-//! - `register`: adding, moving, re-aiming and removing cameras (one transaction each).
-//! - `report`: summaries per unit and a grid's figures with its blind spots.
+//! - [`register`]: adding, moving, re-aiming and removing cameras (one transaction each).
+//! - [`report`]: summaries per unit and a grid's figures with its blind spots.
+//! - [`suggest`]: where to add cameras (maximal covering location, lazy greedy).
 //! - [`sync`]: the model follows `citygrid_changes` like the routing engine.
 //!
 //! [`Coverage`] is the model one backend holds: the footprints (static), which grid each
@@ -17,8 +18,11 @@
 
 pub mod model;
 pub mod occlusion;
+pub mod register;
+pub mod report;
 pub mod sector;
 pub mod store;
+pub mod suggest;
 pub mod sync;
 
 use std::collections::HashMap;
@@ -31,6 +35,12 @@ use model::{
     apply, compute_all, covered_sets, CameraView, Counts, Figures, Footprints, Membership, Slot, Status, Work,
 };
 use sector::Sector;
+
+/// Makes the persisted coverage of a freshly loaded city current (default `min_share`), without
+/// following changes afterwards: for templates that are cloned rather than served.
+pub async fn prepare(pool: &PgPool) -> anyhow::Result<()> {
+    Coverage::load(pool, DEFAULT_MIN_SHARE).await?.ensure_persisted(pool).await
+}
 
 /// The default `min_share`: a building is covered when one camera sees 30 % of its footprint.
 pub const DEFAULT_MIN_SHARE: f64 = 0.3;

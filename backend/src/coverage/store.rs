@@ -25,8 +25,8 @@ use super::model::{covered_sets, BuildingInput, CameraView, Counts, Footprints, 
 use super::sector::Sector;
 use crate::dataset::Copier;
 
-/// Bump when the coverage rule or its computation changes: persisted coverage is recomputed.
-pub const RULE_VERSION: u32 = 1;
+/// The code that computes coverage: when it changes, persisted coverage is recomputed.
+const RULE_SOURCES: [&str; 3] = [include_str!("sector.rs"), include_str!("occlusion.rs"), include_str!("model.rs")];
 /// Advisory lock: shared by per-camera reconciles, exclusive for [`persist_all`].
 const LOCK_ALL: i64 = 7_320_800_040;
 /// Advisory lock class of one camera (`pg_advisory_xact_lock(class, id)`).
@@ -38,11 +38,22 @@ pub const BLIND_SPOT_BUFFER_M: f64 = 10.0;
 /// The map layers whose tiles show persisted coverage.
 pub const LAYERS: [&str; 3] = ["coverage", "coverage_buildings", "coverage_grids"];
 
+/// A digest of the code that computes coverage (part of [`rule_key`]).
+#[must_use]
+pub fn rule_version() -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    for source in RULE_SOURCES {
+        h.update(source.as_bytes());
+    }
+    crate::accounts::hex(&h.finalize()[..8])
+}
+
 /// The value of `coverage_meta.rule` for this build, `min_share` and the loaded dataset.
 pub async fn rule_key(pool: &PgPool, min_share: f64) -> anyhow::Result<String> {
     let hash: Option<String> =
         sqlx::query_scalar("select value from dataset_meta where key = 'content_hash'").fetch_optional(pool).await?;
-    Ok(format!("rule={RULE_VERSION};min_share={min_share};dataset={}", hash.unwrap_or_default()))
+    Ok(format!("rule={};min_share={min_share};dataset={}", rule_version(), hash.unwrap_or_default()))
 }
 
 /// The key the persisted coverage was computed with.
@@ -159,6 +170,10 @@ fn sector_ewkb_hex(s: &Sector) -> String {
 /// grid for `None`), drops rows of grids that are no longer current, and marks their blind spots
 /// for recomputation.
 pub async fn refresh_grids(conn: &mut PgConnection, codes: Option<&[String]>) -> anyhow::Result<u64> {
+    sqlx::query("select 1 from coverage_grids where $1::text[] is null or grid_code = any($1) order by grid_code for update")
+        .bind(codes)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         "delete from coverage_grids c where ($1::text[] is null or c.grid_code = any($1))
            and not exists (select 1 from current_grids g where g.code = c.grid_code)",
@@ -354,6 +369,8 @@ pub async fn reconcile_camera(
         near.extend(around);
     }
     delta.retain(|_, d| *d != [0, 0]);
+    let mut delta: Vec<(u32, [i32; 2])> = delta.into_iter().collect();
+    delta.sort_unstable_by_key(|(b, _)| fp.ids[*b as usize]);
     let mut ids = Vec::with_capacity(delta.len());
     let (mut d0, mut d1) = (Vec::with_capacity(delta.len()), Vec::with_capacity(delta.len()));
     for (b, d) in &delta {
@@ -361,6 +378,23 @@ pub async fn reconcile_camera(
         d0.push(d[0]);
         d1.push(d[1]);
     }
+    near.extend(delta.iter().map(|(b, _)| *b));
+    near.sort_unstable();
+    near.dedup();
+    let near_ids: Vec<i64> = near.iter().map(|&b| fp.ids[b as usize]).collect();
+    // Lock what this change writes in one global order (grids, then buildings, each by key), so
+    // that concurrent edits of overlapping areas wait for each other instead of deadlocking.
+    sqlx::query(
+        "select 1 from coverage_grids where grid_code in (select grid_code from buildings where id = any($1))
+         order by grid_code for update",
+    )
+    .bind(&near_ids)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("select 1 from building_coverage where building_id = any($1) order by building_id for update")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
     let flips: (i64, i64, i64) = sqlx::query_as(
         "with d(building_id, d0, d1) as (select * from unnest($1::bigint[], $2::int[], $3::int[])),
          u as (
@@ -395,9 +429,6 @@ pub async fn reconcile_camera(
     .await
     .context("applying a camera's coverage change")?;
 
-    near.sort_unstable();
-    near.dedup();
-    let near_ids: Vec<i64> = near.iter().map(|&b| fp.ids[b as usize]).collect();
     let grids: Vec<String> = sqlx::query_scalar(
         "update coverage_grids set blind_spots_dirty = blind_spots_dirty + 1
          where grid_code in (select distinct grid_code from buildings where id = any($1))
@@ -441,6 +472,31 @@ pub async fn reconcile_camera(
     let mut grids = grids;
     grids.sort_unstable();
     Ok(Reconciled { changed: true, newly_covered: flips.0, no_longer_covered: flips.1, grids })
+}
+
+/// The most common installed camera kind, with its median FOV and range: what a suggestion
+/// places when the request names no camera type.
+pub async fn typical_camera(pool: &PgPool) -> anyhow::Result<(String, f64, f64)> {
+    let row: Option<(String, f64, f64)> = sqlx::query_as(
+        "select kind, percentile_cont(0.5) within group (order by fov_deg),
+                percentile_cont(0.5) within group (order by range_m)
+         from cameras where status <> 'planned'
+         group by kind order by count(*) desc, kind limit 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.unwrap_or_else(|| ("bullet".into(), 75.0, 85.0)))
+}
+
+/// The name of the township, village or grid with this code, if it exists.
+pub async fn area_name(pool: &PgPool, code: &str) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "select name from admin_units where code = $1 and level in ('township', 'village')
+         union all select name from current_grids where code = $1",
+    )
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Grids whose blind spots wait for recomputation (at most `limit`).

@@ -141,7 +141,10 @@ async fn follow(mut listener: PgListener, cov: &Coverage, pool: &PgPool) {
     }
 }
 
-/// Recomputes stale blind spots, at most `batch` grids per round, every `interval` when idle.
+/// How long the blind-spot task waits when nothing is stale.
+pub const BLIND_SPOT_IDLE: Duration = Duration::from_secs(2);
+
+/// Recomputes stale blind spots (50 grids per round), waiting `interval` when none is stale.
 /// Safe on every replica: a grid being computed elsewhere is skipped.
 pub async fn blind_spot_loop(pool: PgPool, interval: Duration) {
     loop {

@@ -19,6 +19,7 @@ use crate::routing::Engine;
 
 pub mod admin_units;
 pub mod auth;
+pub mod coverage;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub layer_versions: Arc<TtlCache<&'static str, i64>>,
     /// Login backoff and the bounded pool for password checks.
     pub login: LoginThrottle,
+    /// The camera coverage model, loaded on first use (at startup by `citygrid serve`).
+    pub coverage: Arc<crate::coverage::sync::Handle>,
 }
 
 /// How long a session check is cached per process.
@@ -63,8 +66,10 @@ impl AppState {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("a plain HTTP client always builds");
+        let coverage = Arc::new(crate::coverage::sync::Handle::new(pool.clone(), config.coverage_min_share));
         AppState {
             pool,
+            coverage,
             login: LoginThrottle::new(config.login.clone()),
             config: Arc::new(config),
             http,
@@ -104,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .merge(grids::router())
         .merge(dispatch::router())
         .merge(admin_units::router())
+        .merge(coverage::router())
         .merge(openapi::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method);

@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Sch
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, tiles, users, AppState};
+use super::{admin_units, auth, coverage, dispatch, grids, health, tiles, users, AppState};
 
 struct BearerAuth;
 
@@ -100,6 +100,8 @@ impl Modify for Catalogues {
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
         tiles::style, tiles::tilejson, tiles::tile, tiles::font,
+        coverage::summary, coverage::grid, coverage::what_if, coverage::suggest,
+        coverage::create, coverage::update, coverage::remove, coverage::add_planned,
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),
