@@ -73,10 +73,10 @@ fn sector_wkb(s: &Sector) -> Vec<u8> {
         let b = (start + s.fov_deg * i as f64 / steps as f64).to_radians();
         ring.push(frame.unproject([b.sin() * s.range_m, b.cos() * s.range_m]));
     }
-    if !full {
-        ring.push([s.lon, s.lat]);
-    } else {
+    if full {
         ring.push(ring[0]);
+    } else {
+        ring.push([s.lon, s.lat]);
     }
     let mut w = vec![1u8];
     w.extend(3u32.to_le_bytes());

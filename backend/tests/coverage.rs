@@ -571,11 +571,22 @@ async fn routing_only_lets_online_cameras_see_and_follows_edits() {
 async fn what_if_predicts_the_edit_and_writes_nothing() {
     let app = common::spawn_app().await;
     let token = app.login("planner").await;
-    let (_, grid, lon, lat) = some_building(&app.pool).await;
+    // A populated building no camera covers, with no camera within 100 m.
+    let (grid, lon, lat): (String, f64, f64) = sqlx::query_as(
+        "select b.grid_code, st_x(st_centroid(b.footprint)), st_y(st_centroid(b.footprint))
+         from buildings b join building_coverage c on c.building_id = b.id
+         where b.residents > 0 and c.cameras = 0
+           and not exists (select 1 from cameras k where k.geom && st_expand(b.footprint, 0.0012)
+                           and st_dwithin(k.geom::geography, b.footprint::geography, 100))
+         order by b.footprint <-> st_setsrid(st_point(119.02, 33.6), 4326) limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     let village = &grid[..12];
     let (cam_lon, cam_lat) = project(&app.pool, lon, lat, 15.0, 225.0).await;
     // A new camera looking at the building from the south-west, as a what-if…
-    let change = json!({"lon": cam_lon, "lat": cam_lat, "heading_deg": 45.0, "fov_deg": 90.0, "range_m": 60.0});
+    let change = json!({"lon": cam_lon, "lat": cam_lat, "heading_deg": 45.0, "fov_deg": 120.0, "range_m": 120.0});
     let before = fingerprint(&app.pool).await;
     let (s, w) =
         app.post("/api/coverage/what-if", Some(&token), &json!({"area_code": village, "changes": [change]})).await;
@@ -644,7 +655,9 @@ async fn occluded_shares_match_postgis_shadows() {
     // Cameras with several buildings in range, so that some shadow others.
     let cams: Vec<(i64, f64, f64, f64, f64, f64)> = sqlx::query_as(
         "select c.id, st_x(c.geom), st_y(c.geom), c.heading_deg, c.fov_deg, c.range_m from cameras c
-         where (select count(*) from buildings b where st_dwithin(b.footprint::geography, c.geom::geography, c.range_m)) >= 4
+         where (select count(*) from buildings b
+                where b.footprint && st_expand(c.geom, c.range_m / 85000.0)
+                  and st_dwithin(b.footprint::geography, c.geom::geography, c.range_m)) >= 4
          order by md5(c.id::text) limit 25",
     )
     .fetch_all(pool)
@@ -665,7 +678,8 @@ async fn occluded_shares_match_postgis_shadows() {
              cam as (select st_transform(geom, 32650) as p from cameras where id = $1),
              s as (select g from sectors where id = $1),
              fp as (select b.id, st_transform(b.footprint, 32650) as f from buildings b, area
-                    where st_dwithin(b.footprint::geography, area.g::geography, $2 + 1)),
+                    where b.footprint && st_expand(area.g, ($2 + 1) / 85000.0)
+                      and st_dwithin(b.footprint::geography, area.g::geography, $2 + 1)),
              shadow as (select fp.id, st_convexhull(st_collect(fp.f, st_scale(fp.f, 'POINT(1000 1000)'::geometry, cam.p))) as h
                         from fp, cam where not st_intersects(fp.f, cam.p))
              select fp.id,
@@ -677,11 +691,135 @@ async fn occluded_shares_match_postgis_shadows() {
         let oracle: Vec<(i64, f64)> = sqlx::query_as(&sql).bind(id).bind(range_m).fetch_all(pool).await.unwrap();
         for (b, want) in oracle {
             let got = hidden.get(&b).copied().unwrap_or(0.0);
-            assert!((got - want).abs() <= 0.01, "camera {id}, building {b}: occluded share {got:.4}, PostGIS {want:.4}");
+            assert!(
+                (got - want).abs() <= 0.01,
+                "camera {id}, building {b}: occluded share {got:.4}, PostGIS {want:.4}"
+            );
             compared += 1;
             shadowed += usize::from(open.get(&b).copied().unwrap_or(0.0) - want > 0.05);
         }
     }
     eprintln!("occlusion: {compared} camera × building shares compared, {shadowed} noticeably shadowed");
     assert!(shadowed > 0, "no footprint was shadowed: the comparison proves little");
+}
+
+/// Grid figures that differ from the aggregate of the persisted building flags.
+async fn grids_off_aggregate(pool: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from current_grids g
+         left join coverage_grids c on c.grid_code = g.code
+         left join (select b.grid_code, count(*) n, count(*) filter (where x.cameras > 0) cn,
+                           coalesce(sum(b.residents) filter (where x.cameras > 0), 0) cr
+                    from buildings b join building_coverage x on x.building_id = b.id group by b.grid_code) a
+           on a.grid_code = g.code
+         where c.grid_code is null or c.grid_version <> g.version
+            or (c.buildings, c.covered_buildings, c.covered_residents) <> (coalesce(a.n, 0), coalesce(a.cn, 0), coalesce(a.cr, 0))",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn edits_in_sql_and_committed_boundary_changes_are_followed() {
+    let app = common::spawn_app().await;
+    let token = app.login("leader").await;
+    // The backend loads its model on first use.
+    let (s, r) = app.get("/api/coverage/summary?level=county", Some(&token)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(grids_off_aggregate(&app.pool).await, 0);
+
+    // Cameras edited in SQL, not through the register (about 150 of them): moved and re-aimed,
+    // re-statused, added, deleted.
+    sqlx::query(
+        "update cameras set geom = st_translate(geom, 0.0001, -0.00005), heading_deg = ((heading_deg + 40)::numeric % 360)::float8
+         where id % 151 = 3",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update cameras set status = case status when 'online' then 'offline' else 'online' end where id % 211 = 5",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into cameras (id, code, grid_code, kind, owner, status, heading_deg, fov_deg, range_m, installed_on, geom)
+         select id + 1000000, code || '-sql', grid_code, kind, owner, 'online', heading_deg, fov_deg, range_m, installed_on,
+                st_translate(geom, 0.0002, 0.0001)
+         from cameras where id % 307 = 1",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("delete from cameras where id % 401 = 2").execute(&app.pool).await.unwrap();
+
+    // A committed boundary change, as a plan commit leaves it: a populated building moves to a
+    // neighbouring grid, and both grids get a new boundary version.
+    let (building, from, to, residents): (i64, String, String, i64) = sqlx::query_as(
+        "select b.id, a.code, n.code, b.residents::bigint
+         from current_grids a join current_grids n on n.code <> a.code and st_touches(a.geom, n.geom)
+         join buildings b on b.grid_code = a.code and b.residents > 0
+         order by a.code, n.code, b.id limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("update buildings set grid_code = $2 where id = $1")
+        .bind(building)
+        .bind(&to)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for code in [&from, &to] {
+        sqlx::query(
+            "with old as (update grid_versions set valid_to = now() where grid_code = $1 and valid_to is null
+                          returning grid_code, version, geom)
+             insert into grid_versions (grid_code, version, valid_from, geom)
+             select grid_code, version + 1, now() + interval '1 microsecond', geom from old",
+        )
+        .bind(code)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let before: i64 = sqlx::query_scalar("select residents from coverage_grids where grid_code = $1")
+        .bind(&to)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    // The backend follows: every camera reconciled, the two grids refreshed.
+    common::eventually("the persisted coverage follows the SQL edits", Duration::from_mins(1), || async {
+        let cams = citygrid::coverage::store::cameras_out_of_step(&app.pool).await.unwrap();
+        let grids = citygrid::coverage::store::grids_out_of_step(&app.pool).await.unwrap();
+        (cams.is_empty() && grids.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(grids_off_aggregate(&app.pool).await, 0);
+    let after: i64 = sqlx::query_scalar("select residents from coverage_grids where grid_code = $1")
+        .bind(&to)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(after, before + residents);
+    // The persisted counts equal a model computed from scratch.
+    let fresh = citygrid::coverage::Coverage::load(&app.pool, MIN_SHARE).await.unwrap();
+    let (fp, full) = (fresh.footprints(), fresh.counts());
+    let persisted: HashMap<i64, i32> =
+        sqlx::query_as::<_, (i64, i32)>("select building_id, cameras from building_coverage")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let differ = fp.ids.iter().enumerate().filter(|(i, id)| persisted[*id] != full[*i][0] as i32).count();
+    assert_eq!(differ, 0);
+    // And the API answers with the moved building in its new grid.
+    let (s, r) = app.get(&format!("/api/coverage/grids/{to}"), Some(&token)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["residents"].as_i64().unwrap(), after);
 }

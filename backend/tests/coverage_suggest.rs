@@ -22,14 +22,16 @@ fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("CITYGRID_TEST_PYTHON").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| common::repo_root().join("target"), PathBuf::from);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| common::repo_root().join("target"), PathBuf::from);
     let venv = target.join("pyenv-mclp");
     let py = venv.join("bin/python");
     let ready = Command::new(&py).args(["-c", "import pulp"]).status().is_ok_and(|s| s.success());
     if !ready {
         let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success())
-            && Command::new(venv.join("bin/pip")).args(["install", "-q", "pulp==3.3.2"]).status().is_ok_and(|s| s.success());
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "pulp==3.3.2"])
+                .status()
+                .is_ok_and(|s| s.success());
         assert!(ok, "could not create a Python venv with pulp at {}", venv.display());
     }
     py
@@ -99,7 +101,8 @@ async fn greedy_is_near_the_exact_optimum_and_far_above_random() {
             occlusion: false,
             max_positions: 25,
         };
-        let inside = |p: [f64; 2]| snap.grids.locate(p[0], p[1]).is_some_and(|i| snap.grids.get(i).code.starts_with(area));
+        let inside =
+            |p: [f64; 2]| snap.grids.locate(p[0], p[1]).is_some_and(|i| snap.grids.get(i).code.starts_with(area));
         let (cands, at, _) = cov.candidates(&q, &inside);
         let buildings = cov.membership().buildings_under(area).count();
         assert!(cands.len() <= 200 && buildings <= 2000, "{area}: {} candidates, {buildings} buildings", cands.len());
@@ -155,7 +158,12 @@ async fn greedy_is_near_the_exact_optimum_and_far_above_random() {
 
 /// The grid of a point, by PostGIS.
 async fn grid_at(pool: &sqlx::PgPool, lon: f64, lat: f64) -> Option<String> {
-    sqlx::query_scalar(citygrid::routing::grid_index::POSTGIS_LOCATE).bind(lon).bind(lat).fetch_optional(pool).await.unwrap()
+    sqlx::query_scalar(citygrid::routing::grid_index::POSTGIS_LOCATE)
+        .bind(lon)
+        .bind(lat)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -185,14 +193,15 @@ async fn suggestions_over_the_api_and_adding_them_as_planned() {
         let (lon, lat) = (a["lon"].as_f64().unwrap(), a["lat"].as_f64().unwrap());
         assert!(grid_at(&app.pool, lon, lat).await.unwrap().starts_with(&township), "site {i} outside the township");
         for b in &sites[..i] {
-            let d: f64 = sqlx::query_scalar("select st_distance(st_point($1, $2)::geography, st_point($3, $4)::geography)")
-                .bind(lon)
-                .bind(lat)
-                .bind(b["lon"].as_f64().unwrap())
-                .bind(b["lat"].as_f64().unwrap())
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
+            let d: f64 =
+                sqlx::query_scalar("select st_distance(st_point($1, $2)::geography, st_point($3, $4)::geography)")
+                    .bind(lon)
+                    .bind(lat)
+                    .bind(b["lon"].as_f64().unwrap())
+                    .bind(b["lat"].as_f64().unwrap())
+                    .fetch_one(&app.pool)
+                    .await
+                    .unwrap();
             assert!(d >= 29.0, "sites {d:.1} m apart, closer than the default 30 m spacing");
         }
     }
@@ -206,12 +215,21 @@ async fn suggestions_over_the_api_and_adding_them_as_planned() {
     assert_eq!(s, 200, "{p}");
     let ids: Vec<i64> = p["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
     assert_eq!(ids.len(), 5);
-    let statuses: Vec<String> =
-        sqlx::query_scalar("select status from cameras where id = any($1)").bind(&ids).fetch_all(&app.pool).await.unwrap();
+    let statuses: Vec<String> = sqlx::query_scalar("select status from cameras where id = any($1)")
+        .bind(&ids)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
     assert!(statuses.len() == 5 && statuses.iter().all(|s| s == "planned"));
-    assert_eq!(sqlx::query_scalar::<_, i64>("select count(*) from audit_log").fetch_one(&app.pool).await.unwrap(), audits + 1);
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("select count(*) from audit_log").fetch_one(&app.pool).await.unwrap(),
+        audits + 1
+    );
     let after: Value = app.get(&format!("/api/coverage/summary?level=township&code={township}"), Some(&token)).await.1;
-    assert_eq!(before["units"][0]["covered_residents"], after["units"][0]["covered_residents"], "planned cameras do not see");
+    assert_eq!(
+        before["units"][0]["covered_residents"], after["units"][0]["covered_residents"],
+        "planned cameras do not see"
+    );
     assert_eq!(after["units"][0]["cameras"]["planned"], 5);
     let (s, w) = app.post("/api/coverage/what-if", Some(&token), &json!({"area_code": township, "changes": []})).await;
     assert_eq!(s, 200, "{w}");
@@ -237,7 +255,11 @@ async fn more_sites_than_useful_and_bad_requests() {
     .await
     .unwrap();
     let (s, r) = app
-        .post("/api/coverage/suggest", Some(&token), &json!({"area_code": grid, "k": 50, "camera": {"fov_deg": 90, "range_m": 80}}))
+        .post(
+            "/api/coverage/suggest",
+            Some(&token),
+            &json!({"area_code": grid, "k": 50, "camera": {"fov_deg": 90, "range_m": 80}}),
+        )
         .await;
     assert_eq!(s, 200, "{r}");
     let sites = r["sites"].as_array().unwrap();

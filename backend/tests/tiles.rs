@@ -148,6 +148,10 @@ fn decode_mvt(buf: &[u8]) -> Vec<MvtLayer> {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// Attributes that may be absent from a tile when every value is null (an English name, the
+/// coverage share of a grid without residents).
+const NULLABLE: [&str; 3] = ["name_en", "share", "share_occluded"];
+
 /// A representative location of each layer's data, and the zoom to look at it.
 async fn sample_point(pool: &PgPool, layer: &str) -> (f64, f64, u32) {
     let (sql, z) = match layer {
@@ -155,17 +159,13 @@ async fn sample_point(pool: &PgPool, layer: &str) -> (f64, f64, u32) {
         "townships" => ("select label_point from admin_units where level = 'township' order by code limit 1", 9),
         "villages" => ("select label_point from admin_units where level = 'village' order by code limit 1", 12),
         "grids" => ("select st_pointonsurface(geom) from current_grids order by code limit 1", 14),
-        "buildings" => (
+        "buildings" | "coverage_buildings" => (
             "select st_centroid(footprint) from buildings order by footprint <-> st_setsrid(st_point(119.02, 33.6), 4326) limit 1",
             14,
         ),
         "cameras" => ("select geom from cameras order by id limit 1", 14),
         "incidents" => ("select geom from incidents order by id limit 1", 15),
         "coverage" => ("select st_centroid(sector) from coverage_cameras order by camera_id limit 1", 14),
-        "coverage_buildings" => (
-            "select st_centroid(footprint) from buildings order by footprint <-> st_setsrid(st_point(119.02, 33.6), 4326) limit 1",
-            14,
-        ),
         "coverage_grids" => ("select st_pointonsurface(geom) from current_grids order by code limit 1", 12),
         other => panic!("no sample for {other}"),
     };
@@ -211,9 +211,8 @@ fn expected_fields(layer: &str) -> &'static [&'static str] {
         "counties" | "townships" | "villages" => &["code", "name", "name_en"],
         "grids" => &["code", "name", "village_code", "colour", "version"],
         "buildings" => &["id", "kind", "floors", "grid_code"],
-        "cameras" => &["id", "code", "kind", "status", "heading_deg", "fov_deg", "range_m"],
+        "cameras" | "coverage" => &["id", "code", "kind", "status", "heading_deg", "fov_deg", "range_m"],
         "incidents" => &["id", "category", "status", "priority"],
-        "coverage" => &["id", "code", "kind", "status", "heading_deg", "fov_deg", "range_m"],
         "coverage_buildings" => &["id", "residents", "covered", "covered_occluded"],
         "coverage_grids" => &["code", "name", "buildings", "covered_buildings", "residents", "share", "share_occluded"],
         other => panic!("no expected attributes for layer {other}: add them here"),
@@ -250,9 +249,7 @@ async fn every_layer_serves_its_attributes_and_nothing_else() {
         let catalogue: BTreeSet<String> = layer.fields.iter().map(|(k, _)| (*k).to_owned()).collect();
         assert_eq!(catalogue, fields, "{}: the catalogue's fields", layer.name);
         let keys: BTreeSet<String> = mvt.keys.iter().cloned().collect();
-        // Exactly the catalogue's fields (those that may be null — an English name, the share of
-        // a grid without residents — may be absent).
-        const NULLABLE: [&str; 3] = ["name_en", "share", "share_occluded"];
+        // Exactly the catalogue's fields ([`NULLABLE`] ones may be absent).
         let mut expected = fields.clone();
         for k in NULLABLE {
             if !keys.contains(k) {

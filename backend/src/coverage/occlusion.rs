@@ -222,9 +222,9 @@ mod tests {
             [S, Sector { heading_deg: 20.0, fov_deg: 90.0, ..S }, Sector { heading_deg: 300.0, fov_deg: 250.0, ..S }]
         {
             visible_areas(&s, &p, &mut scratch, &mut out);
-            for i in 0..p.len() {
+            for (i, seen) in out.iter().enumerate().take(p.len()) {
                 let direct = p.overlap(i, &s, &mut scratch);
-                assert!((out[i] - direct).abs() < 1e-6, "{s:?} polygon {i}: {} vs {direct}", out[i]);
+                assert!((seen - direct).abs() < 1e-6, "{s:?} polygon {i}: {seen} vs {direct}");
             }
         }
     }

@@ -75,7 +75,10 @@ pub fn check_view(prefix: &str, heading_deg: f64, fov_deg: f64, range_m: f64) ->
         ));
     }
     if !fov_deg.is_finite() || fov_deg <= 0.0 || fov_deg > 360.0 {
-        return Err(invalid(format!("{prefix}fov_deg"), format!("{prefix}fov_deg {fov_deg} must be above 0 and at most 360")));
+        return Err(invalid(
+            format!("{prefix}fov_deg"),
+            format!("{prefix}fov_deg {fov_deg} must be above 0 and at most 360"),
+        ));
     }
     if !range_m.is_finite() || range_m <= 0.0 || range_m > 1000.0 {
         return Err(invalid(
@@ -136,7 +139,10 @@ impl NewCamera {
         let installed_on = match &req.installed_on {
             None => today,
             Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                invalid(format!("{prefix}installed_on"), format!("{prefix}installed_on {s:?} must be a date YYYY-MM-DD"))
+                invalid(
+                    format!("{prefix}installed_on"),
+                    format!("{prefix}installed_on {s:?} must be a date YYYY-MM-DD"),
+                )
             })?,
         };
         Ok(NewCamera {
@@ -338,7 +344,8 @@ pub async fn update(
         },
         status: status.unwrap_or(old.status),
     };
-    let moved = new.sector.lon != s.lon || new.sector.lat != s.lat;
+    // Exact: any change of position (even the last bit) re-locates the camera.
+    let moved = new.sector.lon.to_bits() != s.lon.to_bits() || new.sector.lat.to_bits() != s.lat.to_bits();
     let grid = if moved {
         let field = if patch.lon.is_some() { "lon" } else { "lat" };
         let g = grid_at(&mut tx, field, new.sector.lon, new.sector.lat).await?;
@@ -383,7 +390,13 @@ pub async fn update(
 }
 
 /// Removes camera `id`; returns what it changed in the coverage.
-pub async fn delete(pool: &PgPool, cov: &Coverage, scope: &Scope, user_id: i64, id: i64) -> Result<Reconciled, RegisterError> {
+pub async fn delete(
+    pool: &PgPool,
+    cov: &Coverage,
+    scope: &Scope,
+    user_id: i64,
+    id: i64,
+) -> Result<Reconciled, RegisterError> {
     let fp = cov.footprints();
     let mut tx = pool.begin().await?;
     let (old, grid) = lock_camera(&mut tx, id).await?;

@@ -58,7 +58,12 @@ struct UnitRow {
 }
 
 /// Per-unit coverage at one level.
-pub async fn summary(pool: &PgPool, scope: &Scope, q: &SummaryQuery, min_share: f64) -> anyhow::Result<CoverageSummary> {
+pub async fn summary(
+    pool: &PgPool,
+    scope: &Scope,
+    q: &SummaryQuery,
+    min_share: f64,
+) -> anyhow::Result<CoverageSummary> {
     let len = code_len(q.level).context("a summary is per county, township, village or grid")?;
     let envelope = q.bbox.map(|b| [b.min_lon, b.min_lat, b.max_lon, b.max_lat]);
     let rows: Vec<UnitRow> = sqlx::query_as(
@@ -126,7 +131,12 @@ pub async fn summary(pool: &PgPool, scope: &Scope, q: &SummaryQuery, min_share: 
             covered_buildings: r.covered_buildings,
             residents: r.residents,
             covered_residents: r.covered_residents,
-            cameras: CameraCounts { online: r.online, offline: r.offline, maintenance: r.maintenance, planned: r.planned },
+            cameras: CameraCounts {
+                online: r.online,
+                offline: r.offline,
+                maintenance: r.maintenance,
+                planned: r.planned,
+            },
             blind_spot_area_m2: r.blind_spot_area_m2,
             blind_spots_pending: r.blind_spots_pending,
         })

@@ -170,10 +170,12 @@ fn sector_ewkb_hex(s: &Sector) -> String {
 /// grid for `None`), drops rows of grids that are no longer current, and marks their blind spots
 /// for recomputation.
 pub async fn refresh_grids(conn: &mut PgConnection, codes: Option<&[String]>) -> anyhow::Result<u64> {
-    sqlx::query("select 1 from coverage_grids where $1::text[] is null or grid_code = any($1) order by grid_code for update")
-        .bind(codes)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "select 1 from coverage_grids where $1::text[] is null or grid_code = any($1) order by grid_code for update",
+    )
+    .bind(codes)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "delete from coverage_grids c where ($1::text[] is null or c.grid_code = any($1))
            and not exists (select 1 from current_grids g where g.code = c.grid_code)",

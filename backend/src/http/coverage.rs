@@ -132,7 +132,9 @@ pub async fn summary(
     let limit = match p.limit {
         None => MAX_UNITS,
         Some(n) if n < 1 => {
-            return Err(ApiError::new(ErrorCode::InvalidParameter, format!("limit {n} must be at least 1")).field("limit"))
+            return Err(
+                ApiError::new(ErrorCode::InvalidParameter, format!("limit {n} must be at least 1")).field("limit")
+            )
         }
         Some(n) => n.min(MAX_UNITS),
     };
@@ -182,9 +184,7 @@ pub async fn what_if(
             area_code("grid", g, &auth.scope)?
         }
         (None, Some(a)) => area_code("area_code", a, &auth.scope)?,
-        _ => {
-            return Err(ApiError::new(ErrorCode::InvalidValue, "give exactly one of grid and area_code").field("grid"))
-        }
+        _ => return Err(ApiError::new(ErrorCode::InvalidValue, "give exactly one of grid and area_code").field("grid")),
     };
     if req.changes.len() > MAX_WHAT_IF_CHANGES {
         return Err(ApiError::new(
@@ -199,11 +199,17 @@ pub async fn what_if(
         register::check_position(&prefix, c.lon, c.lat)?;
         register::check_view(&prefix, c.heading_deg, c.fov_deg, c.range_m)?;
         let grid = state.engine.locate_batch(&[[c.lon, c.lat]]).pop().flatten().ok_or_else(|| {
-            ApiError::new(ErrorCode::OutsideCity, format!("{prefix}lon: point ({}, {}) is outside every grid", c.lon, c.lat))
-                .field(format!("{prefix}lon"))
+            ApiError::new(
+                ErrorCode::OutsideCity,
+                format!("{prefix}lon: point ({}, {}) is outside every grid", c.lon, c.lat),
+            )
+            .field(format!("{prefix}lon"))
         })?;
-        auth.scope.check(&grid, || format!("point ({}, {})", c.lon, c.lat)).map_err(|e| e.field(format!("{prefix}lon")))?;
-        let sector = Sector { lon: c.lon, lat: c.lat, heading_deg: c.heading_deg, fov_deg: c.fov_deg, range_m: c.range_m };
+        auth.scope
+            .check(&grid, || format!("point ({}, {})", c.lon, c.lat))
+            .map_err(|e| e.field(format!("{prefix}lon")))?;
+        let sector =
+            Sector { lon: c.lon, lat: c.lat, heading_deg: c.heading_deg, fov_deg: c.fov_deg, range_m: c.range_m };
         changes.push(Change { id: c.id, sector, status: None });
     }
     let coverage = state.coverage.get().await?;
@@ -221,7 +227,9 @@ pub async fn what_if(
             };
             match e {
                 WhatIfError::UnknownCamera { .. } => ApiError::NotFound(e.to_string()).field(field),
-                WhatIfError::DuplicateCamera { .. } => ApiError::new(ErrorCode::InvalidValue, e.to_string()).field(field),
+                WhatIfError::DuplicateCamera { .. } => {
+                    ApiError::new(ErrorCode::InvalidValue, e.to_string()).field(field)
+                }
             }
         })?;
     Ok(Json(WhatIfResult {
@@ -311,7 +319,10 @@ pub async fn suggest(
 ) -> ApiResult<Json<SuggestResult>> {
     let area = req.area_code.trim().to_owned();
     if ![9, 12, 15].contains(&area.len()) || !area.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("area_code", format!("area_code {area:?} must be a township, village or grid code (9, 12 or 15 digits)")));
+        return Err(bad(
+            "area_code",
+            format!("area_code {area:?} must be a township, village or grid code (9, 12 or 15 digits)"),
+        ));
     }
     auth.scope.check(&area, || format!("area {area}")).map_err(|e| e.field("area_code"))?;
     if store::area_name(&state.pool, &area).await?.is_none() {
@@ -327,7 +338,13 @@ pub async fn suggest(
     let asked = req.camera.unwrap_or_default();
     let (kind, fov_deg, range_m) = match (asked.fov_deg, asked.range_m) {
         (Some(f), Some(r)) => {
-            let kind = if f >= 360.0 { "dome" } else if f >= 180.0 { "panoramic" } else { "bullet" };
+            let kind = if f >= 360.0 {
+                "dome"
+            } else if f >= 180.0 {
+                "panoramic"
+            } else {
+                "bullet"
+            };
             (kind.to_owned(), f, r)
         }
         (f, r) => {
@@ -335,8 +352,7 @@ pub async fn suggest(
             (kind, f.unwrap_or(tf), r.unwrap_or(tr))
         }
     };
-    register::check_view("camera.", 0.0, fov_deg, range_m)
-        .map_err(|e| bad(&e_field(&e), e.to_string()))?;
+    register::check_view("camera.", 0.0, fov_deg, range_m).map_err(|e| bad(&e_field(&e), e.to_string()))?;
     let q = SuggestQuery {
         area: area.clone(),
         k: req.k as usize,
@@ -411,7 +427,9 @@ pub async fn add_planned(
         .field("kind"));
     }
     if req.sites.is_empty() || req.sites.len() > MAX_SITES as usize {
-        return Err(ApiError::new(ErrorCode::InvalidValue, format!("sites: give 1 to {MAX_SITES} sites")).field("sites"));
+        return Err(
+            ApiError::new(ErrorCode::InvalidValue, format!("sites: give 1 to {MAX_SITES} sites")).field("sites")
+        );
     }
     let today = chrono::Local::now().date_naive();
     let mut cameras = Vec::with_capacity(req.sites.len());
@@ -423,7 +441,13 @@ pub async fn add_planned(
             code: String::new(),
             kind: req.kind.clone(),
             owner: "public_security".into(),
-            sector: Sector { lon: s.lon, lat: s.lat, heading_deg: s.heading_deg, fov_deg: s.fov_deg, range_m: s.range_m },
+            sector: Sector {
+                lon: s.lon,
+                lat: s.lat,
+                heading_deg: s.heading_deg,
+                fov_deg: s.fov_deg,
+                range_m: s.range_m,
+            },
             status: Status::Planned,
             installed_on: today,
         });

@@ -74,7 +74,7 @@ mod tests {
         let north_50m = LocalFrame::city().unproject([0.0, 50.0]);
         assert!((distance_m(here, north_50m) - 50.0).abs() < 0.5);
         let b = bearing_deg(here, north_50m);
-        assert!(b < 0.01 || b > 359.99, "{b}");
+        assert!(!(0.01..=359.99).contains(&b), "{b}");
     }
 
     #[test]
