@@ -309,8 +309,8 @@ pub struct PlannedCameras {
     pub codes: Vec<String>,
 }
 
-/// The colours of the coverage layers (the backend's style and the Coverage workspace's legend
-/// and overlays paint with these).
+/// The colours of the coverage layers in the backend's style (in `citygrid-api` so that a
+/// client's legend can use the same ones).
 pub mod symbols {
     /// Per-grid share of covered residents: `(from, colour)` steps, lowest first (RdYlGn).
     pub const SHARE_RAMP: [(f64, &str); 5] =
@@ -326,8 +326,4 @@ pub mod symbols {
         [("online", "#1f78b4"), ("offline", "#4d4d4d"), ("maintenance", "#e69a28"), ("planned", "#7b3294")];
     /// Fill opacity of an online sector (planned ones get half).
     pub const SECTOR_OPACITY: f64 = 0.18;
-    /// Blind spots of the selected grid.
-    pub const BLIND_SPOT: &str = "#b2182b";
-    /// Suggested sites.
-    pub const SUGGESTED: &str = "#e7298a";
 }

@@ -576,8 +576,8 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
     })
 }
 
-/// The coverage style layers, hidden until the Coverage workspace shows them (it shows one of
-/// each `…-occluded` pair, by its occlusion switch).
+/// The coverage style layers. They are hidden in the style (`visibility: none`): a client that
+/// shows coverage turns on one of each `…-occluded` pair, by occlusion.
 pub const COVERAGE_GRIDS_FILL: &str = "coverage_grids-fill";
 pub const COVERAGE_GRIDS_FILL_OCCLUDED: &str = "coverage_grids-fill-occluded";
 pub const COVERAGE_BUILDINGS_FILL: &str = "coverage_buildings-fill";

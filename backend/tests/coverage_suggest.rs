@@ -112,7 +112,10 @@ async fn greedy_is_near_the_exact_optimum_and_far_above_random() {
             let next = index.len() as u32;
             index.entry(*b).or_insert(next);
         }
-        let weights: Vec<i64> = index.keys().map(|&b| i64::from(fp.residents[b as usize])).collect();
+        let mut weights = vec![0i64; index.len()];
+        for (&b, &i) in &index {
+            weights[i as usize] = i64::from(fp.residents[b as usize]);
+        }
         if weights.iter().sum::<i64>() == 0 {
             continue; // nothing left to cover here
         }
