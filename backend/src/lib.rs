@@ -15,5 +15,7 @@ pub mod db;
 pub mod grids;
 pub mod http;
 pub mod incidents;
+pub mod planning;
 pub mod routing;
+pub mod scope;
 pub mod tiles;

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod grids;
 pub mod health;
 pub mod openapi;
+pub mod plans;
 pub mod tiles;
 pub mod users;
 
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(grids::router())
         .merge(dispatch::router())
+        .merge(plans::router())
         .merge(admin_units::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) });

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, users, AppState};
+use super::{admin_units, auth, dispatch, grids, health, plans, users, AppState};
 
 struct BearerAuth;
 
@@ -33,6 +33,8 @@ impl Modify for BearerAuth {
         admin_units::unit, admin_units::building, admin_units::camera,
         dispatch::route, dispatch::route_batch, dispatch::create, dispatch::list, dispatch::one, dispatch::transition,
         dispatch::sla, dispatch::update_sla,
+        plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
+        plans::set_workers,
     ),
     modifiers(&BearerAuth)
 )]
