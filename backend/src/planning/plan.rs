@@ -481,6 +481,22 @@ async fn compute(
 
     // Validation of the result.
     let metric = super::lattice::Metric::at_lat(lat);
+    // A grid the edit only gives new vertices must keep its shape: snap rounding a new line
+    // through a place thinner than the lattice (a sub-centimetre spike) would move area silently.
+    for p in plans.iter().filter(|p| p.change == GridChangeKind::Noded) {
+        let (Some(b), Some(a)) = (&p.before, &p.after) else { continue };
+        let area = |s: &Shape| s.iter().map(|q| metric.area(q)).sum::<f64>();
+        if a.len() != b.len() || (area(a) - area(b)).abs() > 0.5 {
+            return Err(PlanError::Geometry {
+                reason: "too_close",
+                message: format!(
+                    "the new line passes through a part of grid {} thinner than a centimetre; move it a little",
+                    p.code
+                ),
+                geometry: Some(shape_geojson(b)),
+            });
+        }
+    }
     for p in plans.iter().filter(|p| p.village_code == village) {
         let Some(after) = &p.after else { continue };
         if p.change == GridChangeKind::Noded {

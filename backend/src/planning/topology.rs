@@ -662,26 +662,30 @@ fn assemble(rings: Vec<Vec<Pt>>) -> Shape {
     polys
 }
 
-/// Inserts outline nodes into a shape wherever it carries the segment (either direction).
-/// Returns whether anything changed.
+/// Inserts outline nodes into a polygon that was not part of the arrangement (a grid across the
+/// village boundary, an administrative unit), by the same snap-rounding rule: every segment
+/// passing through a node's pixel is routed through it. Returns whether anything changed.
 pub fn insert_nodes(shape: &mut Shape, insertions: &[OutlineInsertion]) -> bool {
+    let points: Vec<Pt> = insertions.iter().flat_map(|i| i.points.iter().copied()).collect();
     let mut changed = false;
     for poly in shape.iter_mut() {
         for ring in &mut poly.rings {
-            let mut out = Vec::with_capacity(ring.len());
+            let present: HashSet<Pt> = ring.iter().copied().collect();
             let n = ring.len();
+            let mut out = Vec::with_capacity(n + points.len());
             for i in 0..n {
                 let (a, b) = (ring[i], ring[(i + 1) % n]);
                 out.push(a);
-                for ins in insertions {
-                    if (a, b) == (ins.a, ins.b) {
-                        out.extend(ins.points.iter().copied());
-                        changed = true;
-                    } else if (a, b) == (ins.b, ins.a) {
-                        out.extend(ins.points.iter().rev().copied());
-                        changed = true;
-                    }
+                let mut on: Vec<Pt> =
+                    points.iter().copied().filter(|p| !present.contains(p) && hits_pixel(a, b, *p)).collect();
+                if on.is_empty() {
+                    continue;
                 }
+                let (dx, dy) = (i128::from(b.x - a.x), i128::from(b.y - a.y));
+                on.sort_by_key(|p| i128::from(p.x - a.x) * dx + i128::from(p.y - a.y) * dy);
+                on.dedup();
+                out.extend(on);
+                changed = true;
             }
             *ring = out;
         }

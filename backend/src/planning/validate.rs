@@ -472,12 +472,20 @@ pub fn city(
         }
         chains.add_shape(outline, -1);
         let members: Vec<usize> = (0..all_grids.len()).collect();
+        // A problem inside one village was reported by its own check with the same cycle.
+        let canon = |shape: &Shape| {
+            shape.first().map(|p| {
+                let r = &p.rings[0];
+                let i = r.iter().enumerate().min_by_key(|(_, q)| **q).map_or(0, |(i, _)| i);
+                [&r[i..], &r[..i]].concat()
+            })
+        };
+        let seen: HashSet<Vec<Pt>> = report.issues.iter().filter_map(|i| canon(&i.shape)).collect();
+        let scope_of: HashMap<&str, bool> = all_grids.iter().map(|g| (g.code, in_scope(g))).collect();
         for issue in residual_issues(&chains, all_grids, &members, None, metric, IssueKind::Overlap) {
-            let villages_involved: HashSet<&str> =
-                issue.grids.iter().filter_map(|c| all_grids.iter().find(|g| g.code == c).map(|g| g.village)).collect();
-            let scoped = issue.grids.iter().any(|c| all_grids.iter().any(|g| g.code == c && in_scope(g)));
-            // Problems inside one village were reported by its own check.
-            if villages_involved.len() != 1 && (scoped || issue.grids.is_empty()) {
+            let scoped = issue.grids.is_empty()
+                || issue.grids.iter().any(|c| scope_of.get(c.as_str()).copied().unwrap_or(false));
+            if scoped && !canon(&issue.shape).is_some_and(|c| seen.contains(&c)) {
                 report.issues.push(issue);
             }
         }
