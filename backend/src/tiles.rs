@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use citygrid_api::Role;
+use citygrid_api::Action;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -22,9 +22,6 @@ pub const MAX_REQUEST_ZOOM: u8 = 22;
 /// The fontstack of every label: martin names the Noto CJK faces in
 /// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
 pub const FONT: &str = "Noto Sans CJK SC Regular";
-
-/// Every role: layers that any logged-in user may see.
-const ALL_ROLES: &[Role] = &Role::ALL;
 
 /// The geometry kind of a layer (for docs and the style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +46,11 @@ pub struct Layer {
     pub geometry: GeometryKind,
     /// Attribute name and TileJSON type ("String" or "Number").
     pub fields: &'static [(&'static str, &'static str)],
-    /// Roles that may fetch the tiles.
-    pub roles: &'static [Role],
+    /// What a user must be allowed to do to fetch the tiles.
+    pub action: Action,
+    /// The tile function filters by county: the proxy passes the caller's county as the
+    /// `county` query parameter (and never a client-supplied one).
+    pub scoped: bool,
     /// Changes without a version bump (incidents come and go all day): its tiles are never
     /// cached as immutable.
     pub volatile: bool,
@@ -68,7 +68,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "County boundaries (区县)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
     },
     Layer {
@@ -79,7 +80,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Township and street boundaries (乡镇/街道)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
     },
     Layer {
@@ -90,7 +92,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Village and community boundaries (村/社区)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
     },
     Layer {
@@ -107,7 +110,8 @@ pub const LAYERS: [Layer; 7] = [
             ("colour", "Number"),
             ("version", "Number"),
         ],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
     },
     Layer {
@@ -118,7 +122,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Building footprints",
         geometry: GeometryKind::Polygon,
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
     },
     Layer {
@@ -137,7 +142,8 @@ pub const LAYERS: [Layer; 7] = [
             ("fov_deg", "Number"),
             ("range_m", "Number"),
         ],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
     },
     Layer {
@@ -148,7 +154,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Incidents (restricted: admin, dispatcher, leader)",
         geometry: GeometryKind::Point,
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
-        roles: Role::DISPATCH,
+        action: Action::IncidentsRead,
+        scoped: true,
         volatile: true,
     },
 ];
@@ -563,12 +570,9 @@ mod tests {
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
             assert!(layer(l.name).is_some());
-            assert!(l.roles.contains(&Role::Admin));
         }
-        let incidents = layer("incidents").expect("incidents");
-        assert!(!incidents.roles.contains(&Role::Planner));
-        assert!(incidents.roles.contains(&Role::Dispatcher) && incidents.roles.contains(&Role::Leader));
-        assert!(layer("grids").expect("grids").roles.contains(&Role::Planner));
+        assert_eq!(layer("incidents").expect("incidents").action, Action::IncidentsRead);
+        assert_eq!(layer("grids").expect("grids").action, Action::MapRead);
         assert!(layer("nope").is_none());
         assert!(layer("buildings").expect("buildings").empty_at(13));
         assert!(!layer("buildings").expect("buildings").empty_at(14));

@@ -7,46 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, TestApp};
+use common::{assert_error, eventually, spawn_app, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-/// The app on a database of this test's own: a clone of `CITYGRID_PLANNING_TEMPLATE` (a loaded
-/// city). Interim, until the shared harness clones a template for every test.
-async fn spawn_app() -> TestApp {
-    let template = std::env::var("CITYGRID_PLANNING_TEMPLATE").expect("CITYGRID_PLANNING_TEMPLATE");
-    let admin = citygrid::db::connect(&common::test_database_url(), 1).await.expect("admin");
-    let name = format!("planning_t_{}_{}", std::process::id(), rand::random::<u32>());
-    sqlx::query(&format!("create database {name} template {template} strategy file_copy"))
-        .execute(&admin)
-        .await
-        .expect("clone");
-    let url = format!("{}/{name}", common::test_database_url().rsplit_once('/').expect("url").0);
-    let pool = citygrid::db::connect(&url, 8).await.expect("pool");
-    citygrid::db::migrate(&pool).await.expect("migrate");
-    citygrid::accounts::ensure_demo_accounts(&pool, common::DEMO_PASSWORD).await.expect("accounts");
-    common::spawn_app_on(pool, "http://127.0.0.1:9".into()).await
-}
-
-mod eventually {
-    use std::time::{Duration, Instant};
-    /// Polls `check` until it returns `Some`, for at most `bound`.
-    pub async fn eventually<T, F, Fut>(what: &str, bound: Duration, mut check: F) -> T
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Option<T>>,
-    {
-        let deadline = Instant::now() + bound;
-        loop {
-            if let Some(v) = check().await {
-                return v;
-            }
-            assert!(Instant::now() < deadline, "{what}: not reached within {} s", bound.as_secs());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-use eventually::eventually;
 
 /// A content hash of everything a plan may change.
 async fn content_hash(pool: &PgPool) -> String {
@@ -160,7 +123,7 @@ async fn assert_partition(pool: &PgPool, villages: &[String], baseline: &std::co
     .expect("gaps");
     assert!(gaps.is_empty(), "villages not covered exactly by their grids: {gaps:?}");
     let unshared = unshared_vertices(pool, villages).await;
-    let new: Vec<&String> = unshared.difference(&baseline).collect();
+    let new: Vec<&String> = unshared.difference(baseline).collect();
     assert!(new.is_empty(), "boundary vertices missing from the neighbour that has them on its edge: {new:?}");
     let astray: i64 = sqlx::query_scalar(
         "select count(*) from buildings b left join current_grids g on g.code = b.grid_code
@@ -205,7 +168,7 @@ async fn split_checks(app: &TestApp, token: &str, g: &str, draft: Value, before:
         draft["diff"]["grids"].as_array().expect("grids").iter().filter(|c| c["change"] == "created").collect();
     assert_eq!(created.len(), 1, "{}", draft["diff"]);
     let new_code = created[0]["code"].as_str().expect("code").to_owned();
-    assert!(new_code > g.to_owned() && new_code[..12] == g[..12]);
+    assert!(new_code.as_str() > g && new_code[..12] == g[..12]);
     assert!(draft["diff"]["without_worker"].as_array().expect("list").iter().any(|c| c == new_code.as_str()));
     let kept = draft["diff"]["grids"].as_array().expect("grids").iter().find(|c| c["code"] == g).expect("kept").clone();
     // The expected counts: the point → grid rule over the planned partition, in SQL.
@@ -831,8 +794,8 @@ async fn a_thousand_random_edits_keep_the_partition() {
             let c = edge["coordinates"].as_array().expect("coords").clone();
             let (a, b) = (&c[0], &c[c.len() - 1]);
             let (mx, my) = (
-                (a[0].as_f64().expect("x") + b[0].as_f64().expect("x")) / 2.0,
-                (a[1].as_f64().expect("y") + b[1].as_f64().expect("y")) / 2.0,
+                f64::midpoint(a[0].as_f64().expect("x"), b[0].as_f64().expect("x")),
+                f64::midpoint(a[1].as_f64().expect("y"), b[1].as_f64().expect("y")),
             );
             let t: f64 = rng.random_range(0.05..0.4);
             let mid = [mx + (px - mx) * t, my + (py - my) * t];

@@ -8,13 +8,13 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::Utc;
 use citygrid_api::{
-    CreatePlanRequest, GridWorkers, GridWorkersUpdate, PartitionIssue, PartitionReport, Plan, PlanList, PlanOperation,
-    PlanStatus, Role,
+    CreatePlanRequest, ErrorCode, GridWorkers, GridWorkersUpdate, PartitionIssue, PartitionReport, Plan, PlanList,
+    PlanOperation, PlanStatus,
 };
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Authorized, Planners, Policy};
+use super::auth::{Authorized, PlansRead, PlansWrite};
 use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::GridCode;
@@ -22,15 +22,6 @@ use crate::planning::input::{self, Expect};
 use crate::planning::plan::{self, DraftRequest, ListFilter};
 use crate::planning::validate::Rules;
 use crate::planning::{self as planning, shape_geojson, PlanError};
-use crate::scope::Scope;
-
-/// Who may read plans, history and the partition check (planners, admins, leaders).
-#[derive(Debug)]
-pub struct PlanReaders;
-impl Policy for PlanReaders {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Planner, Role::Leader];
-    const WHAT: &'static str = "reading boundary plans";
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,44 +34,41 @@ pub fn router() -> Router<AppState> {
         .route("/grids/{code}/workers", put(set_workers))
 }
 
-/// The caller's scope (the whole city, or their county).
-fn scope_of(user: &crate::accounts::AuthUser) -> Scope {
-    Scope::new(user.county_code.clone().map(|c| (c.clone(), c)))
-}
-
-/// Maps a planning error onto the error body; `details.reason` is the machine-readable cause.
+/// Maps a planning error onto the catalogue; `details.reason` is the machine-readable cause.
 impl From<PlanError> for ApiError {
     fn from(e: PlanError) -> Self {
         match e {
             PlanError::NotFound(m) => ApiError::NotFound(m),
-            PlanError::Invalid(m) => ApiError::Unprocessable(m),
+            PlanError::Invalid(m) => ApiError::new(ErrorCode::InvalidValue, m),
             PlanError::Geometry { reason, message, geometry } => {
-                ApiError::Unprocessable(message).with_details(json!({"reason": reason, "geometry": geometry}))
+                let code =
+                    if reason == "invalid_geometry" { ErrorCode::InvalidGeometry } else { ErrorCode::PartitionRule };
+                ApiError::new(code, message).with_details(json!({"reason": reason, "geometry": geometry}))
             }
             PlanError::TooLarge(m) => ApiError::PayloadTooLarge(m),
-            PlanError::OutsideScope(o) => {
-                let field = o.field.clone();
-                ApiError::Forbidden(o.to_string()).with_details(json!({"reason": "outside_scope", "field": field}))
-            }
+            PlanError::OutsideScope(o) => o.into(),
             PlanError::Stale { message, grids } => {
-                ApiError::Conflict(message).with_details(json!({"reason": "stale_version", "grids": grids}))
+                ApiError::new(ErrorCode::StaleVersion, message).with_details(json!({"grids": grids}))
             }
             PlanError::MissingBase { grids, versions } => {
                 let message =
                     format!("the plan also changes {}; add their versions to base_versions", grids.join(", "));
                 let versions: serde_json::Map<String, serde_json::Value> =
                     versions.into_iter().map(|(c, v)| (c, json!(v))).collect();
-                ApiError::Conflict(message)
-                    .with_details(json!({"reason": "missing_base_version", "grids": grids, "versions": versions}))
+                ApiError::new(ErrorCode::MissingBaseVersion, message)
+                    .field("base_versions")
+                    .with_details(json!({"grids": grids, "versions": versions}))
             }
-            PlanError::Conflict(m) => ApiError::Conflict(m).with_details(json!({"reason": "conflict"})),
+            PlanError::Conflict(m) => ApiError::Conflict(m),
             PlanError::Db(e) => ApiError::Internal(e),
         }
     }
 }
 
 fn grid_code(field: &str, s: &str) -> ApiResult<String> {
-    GridCode::parse(s).map(|c| c.as_str().to_owned()).map_err(|e| ApiError::Unprocessable(format!("{field}: {e}")))
+    GridCode::parse(s)
+        .map(|c| c.as_str().to_owned())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidValue, format!("{field}: {e}")).field(field))
 }
 
 /// Drafts a plan: computes the new boundaries, checks them and previews the consequences.
@@ -90,7 +78,7 @@ fn grid_code(field: &str, s: &str) -> ApiResult<String> {
               (status = 413, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    auth: Authorized<Planners>,
+    auth: Authorized<PlansWrite>,
     Json(req): Json<CreatePlanRequest>,
 ) -> ApiResult<(StatusCode, Json<Plan>)> {
     let grids = req
@@ -137,7 +125,8 @@ pub async fn create(
                 ApiError::PayloadTooLarge(e.message)
             } else {
                 let at = e.at.map(|[x, y]| json!({"type": "Point", "coordinates": [x, y]}));
-                ApiError::Unprocessable(format!("geometry: {}", e.message))
+                ApiError::new(ErrorCode::InvalidGeometry, format!("geometry: {}", e.message))
+                    .field("geometry")
                     .with_details(json!({"reason": "invalid_geometry", "geometry": at}))
             }
         })?),
@@ -152,7 +141,7 @@ pub async fn create(
         note: req.note.trim().to_owned(),
         allow_multipolygon: req.allow_multipolygon,
     };
-    let plan = plan::draft(&state.pool, draft, auth.user.id, &scope_of(&auth.user), Rules::default()).await?;
+    let plan = plan::draft(&state.pool, draft, auth.user.id, &auth.scope, Rules::default()).await?;
     Ok((StatusCode::CREATED, Json(plan)))
 }
 
@@ -176,7 +165,7 @@ pub struct ListParams {
     responses((status = 200, body = PlanList), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    auth: Authorized<PlanReaders>,
+    auth: Authorized<PlansRead>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<PlanList>> {
     let status = p
@@ -204,7 +193,7 @@ pub async fn list(
         Some(n) => n.min(500),
     };
     let filter = ListFilter { status, area: p.village, author: p.author, grid: p.grid, limit };
-    Ok(Json(PlanList { items: plan::list(&state.pool, &filter, &scope_of(&auth.user)).await? }))
+    Ok(Json(PlanList { items: plan::list(&state.pool, &filter, &auth.scope).await? }))
 }
 
 /// One plan with its diff.
@@ -213,11 +202,11 @@ pub async fn list(
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
-    auth: Authorized<PlanReaders>,
+    auth: Authorized<PlansRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Plan>> {
     let id = parse_id("plan", &id)?;
-    Ok(Json(plan::get(&state.pool, id, &scope_of(&auth.user)).await?))
+    Ok(Json(plan::get(&state.pool, id, &auth.scope).await?))
 }
 
 /// Commits a draft atomically; 409 naming the grids that moved since it was drawn.
@@ -227,11 +216,11 @@ pub async fn one(
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn commit(
     State(state): State<AppState>,
-    auth: Authorized<Planners>,
+    auth: Authorized<PlansWrite>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Plan>> {
     let id = parse_id("plan", &id)?;
-    Ok(Json(plan::commit(&state.pool, id, auth.user.id, &scope_of(&auth.user), Utc::now()).await?))
+    Ok(Json(plan::commit(&state.pool, id, auth.user.id, &auth.scope, Utc::now()).await?))
 }
 
 /// Discards a draft.
@@ -241,11 +230,11 @@ pub async fn commit(
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn discard(
     State(state): State<AppState>,
-    auth: Authorized<Planners>,
+    auth: Authorized<PlansWrite>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Plan>> {
     let id = parse_id("plan", &id)?;
-    Ok(Json(plan::discard(&state.pool, id, auth.user.id, &scope_of(&auth.user), Utc::now()).await?))
+    Ok(Json(plan::discard(&state.pool, id, auth.user.id, &auth.scope, Utc::now()).await?))
 }
 
 /// Reverts a committed plan with a new committed plan that restores the previous boundaries
@@ -256,11 +245,11 @@ pub async fn discard(
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn revert(
     State(state): State<AppState>,
-    auth: Authorized<Planners>,
+    auth: Authorized<PlansWrite>,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Plan>)> {
     let id = parse_id("plan", &id)?;
-    let plan = plan::revert(&state.pool, id, auth.user.id, &scope_of(&auth.user), Utc::now()).await?;
+    let plan = plan::revert(&state.pool, id, auth.user.id, &auth.scope, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(plan)))
 }
 
@@ -279,7 +268,7 @@ pub struct ValidateParams {
     responses((status = 200, body = PartitionReport), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn validate(
     State(state): State<AppState>,
-    auth: Authorized<PlanReaders>,
+    auth: Authorized<PlansRead>,
     Query(p): Query<ValidateParams>,
 ) -> ApiResult<Json<PartitionReport>> {
     let given: Vec<(&str, &String, usize)> =
@@ -297,7 +286,7 @@ pub async fn validate(
         }
         _ => return Err(ApiError::BadRequest("give at most one of village, township, county".into())),
     };
-    let scope = scope_of(&auth.user);
+    let scope = &auth.scope;
     match &code {
         Some(c) => scope.check(c, || format!("{level} {c}")).map_err(PlanError::from)?,
         None => scope.check_city_wide(|| "the whole city".into()).map_err(PlanError::from)?,
@@ -348,7 +337,7 @@ pub async fn validate(
               (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn set_workers(
     State(state): State<AppState>,
-    auth: Authorized<Planners>,
+    auth: Authorized<PlansWrite>,
     Path(code): Path<String>,
     Json(req): Json<GridWorkersUpdate>,
 ) -> ApiResult<Json<GridWorkers>> {
@@ -356,7 +345,6 @@ pub async fn set_workers(
     if req.workers.len() > 50 {
         return Err(ApiError::Unprocessable("workers: at most 50 per grid".into()));
     }
-    let out =
-        planning::workers::set(&state.pool, code.as_str(), &req.workers, auth.user.id, &scope_of(&auth.user)).await?;
+    let out = planning::workers::set(&state.pool, code.as_str(), &req.workers, auth.user.id, &auth.scope).await?;
     Ok(Json(out))
 }

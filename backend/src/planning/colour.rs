@@ -26,6 +26,9 @@ pub fn adjacency(shapes: &BTreeMap<String, Shape>) -> BTreeMap<String, BTreeSet<
     adj
 }
 
+/// `(code, before, after)` of every colour that changed.
+pub type ColourChanges = Vec<(String, Option<i16>, i16)>;
+
 /// Gives every grid in `changed` a colour unlike its neighbours': its own if it is free, else
 /// the smallest free one, else one freed by moving a single neighbour to another free colour.
 /// `colours` is updated; returns `(code, before, after)` for every grid whose colour changed
@@ -34,7 +37,7 @@ pub fn recolour(
     colours: &mut BTreeMap<String, i16>,
     adj: &BTreeMap<String, BTreeSet<String>>,
     changed: &[String],
-) -> (Vec<(String, Option<i16>, i16)>, Vec<String>) {
+) -> (ColourChanges, Vec<String>) {
     let before = colours.clone();
     let empty = BTreeSet::new();
     let neighbours = |c: &str| adj.get(c).unwrap_or(&empty);

@@ -82,6 +82,9 @@ const INCIDENTS_AFTER: &str = concat!(
        and (i.grid_code = any($3) or (i.geom && r.env and exists (select 1 from changed c where st_covers(c.geom, i.geom))))"
 );
 
+/// (id, stored grid, grid by the rule now, grid by the rule after, open, of the last 90 days).
+type IncidentRow = (i64, Option<String>, Option<String>, Option<String>, bool, bool);
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     buildings: i64,
@@ -209,7 +212,7 @@ pub async fn compute(
         }
     }
     let mut incidents_moved = Vec::new();
-    let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, bool, bool)> = sqlx::query_as(INCIDENTS_AFTER)
+    let rows: Vec<IncidentRow> = sqlx::query_as(INCIDENTS_AFTER)
         .bind(&changed_codes)
         .bind(&changed_wkb)
         .bind(&gone)

@@ -289,7 +289,8 @@ fn split_owners(arr: &Arrangement, grid: u32, new: u32, metric: Metric) -> Resul
             .map_or(0.0, |s| s.iter().map(|p| metric.area(p)).sum())
     };
     let (a0, a1) = (area(two[0]), area(two[1]));
-    let smaller = if a1 < a0 || (a1 == a0 && two[1] > two[0]) { two[1] } else { two[0] };
+    // Ties go to the later piece, so the result does not depend on float noise in one order.
+    let smaller = if a1.total_cmp(&a0).is_le() { two[1] } else { two[0] };
     Ok((0..faces.len()).map(|f| if piece_of[f] == smaller { Some(new) } else { faces[f].owner }).collect())
 }
 
@@ -300,7 +301,10 @@ fn separating(arr: &Arrangement, in_grid: impl Fn(usize) -> bool + Copy, piece_o
 
 /// The directed segments `grid` shares with `neighbour`, which must form one open stretch;
 /// returns them and its two ends (in `grid`'s direction).
-fn shared_chain(shapes: &[Shape], grid: u32, neighbour: u32) -> Result<(HashSet<(Pt, Pt)>, [Pt; 2]), EditError> {
+/// The directed segments of a shared edge and its two ends.
+type Chain = (HashSet<(Pt, Pt)>, [Pt; 2]);
+
+fn shared_chain(shapes: &[Shape], grid: u32, neighbour: u32) -> Result<Chain, EditError> {
     let theirs: HashSet<(Pt, Pt)> = shapes[neighbour as usize]
         .iter()
         .flat_map(|p| {
@@ -427,8 +431,8 @@ mod tests {
         let polygon = vec![sq(s + s / 4, 0, 2 * s + s / 4, s)];
         let out = apply(&v, &Edit::Boundary { grid: 1, polygon }).expect("edit");
         assert_eq!(out.shapes.len(), 3);
-        assert_eq!(area2(&out.shapes[&0]), 2 * (s as i128 + s as i128 / 4) * s as i128);
-        assert_eq!(area2(&out.shapes[&2]), 2 * (s as i128 * 3 / 4) * s as i128);
+        assert_eq!(area2(&out.shapes[&0]), 2 * (i128::from(s) + i128::from(s) / 4) * i128::from(s));
+        assert_eq!(area2(&out.shapes[&2]), 2 * (i128::from(s) * 3 / 4) * i128::from(s));
         assert_eq!(out.transfers.len(), 2);
         assert_eq!((out.transfers[0].from, out.transfers[0].to), (1, 0));
         assert_eq!((out.transfers[1].from, out.transfers[1].to), (2, 1));
@@ -443,7 +447,7 @@ mod tests {
         let s = 100_000;
         let polygon = vec![sq(s, 0, 2 * s, s + 10_000)];
         match apply(&v, &Edit::Boundary { grid: 1, polygon }) {
-            Err(EditError::OutsideVillage { part }) => assert_eq!(area2(&part), 2 * s as i128 * 10_000),
+            Err(EditError::OutsideVillage { part }) => assert_eq!(area2(&part), 2 * i128::from(s) * 10_000),
             other => panic!("{other:?}"),
         }
     }

@@ -191,20 +191,20 @@ fn residual_issues(
             let involved: Vec<String> = grids_on(&ring, &owners).iter().map(|i| grids[*i].code.to_owned()).collect();
             let poly = Poly { rings: vec![ring] };
             let area_m2 = metric.area(&poly);
-            let (kind, reason) = if a2 == 0 {
-                (
+            let (kind, reason) = match a2.cmp(&0) {
+                std::cmp::Ordering::Equal => (
                     IssueKind::UnsharedVertex,
                     "a vertex lies on a neighbour's edge but is not one of its vertices".to_owned(),
-                )
-            } else if a2 > 0 {
-                let what = if positive == IssueKind::Overlap {
-                    "covered by more than one grid"
-                } else {
-                    "covered by a grid but outside its parent unit"
-                };
-                (positive, format!("{area_m2:.2} m² {what}"))
-            } else {
-                (IssueKind::Gap, format!("{area_m2:.2} m² covered by no grid"))
+                ),
+                std::cmp::Ordering::Greater => {
+                    let what = if positive == IssueKind::Overlap {
+                        "covered by more than one grid"
+                    } else {
+                        "covered by a grid but outside its parent unit"
+                    };
+                    (positive, format!("{area_m2:.2} m² {what}"))
+                }
+                std::cmp::Ordering::Less => (IssueKind::Gap, format!("{area_m2:.2} m² covered by no grid")),
             };
             Issue {
                 kind,
@@ -429,10 +429,10 @@ pub struct Report {
 /// city-wide check reports only problems that involve a grid in scope. `all_grids` are the
 /// grids of the whole city (for the cross-village check).
 #[must_use]
-pub fn city(
+pub fn city<S: std::hash::BuildHasher>(
     all_grids: &[GridRef<'_>],
     in_scope: &dyn Fn(&GridRef<'_>) -> bool,
-    villages: &HashMap<String, Shape>,
+    villages: &HashMap<String, Shape, S>,
     city_outline: Option<&[Poly]>,
     rules: Rules,
 ) -> Report {
