@@ -977,3 +977,51 @@ async fn the_partition_check_agrees_with_postgis_on_the_loaded_city() {
     eprintln!("uncovered area: PostGIS {gap_m2:.2} m², partition check {ours:.2} m²");
     assert!((gap_m2 - ours).abs() <= 0.05 * gap_m2.max(1.0), "PostGIS {gap_m2} m² vs {ours} m²");
 }
+
+/// A planner scoped to one county plans there and nowhere else.
+#[tokio::test]
+async fn county_planners_plan_in_their_county_only() {
+    let app = spawn_app().await;
+    let (g, n) = pair(&app.pool, 21).await;
+    let home = &g[..6];
+    let away: String =
+        sqlx::query_scalar("select code from admin_units where level = 'county' and code <> $1 order by code limit 1")
+            .bind(home)
+            .fetch_one(&app.pool)
+            .await
+            .expect("another county");
+    let hash = citygrid::accounts::hash_password("scoped-planner").expect("hash");
+    sqlx::query("insert into users (username, display_name, password_hash, role, county_code) values ('away_planner', '外区规划员', $1, 'planner', $2)")
+        .bind(hash)
+        .bind(&away)
+        .execute(&app.pool)
+        .await
+        .expect("user");
+    let (s, b) =
+        app.post("/api/auth/login", None, &json!({"username": "away_planner", "password": "scoped-planner"})).await;
+    assert_eq!(s, 200, "{b}");
+    let token = b["token"].as_str().expect("token").to_owned();
+    let body = json!({"operation": "merge", "grids": [g, n],
+                      "base_versions": {g.clone(): version(&app.pool, &g).await, n.clone(): version(&app.pool, &n).await}});
+    let before = content_hash(&app.pool).await;
+    let (s, res) = app.post("/api/plans", Some(&token), &body).await;
+    assert_error(s, &res, 403, "outside your county");
+    assert_eq!(res["error"]["code"], "outside_scope");
+    assert_eq!(content_hash(&app.pool).await, before);
+    // The city-wide planner's draft is invisible to them, and so is the partition check there.
+    let planner = app.login("planner").await;
+    let (s, draft) = app.post("/api/plans", Some(&planner), &body).await;
+    assert_eq!(s, 201, "{draft}");
+    let id = draft["id"].as_i64().expect("id");
+    let (s, res) = app.get(&format!("/api/plans/{id}"), Some(&token)).await;
+    assert_error(s, &res, 403, "outside your county");
+    let (s, res) = app.post(&format!("/api/plans/{id}/commit"), Some(&token), &json!({})).await;
+    assert_error(s, &res, 403, "outside your county");
+    let (s, list) = app.get("/api/plans", Some(&token)).await;
+    assert_eq!(s, 200);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+    let (s, res) = app.get(&format!("/api/partition/validate?village={}", &g[..12]), Some(&token)).await;
+    assert_error(s, &res, 403, "outside your county");
+    let (s, _) = app.get(&format!("/api/partition/validate?county={away}"), Some(&token)).await;
+    assert_eq!(s, 200);
+}
