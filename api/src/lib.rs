@@ -11,11 +11,13 @@ pub mod access;
 mod catalogue;
 mod dispatch;
 mod error;
+mod planning;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use planning::*;
 pub use users::{PasswordReset, UpdateUserRequest};
 
 /// A user's role; what each role may do is the matrix in [`access`].
