@@ -174,25 +174,18 @@ pub fn databases(names: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A fresh copy of `template` named `name` (dropped first if it exists); returns its URL.
-/// Waits a little for other sessions on the template to end (a copy needs it idle).
-pub fn clone_database(template: &str, name: &str) -> anyhow::Result<String> {
+/// A fresh copy of `template` named `name` (dropped first when it exists). Needs nobody
+/// connected to `template`.
+pub fn clone_database(template: &str, name: &str) -> anyhow::Result<()> {
     drop_database(name)?;
-    let sql = format!("create database {name} owner citygrid template {template} strategy file_copy");
-    let mut tries = 0;
-    loop {
-        match psql_as_postgres("postgres", &sql) {
-            Ok(_) => return Ok(local_url(name)),
-            Err(e) if tries < 30 && e.to_string().contains("is being accessed by other users") => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_secs(2));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    psql_as_postgres(
+        "postgres",
+        &format!("create database {name} owner citygrid template {template} strategy file_copy"),
+    )?;
+    Ok(())
 }
 
-/// Drops a database if it exists.
+/// Drops a database, disconnecting its sessions.
 pub fn drop_database(name: &str) -> anyhow::Result<()> {
     psql_as_postgres("postgres", &format!("drop database if exists {name} with (force)"))?;
     Ok(())

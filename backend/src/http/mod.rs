@@ -26,6 +26,7 @@ pub mod extract;
 pub mod grids;
 pub mod health;
 pub mod openapi;
+pub mod plans;
 pub mod serve;
 pub mod tiles;
 pub mod users;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(grids::router())
         .merge(dispatch::router())
+        .merge(plans::router())
         .merge(admin_units::router())
         .merge(coverage::router())
         .merge(openapi::router())
