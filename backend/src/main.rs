@@ -81,7 +81,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("CityGrid listening on http://{}", listener.local_addr()?);
             let engine = citygrid::routing::sync::start(&pool).await?;
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
-            let app = http::app(http::AppState::new(pool, config, engine));
+            let state = http::AppState::new(pool.clone(), config, engine);
+            tokio::spawn(citygrid::tiles::follow::run(pool, state.layer_versions.clone()));
+            let app = http::app(state);
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;

@@ -11,6 +11,8 @@ use citygrid_api::Role;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
+pub mod follow;
+
 /// Huai'an's extent (west, south, east, north), EPSG:4326, with a small margin.
 pub const BOUNDS: [f64; 4] = [118.1, 32.6, 119.7, 34.2];
 /// The map's initial view: the city centre (清江浦区).
@@ -51,9 +53,9 @@ pub struct Layer {
     pub fields: &'static [(&'static str, &'static str)],
     /// Roles that may fetch the tiles.
     pub roles: &'static [Role],
-    /// Changes without a version bump (incidents come and go all day): its tiles are never
-    /// cached as immutable.
-    pub volatile: bool,
+    /// Tables whose changes bump this layer's version automatically, within about a second
+    /// ([`follow`]); empty for layers whose editors bump the version themselves (or never change).
+    pub follows: &'static [&'static str],
 }
 
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
@@ -69,7 +71,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "townships",
@@ -80,7 +82,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "villages",
@@ -91,7 +93,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "grids",
@@ -108,7 +110,7 @@ pub const LAYERS: [Layer; 7] = [
             ("version", "Number"),
         ],
         roles: ALL_ROLES,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "buildings",
@@ -119,7 +121,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Polygon,
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
         roles: ALL_ROLES,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "cameras",
@@ -138,7 +140,7 @@ pub const LAYERS: [Layer; 7] = [
             ("range_m", "Number"),
         ],
         roles: ALL_ROLES,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "incidents",
@@ -149,7 +151,7 @@ pub const LAYERS: [Layer; 7] = [
         geometry: GeometryKind::Point,
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
         roles: Role::DISPATCH,
-        volatile: true,
+        follows: &["incidents"],
     },
 ];
 
