@@ -12,7 +12,9 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use citygrid_api::{Incident, IncidentEvent, SlaEntry, SlaUpdate};
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgPool};
+
+pub mod list;
 
 /// Every action of the state machine.
 pub const ACTIONS: [&str; 8] =
@@ -85,15 +87,14 @@ pub struct NewIncident {
     pub grid_code: String,
 }
 
-/// The columns every incident query selects, with the current step's deadline.
+/// The columns every incident query selects: the current step's deadline is `due_at` (kept by
+/// the triggers of migration 0060), the assignee's name comes from the grid workers.
 const SELECT: &str = "
     select i.id, i.category, i.source, i.priority, i.status, i.escalation_level, i.description,
            i.reported_at, i.resolved_at, i.closed_at, i.grid_code, i.duplicate_of, i.assignee,
-           st_x(i.geom) as lon, st_y(i.geom) as lat,
-           case when i.status in ('new', 'assigned', 'accepted', 'in_progress') and s.hours is not null
-                then coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) end as step_deadline
+           w.name as assignee_name, st_x(i.geom) as lon, st_y(i.geom) as lat, i.due_at as step_deadline
     from incidents i
-    left join escalation_sla s on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level";
+    left join grid_workers w on w.employee_no = i.assignee";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -110,6 +111,7 @@ struct Row {
     grid_code: Option<String>,
     duplicate_of: Option<i64>,
     assignee: Option<String>,
+    assignee_name: Option<String>,
     lon: f64,
     lat: f64,
     step_deadline: Option<DateTime<Utc>>,
@@ -131,6 +133,7 @@ impl Row {
             grid_code: self.grid_code,
             duplicate_of: self.duplicate_of,
             assignee: self.assignee,
+            assignee_name: self.assignee_name,
             lon: self.lon,
             lat: self.lat,
             overdue: self.step_deadline.is_some_and(|d| d < now),
@@ -216,77 +219,6 @@ pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEven
             note: r.note,
         })
         .collect())
-}
-
-/// Filters of the incident list; every field optional.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub bbox: Option<crate::grids::BBox>,
-    /// Exact statuses; empty means any.
-    pub statuses: Vec<String>,
-    pub category: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub grid: Option<String>,
-    /// Keyset cursor: (reported_at, id) of the last item of the previous page.
-    pub after: Option<(DateTime<Utc>, i64)>,
-    pub limit: i64,
-}
-
-/// A page of incidents, newest first, and the cursor of the next page.
-pub async fn list(
-    pool: &PgPool,
-    f: &ListFilter,
-    now: DateTime<Utc>,
-) -> anyhow::Result<(Vec<Incident>, Option<String>)> {
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
-    q.push(" where true");
-    if let Some(b) = f.bbox {
-        q.push(" and i.geom && st_makeenvelope(")
-            .push_bind(b.min_lon)
-            .push(", ")
-            .push_bind(b.min_lat)
-            .push(", ")
-            .push_bind(b.max_lon)
-            .push(", ")
-            .push_bind(b.max_lat)
-            .push(", 4326)");
-    }
-    if !f.statuses.is_empty() {
-        q.push(" and i.status = any(").push_bind(f.statuses.clone()).push(")");
-    }
-    if let Some(c) = &f.category {
-        q.push(" and i.category = ").push_bind(c.clone());
-    }
-    if let Some(t) = f.from {
-        q.push(" and i.reported_at >= ").push_bind(t);
-    }
-    if let Some(t) = f.to {
-        q.push(" and i.reported_at < ").push_bind(t);
-    }
-    if let Some(g) = &f.grid {
-        q.push(" and i.grid_code = ").push_bind(g.clone());
-    }
-    if let Some((t, id)) = f.after {
-        q.push(" and (i.reported_at, i.id) < (").push_bind(t).push(", ").push_bind(id).push(")");
-    }
-    q.push(" order by i.reported_at desc, i.id desc limit ").push_bind(f.limit + 1);
-    let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("listing incidents")?;
-    let next = if rows.len() as i64 > f.limit {
-        rows.truncate(f.limit as usize);
-        rows.last().map(|r| format!("{}_{}", r.reported_at.timestamp_micros(), r.id))
-    } else {
-        None
-    };
-    Ok((rows.into_iter().map(|r| r.into_api(now)).collect(), next))
-}
-
-/// Parses a cursor made by [`list`].
-pub fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, i64), String> {
-    let bad = || format!("cursor {s:?} is not one this API handed out");
-    let (t, id) = s.split_once('_').ok_or_else(bad)?;
-    let t = DateTime::from_timestamp_micros(t.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((t, id.parse().map_err(|_| bad())?))
 }
 
 /// Applies `action` to incident `id` in one transaction: checks the state machine, updates the
@@ -421,14 +353,12 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
     let mut total = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let n = sqlx::query(
+        let n = sqlx::query(&format!(
             "with due as (
                  select i.id from incidents i
-                 join escalation_sla s on s.category = i.category and s.priority = i.priority
-                                      and s.level = i.escalation_level
-                 where i.status in ('new', 'assigned', 'accepted', 'in_progress') and i.escalation_level < $3
-                   and coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) < $1
-                 order by i.id limit $2
+                 where {} and i.escalation_level < $3
+                   and i.due_at < $1
+                 order by i.due_at, i.id limit $2
                  for update of i skip locked
              ), moved as (
                  update incidents i set escalation_level = i.escalation_level + 1, level_since = $1, updated_at = $1
@@ -443,7 +373,8 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
              insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
              select id, $1, null, 'escalate', status, status, escalation_level - 1, escalation_level, '超时自动升级'
              from moved",
-        )
+            list::OPEN_SQL
+        ))
         .bind(now)
         .bind(batch)
         .bind(TOP_LEVEL)
@@ -577,13 +508,5 @@ mod tests {
         assert_eq!(next_status("accepted", 3, "escalate"), None);
         assert!(!allowed_actions("new", 3).contains(&"escalate".to_owned()));
         assert_eq!(allowed_actions("duplicate", 0), Vec::<String>::new());
-    }
-
-    #[test]
-    fn cursors_round_trip() {
-        let t = DateTime::from_timestamp_micros(1_764_547_200_123_456).expect("time");
-        assert_eq!(parse_cursor(&format!("{}_{}", t.timestamp_micros(), 42)), Ok((t, 42)));
-        assert!(parse_cursor("x_1").is_err());
-        assert!(parse_cursor("12").is_err());
     }
 }

@@ -15,7 +15,8 @@ use super::auth::{AdminOnly, Authorized, Dispatch};
 use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::BBox;
-use crate::incidents::{self, ListFilter, NewIncident, TransitionError};
+use crate::incidents::list::{self, Cursor, ListFilter, Sort};
+use crate::incidents::{self, NewIncident, TransitionError};
 use crate::routing::{RouteError, RouteQuery};
 
 /// The most points one batch may carry.
@@ -238,19 +239,31 @@ pub struct ListParams {
     /// A status, a comma-separated list, or `open` for new, assigned, accepted and in_progress.
     status: Option<String>,
     category: Option<String>,
+    /// 1 (most urgent) to 4.
+    priority: Option<i16>,
     /// RFC 3339, inclusive.
     from: Option<String>,
     /// RFC 3339, exclusive.
     to: Option<String>,
     /// 15-digit grid code.
     grid: Option<String>,
+    /// A county (6 digits), township (9) or village (12) code.
+    unit: Option<String>,
+    /// `true`: open incidents whose current deadline has passed.
+    overdue: Option<bool>,
+    /// `true`: open incidents nobody is assigned to.
+    unassigned: Option<bool>,
+    /// `newest` (default), `deadline` (open incidents, earliest deadline first) or `priority`
+    /// (open incidents, most urgent first, then by deadline).
+    sort: Option<String>,
     /// Page size, default 50, at most 500.
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (same filters and sort).
     cursor: Option<String>,
 }
 
-/// Incidents matching the filters, newest first, paged by cursor.
+/// Incidents matching the filters in the chosen order, paged by cursor. Every filter and order
+/// is answered from an index.
 #[utoipa::path(get, path = "/api/incidents", tag = "dispatch", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn list(
@@ -258,41 +271,35 @@ pub async fn list(
     _auth: Authorized<Dispatch>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<IncidentPage>> {
-    let mut statuses = Vec::new();
-    for s in p.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
-        if s == "open" {
-            statuses.extend(incidents::OPEN_STATUSES.iter().map(|s| (*s).to_owned()));
-        } else if incidents::STATUSES.contains(&s) {
-            statuses.push(s.to_owned());
-        } else {
-            return Err(ApiError::BadRequest(format!(
-                "status {s:?} is not one of open, {}",
-                incidents::STATUSES.join(", ")
-            )));
-        }
-    }
     if let Some(c) = &p.category {
         check_category(c).map_err(|_| ApiError::BadRequest(format!("category {c:?} is unknown")))?;
     }
     if let Some(g) = &p.grid {
         crate::grids::GridCode::parse(g).map_err(ApiError::BadRequest)?;
     }
-    let limit = match p.limit {
-        None => 50,
-        Some(n) if n < 1 => return Err(ApiError::BadRequest(format!("limit {n} must be at least 1"))),
-        Some(n) => n.min(500),
-    };
     let filter = ListFilter {
         bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(ApiError::BadRequest)?,
-        statuses,
+        statuses: p
+            .status
+            .as_deref()
+            .map(list::parse_statuses)
+            .transpose()
+            .map_err(ApiError::BadRequest)?
+            .unwrap_or_default(),
         category: p.category,
+        priority: p.priority,
         from: p.from.as_deref().map(|s| parse_time("from", s)).transpose()?,
         to: p.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
         grid: p.grid,
-        after: p.cursor.as_deref().map(incidents::parse_cursor).transpose().map_err(ApiError::BadRequest)?,
-        limit,
+        unit: p.unit.as_deref().map(list::parse_unit).transpose().map_err(ApiError::BadRequest)?,
+        overdue: p.overdue.unwrap_or(false),
+        unassigned: p.unassigned.unwrap_or(false),
+        sort: p.sort.as_deref().map(Sort::parse).transpose().map_err(ApiError::BadRequest)?.unwrap_or_default(),
+        after: p.cursor.as_deref().map(Cursor::parse).transpose().map_err(ApiError::BadRequest)?,
+        limit: p.limit.map_or(list::DEFAULT_LIMIT, |n| n.min(list::MAX_LIMIT)),
     };
-    let (items, next_cursor) = incidents::list(&state.pool, &filter, Utc::now()).await?;
+    filter.check().map_err(ApiError::BadRequest)?;
+    let (items, next_cursor) = list::list(&state.pool, &filter, Utc::now()).await?;
     Ok(Json(IncidentPage { items, next_cursor }))
 }
 
