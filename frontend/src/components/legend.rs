@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use crate::i18n::{t, Key};
-use crate::map_rules::Group;
+use crate::map::rules::Group;
 use crate::state::use_app;
 
 /// The four grid fill colours (`colour` property 0–3).
