@@ -57,10 +57,10 @@ create index incidents_newest_idx on incidents (reported_at desc, id desc);
 create index incidents_status_newest_idx on incidents (status, reported_at desc, id desc);
 create index incidents_category_newest_idx on incidents (category, reported_at desc, id desc);
 create index incidents_grid_newest_idx on incidents (grid_code, reported_at desc, id desc);
--- Grid codes nest (county 6, township 9, village 12 digits), so a unit is a code prefix.
+-- Grid codes nest (county 6, township 9, village 12 digits), so a unit is a code prefix; the
+-- county's index is incidents_county_idx of migration 0010 (also the county-scope filter's).
 create index incidents_village_newest_idx on incidents (left(grid_code, 12), reported_at desc, id desc);
 create index incidents_township_newest_idx on incidents (left(grid_code, 9), reported_at desc, id desc);
-create index incidents_county_newest_idx on incidents (left(grid_code, 6), reported_at desc, id desc);
 -- Open incidents are a small, hot part of the table: their own indexes, for the dispatcher's
 -- list (newest, by deadline, by priority then deadline) and for escalation.
 create index incidents_open_newest_idx on incidents (reported_at desc, id desc)

@@ -11,10 +11,12 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use citygrid_api::{Incident, IncidentEvent, SlaEntry, SlaUpdate};
+use citygrid_api::{Incident, IncidentDetail, IncidentEvent, SlaEntry, SlaUpdate};
 use sqlx::{PgConnection, PgPool};
 
 pub mod list;
+
+use crate::scope::{OutsideScope, Scope, ScopedResult};
 
 /// Every action of the state machine.
 pub const ACTIONS: [&str; 8] =
@@ -64,6 +66,9 @@ pub enum TransitionError {
     NotAllowed { action: String, status: String, level: i16, allowed: Vec<String> },
     #[error("{0}")]
     Invalid(String),
+    /// The incident (or the original it would duplicate) lies outside the caller's county.
+    #[error(transparent)]
+    OutsideScope(#[from] OutsideScope),
     #[error(transparent)]
     Db(#[from] anyhow::Error),
 }
@@ -184,6 +189,26 @@ pub async fn get(db: &mut PgConnection, id: i64, now: DateTime<Utc>) -> anyhow::
     Ok(row.map(|r| r.into_api(now)))
 }
 
+/// `Ok` when incident `id`, reported in `grid_code`, lies in `scope`.
+fn check_scope(scope: &Scope, id: i64, grid_code: Option<&str>) -> Result<(), OutsideScope> {
+    match grid_code {
+        Some(g) => scope.check(g, || format!("incident {id} (grid {g})")),
+        None => scope.check_city_wide(|| format!("incident {id} (outside every grid)")),
+    }
+}
+
+/// One incident with its timeline and the actions allowed next, when it exists; refused when
+/// it lies outside `scope`.
+pub async fn read(pool: &PgPool, scope: &Scope, id: i64, now: DateTime<Utc>) -> ScopedResult<Option<IncidentDetail>> {
+    let mut conn = pool.acquire().await.context("connecting")?;
+    let Some(incident) = get(&mut conn, id, now).await? else { return Ok(None) };
+    drop(conn);
+    check_scope(scope, id, incident.grid_code.as_deref())?;
+    let timeline = timeline(pool, id).await?;
+    let allowed_actions = allowed_actions(&incident.status, incident.escalation_level);
+    Ok(Some(IncidentDetail { incident, timeline, allowed_actions }))
+}
+
 /// An incident's history, oldest first.
 pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEvent>> {
     #[derive(sqlx::FromRow)]
@@ -223,8 +248,10 @@ pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEven
 
 /// Applies `action` to incident `id` in one transaction: checks the state machine, updates the
 /// incident, records the event and the audit entry.
+#[allow(clippy::too_many_arguments)]
 pub async fn transition(
     pool: &PgPool,
+    scope: &Scope,
     id: i64,
     action: &str,
     note: Option<&str>,
@@ -254,6 +281,7 @@ pub async fn transition(
             .fetch_optional(&mut *tx)
             .await?;
     let Some((status, level, grid_code)) = cur else { return Err(TransitionError::NotFound(id)) };
+    check_scope(scope, id, grid_code.as_deref())?;
     let Some(to) = next_status(&status, level, action) else {
         return Err(TransitionError::NotAllowed {
             action: action.to_owned(),
@@ -271,11 +299,15 @@ pub async fn transition(
             if orig == id {
                 return Err(TransitionError::Invalid("duplicate_of: an incident cannot duplicate itself".into()));
             }
-            let orig_status: Option<String> = sqlx::query_scalar("select status from incidents where id = $1")
-                .bind(orig)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match orig_status.as_deref() {
+            let orig_row: Option<(String, Option<String>)> =
+                sqlx::query_as("select status, grid_code from incidents where id = $1")
+                    .bind(orig)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((_, orig_grid)) = &orig_row {
+                check_scope(scope, orig, orig_grid.as_deref()).map_err(|e| e.field("duplicate_of"))?;
+            }
+            match orig_row.as_ref().map(|(s, _)| s.as_str()) {
                 None => return Err(TransitionError::Invalid(format!("duplicate_of: no incident with id {orig}"))),
                 Some("duplicate") => {
                     return Err(TransitionError::Invalid(format!(

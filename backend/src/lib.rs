@@ -2,7 +2,8 @@
 //! the HTTP API. The `citygrid` binary (`main.rs`) only parses a command and calls into here.
 //!
 //! Domain modules hold no HTTP: [`dataset`] generates and loads the city, [`grids`] and
-//! [`admin_units`] read the hierarchy, [`accounts`] owns users, sessions and the audit trail.
+//! [`admin_units`] read the hierarchy, [`accounts`] owns users, sessions and the audit trail,
+//! [`scope`] says where a user may work.
 //! [`http`] maps them onto routes.
 
 pub mod accounts;
@@ -15,5 +16,7 @@ pub mod db;
 pub mod grids;
 pub mod http;
 pub mod incidents;
+pub mod login_throttle;
 pub mod routing;
+pub mod scope;
 pub mod tiles;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use citygrid_api::Role;
+use citygrid_api::Action;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -24,9 +24,6 @@ pub const MAX_REQUEST_ZOOM: u8 = 22;
 /// The fontstack of every label: martin names the Noto CJK faces in
 /// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
 pub const FONT: &str = "Noto Sans CJK SC Regular";
-
-/// Every role: layers that any logged-in user may see.
-const ALL_ROLES: &[Role] = &Role::ALL;
 
 /// The geometry kind of a layer (for docs and the style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +48,11 @@ pub struct Layer {
     pub geometry: GeometryKind,
     /// Attribute name and TileJSON type ("String" or "Number").
     pub fields: &'static [(&'static str, &'static str)],
-    /// Roles that may fetch the tiles.
-    pub roles: &'static [Role],
+    /// What a user must be allowed to do to fetch the tiles.
+    pub action: Action,
+    /// The tile function filters by county: the proxy passes the caller's county as the
+    /// `county` query parameter (and never a client-supplied one).
+    pub scoped: bool,
     /// Tables whose changes bump this layer's version automatically, within about a second
     /// ([`follow`]); empty for layers whose editors bump the version themselves (or never change).
     pub follows: &'static [&'static str],
@@ -70,7 +70,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "County boundaries (区县)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         follows: &[],
     },
     Layer {
@@ -81,7 +82,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Township and street boundaries (乡镇/街道)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         follows: &[],
     },
     Layer {
@@ -92,7 +94,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Village and community boundaries (村/社区)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         follows: &[],
     },
     Layer {
@@ -109,7 +112,8 @@ pub const LAYERS: [Layer; 7] = [
             ("colour", "Number"),
             ("version", "Number"),
         ],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         follows: &[],
     },
     Layer {
@@ -120,7 +124,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Building footprints",
         geometry: GeometryKind::Polygon,
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         follows: &[],
     },
     Layer {
@@ -139,7 +144,8 @@ pub const LAYERS: [Layer; 7] = [
             ("fov_deg", "Number"),
             ("range_m", "Number"),
         ],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         follows: &[],
     },
     Layer {
@@ -150,7 +156,8 @@ pub const LAYERS: [Layer; 7] = [
         description: "Incidents (restricted: admin, dispatcher, leader)",
         geometry: GeometryKind::Point,
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
-        roles: Role::DISPATCH,
+        action: Action::IncidentsRead,
+        scoped: true,
         follows: &["incidents"],
     },
 ];
@@ -565,12 +572,9 @@ mod tests {
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
             assert!(layer(l.name).is_some());
-            assert!(l.roles.contains(&Role::Admin));
         }
-        let incidents = layer("incidents").expect("incidents");
-        assert!(!incidents.roles.contains(&Role::Planner));
-        assert!(incidents.roles.contains(&Role::Dispatcher) && incidents.roles.contains(&Role::Leader));
-        assert!(layer("grids").expect("grids").roles.contains(&Role::Planner));
+        assert_eq!(layer("incidents").expect("incidents").action, Action::IncidentsRead);
+        assert_eq!(layer("grids").expect("grids").action, Action::MapRead);
         assert!(layer("nope").is_none());
         assert!(layer("buildings").expect("buildings").empty_at(13));
         assert!(!layer("buildings").expect("buildings").empty_at(14));

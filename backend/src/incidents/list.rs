@@ -9,7 +9,7 @@
 //! | `status=open` (or a subset), `overdue`, `unassigned`, `priority` | `incidents_open_newest_idx` (partial) |
 //! | `category` | `incidents_category_newest_idx` |
 //! | `grid` | `incidents_grid_newest_idx` |
-//! | `unit` (village, township, county: a code prefix) | `incidents_{village,township,county}_newest_idx` |
+//! | `unit` (village, township, county: a code prefix), a county-scoped user | `incidents_{village,township}_newest_idx`, `incidents_county_idx` (migration 0010) |
 //! | `bbox` | `incidents_geom_idx` (GiST) or one of the above |
 //! | `sort=deadline` | `incidents_open_due_idx` (due_at, id) |
 //! | `sort=priority` | `incidents_open_priority_idx` (priority, due_at, id) |
@@ -21,6 +21,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::{Row, OPEN_STATUSES, SELECT, STATUSES};
 use crate::grids::BBox;
+use crate::scope::{Scope, ScopedResult};
 
 /// The SQL predicate "the incident is open", exactly as the partial indexes of migration 0060
 /// spell it (the planner matches a partial index by its predicate, and cannot see through a
@@ -97,19 +98,29 @@ impl Cursor {
         }
     }
 
-    /// Parses [`Cursor::encode`]'s output.
+    /// Parses [`Cursor::encode`]'s output. Only values PostgreSQL can compare with stored rows
+    /// parse: times in the years 1–9999, positive ids, priorities 1–4.
     pub fn parse(s: &str) -> Result<Cursor, String> {
-        let bad = || format!("cursor {s:?} is not one this API handed out");
-        let time = |t: &str| t.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad);
+        use chrono::Datelike as _;
+        let bad = |why: &str| format!("cursor {s:?} is not one this API handed out ({why})");
+        let time = |t: &str| {
+            t.parse::<i64>()
+                .ok()
+                .and_then(DateTime::from_timestamp_micros)
+                .filter(|t| (1..=9999).contains(&t.year()))
+                .ok_or_else(|| bad("the time is out of range"))
+        };
+        let id = |id: &str| id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| bad("the id is not a positive integer"));
         let parts: Vec<&str> = s.split('.').collect();
         match parts.as_slice() {
-            ["n", t, id] => Ok(Cursor::Newest(time(t)?, id.parse().map_err(|_| bad())?)),
-            ["d", t, id] => Ok(Cursor::Deadline(time(t)?, id.parse().map_err(|_| bad())?)),
-            ["p", p, t, id] => {
+            ["n", t, i] => Ok(Cursor::Newest(time(t)?, id(i)?)),
+            ["d", t, i] => Ok(Cursor::Deadline(time(t)?, id(i)?)),
+            ["p", p, t, i] => {
+                let p = p.parse::<i16>().ok().filter(|p| (1..=4).contains(p)).ok_or_else(|| bad("no priority"))?;
                 let t = if *t == "-" { None } else { Some(time(t)?) };
-                Ok(Cursor::Priority(p.parse().map_err(|_| bad())?, t, id.parse().map_err(|_| bad())?))
+                Ok(Cursor::Priority(p, t, id(i)?))
             }
-            _ => Err(bad()),
+            _ => Err(bad("not n.…, d.… or p.…")),
         }
     }
 }
@@ -165,25 +176,28 @@ pub fn parse_unit(s: &str) -> Result<String, String> {
 
 impl ListFilter {
     /// Checks that the parts fit together (the sort and the cursor, a deadline or priority
-    /// order and the statuses).
-    pub fn check(&self) -> Result<(), String> {
+    /// order and the statuses); the error names the parameter at fault.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
         if self.limit < 1 {
-            return Err(format!("limit {} must be at least 1", self.limit));
+            return Err(("limit", format!("limit {} must be at least 1", self.limit)));
         }
         if let Some(c) = self.after {
             if c.sort() != self.sort {
-                return Err("cursor: it belongs to a list in another order; start again without it".into());
+                return Err(("cursor", "cursor: it belongs to a list in another order; start again without it".into()));
             }
         }
         if self.sort != Sort::Newest && !self.only_open_statuses() {
-            return Err(format!(
-                "sort: deadline and priority order open incidents only; drop status or use status=open (or {})",
-                OPEN_STATUSES.join(", ")
+            return Err((
+                "sort",
+                format!(
+                    "sort: deadline and priority order open incidents only; drop status or use status=open (or {})",
+                    OPEN_STATUSES.join(", ")
+                ),
             ));
         }
         if let Some(p) = self.priority {
             if !(1..=4).contains(&p) {
-                return Err(format!("priority {p} must be 1 (most urgent) to 4"));
+                return Err(("priority", format!("priority {p} must be 1 (most urgent) to 4")));
             }
         }
         Ok(())
@@ -202,15 +216,17 @@ impl ListFilter {
             || (!self.statuses.is_empty() && self.only_open_statuses())
     }
 
-    /// The query of one page (one more row than the limit, to know whether a next page exists).
-    fn query(&self, now: DateTime<Utc>) -> QueryBuilder<'static, Postgres> {
-        self.query_after("", now)
+    /// The query of one page in `scope` (one more row than the limit, to know whether a next
+    /// page exists).
+    fn query(&self, scope: &Scope, now: DateTime<Utc>) -> QueryBuilder<'static, Postgres> {
+        self.query_after("", scope, now)
     }
 
     /// [`ListFilter::query`] behind `prefix` (such as `EXPLAIN`).
-    fn query_after(&self, prefix: &str, now: DateTime<Utc>) -> QueryBuilder<'static, Postgres> {
+    fn query_after(&self, prefix: &str, scope: &Scope, now: DateTime<Utc>) -> QueryBuilder<'static, Postgres> {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!("{prefix}{SELECT}"));
         q.push(" where true");
+        scope.push_filter(&mut q, "i.grid_code");
         if self.open_only() {
             q.push(" and ").push(OPEN_SQL);
         }
@@ -297,13 +313,22 @@ impl ListFilter {
     }
 }
 
-/// A page of incidents in the filter's order, and the cursor of the next page.
+/// A page of incidents in `scope`, in the filter's order, and the cursor of the next page. A
+/// `grid` or `unit` filter outside the scope is refused (naming the field).
 pub async fn list(
     pool: &PgPool,
+    scope: &Scope,
     f: &ListFilter,
     now: DateTime<Utc>,
-) -> anyhow::Result<(Vec<Incident>, Option<String>)> {
-    let mut rows: Vec<Row> = f.query(now).build_query_as().fetch_all(pool).await.context("listing incidents")?;
+) -> ScopedResult<(Vec<Incident>, Option<String>)> {
+    if let Some(g) = &f.grid {
+        scope.check(g, || format!("grid {g}")).map_err(|e| e.field("grid"))?;
+    }
+    if let Some(u) = &f.unit {
+        scope.check(u, || format!("unit {u}")).map_err(|e| e.field("unit"))?;
+    }
+    let mut rows: Vec<Row> =
+        f.query(scope, now).build_query_as().fetch_all(pool).await.context("listing incidents")?;
     let limit = usize::try_from(f.limit).unwrap_or(0);
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -320,15 +345,16 @@ pub async fn list(
     Ok((rows.into_iter().map(|r| r.into_api(now)).collect(), next.map(Cursor::encode)))
 }
 
-/// The plan of [`list`]'s query for `f` (`EXPLAIN (FORMAT JSON)`) on `conn` (whose session
-/// settings apply), for tests and diagnosis.
+/// The plan of [`list`]'s query for `f` in `scope` (`EXPLAIN (FORMAT JSON)`) on `conn`
+/// (whose session settings apply), for tests and diagnosis.
 pub async fn explain(
     conn: &mut sqlx::PgConnection,
+    scope: &Scope,
     f: &ListFilter,
     now: DateTime<Utc>,
 ) -> anyhow::Result<serde_json::Value> {
     let plan: serde_json::Value = f
-        .query_after("explain (format json) ", now)
+        .query_after("explain (format json) ", scope, now)
         .build_query_scalar()
         .fetch_one(conn)
         .await
@@ -357,7 +383,9 @@ mod tests {
         ] {
             assert_eq!(Cursor::parse(&c.encode()), Ok(c), "{}", c.encode());
         }
-        for bad in ["x_1", "12", "n.x.1", "p.1.2", "q.1.2", "d.1.x", ""] {
+        for bad in ["x_1", "12", "n.x.1", "p.1.2", "q.1.2", "d.1.x", "", "n.-210866803200000001.1", "n.1.0", "n.1.-5",
+            "n.99999999999999999999.1", "p.5.-.1", "p.0.1.1"]
+        {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
     }
@@ -389,7 +417,7 @@ mod tests {
     #[test]
     fn open_only_lists_use_the_open_predicate() {
         let now = Utc::now();
-        let sql = |f: ListFilter| f.query(now).into_sql();
+        let sql = |f: ListFilter| f.query(&Scope::City, now).into_sql();
         let base = ListFilter { limit: 50, ..ListFilter::default() };
         assert!(!sql(base.clone()).contains(OPEN_SQL));
         for f in [

@@ -11,7 +11,7 @@
 //! - `state.rs`: this workspace's slice of the app store; `location.rs`, `list.rs`: pure logic;
 //!   `i18n.rs`: its text.
 
-use citygrid_api::Role;
+use citygrid_api::{allows, Action, Role};
 
 pub mod i18n;
 mod incident_detail;
@@ -28,10 +28,10 @@ pub use i18n::DispatchKey;
 pub use panel::DispatchPanel;
 pub use state::{DispatchAction, DispatchDraft, DispatchState};
 
-/// Who may route and handle incidents: the same role set the backend enforces.
+/// Who sees the Dispatch tools: the roles that may read incidents (the backend's matrix).
 #[must_use]
 pub fn may_dispatch(role: Role) -> bool {
-    Role::DISPATCH.contains(&role)
+    allows(role, Action::IncidentsRead)
 }
 
 #[cfg(test)]
