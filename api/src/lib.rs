@@ -11,6 +11,7 @@ pub mod access;
 mod catalogue;
 mod dispatch;
 mod error;
+pub mod symbology;
 mod tiles;
 mod users;
 pub use access::{allows, Action};

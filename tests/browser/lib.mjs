@@ -106,7 +106,7 @@ export async function freeSpot(page) {
   return page.evaluate(() => {
     const map = window.__citygrid.map;
     const { width, height } = map.getCanvas().getBoundingClientRect();
-    const layers = map.getLayer('incidents-circle') ? ['incidents-circle'] : [];
+    const layers = ['incidents-circle', 'incidents-finished'].filter((l) => map.getLayer(l));
     for (let r = 0; r < Math.min(width, height) / 2; r += 6) {
       for (let k = 0; k < 16; k++) {
         const a = (k / 16) * 2 * Math.PI;

@@ -28,8 +28,8 @@ use super::auth::{authenticate, require};
 use super::extract::{Json, Path};
 use super::{ApiError, ApiResult, AppState};
 use crate::tiles::{self, Layer, TileCoord};
-use citygrid_api::{LayerVersion, LayerVersions};
 use citygrid_api::ErrorCode;
+use citygrid_api::{LayerVersion, LayerVersions};
 
 /// A tile whose URL carries the current layer version never changes.
 const CACHE_IMMUTABLE: &str = "private, max-age=86400, immutable";
@@ -124,7 +124,7 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
 /// Every layer's current version and tile URL (public, like the style): an open map polls it
 /// and reloads a layer whose version changed.
 #[utoipa::path(get, path = "/tiles/versions", tag = "tiles",
-    responses((status = 200, body = citygrid_api::LayerVersions)))]
+    responses((status = 200, body = LayerVersions)))]
 pub async fn versions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let origin = origin(&headers, &state);
     let mut layers = Vec::with_capacity(tiles::LAYERS.len());

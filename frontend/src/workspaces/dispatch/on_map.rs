@@ -24,8 +24,8 @@ const INCIDENT_ZOOM: f64 = 17.0;
 /// What the floating panels cover (top, right, bottom, left; CSS pixels): the layer switcher
 /// top right, the legend bottom left.
 const PANEL_PADDING: [f64; 4] = [40.0, 200.0, 40.0, 200.0];
-/// The style layer whose features a click opens.
-const INCIDENT_LAYERS: &[&str] = &["incidents-circle"];
+/// The style layers whose features a click opens.
+const INCIDENT_LAYERS: &[&str] = &["incidents-circle", "incidents-finished"];
 
 /// Flies the map to an incident, clear of the floating panels.
 pub fn fly_to_incident(map: &MapHandle, lon: f64, lat: f64) {
