@@ -312,7 +312,13 @@ pub async fn list(
     let param = |field: &'static str| move |e: String| invalid_param(field, e);
     let filter = ListFilter {
         bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(param("bbox"))?,
-        statuses: p.status.as_deref().map(list::parse_statuses).transpose().map_err(param("status"))?.unwrap_or_default(),
+        statuses: p
+            .status
+            .as_deref()
+            .map(list::parse_statuses)
+            .transpose()
+            .map_err(param("status"))?
+            .unwrap_or_default(),
         category: p.category,
         priority: p.priority,
         from: p.from.as_deref().map(|s| time("from", s)).transpose()?,

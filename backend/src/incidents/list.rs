@@ -110,7 +110,9 @@ impl Cursor {
                 .filter(|t| (1..=9999).contains(&t.year()))
                 .ok_or_else(|| bad("the time is out of range"))
         };
-        let id = |id: &str| id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| bad("the id is not a positive integer"));
+        let id = |id: &str| {
+            id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| bad("the id is not a positive integer"))
+        };
         let parts: Vec<&str> = s.split('.').collect();
         match parts.as_slice() {
             ["n", t, i] => Ok(Cursor::Newest(time(t)?, id(i)?)),
@@ -327,8 +329,7 @@ pub async fn list(
     if let Some(u) = &f.unit {
         scope.check(u, || format!("unit {u}")).map_err(|e| e.field("unit"))?;
     }
-    let mut rows: Vec<Row> =
-        f.query(scope, now).build_query_as().fetch_all(pool).await.context("listing incidents")?;
+    let mut rows: Vec<Row> = f.query(scope, now).build_query_as().fetch_all(pool).await.context("listing incidents")?;
     let limit = usize::try_from(f.limit).unwrap_or(0);
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -383,9 +384,21 @@ mod tests {
         ] {
             assert_eq!(Cursor::parse(&c.encode()), Ok(c), "{}", c.encode());
         }
-        for bad in ["x_1", "12", "n.x.1", "p.1.2", "q.1.2", "d.1.x", "", "n.-210866803200000001.1", "n.1.0", "n.1.-5",
-            "n.99999999999999999999.1", "p.5.-.1", "p.0.1.1"]
-        {
+        for bad in [
+            "x_1",
+            "12",
+            "n.x.1",
+            "p.1.2",
+            "q.1.2",
+            "d.1.x",
+            "",
+            "n.-210866803200000001.1",
+            "n.1.0",
+            "n.1.-5",
+            "n.99999999999999999999.1",
+            "p.5.-.1",
+            "p.0.1.1",
+        ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
     }

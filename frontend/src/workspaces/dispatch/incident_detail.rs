@@ -78,7 +78,7 @@ fn view(lang: Lang, client: &Client, open: &OpenIncident) -> Html {
     let on_note = {
         let client = client.clone();
         Callback::from(move |e: InputEvent| {
-            client.send(A::SetNote(e.target_unchecked_into::<HtmlInputElement>().value()))
+            client.send(A::SetNote(e.target_unchecked_into::<HtmlInputElement>().value()));
         })
     };
     let on_dup = {
