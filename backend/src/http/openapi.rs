@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Sch
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, tiles, users, AppState};
+use super::{admin_units, auth, dispatch, grids, health, plans, tiles, users, AppState};
 
 struct BearerAuth;
 
@@ -92,6 +92,7 @@ impl Modify for Catalogues {
     info(title = "CityGrid API", description = "Spatial governance for Huai'an: grids, admin units, accounts. Coordinates are WGS84 lon/lat; geometries RFC 7946 GeoJSON."),
     paths(
         health::health,
+        health::ready,
         auth::login, auth::me, auth::logout,
         users::list, users::create,
         grids::one, grids::list, grids::search,
@@ -100,6 +101,8 @@ impl Modify for Catalogues {
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
         tiles::style, tiles::versions, tiles::tilejson, tiles::tile, tiles::font,
+        plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
+        plans::set_workers,
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),
