@@ -131,6 +131,8 @@ test('the legend shows what the map paints (item 7)', { timeout: 150_000 }, asyn
 test('the dispatcher records the worker\'s steps for them; resolve asks for a note (item 9)', { timeout: 180_000 }, async () => {
   const { page } = session;
   await login(page, 'dispatcher');
+  // The language chosen in the previous test may be kept with the workspace draft.
+  if (await page.evaluate(() => document.documentElement.lang.startsWith('en'))) await toggleLanguage(page, false);
   const token = await apiToken('dispatcher');
   const inc = await createIncident(token, `item9 ${Date.now()}`);
   const assigned = await api(token, 'POST', `/api/incidents/${inc.id}/transitions`, { action: 'assign' });
