@@ -137,7 +137,11 @@ async fn main() -> anyhow::Result<()> {
             // coverage current; blind spots are then recomputed in the background.
             let coverage = state.coverage.get().await?;
             tracing::info!(buildings = coverage.footprints().len(), "coverage model ready");
-            tokio::spawn(citygrid::coverage::sync::blind_spot_loop(pool, citygrid::coverage::sync::BLIND_SPOT_IDLE));
+            tokio::spawn(citygrid::coverage::sync::blind_spot_loop(
+                pool.clone(),
+                citygrid::coverage::sync::BLIND_SPOT_IDLE,
+            ));
+            tokio::spawn(citygrid::tiles::follow::run(pool, state.layer_versions.clone()));
             let app = http::app(state);
             http::serve(listener, app, async {
                 let _ = tokio::signal::ctrl_c().await;
