@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 mod catalogue;
 mod dispatch;
+mod stats;
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
+pub use stats::*;
 
 /// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 //! the HTTP API. The `citygrid` binary (`main.rs`) only parses a command and calls into here.
 //!
 //! Domain modules hold no HTTP: [`dataset`] generates and loads the city, [`grids`] and
-//! [`admin_units`] read the hierarchy, [`accounts`] owns users, sessions and the audit trail.
+//! [`admin_units`] read the hierarchy, [`accounts`] owns users, sessions and the audit trail,
+//! [`stats`] the rollups, heat tiles and statistics of the command view.
 //! [`http`] maps them onto routes.
 
 pub mod accounts;
@@ -16,4 +17,5 @@ pub mod grids;
 pub mod http;
 pub mod incidents;
 pub mod routing;
+pub mod stats;
 pub mod tiles;

@@ -36,6 +36,17 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Recompute the statistics rollups from the raw incidents (`rollups rebuild`).
+    Rollups {
+        #[command(subcommand)]
+        action: RollupsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsAction {
+    /// Recompute every rollup in one transaction (incident writes wait for it).
+    Rebuild,
 }
 
 #[tokio::main]
@@ -69,6 +80,11 @@ async fn main() -> anyhow::Result<()> {
                 Some(report) => eprintln!("{report}"),
                 None => eprintln!("dataset already loaded; nothing to do"),
             }
+        }
+        Command::Rollups { action: RollupsAction::Rebuild } => {
+            let pool = db::connect(&database_url, 2).await?;
+            db::migrate(&pool).await?;
+            eprint!("{}", citygrid::stats::rollups::rebuild(&pool).await?);
         }
         Command::Serve => {
             let config = Config::from_env()?;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use citygrid_api::Role;
+use citygrid_api::{HeatScale, Role};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -22,6 +22,10 @@ pub const MAX_REQUEST_ZOOM: u8 = 22;
 /// The fontstack of every label: martin names the Noto CJK faces in
 /// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
 pub const FONT: &str = "Noto Sans CJK SC Regular";
+
+/// MapLibre `heatmap-intensity` of the heat layer: with radii 1.5 times the cell spacing, a cell
+/// at its band's reference among average neighbours reaches the top of the colour ramp.
+pub const HEAT_INTENSITY: f64 = 0.6;
 
 /// Every role: layers that any logged-in user may see.
 const ALL_ROLES: &[Role] = &Role::ALL;
@@ -54,12 +58,25 @@ pub struct Layer {
     /// Changes without a version bump (incidents come and go all day): its tiles are never
     /// cached as immutable.
     pub volatile: bool,
+    /// What the tile URL's query string carries besides `v`.
+    pub query: TileQuery,
+}
+
+/// The query parameters a layer's tiles take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileQuery {
+    /// Only the layer version `v`.
+    Version,
+    /// A heat window and filter (`from`, `to`, `category`, `source`), normalised by the proxy,
+    /// which adds the caller's county and the window's freshness token
+    /// ([`crate::stats::heat::HeatQuery`]).
+    Heat,
 }
 
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
 
 /// The catalogue, bottom layer first.
-pub const LAYERS: [Layer; 7] = [
+pub const LAYERS: [Layer; 8] = [
     Layer {
         name: "counties",
         source: "counties",
@@ -70,6 +87,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
         volatile: false,
+        query: TileQuery::Version,
     },
     Layer {
         name: "townships",
@@ -81,6 +99,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
         volatile: false,
+        query: TileQuery::Version,
     },
     Layer {
         name: "villages",
@@ -92,6 +111,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: ADMIN_FIELDS,
         roles: ALL_ROLES,
         volatile: false,
+        query: TileQuery::Version,
     },
     Layer {
         name: "grids",
@@ -109,6 +129,7 @@ pub const LAYERS: [Layer; 7] = [
         ],
         roles: ALL_ROLES,
         volatile: false,
+        query: TileQuery::Version,
     },
     Layer {
         name: "buildings",
@@ -120,6 +141,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
         roles: ALL_ROLES,
         volatile: false,
+        query: TileQuery::Version,
     },
     Layer {
         name: "cameras",
@@ -139,6 +161,7 @@ pub const LAYERS: [Layer; 7] = [
         ],
         roles: ALL_ROLES,
         volatile: false,
+        query: TileQuery::Version,
     },
     Layer {
         name: "incidents",
@@ -150,6 +173,19 @@ pub const LAYERS: [Layer; 7] = [
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
         roles: Role::DISPATCH,
         volatile: true,
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: crate::stats::heat::LAYER,
+        source: crate::stats::heat::LAYER,
+        minzoom: 0,
+        maxzoom: 16,
+        description: "Incident heat: counts per map cell for a time window (restricted: admin, dispatcher, leader)",
+        geometry: GeometryKind::Point,
+        fields: &[("count", "Number")],
+        roles: Role::DISPATCH,
+        volatile: true,
+        query: TileQuery::Heat,
     },
 ];
 
@@ -350,18 +386,23 @@ fn match_status(table: &[(&str, &str)], fallback: &str) -> Value {
     Value::Array(expr)
 }
 
-/// The MapLibre style: all seven layers from martin through the backend, at their current
-/// versions, under `origin`. Layer ids and `metadata["citygrid:group"]` are a contract with the
-/// frontend (it toggles groups).
+/// The MapLibre style: every layer of the catalogue from martin through the backend, at their
+/// current versions, under `origin`; the heat layer (hidden until a workspace shows it) at the
+/// tile URL `heat_tiles` and weighed by `heat_scale`. Layer ids and `metadata["citygrid:group"]`
+/// are a contract with the frontend (it toggles groups).
 #[must_use]
-pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
+pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, heat_scale: &HeatScale) -> Value {
     let sources: serde_json::Map<String, Value> = LAYERS
         .iter()
         .map(|l| {
             let version = versions.get(l.name).copied().unwrap_or(1);
+            let url = match l.query {
+                TileQuery::Version => tile_url(origin, l, version),
+                TileQuery::Heat => heat_tiles.to_owned(),
+            };
             let source = json!({
                 "type": "vector",
-                "tiles": [tile_url(origin, l, version)],
+                "tiles": [url],
                 "minzoom": l.minzoom,
                 "maxzoom": l.maxzoom,
                 "bounds": BOUNDS,
@@ -485,6 +526,22 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
                 },
             }),
         ),
+        style_layer(
+            "incidents_heat-heatmap",
+            crate::stats::heat::LAYER,
+            "heatmap",
+            0,
+            json!({
+                "layout": { "visibility": "none" },
+                "paint": {
+                    "heatmap-weight": heat_scale.weight_expression(),
+                    "heatmap-radius": heat_scale.radius_expression(),
+                    "heatmap-intensity": HEAT_INTENSITY,
+                    "heatmap-color": HeatScale::colour_expression(),
+                    "heatmap-opacity": 0.85,
+                },
+            }),
+        ),
         label("grids-label", "grids", 15, 24, &json!(10), "#3d4b5c"),
         label("villages-label", "villages", 13, 16, &json!(11), "#4f4563"),
         label("townships-label", "townships", 10, 14, &json!(13), "#36314a"),
@@ -559,7 +616,10 @@ mod tests {
     #[test]
     fn catalogue_is_consistent() {
         let names: Vec<_> = LAYERS.iter().map(|l| l.name).collect();
-        assert_eq!(names, ["counties", "townships", "villages", "grids", "buildings", "cameras", "incidents"]);
+        assert_eq!(
+            names,
+            ["counties", "townships", "villages", "grids", "buildings", "cameras", "incidents", "incidents_heat"]
+        );
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
             assert!(layer(l.name).is_some());
@@ -589,7 +649,17 @@ mod tests {
     #[test]
     fn style_structure_matches_the_frontend_contract() {
         let versions = BTreeMap::from([("grids".to_owned(), 5)]);
-        let s = style("http://h:1", &versions);
+        let scale = HeatScale {
+            from: "2026-11-04".into(),
+            to: "2026-12-02".into(),
+            categories: vec![],
+            sources: vec![],
+            percentile: 0.99,
+            bands: vec![],
+        };
+        let heat = "http://h:1/tiles/incidents_heat/{z}/{x}/{y}?from=2026-11-04&to=2026-12-02&v=1&t=9";
+        let s = style("http://h:1", &versions, heat, &scale);
+        assert_eq!(s["sources"]["incidents_heat"]["tiles"][0], heat);
         assert_eq!(s["version"], 8);
         assert_eq!(s["glyphs"], "http://h:1/tiles/font/{fontstack}/{range}");
         assert!(s.get("sprite").is_none());
@@ -610,6 +680,7 @@ mod tests {
             "buildings-fill",
             "cameras-circle",
             "incidents-circle",
+            "incidents_heat-heatmap",
         ] {
             let layer = layers.iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("missing {id}"));
             let group = id.split('-').next().expect("group");

@@ -3,7 +3,7 @@
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
-//! - `bench <tiles|route>`: benchmarks against a baseline measured in the same run.
+//! - `bench <tiles|route|heat>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
 mod martin;
@@ -23,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles> [--scale full|demo]
+  bench  <route|tiles|heat> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -52,7 +52,8 @@ fn real_main() -> anyhow::Result<()> {
             match what {
                 Some("route") => bench(&root, "route", scale),
                 Some("tiles") => bench(&root, "tiles", scale),
-                _ => bail!("bench what? `cargo xtask bench route` or `cargo xtask bench tiles`"),
+                Some("heat") => bench(&root, "heat", scale),
+                _ => bail!("bench what? `cargo xtask bench route`, `tiles` or `heat`"),
             }
         }
         "setup" => {

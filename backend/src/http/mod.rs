@@ -22,6 +22,7 @@ pub mod extract;
 pub mod grids;
 pub mod health;
 pub mod openapi;
+pub mod stats;
 pub mod tiles;
 pub mod users;
 
@@ -40,6 +41,10 @@ pub struct AppState {
     pub sessions: Arc<TtlCache<Vec<u8>, AuthUser>>,
     /// Map layer versions, for version-stamped tile URLs.
     pub layer_versions: Arc<TtlCache<&'static str, i64>>,
+    /// Freshness tokens of heat windows ([`crate::stats::heat::token`]), cached like versions.
+    pub heat_tokens: Arc<TtlCache<crate::stats::filter::DayWindow, i64>>,
+    /// Heat scales by request and layer version, for [`HEAT_SCALE_TTL`].
+    pub heat_scales: Arc<TtlCache<(crate::stats::heat::HeatQuery, i64), citygrid_api::HeatScale>>,
 }
 
 /// How long a session check is cached per process.
@@ -47,6 +52,9 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
 /// How long a layer version is cached per process (an edit is visible to new styles and tile
 /// URLs within this time).
 pub const LAYER_VERSION_TTL: Duration = Duration::from_secs(1);
+
+/// How long a heat scale is reused (new incidents in the window hardly move a 99th percentile).
+pub const HEAT_SCALE_TTL: Duration = Duration::from_secs(60);
 
 impl AppState {
     #[must_use]
@@ -63,6 +71,8 @@ impl AppState {
             engine,
             sessions: Arc::new(TtlCache::new(SESSION_CACHE_TTL, 10_000)),
             layer_versions: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 64)),
+            heat_tokens: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 1024)),
+            heat_scales: Arc::new(TtlCache::new(HEAT_SCALE_TTL, 256)),
         }
     }
 }
@@ -76,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .merge(grids::router())
         .merge(dispatch::router())
         .merge(admin_units::router())
+        .merge(stats::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound("no such API route".into()) });
     let mut app = Router::new().nest("/api", api).merge(tiles::router());

@@ -20,11 +20,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use chrono::Utc;
 
 use super::auth::{authenticate, require_role};
 use super::extract::{Json, Path};
 use super::{ApiError, ApiResult, AppState};
-use crate::tiles::{self, Layer, TileCoord};
+use crate::stats::filter::day_of;
+use crate::stats::heat::HeatQuery;
+use crate::tiles::{self, Layer, TileCoord, TileQuery};
 
 /// A tile whose URL carries the current layer version never changes.
 const CACHE_IMMUTABLE: &str = "private, max-age=86400, immutable";
@@ -52,7 +55,7 @@ fn find_layer(name: &str) -> ApiResult<&'static Layer> {
 /// `CITYGRID_PUBLIC_ORIGIN` when configured (behind a proxy, set it), else `http://` + the
 /// request's `Host` (responses say `Vary: Host`), else the listen address. Forwarded headers are
 /// not trusted: anyone can send them, and these URLs receive the user's token.
-fn origin(headers: &HeaderMap, state: &AppState) -> String {
+pub(super) fn origin(headers: &HeaderMap, state: &AppState) -> String {
     if let Some(origin) = &state.config.public_origin {
         return origin.clone();
     }
@@ -69,12 +72,12 @@ fn origin(headers: &HeaderMap, state: &AppState) -> String {
 }
 
 /// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`].
-async fn layer_version(state: &AppState, layer: &'static Layer) -> ApiResult<i64> {
-    if let Some(v) = state.layer_versions.get(&layer.name) {
+pub(super) async fn layer_version(state: &AppState, layer: &'static str) -> ApiResult<i64> {
+    if let Some(v) = state.layer_versions.get(&layer) {
         return Ok(v);
     }
-    let v = tiles::layer_version(&state.pool, layer.name).await?;
-    state.layer_versions.insert(layer.name, v);
+    let v = tiles::layer_version(&state.pool, layer).await?;
+    state.layer_versions.insert(layer, v);
     Ok(v)
 }
 
@@ -90,15 +93,22 @@ fn header_value(s: &'static str) -> HeaderValue {
 /// TileJSON of one layer (public: it names the layer's fields, no features).
 async fn tilejson(State(state): State<AppState>, Path(layer): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
-    let version = layer_version(&state, layer).await?;
+    let version = layer_version(&state, layer.name).await?;
     let body = tiles::tilejson(&origin(&headers, &state), layer, version);
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
-/// The MapLibre style (public), at the current layer versions.
+/// The MapLibre style (public), at the current layer versions; the heat layer shows the last
+/// 28 days (a workspace sets its own window through `/api/stats/heat-tiles`).
 async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let versions = tiles::layer_versions(&state.pool).await?;
-    let body = tiles::style(&origin(&headers, &state), &versions);
+    let origin = origin(&headers, &state);
+    let heat = HeatQuery::parse(&[], day_of(Utc::now()), None).map_err(super::stats::bad_filter)?;
+    let heat_version = versions.get(crate::stats::heat::LAYER).copied().unwrap_or(1);
+    let token = crate::stats::heat::token(&state.pool, heat.days).await?;
+    let heat_tiles = crate::stats::heat::tiles(&origin, &heat, heat_version, token).tiles;
+    let scale = super::stats::cached_scale(&state, heat, heat_version).await?;
+    let body = tiles::style(&origin, &versions, &heat_tiles, &scale);
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
@@ -114,9 +124,21 @@ async fn tile(
     let user = authenticate(&state, &headers, uri.query()).await?;
     require_role(&user, layer.roles, &format!("the {} layer", layer.name))?;
 
-    let version = layer_version(&state, layer).await?;
-    let current = query_param(&uri, "v") == Some(version.to_string().as_str());
-    let cache = if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+    let (martin_query, cache) = match layer.query {
+        TileQuery::Version => {
+            let version = layer_version(&state, layer.name).await?;
+            let current = query_param(&uri, "v") == Some(version.to_string().as_str());
+            (format!("v={version}"), if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
+        }
+        TileQuery::Heat => {
+            // The window, filter and the user's county, normalised; the tile is immutable when
+            // the client's URL carries the current version and token.
+            let (q, version, token) = super::stats::heat_request(&state, &user, uri.query()).await?;
+            let current = query_param(&uri, "v") == Some(version.to_string().as_str())
+                && query_param(&uri, "t") == Some(token.to_string().as_str());
+            (q.martin_query(version, token), if current { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
+        }
+    };
     let mut out = HeaderMap::new();
     out.insert(CACHE_CONTROL, header_value(cache));
     out.insert(VARY, header_value("Accept-Encoding"));
@@ -126,7 +148,7 @@ async fn tile(
     }
 
     let url = format!(
-        "{}/{}/{}/{}/{}?v={version}",
+        "{}/{}/{}/{}/{}?{martin_query}",
         state.config.martin_url.trim_end_matches('/'),
         layer.source,
         coord.z,
