@@ -482,7 +482,7 @@ end
 $$;
 
 comment on function tiles.incidents_heat(integer, integer, integer, json) is
-    '{"description": "Incident heat: counts per map cell for a time window (restricted: admin, dispatcher, leader)"}';
+    '{"description": "Incident heat: counts per map cell for a time window (restricted: admin, leader)"}';
 
 revoke all on function tiles.incidents_heat(integer, integer, integer, json) from public;
 

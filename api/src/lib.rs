@@ -7,33 +7,20 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod access;
 mod catalogue;
 mod dispatch;
+mod error;
 mod stats;
+mod users;
+pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use stats::*;
+pub use users::{PasswordReset, UpdateUserRequest};
 
-/// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// A machine-readable `code` (such as `bad_request`, `not_found`) and a message for people.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ErrorDetail {
-    pub code: String,
-    pub message: String,
-    /// Machine-readable context where the error has some (such as the nearest grid for a point
-    /// outside the city).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
-}
-
-/// What a user may do. Every route names the roles it admits.
+/// A user's role; what each role may do is the matrix in [`access`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -50,12 +37,17 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 4] = [Role::Admin, Role::Planner, Role::Dispatcher, Role::Leader];
-    /// Roles that route and follow incidents (and may see the incidents layer).
-    pub const DISPATCH: &'static [Role] = &[Role::Admin, Role::Dispatcher, Role::Leader];
+    /// Roles that read incidents.
+    #[deprecated(
+        note = "name the action: `citygrid_api::allows(role, Action::IncidentsRead)` or `Action::IncidentsWrite`"
+    )]
+    pub const DISPATCH: &'static [Role] = Action::IncidentsRead.roles();
     /// Roles that redraw grid boundaries.
-    pub const PLANNING: &'static [Role] = &[Role::Admin, Role::Planner];
+    #[deprecated(note = "name the action: `citygrid_api::allows(role, Action::PlansWrite)`")]
+    pub const PLANNING: &'static [Role] = Action::PlansWrite.roles();
     /// Roles that see statistics and early warning.
-    pub const COMMAND: &'static [Role] = &[Role::Admin, Role::Leader];
+    #[deprecated(note = "name the action: `citygrid_api::allows(role, Action::StatisticsRead)`")]
+    pub const COMMAND: &'static [Role] = Action::StatisticsRead.roles();
 
     /// The role's name as stored in the database and sent over the wire.
     #[must_use]
@@ -102,6 +94,9 @@ pub struct User {
     pub role: Role,
     /// A user scoped to one county sees and edits only that county (6-digit code).
     pub county_code: Option<String>,
+    /// A disabled account cannot log in (administrators see it in the user list).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// `POST /api/users` (admin only).
@@ -276,4 +271,18 @@ pub struct CameraInfo {
     pub grid_code: String,
     /// City first, down to the grid.
     pub chain: Vec<AdminUnitRef>,
+}
+
+#[cfg(test)]
+mod tests {
+    /// ARCHITECTURE.md prints the matrix and the catalogue; they must not drift from the code.
+    #[test]
+    fn architecture_md_prints_the_tables() {
+        let doc = include_str!("../../ARCHITECTURE.md");
+        for (name, table) in
+            [("Action", crate::Action::markdown_table()), ("ErrorCode", crate::ErrorCode::markdown_table())]
+        {
+            assert!(doc.contains(&table), "ARCHITECTURE.md must contain {name}::markdown_table():\n{table}");
+        }
+    }
 }

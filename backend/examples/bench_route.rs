@@ -106,7 +106,14 @@ async fn main() -> anyhow::Result<()> {
     let now = Utc::now();
     let t = Instant::now();
     for p in &inside {
-        let q = RouteQuery { lon: p[0], lat: p[1], category: Some("dispute.neighbor"), priority: None, now };
+        let q = RouteQuery {
+            lon: p[0],
+            lat: p[1],
+            category: Some("dispute.neighbor"),
+            priority: None,
+            now,
+            scope: &citygrid::scope::Scope::City,
+        };
         std::hint::black_box(engine.route(&q).ok());
     }
     let route_rate = rate(inside.len(), t.elapsed());

@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use citygrid_api::{AdminLevel, AdminUnit, AdminUnitRef};
 use sqlx::{PgExecutor, PgPool};
 
+use crate::scope::{Scope, ScopedResult};
+
 /// A syntactically valid unit code (digits of length 6, 9, 12 or 15).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitCode(String);
@@ -82,8 +84,10 @@ struct UnitRow {
     lat: f64,
 }
 
-/// A unit with its parents and children, or `None` when no unit or grid has that code.
-pub async fn get(pool: &PgPool, code: &UnitCode) -> anyhow::Result<Option<AdminUnit>> {
+/// A unit with its parents and children, or `None` when no unit or grid has that code. A
+/// county-scoped user may read their county and everything in it, and the city (the root of
+/// every breadcrumb) with only their county among its children.
+pub async fn get(pool: &PgPool, scope: &Scope, code: &UnitCode) -> ScopedResult<Option<AdminUnit>> {
     let row: Option<UnitRow> = if code.is_grid() {
         sqlx::query_as(
             "select code, 'grid' as level, name, null::text as name_en, null::text as centre,
@@ -103,6 +107,10 @@ pub async fn get(pool: &PgPool, code: &UnitCode) -> anyhow::Result<Option<AdminU
     .await
     .context("reading admin unit")?;
     let Some(row) = row else { return Ok(None) };
+    let level = parse_level(&row.level)?;
+    if level != AdminLevel::City {
+        scope.check(&row.code, || format!("{} {}", row.level, row.code))?;
+    }
     let mut parents = chain(pool, &row.code).await?;
     parents.pop(); // the unit itself
     let children: Vec<String> = sqlx::query_scalar(
@@ -115,8 +123,9 @@ pub async fn get(pool: &PgPool, code: &UnitCode) -> anyhow::Result<Option<AdminU
     .fetch_all(pool)
     .await
     .context("listing children")?;
+    let children = children.into_iter().filter(|c| scope.contains(c)).collect();
     Ok(Some(AdminUnit {
-        level: parse_level(&row.level)?,
+        level,
         code: row.code,
         name: row.name,
         name_en: row.name_en,

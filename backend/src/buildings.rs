@@ -5,9 +5,10 @@ use citygrid_api::{BuildingInfo, CameraInfo};
 use sqlx::PgPool;
 
 use crate::admin_units::chain;
+use crate::scope::{Scope, ScopedResult};
 
-/// One building with its admin chain, or `None`.
-pub async fn building(pool: &PgPool, id: i64) -> anyhow::Result<Option<BuildingInfo>> {
+/// One building with its admin chain, or `None`; refused outside `scope`.
+pub async fn building(pool: &PgPool, scope: &Scope, id: i64) -> ScopedResult<Option<BuildingInfo>> {
     let row: Option<(i64, String, i16, i32, i32, f64, String)> = sqlx::query_as(
         "select id, kind, floors, households, residents, st_area(footprint::geography), grid_code
          from buildings where id = $1",
@@ -17,6 +18,7 @@ pub async fn building(pool: &PgPool, id: i64) -> anyhow::Result<Option<BuildingI
     .await
     .context("reading building")?;
     let Some((id, kind, floors, households, residents, footprint_m2, grid_code)) = row else { return Ok(None) };
+    scope.check(&grid_code, || format!("building {id} (grid {grid_code})"))?;
     Ok(Some(BuildingInfo {
         id,
         kind,
@@ -45,8 +47,8 @@ struct CameraRow {
     grid_code: String,
 }
 
-/// One camera with its admin chain, or `None`.
-pub async fn camera(pool: &PgPool, id: i64) -> anyhow::Result<Option<CameraInfo>> {
+/// One camera with its admin chain, or `None`; refused outside `scope`.
+pub async fn camera(pool: &PgPool, scope: &Scope, id: i64) -> ScopedResult<Option<CameraInfo>> {
     let row: Option<CameraRow> = sqlx::query_as(
         "select id, code, kind, owner, status, heading_deg, fov_deg, range_m, installed_on,
                 st_x(geom) as lon, st_y(geom) as lat, grid_code
@@ -57,6 +59,7 @@ pub async fn camera(pool: &PgPool, id: i64) -> anyhow::Result<Option<CameraInfo>
     .await
     .context("reading camera")?;
     let Some(r) = row else { return Ok(None) };
+    scope.check(&r.grid_code, || format!("camera {} (grid {})", r.id, r.grid_code))?;
     Ok(Some(CameraInfo {
         chain: chain(pool, &r.grid_code).await?,
         id: r.id,

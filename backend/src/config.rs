@@ -2,9 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// Everything `citygrid serve` needs to know.
-#[derive(Debug, Clone)]
+use crate::login_throttle::ThrottleConfig;
+
+/// Everything `citygrid serve` needs to know. Its `Debug` redacts the database password.
+#[derive(Clone)]
 pub struct Config {
     /// `DATABASE_URL`.
     pub database_url: String,
@@ -14,9 +17,15 @@ pub struct Config {
     pub martin_url: String,
     /// `CITYGRID_STATIC_DIR`: the built frontend, served at `/` when present.
     pub static_dir: Option<PathBuf>,
-    /// `CITYGRID_DEMO_PASSWORD`, default `citygrid-demo`: password of the demo accounts created
-    /// on first start.
+    /// `CITYGRID_DEMO_ACCOUNTS=1` (set by `cargo xtask run`; `citygrid serve --demo-accounts`):
+    /// create the demo accounts (admin, planner, dispatcher, leader) that do not exist yet.
+    pub demo_accounts: bool,
+    /// `CITYGRID_DEMO_PASSWORD`, default `citygrid-demo`: password of the demo accounts when
+    /// they are created. `serve` refuses to listen on a non-loopback address while any demo
+    /// account still has the published default.
     pub demo_password: String,
+    /// Login throttling (`CITYGRID_LOGIN_*`, see [`ThrottleConfig`]).
+    pub login: ThrottleConfig,
     /// `CITYGRID_PUBLIC_ORIGIN` (like `https://grid.example.cn`): the origin tile URLs in the
     /// style point at; default: the request's `Host`.
     pub public_origin: Option<String>,
@@ -24,7 +33,23 @@ pub struct Config {
     pub token_hours: i64,
     /// `CITYGRID_ESCALATION_SECONDS`, default 60: how often overdue incidents are escalated
     /// (`0` turns the task off).
-    pub escalation_interval: Option<std::time::Duration>,
+    pub escalation_interval: Option<Duration>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &crate::db::redact(&self.database_url))
+            .field("listen", &self.listen)
+            .field("martin_url", &self.martin_url)
+            .field("static_dir", &self.static_dir)
+            .field("demo_accounts", &self.demo_accounts)
+            .field("public_origin", &self.public_origin)
+            .field("token_hours", &self.token_hours)
+            .field("escalation_interval", &self.escalation_interval)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The documented default password of the demo accounts.
@@ -40,10 +65,12 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             martin_url: "http://127.0.0.1:3000".into(),
             static_dir: None,
+            demo_accounts: false,
             demo_password: DEFAULT_DEMO_PASSWORD.into(),
+            login: ThrottleConfig::default(),
             token_hours: 12,
             public_origin: None,
-            escalation_interval: Some(std::time::Duration::from_mins(1)),
+            escalation_interval: Some(Duration::from_mins(1)),
         }
     }
 
@@ -64,15 +91,35 @@ impl Config {
             .map(|v| v.parse::<u64>().map_err(|e| anyhow::anyhow!("CITYGRID_ESCALATION_SECONDS {v:?}: {e}")))
             .transpose()?
             .unwrap_or(60);
+        let number = |name: &str| -> anyhow::Result<Option<u64>> {
+            var(name).map(|v| v.parse::<u64>().map_err(|e| anyhow::anyhow!("{name} {v:?}: {e}"))).transpose()
+        };
+        let defaults = ThrottleConfig::default();
+        let login = ThrottleConfig {
+            free_failures: number("CITYGRID_LOGIN_FREE_FAILURES")?.map_or(defaults.free_failures, |n| n as u32),
+            backoff: number("CITYGRID_LOGIN_BACKOFF_SECONDS")?.map_or(defaults.backoff, Duration::from_secs),
+            max_backoff: number("CITYGRID_LOGIN_MAX_BACKOFF_SECONDS")?
+                .map_or(defaults.max_backoff, Duration::from_secs),
+            max_hashes: number("CITYGRID_LOGIN_MAX_HASHES")?.map_or(defaults.max_hashes, |n| (n as usize).max(1)),
+            hash_wait: number("CITYGRID_LOGIN_HASH_WAIT_MS")?.map_or(defaults.hash_wait, Duration::from_millis),
+            ..defaults
+        };
+        let demo_accounts = match var("CITYGRID_DEMO_ACCOUNTS").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(v) => anyhow::bail!("CITYGRID_DEMO_ACCOUNTS {v:?}: 1 or 0"),
+        };
         Ok(Config {
             database_url,
             listen,
             martin_url: var("CITYGRID_MARTIN_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
             static_dir: var("CITYGRID_STATIC_DIR").map(PathBuf::from),
+            demo_accounts,
             demo_password: var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into()),
+            login,
             token_hours,
             public_origin: var("CITYGRID_PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_owned()),
-            escalation_interval: (escalation_secs > 0).then(|| std::time::Duration::from_secs(escalation_secs)),
+            escalation_interval: (escalation_secs > 0).then(|| Duration::from_secs(escalation_secs)),
         })
     }
 }

@@ -11,8 +11,11 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// Opens a pool on `url`. Fails fast (5 s) when PostgreSQL is not reachable.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions =
-        url.parse().with_context(|| format!("DATABASE_URL {url:?} is not a PostgreSQL URL"))?;
+    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
+        // sqlx's own message may quote the URL: say only what is wrong, redacted.
+        let why = redact(&e.to_string());
+        anyhow::anyhow!("DATABASE_URL {} is not a PostgreSQL URL: {why}", redact(url))
+    })?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
@@ -26,19 +29,42 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.context("applying migrations")
 }
 
-/// `url` with any password replaced by `***`, for messages.
+/// `text` (a URL, or a message that contains one) with every password replaced by `***`: the
+/// `user:password@` of a URL and any `password=` parameter.
 #[must_use]
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &userinfo[..colon], &url[at..]),
-                None => url.to_owned(),
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // user:password@host in each `scheme://` of the text.
+    while let Some(scheme) = rest.find("://") {
+        let (head, tail) = rest.split_at(scheme + 3);
+        out.push_str(head);
+        let authority_end =
+            tail.find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace()).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon]);
+                out.push_str(":***");
+                out.push_str(&authority[at..]);
             }
+            _ => out.push_str(authority),
         }
-        _ => url.to_owned(),
+        rest = &tail[authority_end..];
     }
+    out.push_str(rest);
+    // password=… parameters (URL query or key/value connection strings).
+    let mut redacted = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.to_ascii_lowercase().find("password=") {
+        let (head, tail) = rest.split_at(i + "password=".len());
+        redacted.push_str(head);
+        redacted.push_str("***");
+        let end = tail.find(|c: char| c == '&' || c.is_whitespace() || c == '"' || c == '\'').unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    redacted.push_str(rest);
+    redacted
 }
 
 #[cfg(test)]
@@ -50,5 +76,15 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h:5432/d"), "postgres://u:***@h:5432/d");
         assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
         assert_eq!(redact("postgres:///d?host=/tmp"), "postgres:///d?host=/tmp");
+        assert_eq!(redact("postgres://u:p@ss@h/d"), "postgres://u:***@h/d");
+        assert_eq!(
+            redact("postgres:///d?user=u&password=secret&host=/tmp"),
+            "postgres:///d?user=u&password=***&host=/tmp"
+        );
+        assert_eq!(
+            redact("error: \"postgresql://a:b@h:1/d\" is bad, password=x y"),
+            "error: \"postgresql://a:***@h:1/d\" is bad, password=*** y"
+        );
+        assert_eq!(redact("not a url at all"), "not a url at all");
     }
 }

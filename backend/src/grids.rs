@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use citygrid_api::{Feature, GridProperties, GridWorker, SearchHit};
 use sqlx::PgPool;
 
+use crate::scope::{Scope, ScopedResult, SQL_IN_COUNTY};
+
 /// A grid code: exactly 15 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GridCode(String);
@@ -143,22 +145,30 @@ impl GridRow {
     }
 }
 
-/// The current version of one grid.
-pub async fn get(pool: &PgPool, code: &GridCode) -> anyhow::Result<Option<Feature<GridProperties>>> {
+/// The current version of one grid; refused when it lies outside `scope`.
+pub async fn get(pool: &PgPool, scope: &Scope, code: &GridCode) -> ScopedResult<Option<Feature<GridProperties>>> {
+    scope.check(code.as_str(), || format!("grid {}", code.as_str()))?;
     let row: Option<GridRow> = sqlx::query_as(&format!("{GRID_SELECT} where g.code = $1"))
         .bind(code.as_str())
         .fetch_optional(pool)
         .await
         .context("reading grid")?;
-    row.map(GridRow::into_feature).transpose()
+    Ok(row.map(GridRow::into_feature).transpose()?)
 }
 
-/// Current grids intersecting `bbox`, by code, at most `limit`; the flag says whether more exist.
-pub async fn in_bbox(pool: &PgPool, bbox: BBox, limit: i64) -> anyhow::Result<(Vec<Feature<GridProperties>>, bool)> {
+/// Current grids in `scope` intersecting `bbox`, by code, at most `limit`; the flag says
+/// whether more exist.
+pub async fn in_bbox(
+    pool: &PgPool,
+    scope: &Scope,
+    bbox: BBox,
+    limit: i64,
+) -> anyhow::Result<(Vec<Feature<GridProperties>>, bool)> {
     let rows: Vec<GridRow> = sqlx::query_as(&format!(
         "{GRID_SELECT} where g.code in (
              select code from current_grids
              where st_intersects(geom, st_makeenvelope($1, $2, $3, $4, 4326))
+               and ($6::text is null or {SQL_IN_COUNTY}(code, $6))
              order by code limit $5)
          order by g.code"
     ))
@@ -167,6 +177,7 @@ pub async fn in_bbox(pool: &PgPool, bbox: BBox, limit: i64) -> anyhow::Result<(V
     .bind(bbox.max_lon)
     .bind(bbox.max_lat)
     .bind(limit + 1)
+    .bind(scope.county_code())
     .fetch_all(pool)
     .await
     .context("reading grids in bbox")?;
@@ -187,12 +198,13 @@ struct HitRow {
     y1: f64,
 }
 
-/// Grids and admin units whose code starts with `q` or whose name contains it; grids first.
-pub async fn search(pool: &PgPool, q: &str, limit: i64) -> anyhow::Result<Vec<SearchHit>> {
+/// Grids and admin units in `scope` whose code starts with `q` or whose name contains it;
+/// grids first.
+pub async fn search(pool: &PgPool, scope: &Scope, q: &str, limit: i64) -> anyhow::Result<Vec<SearchHit>> {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let like = format!("%{escaped}%");
     let prefix = format!("{escaped}%");
-    let rows: Vec<HitRow> = sqlx::query_as(
+    let rows: Vec<HitRow> = sqlx::query_as(&format!(
         "with hits as (
              select 'grid' as level, g.code, g.name, v.name as parent_name, g.geom, 0 as rank
              from current_grids g join admin_units v on v.code = g.village_code
@@ -205,11 +217,13 @@ pub async fn search(pool: &PgPool, q: &str, limit: i64) -> anyhow::Result<Vec<Se
          )
          select level, code, name, parent_name,
                 st_xmin(geom) as x0, st_ymin(geom) as y0, st_xmax(geom) as x1, st_ymax(geom) as y1
-         from hits order by rank, length(name), code limit $3",
-    )
+         from hits where $4::text is null or {SQL_IN_COUNTY}(code, $4)
+         order by rank, length(name), code limit $3",
+    ))
     .bind(&like)
     .bind(&prefix)
     .bind(limit)
+    .bind(scope.county_code())
     .fetch_all(pool)
     .await
     .context("searching grids and units")?;

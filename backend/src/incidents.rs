@@ -11,8 +11,10 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use citygrid_api::{Incident, IncidentEvent, SlaEntry, SlaUpdate};
+use citygrid_api::{Incident, IncidentDetail, IncidentEvent, SlaEntry, SlaUpdate};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+use crate::scope::{OutsideScope, Scope, ScopedResult};
 
 /// Every action of the state machine.
 pub const ACTIONS: [&str; 8] =
@@ -62,6 +64,9 @@ pub enum TransitionError {
     NotAllowed { action: String, status: String, level: i16, allowed: Vec<String> },
     #[error("{0}")]
     Invalid(String),
+    /// The incident (or the original it would duplicate) lies outside the caller's county.
+    #[error(transparent)]
+    OutsideScope(#[from] OutsideScope),
     #[error(transparent)]
     Db(#[from] anyhow::Error),
 }
@@ -181,6 +186,26 @@ pub async fn get(db: &mut PgConnection, id: i64, now: DateTime<Utc>) -> anyhow::
     Ok(row.map(|r| r.into_api(now)))
 }
 
+/// `Ok` when incident `id`, reported in `grid_code`, lies in `scope`.
+fn check_scope(scope: &Scope, id: i64, grid_code: Option<&str>) -> Result<(), OutsideScope> {
+    match grid_code {
+        Some(g) => scope.check(g, || format!("incident {id} (grid {g})")),
+        None => scope.check_city_wide(|| format!("incident {id} (outside every grid)")),
+    }
+}
+
+/// One incident with its timeline and the actions allowed next, when it exists; refused when
+/// it lies outside `scope`.
+pub async fn read(pool: &PgPool, scope: &Scope, id: i64, now: DateTime<Utc>) -> ScopedResult<Option<IncidentDetail>> {
+    let mut conn = pool.acquire().await.context("connecting")?;
+    let Some(incident) = get(&mut conn, id, now).await? else { return Ok(None) };
+    drop(conn);
+    check_scope(scope, id, incident.grid_code.as_deref())?;
+    let timeline = timeline(pool, id).await?;
+    let allowed_actions = allowed_actions(&incident.status, incident.escalation_level);
+    Ok(Some(IncidentDetail { incident, timeline, allowed_actions }))
+}
+
 /// An incident's history, oldest first.
 pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEvent>> {
     #[derive(sqlx::FromRow)]
@@ -229,18 +254,24 @@ pub struct ListFilter {
     pub to: Option<DateTime<Utc>>,
     pub grid: Option<String>,
     /// Keyset cursor: (reported_at, id) of the last item of the previous page.
-    pub after: Option<(DateTime<Utc>, i64)>,
+    pub after: Option<Cursor>,
     pub limit: i64,
 }
 
-/// A page of incidents, newest first, and the cursor of the next page.
+/// A page of incidents in `scope`, newest first, and the cursor of the next page. A `grid`
+/// filter outside the scope is refused (naming the field).
 pub async fn list(
     pool: &PgPool,
+    scope: &Scope,
     f: &ListFilter,
     now: DateTime<Utc>,
-) -> anyhow::Result<(Vec<Incident>, Option<String>)> {
+) -> ScopedResult<(Vec<Incident>, Option<String>)> {
+    if let Some(g) = &f.grid {
+        scope.check(g, || format!("grid {g}")).map_err(|e| e.field("grid"))?;
+    }
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
     q.push(" where true");
+    scope.push_filter(&mut q, "i.grid_code");
     if let Some(b) = f.bbox {
         q.push(" and i.geom && st_makeenvelope(")
             .push_bind(b.min_lon)
@@ -267,32 +298,56 @@ pub async fn list(
     if let Some(g) = &f.grid {
         q.push(" and i.grid_code = ").push_bind(g.clone());
     }
-    if let Some((t, id)) = f.after {
-        q.push(" and (i.reported_at, i.id) < (").push_bind(t).push(", ").push_bind(id).push(")");
+    if let Some(c) = f.after {
+        q.push(" and (i.reported_at, i.id) < (").push_bind(c.at).push(", ").push_bind(c.id).push(")");
     }
     q.push(" order by i.reported_at desc, i.id desc limit ").push_bind(f.limit + 1);
     let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("listing incidents")?;
     let next = if rows.len() as i64 > f.limit {
         rows.truncate(f.limit as usize);
-        rows.last().map(|r| format!("{}_{}", r.reported_at.timestamp_micros(), r.id))
+        rows.last().map(|r| Cursor { at: r.reported_at, id: r.id }.to_string())
     } else {
         None
     };
     Ok((rows.into_iter().map(|r| r.into_api(now)).collect(), next))
 }
 
-/// Parses a cursor made by [`list`].
-pub fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, i64), String> {
-    let bad = || format!("cursor {s:?} is not one this API handed out");
-    let (t, id) = s.split_once('_').ok_or_else(bad)?;
-    let t = DateTime::from_timestamp_micros(t.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((t, id.parse().map_err(|_| bad())?))
+/// A position in the incident list: the (reported_at, id) of the last item of a page, written
+/// `<microseconds since 1970>_<id>`. Only values PostgreSQL can compare with stored rows parse:
+/// a time in the years 1–9999 and a positive id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    at: DateTime<Utc>,
+    id: i64,
+}
+
+impl Cursor {
+    /// Parses a cursor handed out by [`list`]; the error says why it is not one.
+    pub fn parse(s: &str) -> Result<Cursor, String> {
+        use chrono::Datelike as _;
+        let bad = |why: &str| format!("cursor {s:?} is not one this API handed out ({why})");
+        let (t, id) = s.split_once('_').ok_or_else(|| bad("no '_'"))?;
+        let micros: i64 = t.parse().map_err(|_| bad("the time is not an integer"))?;
+        let at = DateTime::from_timestamp_micros(micros)
+            .filter(|t| (1..=9999).contains(&t.year()))
+            .ok_or_else(|| bad("the time is out of range"))?;
+        let id: i64 = id.parse().ok().filter(|id| *id > 0).ok_or_else(|| bad("the id is not a positive integer"))?;
+        Ok(Cursor { at, id })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.at.timestamp_micros(), self.id)
+    }
 }
 
 /// Applies `action` to incident `id` in one transaction: checks the state machine, updates the
 /// incident, records the event and the audit entry.
+#[allow(clippy::too_many_arguments)]
 pub async fn transition(
     pool: &PgPool,
+    scope: &Scope,
     id: i64,
     action: &str,
     note: Option<&str>,
@@ -322,6 +377,7 @@ pub async fn transition(
             .fetch_optional(&mut *tx)
             .await?;
     let Some((status, level, grid_code)) = cur else { return Err(TransitionError::NotFound(id)) };
+    check_scope(scope, id, grid_code.as_deref())?;
     let Some(to) = next_status(&status, level, action) else {
         return Err(TransitionError::NotAllowed {
             action: action.to_owned(),
@@ -339,11 +395,15 @@ pub async fn transition(
             if orig == id {
                 return Err(TransitionError::Invalid("duplicate_of: an incident cannot duplicate itself".into()));
             }
-            let orig_status: Option<String> = sqlx::query_scalar("select status from incidents where id = $1")
-                .bind(orig)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match orig_status.as_deref() {
+            let orig_row: Option<(String, Option<String>)> =
+                sqlx::query_as("select status, grid_code from incidents where id = $1")
+                    .bind(orig)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((_, orig_grid)) = &orig_row {
+                check_scope(scope, orig, orig_grid.as_deref()).map_err(|e| e.field("duplicate_of"))?;
+            }
+            match orig_row.as_ref().map(|(s, _)| s.as_str()) {
                 None => return Err(TransitionError::Invalid(format!("duplicate_of: no incident with id {orig}"))),
                 Some("duplicate") => {
                     return Err(TransitionError::Invalid(format!(
@@ -580,10 +640,13 @@ mod tests {
     }
 
     #[test]
-    fn cursors_round_trip() {
+    fn cursors_round_trip_and_refuse_what_postgres_cannot_hold() {
         let t = DateTime::from_timestamp_micros(1_764_547_200_123_456).expect("time");
-        assert_eq!(parse_cursor(&format!("{}_{}", t.timestamp_micros(), 42)), Ok((t, 42)));
-        assert!(parse_cursor("x_1").is_err());
-        assert!(parse_cursor("12").is_err());
+        let c = Cursor::parse(&format!("{}_{}", t.timestamp_micros(), 42)).expect("cursor");
+        assert_eq!((c.at, c.id), (t, 42));
+        assert_eq!(Cursor::parse(&c.to_string()), Ok(c));
+        for bad in ["x_1", "12", "-210866803200000001_1", "1_0", "1_-5", "99999999999999999999_1", "1_x"] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use citygrid::config::Config;
 use citygrid::dataset::{self, LoadOptions, Scale};
-use citygrid::{accounts, db, http};
+use citygrid::login_throttle::LoginThrottle;
+use citygrid::{accounts, config, db, http};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -17,8 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apply migrations, create the demo accounts and serve the API (and the frontend).
-    Serve,
+    /// Apply migrations and serve the API (and the frontend).
+    Serve {
+        /// Create the demo accounts that do not exist yet (also `CITYGRID_DEMO_ACCOUNTS=1`).
+        #[arg(long)]
+        demo_accounts: bool,
+    },
     /// Apply pending migrations.
     Migrate,
     /// Generate and load the Huai'an dataset into an empty database.
@@ -86,23 +91,39 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             eprint!("{}", citygrid::stats::rollups::rebuild(&pool).await?);
         }
-        Command::Serve => {
-            let config = Config::from_env()?;
+        Command::Serve { demo_accounts } => {
+            let mut config = Config::from_env()?;
+            config.demo_accounts |= demo_accounts;
             let pool = db::connect(&config.database_url, 16).await?;
             db::migrate(&pool).await?;
-            accounts::ensure_demo_accounts(&pool, &config.demo_password).await?;
+            let throttle = LoginThrottle::new(config.login.clone());
+            if config.demo_accounts {
+                accounts::ensure_demo_accounts(&pool, &throttle, &config.demo_password).await?;
+            }
+            if !config.listen.ip().is_loopback() {
+                let exposed =
+                    accounts::demo_accounts_with_password(&pool, &throttle, config::DEFAULT_DEMO_PASSWORD).await?;
+                anyhow::ensure!(
+                    exposed.is_empty(),
+                    "refusing to listen on {} (not loopback): demo account(s) {} still have the published default \
+                     password; reset them (admin page or PUT /api/users/{{name}}/password) or create them with \
+                     CITYGRID_DEMO_PASSWORD set",
+                    config.listen,
+                    exposed.join(", ")
+                );
+            }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             tracing::info!("CityGrid listening on http://{}", listener.local_addr()?);
             let engine = citygrid::routing::sync::start(&pool).await?;
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
+            tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
             let app = http::app(http::AppState::new(pool, config, engine));
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            http::serve(listener, app, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
         }
     }
     Ok(())

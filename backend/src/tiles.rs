@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use citygrid_api::{HeatScale, Role};
+use citygrid_api::{Action, HeatScale};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -26,9 +26,6 @@ pub const FONT: &str = "Noto Sans CJK SC Regular";
 /// MapLibre `heatmap-intensity` of the heat layer: with radii 1.5 times the cell spacing, a cell
 /// at its band's reference among average neighbours reaches the top of the colour ramp.
 pub const HEAT_INTENSITY: f64 = 0.6;
-
-/// Every role: layers that any logged-in user may see.
-const ALL_ROLES: &[Role] = &Role::ALL;
 
 /// The geometry kind of a layer (for docs and the style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +50,11 @@ pub struct Layer {
     pub geometry: GeometryKind,
     /// Attribute name and TileJSON type ("String" or "Number").
     pub fields: &'static [(&'static str, &'static str)],
-    /// Roles that may fetch the tiles.
-    pub roles: &'static [Role],
+    /// What a user must be allowed to do to fetch the tiles.
+    pub action: Action,
+    /// The tile function filters by county: the proxy passes the caller's county as the
+    /// `county` query parameter (and never a client-supplied one).
+    pub scoped: bool,
     /// Changes without a version bump (incidents come and go all day): its tiles are never
     /// cached as immutable.
     pub volatile: bool,
@@ -85,7 +85,8 @@ pub const LAYERS: [Layer; 8] = [
         description: "County boundaries (区县)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
         query: TileQuery::Version,
     },
@@ -97,7 +98,8 @@ pub const LAYERS: [Layer; 8] = [
         description: "Township and street boundaries (乡镇/街道)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
         query: TileQuery::Version,
     },
@@ -109,7 +111,8 @@ pub const LAYERS: [Layer; 8] = [
         description: "Village and community boundaries (村/社区)",
         geometry: GeometryKind::Polygon,
         fields: ADMIN_FIELDS,
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
         query: TileQuery::Version,
     },
@@ -127,7 +130,8 @@ pub const LAYERS: [Layer; 8] = [
             ("colour", "Number"),
             ("version", "Number"),
         ],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
         query: TileQuery::Version,
     },
@@ -139,7 +143,8 @@ pub const LAYERS: [Layer; 8] = [
         description: "Building footprints",
         geometry: GeometryKind::Polygon,
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
         query: TileQuery::Version,
     },
@@ -159,7 +164,8 @@ pub const LAYERS: [Layer; 8] = [
             ("fov_deg", "Number"),
             ("range_m", "Number"),
         ],
-        roles: ALL_ROLES,
+        action: Action::MapRead,
+        scoped: false,
         volatile: false,
         query: TileQuery::Version,
     },
@@ -171,7 +177,8 @@ pub const LAYERS: [Layer; 8] = [
         description: "Incidents (restricted: admin, dispatcher, leader)",
         geometry: GeometryKind::Point,
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
-        roles: Role::DISPATCH,
+        action: Action::IncidentsRead,
+        scoped: true,
         volatile: true,
         query: TileQuery::Version,
     },
@@ -180,10 +187,12 @@ pub const LAYERS: [Layer; 8] = [
         source: crate::stats::heat::LAYER,
         minzoom: 0,
         maxzoom: 16,
-        description: "Incident heat: counts per map cell for a time window (restricted: admin, dispatcher, leader)",
+        description: "Incident heat: counts per map cell for a time window (restricted: admin, leader)",
         geometry: GeometryKind::Point,
         fields: &[("count", "Number")],
-        roles: Role::DISPATCH,
+        action: Action::StatisticsRead,
+        // The proxy puts the caller's county into the heat query itself (`HeatQuery::county`).
+        scoped: true,
         volatile: true,
         query: TileQuery::Heat,
     },
@@ -623,12 +632,9 @@ mod tests {
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
             assert!(layer(l.name).is_some());
-            assert!(l.roles.contains(&Role::Admin));
         }
-        let incidents = layer("incidents").expect("incidents");
-        assert!(!incidents.roles.contains(&Role::Planner));
-        assert!(incidents.roles.contains(&Role::Dispatcher) && incidents.roles.contains(&Role::Leader));
-        assert!(layer("grids").expect("grids").roles.contains(&Role::Planner));
+        assert_eq!(layer("incidents").expect("incidents").action, Action::IncidentsRead);
+        assert_eq!(layer("grids").expect("grids").action, Action::MapRead);
         assert!(layer("nope").is_none());
         assert!(layer("buildings").expect("buildings").empty_at(13));
         assert!(!layer("buildings").expect("buildings").empty_at(14));

@@ -474,7 +474,7 @@ async fn escalation_with_a_fake_clock_never_doubles() {
 fn serve_process(url: &str) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_citygrid"))
-        .arg("serve")
+        .args(["serve", "--demo-accounts"])
         .env("DATABASE_URL", url)
         .env("CITYGRID_LISTEN", format!("127.0.0.1:{port}"))
         .env("CITYGRID_MARTIN_URL", "http://127.0.0.1:9")

@@ -395,7 +395,7 @@ async fn tiles_need_a_login_and_incidents_a_dispatch_role() {
     assert_error(s, &b, 401, "log in");
     let (s, b) = app.get("/tiles/grids/11/1700/820", None).await;
     assert_error(s, &b, 401, "log in");
-    let (s, b) = app.get("/tiles/grids/11/1700/820?access_token=nonsense", None).await;
+    let (s, b) = app.get("/tiles/grids/11/1700/820", Some("nonsense")).await;
     assert_error(s, &b, 401, "log in again");
 
     let planner = app.login("planner").await;
@@ -405,9 +405,11 @@ async fn tiles_need_a_login_and_incidents_a_dispatch_role() {
     assert!(res.status().is_success(), "{}", res.status());
     for role in ["admin", "dispatcher", "leader"] {
         let token = app.login(role).await;
-        // The token in the query string, as a map without custom headers would send it.
-        let res = get_tile(&app, &format!("/tiles/incidents/15/27212/13133?v=1&access_token={token}"), None).await;
+        let res = get_tile(&app, "/tiles/incidents/15/27212/13133?v=1", Some(&token)).await;
         assert!(res.status().is_success(), "{role}: {}", res.status());
+        // A token in the query string is never accepted: it would land in access logs.
+        let (s, b) = app.get(&format!("/tiles/incidents/15/27212/13133?v=1&access_token={token}"), None).await;
+        assert_error(s, &b, 401, "Authorization");
     }
 }
 
@@ -532,4 +534,69 @@ async fn densest_tiles_fit_the_budget() {
         assert!(body.len() < MAX_TILE_BYTES, "{layer} {z}/{x}/{y}: {} bytes", body.len());
         assert!(decode_mvt(&body)[0].features > 0);
     }
+}
+
+#[tokio::test]
+async fn incident_tiles_carry_the_callers_county_only() {
+    let (app, _martin) = setup().await;
+    // An incident with one of another county nearby: its z15 tile straddles the border.
+    let (lon, lat, home, away): (f64, f64, String, String) = sqlx::query_as(
+        "select st_x(a.geom), st_y(a.geom), left(a.grid_code, 6), left(b.grid_code, 6)
+         from incidents a join incidents b
+           on st_dwithin(a.geom, b.geom, 0.002) and left(a.grid_code, 6) <> left(b.grid_code, 6)
+         limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let n = f64::from(1u32 << 15);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as i32;
+    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor() as i32;
+    let count = |county: Option<String>| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from incidents
+                 where st_intersects(st_transform(geom, 3857), st_tileenvelope(15, $1, $2, margin => 64.0 / 4096))
+                   and ($3::text is null or left(grid_code, 6) = $3)",
+            )
+            .bind(x)
+            .bind(y)
+            .bind(county)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (in_home, in_all) = (count(Some(home.clone())).await, count(None).await);
+    assert!(in_home > 0 && in_all > in_home && in_all < 10_000, "{in_home} of {in_all}");
+
+    let hash = citygrid::accounts::hash_password("scoped-tiles").unwrap();
+    let username = format!("tiles{:08x}", rand::random::<u32>());
+    sqlx::query(
+        "insert into users (username, display_name, password_hash, role, county_code) values ($1, $1, $2, 'dispatcher', $3)",
+    )
+    .bind(&username)
+    .bind(hash)
+    .bind(&home)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (s, b) =
+        app.post("/api/auth/login", None, &serde_json::json!({"username": username, "password": "scoped-tiles"})).await;
+    assert_eq!(s, 200, "{b}");
+    let scoped = b["token"].as_str().unwrap().to_owned();
+    let city = app.login("dispatcher").await;
+    let features = |token: String, query: String| {
+        let app = &app;
+        async move {
+            let res = get_tile(app, &format!("/tiles/incidents/15/{x}/{y}{query}"), Some(&token)).await;
+            assert_eq!(res.status(), 200);
+            decode_mvt(&res.bytes().await.unwrap()).first().map_or(0, |l| l.features as i64)
+        }
+    };
+    assert_eq!(features(scoped.clone(), String::new()).await, in_home, "the proxy adds the county");
+    assert_eq!(features(scoped, format!("?county={away}")).await, in_home, "a client's county is dropped");
+    assert_eq!(features(city.clone(), String::new()).await, in_all);
+    assert_eq!(features(city, format!("?county={home}")).await, in_all, "city-wide users cannot narrow it either");
 }

@@ -48,7 +48,7 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiErro
         return serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()));
     }
     let (code, message, details) = if let Ok(b) = serde_json::from_str::<ErrorBody>(body) {
-        (b.error.code, b.error.message, b.error.details)
+        (b.error.code.as_str().to_owned(), b.error.message, b.error.details)
     } else {
         let snippet: String = body.chars().take(160).collect();
         (format!("http_{status}"), if snippet.trim().is_empty() { format!("HTTP {status}") } else { snippet }, None)

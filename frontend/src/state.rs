@@ -225,7 +225,7 @@ mod tests {
     fn session(role: Role) -> Session {
         Session {
             token: "t".into(),
-            user: User { username: "u".into(), display_name: "U".into(), role, county_code: None },
+            user: User { username: "u".into(), display_name: "U".into(), role, county_code: None, disabled: false },
         }
     }
 

@@ -127,7 +127,7 @@ fn serve(
     let mut children = sh::Children::default();
     children.push("martin", martin::spawn(root, url, martin_port, 512)?);
     let backend = Command::new(bin)
-        .arg("serve")
+        .args(["serve", "--demo-accounts"])
         .env("DATABASE_URL", url)
         .env("CITYGRID_LISTEN", listen)
         .env("CITYGRID_MARTIN_URL", format!("http://127.0.0.1:{martin_port}"))

@@ -18,12 +18,13 @@ pub struct Backend {
 /// `CITYGRID_DEMO_PASSWORD` for accounts created with another one).
 pub async fn serve(pool: &PgPool, engine: Arc<Engine>, martin_url: &str, username: &str) -> anyhow::Result<Backend> {
     let password = std::env::var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
-    citygrid::accounts::ensure_demo_accounts(pool, &password).await?;
     let config = Config { martin_url: martin_url.to_owned(), escalation_interval: None, ..Config::new(String::new()) };
+    let throttle = citygrid::login_throttle::LoginThrottle::new(config.login.clone());
+    citygrid::accounts::ensure_demo_accounts(pool, &throttle, &password).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let app = citygrid::http::app(citygrid::http::AppState::new(pool.clone(), config, engine));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(citygrid::http::serve(listener, app, std::future::pending()));
     let client = reqwest::Client::new();
     let login: serde_json::Value = client
         .post(format!("{base}/api/auth/login"))

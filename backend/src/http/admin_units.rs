@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
-use citygrid_api::{AdminUnit, BuildingInfo, CameraInfo};
+use citygrid_api::{AdminUnit, BuildingInfo, CameraInfo, ErrorCode};
 
-use super::auth::{AnyUser, Authorized};
+use super::auth::{Authorized, MapRead};
 use super::extract::{parse_id, Json, Path};
 use super::{ApiError, ApiResult, AppState};
 use crate::admin_units::{self, UnitCode};
@@ -25,11 +25,11 @@ pub fn router() -> Router<AppState> {
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn unit(
     State(state): State<AppState>,
-    _auth: Authorized<AnyUser>,
+    auth: Authorized<MapRead>,
     Path(code): Path<String>,
 ) -> ApiResult<Json<AdminUnit>> {
-    let code = UnitCode::parse(&code).map_err(ApiError::BadRequest)?;
-    admin_units::get(&state.pool, &code)
+    let code = UnitCode::parse(&code).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("code"))?;
+    admin_units::get(&state.pool, &auth.scope, &code)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no administrative unit or grid with code {}", code.as_str())))
@@ -42,11 +42,11 @@ pub async fn unit(
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn building(
     State(state): State<AppState>,
-    _auth: Authorized<AnyUser>,
+    auth: Authorized<MapRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<BuildingInfo>> {
     let id = parse_id("building", &id)?;
-    buildings::building(&state.pool, id)
+    buildings::building(&state.pool, &auth.scope, id)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no building with id {id}")))
@@ -59,11 +59,11 @@ pub async fn building(
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn camera(
     State(state): State<AppState>,
-    _auth: Authorized<AnyUser>,
+    auth: Authorized<MapRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CameraInfo>> {
     let id = parse_id("camera", &id)?;
-    buildings::camera(&state.pool, id)
+    buildings::camera(&state.pool, &auth.scope, id)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no camera with id {id}")))

@@ -1,74 +1,69 @@
-//! Login, and the one extractor through which every route declares the roles it admits.
+//! Login, and the one extractor through which every route declares what it needs.
 //!
 //! ```ignore
-//! async fn handler(auth: Authorized<Planners>, ...) // 401 without a valid token, 403 for other roles
+//! async fn handler(auth: Authorized<IncidentsWrite>, ...) // 401 without a valid token,
+//!                                                         // 403 `forbidden` for other roles
 //! ```
+//!
+//! The policy names one action of the role × action matrix (`citygrid_api::access`), or
+//! [`AnyUser`]. The extractor hands the handler the user and their [`Scope`]; domain queries
+//! take the scope as a parameter.
 
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use citygrid_api::{LoginRequest, LoginResponse, Role, User};
+use chrono::Utc;
+pub use citygrid_api::access::can::*;
+use citygrid_api::access::Policy;
+use citygrid_api::{Action, ErrorCode, LoginRequest, LoginResponse, User};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use super::AppState;
 pub use crate::accounts::AuthUser;
 use crate::accounts::{self, AccountError};
+use crate::login_throttle::Refusal;
+use crate::scope::Scope;
 
-/// A set of roles a route admits.
-pub trait Policy: Send + Sync + 'static {
-    /// The admitted roles.
-    const ROLES: &'static [Role];
-    /// What the route is for, in the 403 message.
-    const WHAT: &'static str;
-}
+/// Transitional name for [`PlansWrite`]: name the action instead.
+pub type Planners = PlansWrite;
+/// Transitional name for [`StatisticsRead`]: name the action instead.
+pub type Command = StatisticsRead;
+/// Transitional name for [`UsersAdmin`]: name the action instead.
+pub type AdminOnly = UsersAdmin;
 
-macro_rules! policy {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $roles:expr) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name;
-        impl Policy for $name {
-            const ROLES: &'static [Role] = $roles;
-            const WHAT: &'static str = $what;
-        }
-    };
-}
-
-policy!(/// Any logged-in user.
-    AnyUser, "reading the map", &Role::ALL);
-policy!(/// Administrators only.
-    AdminOnly, "administration", &[Role::Admin]);
-policy!(/// Boundary editing.
-    Planners, "planning", Role::PLANNING);
-policy!(/// Incident routing and handling.
-    Dispatch, "dispatch", Role::DISPATCH);
-policy!(/// Statistics and early warning.
-    Command, "the command view", Role::COMMAND);
-
-/// The caller, admitted by policy `P`.
+/// The caller, admitted by policy `P`, and where they may work.
 #[derive(Debug)]
 pub struct Authorized<P: Policy> {
     pub user: AuthUser,
+    /// The whole city, or the user's county: pass it to every domain query.
+    pub scope: Scope,
     policy: PhantomData<P>,
 }
 
-/// The bearer token of a request: `Authorization: Bearer …`, or `access_token=` in `query` —
-/// which only the tile routes pass (a map style cannot always set headers); API routes take the
-/// header only, so tokens stay out of logged URLs.
-#[must_use]
-pub fn bearer_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
-    if let Some(v) = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let v = v.trim();
-        if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
-            return Some(v[7..].trim().to_owned());
-        }
+impl<P: Policy> Authorized<P> {
+    /// 403 unless the user may also take `action` (for handlers whose action depends on the
+    /// request).
+    pub fn require(&self, action: Action) -> ApiResult<()> {
+        require(&self.user, action)
     }
-    query?.split('&').find_map(|kv| kv.strip_prefix("access_token=")).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`.
+#[must_use]
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
+        let token = v[7..].trim();
+        (!token.is_empty()).then(|| token.to_owned())
+    } else {
+        None
+    }
 }
 
 /// Finds the logged-in user of a request: 401 when there is no valid token.
@@ -76,31 +71,40 @@ pub fn bearer_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> 
 /// Sessions are cached per process for [`crate::http::SESSION_CACHE_TTL`], so a tile costs no
 /// database round trip for its login check; a logout takes effect at once on the replica that
 /// served it and within that TTL on the others.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> ApiResult<AuthUser> {
-    let token = bearer_token(headers, query)
-        .ok_or_else(|| ApiError::Unauthorized("log in first: no bearer token in the Authorization header".into()))?;
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<AuthUser> {
+    let token = bearer_token(headers).ok_or_else(|| {
+        ApiError::new(ErrorCode::Unauthorized, "log in first: no bearer token in the Authorization header")
+            .field("Authorization")
+    })?;
     let key = accounts::token_digest(&token);
     if let Some(user) = state.sessions.get(&key) {
         return Ok(user);
     }
-    let user = accounts::user_for_token(&state.pool, &token)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("the token is unknown or has expired: log in again".into()))?;
+    let user = accounts::user_for_token(&state.pool, &token).await?.ok_or_else(|| {
+        ApiError::new(ErrorCode::Unauthorized, "the token is unknown or has expired: log in again")
+            .field("Authorization")
+    })?;
     state.sessions.insert(key, user.clone());
     Ok(user)
 }
 
-/// 403 unless `user`'s role is in `roles`.
-pub fn require_role(user: &AuthUser, roles: &[Role], what: &str) -> ApiResult<()> {
-    if roles.contains(&user.role) {
+/// 403 `forbidden` unless `user`'s role may take `action`.
+pub fn require(user: &AuthUser, action: Action) -> ApiResult<()> {
+    if citygrid_api::allows(user.role, action) {
         Ok(())
     } else {
-        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(ApiError::Forbidden(format!(
-            "role {} may not use {what}; allowed: {}",
-            user.role.as_str(),
-            allowed.join(", ")
-        )))
+        let allowed: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "role {} may not use {} ({}); allowed: {}",
+                user.role.as_str(),
+                action.what(),
+                action.as_str(),
+                allowed.join(", ")
+            ),
+        )
+        .with_details(serde_json::json!({ "action": action })))
     }
 }
 
@@ -108,9 +112,12 @@ impl<P: Policy> FromRequestParts<AppState> for Authorized<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = authenticate(state, &parts.headers, None).await?;
-        require_role(&user, P::ROLES, P::WHAT)?;
-        Ok(Authorized { user, policy: PhantomData })
+        let user = authenticate(state, &parts.headers).await?;
+        if let Some(action) = P::ACTION {
+            require(&user, action)?;
+        }
+        let scope = user.scope();
+        Ok(Authorized { user, scope, policy: PhantomData })
     }
 }
 
@@ -118,20 +125,66 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/auth/login", post(login)).route("/auth/me", get(me)).route("/auth/logout", post(logout))
 }
 
-/// Exchanges a username and password for a bearer token.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = citygrid_api::ErrorBody)))]
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
-    if req.username.is_empty() || req.password.is_empty() {
-        return Err(ApiError::BadRequest("username and password are both required".into()));
-    }
-    match accounts::login(&state.pool, &req.username, &req.password, state.config.token_hours).await {
-        Ok((token, expires_at, user)) => {
-            Ok(Json(LoginResponse { token, expires_at: expires_at.to_rfc3339(), user: user.to_api() }))
+/// The client's address: the TCP peer (`ConnectInfo`, set by [`super::serve`]); unspecified
+/// when the app is served without it.
+fn client_addr(parts_extensions: &axum::http::Extensions) -> IpAddr {
+    parts_extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+/// Maps an account refusal to its error.
+#[must_use]
+pub fn account_error(e: AccountError) -> ApiError {
+    match e {
+        AccountError::BadCredentials => ApiError::new(ErrorCode::BadCredentials, e.to_string()),
+        AccountError::Throttled(ref r @ Refusal::Blocked { retry_after }) => {
+            ApiError::new(ErrorCode::RateLimited, r.to_string()).retry_after(retry_after)
         }
-        Err(AccountError::BadCredentials) => Err(ApiError::Unauthorized("unknown username or wrong password".into())),
-        Err(e) => Err(ApiError::Internal(e.into())),
+        AccountError::Throttled(ref r @ Refusal::Busy { retry_after }) => {
+            ApiError::new(ErrorCode::Unavailable, r.to_string()).retry_after(retry_after)
+        }
+        AccountError::NotFound(_) => ApiError::new(ErrorCode::NotFound, e.to_string()),
+        AccountError::OutsideScope(e) => e.into(),
+        AccountError::UsernameTaken(_) => ApiError::new(ErrorCode::UsernameTaken, e.to_string()).field("username"),
+        AccountError::Invalid { field, .. } => ApiError::new(ErrorCode::InvalidValue, e.to_string()).field(field),
+        AccountError::Db(e) => ApiError::Internal(e),
     }
+}
+
+/// Exchanges a username and password for a bearer token. Failures are throttled per username
+/// and client address (429 with `Retry-After`); when every password check is busy the answer is
+/// 503 with `Retry-After`.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 401, body = citygrid_api::ErrorBody), (status = 429, body = citygrid_api::ErrorBody),
+              (status = 503, body = citygrid_api::ErrorBody)))]
+pub async fn login(State(state): State<AppState>, request: axum::extract::Request) -> ApiResult<Json<LoginResponse>> {
+    let addr = client_addr(request.extensions());
+    let Json(req) = Json::<LoginRequest>::from_request(request, &state).await?;
+    for (field, value, max) in
+        [("username", &req.username, accounts::MAX_USERNAME), ("password", &req.password, accounts::MAX_PASSWORD)]
+    {
+        if value.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("{field}: username and password are both required"),
+            )
+            .field(field));
+        }
+        if value.chars().count() > max {
+            return Err(ApiError::new(ErrorCode::BadRequest, format!("{field}: at most {max} characters")).field(field));
+        }
+    }
+    let (token, expires_at, user) = accounts::login(
+        &state.pool,
+        &state.login,
+        (&req.username, &req.password),
+        addr,
+        state.config.token_hours,
+        Utc::now(),
+    )
+    .await
+    .map_err(account_error)?;
+    Ok(Json(LoginResponse { token, expires_at: expires_at.to_rfc3339(), user: user.to_api() }))
 }
 
 /// The logged-in user.
@@ -149,7 +202,7 @@ pub async fn logout(
     _auth: Authorized<AnyUser>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    if let Some(token) = bearer_token(&headers, None) {
+    if let Some(token) = bearer_token(&headers) {
         state.sessions.remove(&accounts::token_digest(&token));
         accounts::logout(&state.pool, &token).await?;
     }
@@ -161,14 +214,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bearer_from_header_or_query() {
+    fn bearer_from_the_header_only() {
         let mut h = HeaderMap::new();
-        assert_eq!(bearer_token(&h, None), None);
-        assert_eq!(bearer_token(&h, Some("v=3&access_token=abc")), Some("abc".into()));
-        assert_eq!(bearer_token(&h, Some("access_token=")), None);
+        assert_eq!(bearer_token(&h), None);
         h.insert("authorization", "Bearer  xyz ".parse().expect("header"));
-        assert_eq!(bearer_token(&h, Some("access_token=abc")), Some("xyz".into()));
+        assert_eq!(bearer_token(&h), Some("xyz".into()));
+        h.insert("authorization", "bearer abc".parse().expect("header"));
+        assert_eq!(bearer_token(&h), Some("abc".into()));
+        h.insert("authorization", "Bearer   ".parse().expect("header"));
+        assert_eq!(bearer_token(&h), None);
         h.insert("authorization", "Basic xyz".parse().expect("header"));
-        assert_eq!(bearer_token(&h, None), None);
+        assert_eq!(bearer_token(&h), None);
     }
 }

@@ -6,12 +6,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use citygrid_api::{
-    BatchRouteRequest, BatchRouteResponse, Category, CreateIncidentRequest, IncidentCreated, IncidentDetail,
+    BatchRouteRequest, BatchRouteResponse, Category, CreateIncidentRequest, ErrorCode, IncidentCreated, IncidentDetail,
     IncidentPage, OutsideCity, RouteRequest, RouteResult, SlaEntry, SlaUpdate, Source, TransitionRequest,
 };
 use serde::Deserialize;
 
-use super::auth::{AdminOnly, Authorized, Dispatch};
+use super::auth::{Authorized, IncidentsRead, IncidentsWrite, SlaAdmin};
 use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::BBox;
@@ -33,13 +33,21 @@ pub fn router() -> Router<AppState> {
         .route("/escalation-sla", get(sla).put(update_sla))
 }
 
-/// Checks a coordinate pair; `what` names it in the message.
-fn check_point(what: &str, lon: f64, lat: f64) -> ApiResult<()> {
+/// Checks a coordinate pair; `field` is the path of the pair in the body (`""` at the top,
+/// `points[3]` in a batch), named in the message and `error.field`.
+fn check_point(field: &str, lon: f64, lat: f64) -> ApiResult<()> {
+    let (lon_field, lat_field) = if field.is_empty() {
+        ("lon".to_owned(), "lat".to_owned())
+    } else {
+        (format!("{field}[0]"), format!("{field}[1]"))
+    };
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        return Err(ApiError::BadRequest(format!("{what}lon {lon} is outside [-180, 180]")));
+        let msg = format!("{lon_field} {lon} is outside [-180, 180] (longitude)");
+        return Err(ApiError::new(ErrorCode::InvalidCoordinates, msg).field(lon_field));
     }
     if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(ApiError::BadRequest(format!("{what}lat {lat} is outside [-90, 90]")));
+        let msg = format!("{lat_field} {lat} is outside [-90, 90] (latitude)");
+        return Err(ApiError::new(ErrorCode::InvalidCoordinates, msg).field(lat_field));
     }
     Ok(())
 }
@@ -47,21 +55,29 @@ fn check_point(what: &str, lon: f64, lat: f64) -> ApiResult<()> {
 fn check_category(code: &str) -> ApiResult<&'static Category> {
     Category::by_code(code).ok_or_else(|| {
         let known: Vec<&str> = citygrid_api::CATEGORIES.iter().map(|c| c.code).collect();
-        ApiError::Unprocessable(format!("category {code:?} is unknown; use one of {}", known.join(", ")))
+        ApiError::new(
+            ErrorCode::UnknownCategory,
+            format!("category {code:?} is unknown; use one of {}", known.join(", ")),
+        )
+        .field("category")
     })
 }
 
 fn check_priority(p: Option<i16>) -> ApiResult<Option<i16>> {
     match p {
         Some(p) if !(1..=4).contains(&p) => {
-            Err(ApiError::Unprocessable(format!("priority {p} must be 1 (most urgent) to 4")))
+            Err(ApiError::new(ErrorCode::InvalidValue, format!("priority {p} must be 1 (most urgent) to 4"))
+                .field("priority"))
         }
         p => Ok(p),
     }
 }
 
 fn outside(e: RouteError, lon: f64, lat: f64) -> ApiError {
-    let RouteError::OutsideCity { nearest, distance_m } = e;
+    let (nearest, distance_m) = match e {
+        RouteError::OutsideCity { nearest, distance_m } => (nearest, distance_m),
+        RouteError::OutsideScope(e) => return e.into(),
+    };
     match nearest {
         Some(grid) => {
             let message = format!(
@@ -69,9 +85,9 @@ fn outside(e: RouteError, lon: f64, lat: f64) -> ApiError {
                 grid.code, grid.name, distance_m
             );
             let details = serde_json::to_value(OutsideCity { nearest_grid: grid, distance_m }).unwrap_or_default();
-            ApiError::Unprocessable(message).with_details(details)
+            ApiError::new(ErrorCode::OutsideCity, message).with_details(details)
         }
-        None => ApiError::Unprocessable(format!("point ({lon}, {lat}) is outside every grid")),
+        None => ApiError::new(ErrorCode::OutsideCity, format!("point ({lon}, {lat}) is outside every grid")),
     }
 }
 
@@ -81,7 +97,7 @@ fn outside(e: RouteError, lon: f64, lat: f64) -> ApiError {
               (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn route(
     State(state): State<AppState>,
-    _auth: Authorized<Dispatch>,
+    auth: Authorized<IncidentsRead>,
     Json(req): Json<RouteRequest>,
 ) -> ApiResult<Json<RouteResult>> {
     check_point("", req.lon, req.lat)?;
@@ -94,6 +110,7 @@ pub async fn route(
         category: req.category.as_deref(),
         priority: check_priority(req.priority)?,
         now: Utc::now(),
+        scope: &auth.scope,
     };
     state.engine.route(&q).map(Json).map_err(|e| outside(e, req.lon, req.lat))
 }
@@ -105,29 +122,40 @@ pub async fn route(
               (status = 413, body = citygrid_api::ErrorBody)))]
 pub async fn route_batch(
     State(state): State<AppState>,
-    _auth: Authorized<Dispatch>,
+    auth: Authorized<IncidentsRead>,
     Json(req): Json<BatchRouteRequest>,
 ) -> ApiResult<Json<BatchRouteResponse>> {
     if req.points.len() > MAX_BATCH {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "points: {} points, at most {MAX_BATCH} per batch",
-            req.points.len()
-        )));
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("points: {} points, at most {MAX_BATCH} per batch", req.points.len()),
+        )
+        .field("points"));
     }
     for (i, p) in req.points.iter().enumerate() {
-        check_point(&format!("points[{i}]: "), p[0], p[1])?;
+        check_point(&format!("points[{i}]"), p[0], p[1])?;
     }
     let engine = state.engine.clone();
     let grids = tokio::task::spawn_blocking(move || engine.locate_batch(&req.points))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
+    for (i, grid) in grids.iter().enumerate() {
+        if let Some(g) = grid {
+            auth.scope.check(g, || format!("points[{i}] (grid {g})")).map_err(|e| e.field(format!("points[{i}]")))?;
+        }
+    }
     Ok(Json(BatchRouteResponse { grids }))
 }
 
-fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
+fn parse_time(code: ErrorCode, field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ApiError::BadRequest(format!("{field} {s:?} is not an RFC 3339 time: {e}")))
+        .map_err(|e| ApiError::new(code, format!("{field} {s:?} is not an RFC 3339 time: {e}")).field(field))
+}
+
+/// 400 `invalid_parameter` naming a query parameter.
+fn invalid_param(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidParameter, message).field(field)
 }
 
 /// Registers an incident, routes it, and answers once it is committed.
@@ -137,33 +165,38 @@ fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
               (status = 413, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    auth: Authorized<Dispatch>,
+    auth: Authorized<IncidentsWrite>,
     Json(req): Json<CreateIncidentRequest>,
 ) -> ApiResult<(StatusCode, Json<IncidentCreated>)> {
     check_point("", req.lon, req.lat)?;
     let category = check_category(&req.category)?;
     if Source::by_code(&req.source).is_none() {
         let known: Vec<&str> = citygrid_api::SOURCES.iter().map(|s| s.code).collect();
-        return Err(ApiError::Unprocessable(format!(
-            "source {:?} is unknown; use one of {}",
-            req.source,
-            known.join(", ")
-        )));
+        return Err(ApiError::new(
+            ErrorCode::UnknownSource,
+            format!("source {:?} is unknown; use one of {}", req.source, known.join(", ")),
+        )
+        .field("source"));
     }
     let chars = req.description.chars().count();
     if chars > MAX_DESCRIPTION {
-        return Err(ApiError::PayloadTooLarge(format!("description: {chars} characters, at most {MAX_DESCRIPTION}")));
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("description: {chars} characters, at most {MAX_DESCRIPTION}"),
+        )
+        .field("description"));
     }
     if req.description.trim().is_empty() {
-        return Err(ApiError::Unprocessable("description: say what happened".into()));
+        return Err(ApiError::new(ErrorCode::InvalidValue, "description: say what happened").field("description"));
     }
     let now = Utc::now();
     let reported_at = match &req.reported_at {
-        Some(s) => parse_time("reported_at", s)?,
+        Some(s) => parse_time(ErrorCode::BadRequest, "reported_at", s)?,
         None => now,
     };
     if reported_at > now + chrono::Duration::minutes(5) {
-        return Err(ApiError::Unprocessable(format!("reported_at {reported_at} lies in the future")));
+        return Err(ApiError::new(ErrorCode::InvalidValue, format!("reported_at {reported_at} lies in the future"))
+            .field("reported_at"));
     }
     // A few minutes of clock skew are forgiven, but a report never postdates its handling.
     let reported_at = reported_at.min(now);
@@ -173,6 +206,7 @@ pub async fn create(
         category: Some(category.code),
         priority: check_priority(req.priority)?,
         now,
+        scope: &auth.scope,
     };
     let routing = state.engine.route(&q).map_err(|e| outside(e, req.lon, req.lat))?;
     let priority = req
@@ -216,22 +250,19 @@ pub async fn create(
     responses((status = 200, body = IncidentDetail), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
-    _auth: Authorized<Dispatch>,
+    auth: Authorized<IncidentsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentDetail>> {
     let id = parse_id("incident", &id)?;
-    let mut conn = state.pool.acquire().await?;
-    let incident = incidents::get(&mut conn, id, Utc::now())
+    incidents::read(&state.pool, &auth.scope, id, Utc::now())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no incident with id {id}")))?;
-    drop(conn);
-    let timeline = incidents::timeline(&state.pool, id).await?;
-    let allowed_actions = incidents::allowed_actions(&incident.status, incident.escalation_level);
-    Ok(Json(IncidentDetail { incident, timeline, allowed_actions }))
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no incident with id {id}")))
 }
 
 /// Query of `GET /api/incidents`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `minLon,minLat,maxLon,maxLat`.
     bbox: Option<String>,
@@ -255,7 +286,7 @@ pub struct ListParams {
     responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _auth: Authorized<Dispatch>,
+    auth: Authorized<IncidentsRead>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<IncidentPage>> {
     let mut statuses = Vec::new();
@@ -265,34 +296,35 @@ pub async fn list(
         } else if incidents::STATUSES.contains(&s) {
             statuses.push(s.to_owned());
         } else {
-            return Err(ApiError::BadRequest(format!(
-                "status {s:?} is not one of open, {}",
-                incidents::STATUSES.join(", ")
-            )));
+            return Err(invalid_param(
+                "status",
+                format!("status {s:?} is not one of open, {}", incidents::STATUSES.join(", ")),
+            ));
         }
     }
     if let Some(c) = &p.category {
-        check_category(c).map_err(|_| ApiError::BadRequest(format!("category {c:?} is unknown")))?;
+        check_category(c).map_err(|_| invalid_param("category", format!("category {c:?} is unknown")))?;
     }
     if let Some(g) = &p.grid {
-        crate::grids::GridCode::parse(g).map_err(ApiError::BadRequest)?;
+        crate::grids::GridCode::parse(g).map_err(|e| invalid_param("grid", e))?;
     }
     let limit = match p.limit {
         None => 50,
-        Some(n) if n < 1 => return Err(ApiError::BadRequest(format!("limit {n} must be at least 1"))),
+        Some(n) if n < 1 => return Err(invalid_param("limit", format!("limit {n} must be at least 1"))),
         Some(n) => n.min(500),
     };
+    let time = |field, s: &str| parse_time(ErrorCode::InvalidParameter, field, s);
     let filter = ListFilter {
-        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(ApiError::BadRequest)?,
+        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(|e| invalid_param("bbox", e))?,
         statuses,
         category: p.category,
-        from: p.from.as_deref().map(|s| parse_time("from", s)).transpose()?,
-        to: p.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
+        from: p.from.as_deref().map(|s| time("from", s)).transpose()?,
+        to: p.to.as_deref().map(|s| time("to", s)).transpose()?,
         grid: p.grid,
-        after: p.cursor.as_deref().map(incidents::parse_cursor).transpose().map_err(ApiError::BadRequest)?,
+        after: p.cursor.as_deref().map(incidents::Cursor::parse).transpose().map_err(|e| invalid_param("cursor", e))?,
         limit,
     };
-    let (items, next_cursor) = incidents::list(&state.pool, &filter, Utc::now()).await?;
+    let (items, next_cursor) = incidents::list(&state.pool, &auth.scope, &filter, Utc::now()).await?;
     Ok(Json(IncidentPage { items, next_cursor }))
 }
 
@@ -303,29 +335,39 @@ pub async fn list(
               (status = 409, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn transition(
     State(state): State<AppState>,
-    auth: Authorized<Dispatch>,
+    auth: Authorized<IncidentsWrite>,
     Path(id): Path<String>,
     Json(req): Json<TransitionRequest>,
 ) -> ApiResult<Json<citygrid_api::Incident>> {
     let id = parse_id("incident", &id)?;
-    incidents::transition(&state.pool, id, &req.action, req.note.as_deref(), req.duplicate_of, auth.user.id, Utc::now())
-        .await
-        .map(Json)
-        .map_err(|e| match e {
-            TransitionError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            TransitionError::NotAllowed { ref allowed, .. } => {
-                let details = serde_json::json!({ "allowed_actions": allowed });
-                ApiError::Conflict(e.to_string()).with_details(details)
-            }
-            TransitionError::Invalid(_) => ApiError::Unprocessable(e.to_string()),
-            TransitionError::Db(e) => ApiError::Internal(e),
-        })
+    incidents::transition(
+        &state.pool,
+        &auth.scope,
+        id,
+        &req.action,
+        req.note.as_deref(),
+        req.duplicate_of,
+        auth.user.id,
+        Utc::now(),
+    )
+    .await
+    .map(Json)
+    .map_err(|e| match e {
+        TransitionError::NotFound(_) => ApiError::NotFound(e.to_string()),
+        TransitionError::NotAllowed { ref allowed, .. } => {
+            let details = serde_json::json!({ "allowed_actions": allowed });
+            ApiError::new(ErrorCode::TransitionNotAllowed, e.to_string()).with_details(details)
+        }
+        TransitionError::Invalid(_) => ApiError::new(ErrorCode::InvalidValue, e.to_string()),
+        TransitionError::OutsideScope(e) => e.into(),
+        TransitionError::Db(e) => ApiError::Internal(e),
+    })
 }
 
 /// The escalation SLA table, by category, priority and level.
 #[utoipa::path(get, path = "/api/escalation-sla", tag = "dispatch", security(("bearer" = [])),
     responses((status = 200, body = Vec<SlaEntry>), (status = 403, body = citygrid_api::ErrorBody)))]
-pub async fn sla(State(state): State<AppState>, _auth: Authorized<Dispatch>) -> ApiResult<Json<Vec<SlaEntry>>> {
+pub async fn sla(State(state): State<AppState>, _auth: Authorized<IncidentsRead>) -> ApiResult<Json<Vec<SlaEntry>>> {
     Ok(Json(incidents::sla_table(&state.pool).await?))
 }
 
@@ -337,19 +379,25 @@ pub async fn sla(State(state): State<AppState>, _auth: Authorized<Dispatch>) -> 
               (status = 404, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn update_sla(
     State(state): State<AppState>,
-    auth: Authorized<AdminOnly>,
+    auth: Authorized<SlaAdmin>,
     Json(req): Json<SlaUpdate>,
 ) -> ApiResult<Json<SlaEntry>> {
+    auth.scope.check_city_wide(|| "the escalation SLA table (city-wide)".into())?;
     check_category(&req.category)?;
     check_priority(Some(req.priority))?;
     if !(0..incidents::TOP_LEVEL).contains(&req.level) {
-        return Err(ApiError::Unprocessable(format!(
-            "level {}: 0 (grid), 1 (village) or 2 (township); the county centre does not escalate",
-            req.level
-        )));
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("level {}: 0 (grid), 1 (village) or 2 (township); the county centre does not escalate", req.level),
+        )
+        .field("level"));
     }
     if !(req.hours > 0.0 && req.hours <= 8760.0) {
-        return Err(ApiError::Unprocessable(format!("hours {}: more than 0 and at most 8760", req.hours)));
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("hours {}: more than 0 and at most 8760", req.hours),
+        )
+        .field("hours"));
     }
     incidents::update_sla(&state.pool, &req, auth.user.id).await?.map(Json).ok_or_else(|| {
         ApiError::NotFound(format!("no SLA row for {} priority {} level {}", req.category, req.priority, req.level))

@@ -1,15 +1,24 @@
-//! axum's extractors with our error body: a bad path, query or JSON body answers
-//! `{"error": {...}}` with a message naming the problem, never axum's plain-text rejection.
+//! Our extractors: a bad path, query or JSON body answers our error body with a catalogued code
+//! and the `field` at fault, never axum's plain-text rejection.
+//!
+//! Strings are checked at the boundary: a NUL character anywhere in a JSON body or a query
+//! parameter is refused with 400 `invalid_character` naming the field (PostgreSQL `text` cannot
+//! hold one, so it would otherwise surface as a 500 deep inside a handler).
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use citygrid_api::ErrorCode;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use super::error::{rejection, ApiError};
+use super::error::ApiError;
 
-/// A JSON body.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body (`Content-Type: application/json`).
 pub struct Json<T>(pub T);
 
 /// Path parameters.
@@ -18,8 +27,6 @@ pub struct Json<T>(pub T);
 pub struct Path<T>(pub T);
 
 /// Query-string parameters.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
@@ -30,26 +37,230 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 
 /// Parses a positive integer id from a path segment; `what` names it in the 400.
 pub fn parse_id(what: &str, s: &str) -> Result<i64, ApiError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("{what} id {s:?} must be a positive integer")))
+    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::new(ErrorCode::InvalidParameter, format!("{what} id {s:?} must be a positive integer")).field("id")
+    })
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        rejection(r.status(), format!("request body: {}", r.body_text()))
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "request body: send JSON with `Content-Type: application/json`",
+            )
+            .field("Content-Type"));
+        }
+        let bytes = tokio::time::timeout(super::serve::BODY_READ_TIMEOUT, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::RequestTimeout,
+                    format!("request body: not received within {} s", super::serve::BODY_READ_TIMEOUT.as_secs()),
+                )
+            })?
+            .map_err(|r| body_rejection(&r))?;
+        parse_json(&bytes).map(Json)
     }
 }
 
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        rejection(r.status(), format!("path: {}", r.body_text()))
+fn body_rejection(r: &BytesRejection) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(ErrorCode::PayloadTooLarge, format!("request body: {}", r.body_text()))
+    } else {
+        ApiError::new(ErrorCode::BadRequest, format!("request body could not be read: {}", r.body_text()))
     }
 }
 
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        rejection(r.status(), format!("query string: {}", r.body_text()))
+/// The path of the first string (or object key) holding a NUL character, JSON-path style
+/// (`description`, `points[2].name`); `None` when there is none.
+fn find_nul(v: &Value, path: &str) -> Option<String> {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match v {
+        Value::String(s) if s.contains('\0') => Some(if path.is_empty() { ".".into() } else { path.to_owned() }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| find_nul(x, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "\\u0000")))
+            } else {
+                find_nul(x, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Parses a JSON body into `T`: 400 `invalid_json` for a syntax error, 400 `invalid_character`
+/// for a NUL in a string, 422 `invalid_body` naming the field that is missing or mistyped.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // A NUL can only arrive escaped (`\u0000`; raw control characters are a syntax error), so
+    // the tree walk that names the field only runs when the escape is there at all.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+            if let Some(path) = find_nul(&v, "") {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCharacter,
+                    format!("request body: {path} holds a NUL character (\\u0000)"),
+                )
+                .field(path));
+            }
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = field_of(&e.path().to_string(), &e.inner().to_string());
+        let inner = e.into_inner();
+        if inner.classify() == serde_json::error::Category::Data {
+            let err =
+                ApiError::new(ErrorCode::InvalidBody, format!("request body: {}", described(field.as_deref(), &inner)));
+            match field {
+                Some(f) => err.field(f),
+                None => err,
+            }
+        } else {
+            ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// The field a deserialisation error is about: its path, or for "missing field `x`" the
+/// missing one (under the path).
+fn field_of(path: &str, message: &str) -> Option<String> {
+    let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+    let path = (path != "." && !path.is_empty()).then_some(path);
+    match (path, missing) {
+        (Some(p), Some(m)) => Some(format!("{p}.{m}")),
+        (None, Some(m)) => Some(m.to_owned()),
+        (Some(p), None) => Some(p.to_owned()),
+        (None, None) => None,
+    }
+}
+
+/// The error message, prefixed with the field unless it already names it.
+fn described(field: Option<&str>, e: &dyn std::fmt::Display) -> String {
+    match field {
+        Some(f) if !e.to_string().contains(&format!("`{f}`")) => format!("{f}: {e}"),
+        _ => e.to_string(),
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(Query)
+    }
+}
+
+/// Parses a query string into `T`: 400 `invalid_character` for a NUL, 400 `invalid_parameter`
+/// naming the parameter that does not parse or is missing.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key.contains('\0') || value.contains('\0') {
+            let key = key.replace('\0', "\\u0000");
+            return Err(ApiError::new(
+                ErrorCode::InvalidCharacter,
+                format!("query string: {key} holds a NUL character (%00)"),
+            )
+            .field(key));
+        }
+    }
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = field_of(&e.path().to_string(), &e.inner().to_string());
+        let err = ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("query string: {}", described(field.as_deref(), e.inner())),
+        );
+        match field {
+            Some(f) => err.field(f),
+            None => err,
+        }
+    })
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(r: axum::extract::rejection::PathRejection) -> Self {
+        if r.status().is_client_error() {
+            ApiError::new(ErrorCode::InvalidParameter, format!("path: {}", r.body_text()))
+        } else {
+            ApiError::Internal(anyhow::anyhow!("path: {}", r.body_text()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        lon: f64,
+        name: String,
+        points: Option<Vec<[f64; 2]>>,
+    }
+
+    fn err<T: std::fmt::Debug>(r: Result<T, ApiError>) -> (u16, String, Option<String>) {
+        match r.expect_err("an error") {
+            ApiError::Coded(p) => (p.code.status(), p.code.as_str().to_owned(), p.field),
+            other => panic!("uncoded {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(err(parse_json::<Body>(b"{")), (400, "invalid_json".into(), None));
+        assert_eq!(err(parse_json::<Body>(br#"{"lon": 1, "name": "a"} x"#)), (400, "invalid_json".into(), None));
+        assert_eq!(err(parse_json::<Body>(br#"{"name": "a"}"#)), (422, "invalid_body".into(), Some("lon".into())));
+        assert_eq!(
+            err(parse_json::<Body>(br#"{"lon": "x", "name": "a"}"#)),
+            (422, "invalid_body".into(), Some("lon".into()))
+        );
+        assert_eq!(
+            err(parse_json::<Body>(br#"{"lon": 1, "name": "a", "points": [[1, 2], [1]]}"#)),
+            (422, "invalid_body".into(), Some("points[1]".into()))
+        );
+        assert!(parse_json::<Body>(br#"{"lon": 1, "name": "a"}"#).is_ok());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_where_they_are() {
+        assert_eq!(
+            err(parse_json::<Body>(br#"{"lon": 1, "name": "adm\u0000in"}"#)),
+            (400, "invalid_character".into(), Some("name".into()))
+        );
+        assert_eq!(
+            err(parse_json::<Value>(br#"{"a": [{"b": "x"}, {"b": "\u0000"}]}"#)),
+            (400, "invalid_character".into(), Some("a[1].b".into()))
+        );
+        // An escaped backslash followed by "u0000" is six ordinary characters.
+        assert!(parse_json::<Body>(br#"{"lon": 1, "name": "\\u0000"}"#).is_ok());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Params {
+        q: String,
+        limit: Option<i64>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        assert_eq!(err(parse_query::<Params>("q=a%00b")), (400, "invalid_character".into(), Some("q".into())));
+        assert_eq!(err(parse_query::<Params>("limit=1")), (400, "invalid_parameter".into(), Some("q".into())));
+        assert_eq!(err(parse_query::<Params>("q=a&limit=x")), (400, "invalid_parameter".into(), Some("limit".into())));
+        assert!(parse_query::<Params>("q=%E6%B8%85&limit=2").is_ok());
     }
 }

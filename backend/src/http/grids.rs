@@ -3,10 +3,10 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
-use citygrid_api::{Feature, FeatureCollection, GridProperties, SearchHit};
+use citygrid_api::{ErrorCode, Feature, FeatureCollection, GridProperties, SearchHit};
 use serde::Deserialize;
 
-use super::auth::{AnyUser, Authorized};
+use super::auth::{Authorized, MapRead};
 use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::{self, BBox, GridCode};
@@ -22,11 +22,11 @@ pub fn router() -> Router<AppState> {
               (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
-    _auth: Authorized<AnyUser>,
+    auth: Authorized<MapRead>,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Feature<GridProperties>>> {
-    let code = GridCode::parse(&code).map_err(ApiError::BadRequest)?;
-    grids::get(&state.pool, &code)
+    let code = GridCode::parse(&code).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("code"))?;
+    grids::get(&state.pool, &auth.scope, &code)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no current grid with code {}", code.as_str())))
@@ -34,6 +34,7 @@ pub async fn one(
 
 /// Query of `GET /api/grids`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `minLon,minLat,maxLon,maxLat` (WGS84).
     bbox: String,
@@ -47,21 +48,26 @@ pub struct ListParams {
               (status = 401, body = citygrid_api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _auth: Authorized<AnyUser>,
+    auth: Authorized<MapRead>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Json<FeatureCollection<GridProperties>>> {
-    let bbox = BBox::parse(&params.bbox).map_err(ApiError::BadRequest)?;
+    let bbox = BBox::parse(&params.bbox).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("bbox"))?;
     let limit = match params.limit {
         None => 100,
-        Some(n) if n < 1 => return Err(ApiError::BadRequest(format!("limit {n} must be at least 1"))),
+        Some(n) if n < 1 => {
+            return Err(
+                ApiError::new(ErrorCode::InvalidParameter, format!("limit {n} must be at least 1")).field("limit")
+            )
+        }
         Some(n) => n.min(grids::MAX_LIMIT),
     };
-    let (features, truncated) = grids::in_bbox(&state.pool, bbox, limit).await?;
+    let (features, truncated) = grids::in_bbox(&state.pool, &auth.scope, bbox, limit).await?;
     Ok(Json(FeatureCollection { kind: "FeatureCollection".into(), features, truncated }))
 }
 
 /// Query of `GET /api/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A grid code (or its prefix), or part of a grid, village, township or county name.
     q: String,
@@ -72,15 +78,15 @@ pub struct SearchParams {
     responses((status = 200, body = Vec<SearchHit>), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
-    _auth: Authorized<AnyUser>,
+    auth: Authorized<MapRead>,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHit>>> {
     let q = params.q.trim();
     if q.is_empty() {
-        return Err(ApiError::BadRequest("q: type part of a code or a name".into()));
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: type part of a code or a name").field("q"));
     }
     if q.chars().count() > 64 {
-        return Err(ApiError::BadRequest("q: at most 64 characters".into()));
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at most 64 characters").field("q"));
     }
-    Ok(Json(grids::search(&state.pool, q, 20).await?))
+    Ok(Json(grids::search(&state.pool, &auth.scope, q, 20).await?))
 }

@@ -6,12 +6,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::IntoResponse as _;
 use axum::Router;
 use sqlx::PgPool;
+use tower::ServiceExt as _;
 
 use crate::accounts::AuthUser;
 use crate::cache::TtlCache;
 use crate::config::Config;
+use crate::login_throttle::LoginThrottle;
 use crate::routing::Engine;
 
 pub mod admin_units;
@@ -22,11 +25,13 @@ pub mod extract;
 pub mod grids;
 pub mod health;
 pub mod openapi;
+pub mod serve;
 pub mod stats;
 pub mod tiles;
 pub mod users;
 
 pub use error::{ApiError, ApiResult};
+pub use serve::serve;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -41,6 +46,8 @@ pub struct AppState {
     pub sessions: Arc<TtlCache<Vec<u8>, AuthUser>>,
     /// Map layer versions, for version-stamped tile URLs.
     pub layer_versions: Arc<TtlCache<&'static str, i64>>,
+    /// Login backoff and the bounded pool for password checks.
+    pub login: LoginThrottle,
     /// Freshness tokens of heat windows ([`crate::stats::heat::token`]), cached like versions.
     pub heat_tokens: Arc<TtlCache<crate::stats::filter::DayWindow, i64>>,
     /// Heat scales by request and layer version, for [`HEAT_SCALE_TTL`].
@@ -66,6 +73,7 @@ impl AppState {
             .expect("a plain HTTP client always builds");
         AppState {
             pool,
+            login: LoginThrottle::new(config.login.clone()),
             config: Arc::new(config),
             http,
             engine,
@@ -77,7 +85,27 @@ impl AppState {
     }
 }
 
-/// The whole application: API routes, then the static frontend when configured.
+/// The JSON 404 of an unknown `/api/…` or `/tiles/…` path.
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(citygrid_api::ErrorCode::NotFound, format!("no such API route: {}", uri.path()))
+}
+
+/// Paths that are API or tile routes, never pages of the frontend.
+fn is_api_path(path: &str) -> bool {
+    ["/api", "/tiles", "/style.json"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+/// The JSON 405 of a known path asked with another method.
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        citygrid_api::ErrorCode::MethodNotAllowed,
+        format!("{} does not answer {method}; see /api/openapi.json", uri.path()),
+    )
+}
+
+/// The whole application: API and tile routes (unknown paths under `/api` and `/tiles` answer
+/// a JSON 404, wrong methods a JSON 405), then the static frontend when configured, behind the
+/// limits of [`serve`].
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
@@ -88,13 +116,29 @@ pub fn app(state: AppState) -> Router {
         .merge(admin_units::router())
         .merge(stats::router())
         .merge(openapi::router())
-        .fallback(|| async { ApiError::NotFound("no such API route".into()) });
-    let mut app = Router::new().nest("/api", api).merge(tiles::router());
-    if let Some(dir) = &state.config.static_dir {
-        let index = dir.join("index.html");
-        app = app.fallback_service(
-            tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
-        );
-    }
-    app.layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method);
+    let app = Router::new().nest("/api", api).merge(tiles::router()).method_not_allowed_fallback(wrong_method);
+    let app = match state.config.static_dir.clone() {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            let files = tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index));
+            app.fallback(move |request: axum::extract::Request| {
+                let files = files.clone();
+                async move {
+                    if is_api_path(request.uri().path()) {
+                        return no_route(request.uri().clone()).await.into_response();
+                    }
+                    match files.oneshot(request).await {
+                        Ok(response) => response.into_response(),
+                        Err(e) => match e {},
+                    }
+                }
+            })
+        }
+        None => app.fallback(no_route),
+    };
+    app.layer(axum::middleware::from_fn(serve::limits))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
 }

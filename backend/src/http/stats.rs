@@ -10,10 +10,11 @@ use chrono::Utc;
 use citygrid_api::{HeatScale, HeatTiles};
 use serde::Deserialize;
 
-use super::auth::{AuthUser, Authorized, Dispatch};
+use super::auth::{Authorized, StatisticsRead};
 use super::extract::Json;
 use super::{ApiError, ApiResult, AppState};
 use crate::stats::filter::{self, FilterError};
+use crate::scope::Scope;
 use crate::stats::heat::{self, HeatQuery};
 
 pub fn router() -> Router<AppState> {
@@ -25,13 +26,13 @@ pub fn bad_filter(e: FilterError) -> ApiError {
     ApiError::BadRequest(e.to_string())
 }
 
-/// The heat request of a query string for `user`: the parsed window and filter with the user's
+/// The heat request of a query string in `scope`: the parsed window and filter with the scope's
 /// county (a `county` the client sends is ignored), the heat layer's version and the window's
 /// freshness token (both cached per process for [`super::LAYER_VERSION_TTL`]).
-pub async fn heat_request(state: &AppState, user: &AuthUser, query: Option<&str>) -> ApiResult<(HeatQuery, i64, i64)> {
+pub async fn heat_request(state: &AppState, scope: &Scope, query: Option<&str>) -> ApiResult<(HeatQuery, i64, i64)> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("query string: {e}")))?;
-    let q = HeatQuery::parse(&pairs, filter::day_of(Utc::now()), user.county_code.as_deref()).map_err(bad_filter)?;
+    let q = HeatQuery::parse(&pairs, filter::day_of(Utc::now()), scope.county_code()).map_err(bad_filter)?;
     let version = super::tiles::layer_version(state, heat::LAYER).await?;
     let token = match state.heat_tokens.get(&q.days) {
         Some(t) => t,
@@ -67,11 +68,11 @@ pub struct HeatParams {
     responses((status = 200, body = HeatTiles), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn heat_tiles(
     State(state): State<AppState>,
-    auth: Authorized<Dispatch>,
+    auth: Authorized<StatisticsRead>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<HeatTiles>> {
-    let (q, version, token) = heat_request(&state, &auth.user, query.as_deref()).await?;
+    let (q, version, token) = heat_request(&state, &auth.scope, query.as_deref()).await?;
     Ok(Json(heat::tiles(&super::tiles::origin(&headers, &state), &q, version, token)))
 }
 
@@ -83,10 +84,10 @@ pub async fn heat_tiles(
     responses((status = 200, body = HeatScale), (status = 400, body = citygrid_api::ErrorBody)))]
 pub async fn heat_scale(
     State(state): State<AppState>,
-    auth: Authorized<Dispatch>,
+    auth: Authorized<StatisticsRead>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<HeatScale>> {
-    let (q, version, _) = heat_request(&state, &auth.user, query.as_deref()).await?;
+    let (q, version, _) = heat_request(&state, &auth.scope, query.as_deref()).await?;
     Ok(Json(cached_scale(&state, q, version).await?))
 }
 

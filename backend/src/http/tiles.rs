@@ -3,7 +3,8 @@
 //!
 //! - `GET /tiles/{layer}`: TileJSON 3.0.0 (public; no data in it).
 //! - `GET /tiles/{layer}/{z}/{x}/{y}[.pbf|.mvt]`: one MVT tile, for a logged-in user whose role
-//!   the layer admits (token in `Authorization: Bearer` or `?access_token=`).
+//!   may take the layer's action (token in `Authorization: Bearer` only, so tokens never land
+//!   in access logs); scoped layers are limited to the user's county.
 //! - `GET /tiles/font/{fontstack}/{range}`: glyph PBFs from martin (public).
 //! - `GET /style.json`: the MapLibre style (public).
 //!
@@ -22,12 +23,13 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
 
-use super::auth::{authenticate, require_role};
+use super::auth::{authenticate, require};
 use super::extract::{Json, Path};
 use super::{ApiError, ApiResult, AppState};
 use crate::stats::filter::day_of;
 use crate::stats::heat::HeatQuery;
 use crate::tiles::{self, Layer, TileCoord, TileQuery};
+use citygrid_api::ErrorCode;
 
 /// A tile whose URL carries the current layer version never changes.
 const CACHE_IMMUTABLE: &str = "private, max-age=86400, immutable";
@@ -90,17 +92,28 @@ fn header_value(s: &'static str) -> HeaderValue {
     HeaderValue::from_static(s)
 }
 
-/// TileJSON of one layer (public: it names the layer's fields, no features).
-async fn tilejson(State(state): State<AppState>, Path(layer): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+/// TileJSON 3.0.0 of one layer (public: it names the layer's fields, no features).
+#[utoipa::path(get, path = "/tiles/{layer}", tag = "tiles",
+    params(("layer" = String, Path, description = "A layer of the catalogue: counties, townships, villages, grids, buildings, cameras, incidents")),
+    responses((status = 200, description = "TileJSON 3.0.0", body = Object),
+              (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn tilejson(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
     let version = layer_version(&state, layer.name).await?;
     let body = tiles::tilejson(&origin(&headers, &state), layer, version);
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
-/// The MapLibre style (public), at the current layer versions; the heat layer shows the last
-/// 28 days (a workspace sets its own window through `/api/stats/heat-tiles`).
-async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+/// The MapLibre style (public): every layer's source at its current version, glyphs from
+/// `/tiles/font/…`; the heat layer (hidden) shows the last 28 days — a workspace sets its own
+/// window through `/api/stats/heat-tiles`.
+#[utoipa::path(get, path = "/style.json", tag = "tiles",
+    responses((status = 200, description = "A MapLibre GL style (version 8)", body = Object)))]
+pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let versions = tiles::layer_versions(&state.pool).await?;
     let origin = origin(&headers, &state);
     let heat = HeatQuery::parse(&[], day_of(Utc::now()), None).map_err(super::stats::bad_filter)?;
@@ -112,8 +125,29 @@ async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<R
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
-/// One vector tile, proxied from martin.
-async fn tile(
+/// Query of a tile URL.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TileParams {
+    /// The layer version the URL was made for (from the style or TileJSON): a current `v` makes
+    /// the tile cacheable for a day. Other parameters are ignored.
+    v: Option<String>,
+}
+
+/// One Mapbox Vector Tile, proxied from martin (token in the `Authorization` header only). A
+/// county-scoped user gets only their county in scoped layers (incidents). Empty tiles are 204.
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}", tag = "tiles", security(("bearer" = [])),
+    params(("layer" = String, Path, description = "A layer of the catalogue"),
+           ("z" = String, Path, description = "Zoom 0–22"), ("x" = String, Path, description = "Column"),
+           ("y" = String, Path, description = "Row, optionally with `.pbf` or `.mvt`"), TileParams),
+    responses((status = 200, description = "An MVT tile", body = [u8], content_type = "application/x-protobuf"),
+              (status = 204, description = "No features in this tile"),
+              (status = 304, description = "Not modified (`If-None-Match`)"),
+              (status = 400, body = citygrid_api::ErrorBody), (status = 401, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody),
+              (status = 502, body = citygrid_api::ErrorBody)))]
+pub async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
@@ -121,19 +155,24 @@ async fn tile(
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
     let coord = TileCoord::parse(&z, &x, &y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let user = authenticate(&state, &headers, uri.query()).await?;
-    require_role(&user, layer.roles, &format!("the {} layer", layer.name))?;
+    let user = authenticate(&state, &headers).await?;
+    require(&user, layer.action)?;
 
+    // The proxy builds martin's query itself: a client's own `county=` never reaches it.
     let (martin_query, cache) = match layer.query {
         TileQuery::Version => {
             let version = layer_version(&state, layer.name).await?;
             let current = query_param(&uri, "v") == Some(version.to_string().as_str());
-            (format!("v={version}"), if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
+            let mut query = format!("v={version}");
+            if let (true, Some(county)) = (layer.scoped, user.scope().county_code()) {
+                let _ = write!(query, "&county={county}");
+            }
+            (query, if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
         }
         TileQuery::Heat => {
             // The window, filter and the user's county, normalised; the tile is immutable when
             // the client's URL carries the current version and token.
-            let (q, version, token) = super::stats::heat_request(&state, &user, uri.query()).await?;
+            let (q, version, token) = super::stats::heat_request(&state, &user.scope(), uri.query()).await?;
             let current = query_param(&uri, "v") == Some(version.to_string().as_str())
                 && query_param(&uri, "t") == Some(token.to_string().as_str());
             (q.martin_query(version, token), if current { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
@@ -173,8 +212,15 @@ async fn tile(
     Ok((status, out, body).into_response())
 }
 
-/// Glyphs for the style's labels (public, cached long).
-async fn font(
+/// Glyph PBFs for the style's labels (public, cached for a week).
+#[utoipa::path(get, path = "/tiles/font/{fontstack}/{range}", tag = "tiles",
+    params(("fontstack" = String, Path, description = "Comma-separated font names, such as `Noto Sans CJK SC Regular`"),
+           ("range" = String, Path, description = "A block of 256 code points: `0-255`, `256-511`, … (optionally `.pbf`)")),
+    responses((status = 200, description = "Glyphs", body = [u8], content_type = "application/x-protobuf"),
+              (status = 304, description = "Not modified (`If-None-Match`)"),
+              (status = 400, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody),
+              (status = 502, body = citygrid_api::ErrorBody)))]
+pub async fn font(
     State(state): State<AppState>,
     Path((fontstack, range)): Path<(String, String)>,
     headers: HeaderMap,
@@ -184,15 +230,20 @@ async fn font(
         || fontstack.chars().any(|c| c.is_control() || c == '/' || c == '\\')
         || fontstack.split(',').any(|f| matches!(f.trim(), "." | ".."))
     {
-        return Err(ApiError::BadRequest(format!("fontstack {fontstack:?} is not a font name list")));
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("fontstack {fontstack:?} is not a font name list"),
+        )
+        .field("fontstack"));
     }
     let bare = range.strip_suffix(".pbf").unwrap_or(&range);
-    let valid_range = bare.split_once('-').is_some_and(|(a, b)| {
-        [a, b].iter().all(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit()))
-    });
-    if !valid_range {
-        return Err(ApiError::BadRequest(format!("glyph range {range:?} is not START-END")));
-    }
+    let bare = glyph_range(bare).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("glyph range {range:?} is not a block of 256 code points such as 0-255 or 19968-20223"),
+        )
+        .field("range")
+    })?;
     let url = format!("{}/font/{}/{bare}", state.config.martin_url.trim_end_matches('/'), percent_encode(&fontstack));
     let (status, mut upstream, body) = fetch(&state, &url, &headers, "glyphs").await?;
     match status {
@@ -209,6 +260,18 @@ async fn font(
         }
     }
     Ok((status, out, body).into_response())
+}
+
+/// `START-END` of a glyph block: START a multiple of 256 up to 65280 and END = START + 255 (what
+/// MapLibre asks for); `None` for anything else.
+fn glyph_range(s: &str) -> Option<String> {
+    let (a, b) = s.split_once('-')?;
+    let digits = |n: &str| !n.is_empty() && n.len() <= 5 && n.bytes().all(|c| c.is_ascii_digit());
+    if !digits(a) || !digits(b) {
+        return None;
+    }
+    let (start, end): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    (start % 256 == 0 && start <= 65280 && end == start + 255).then(|| format!("{start}-{end}"))
 }
 
 /// GETs `url` from martin, passing the client's `Accept-Encoding` and `If-None-Match` through.
@@ -256,6 +319,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn glyph_ranges_are_256_aligned_blocks() {
+        assert_eq!(glyph_range("0-255").as_deref(), Some("0-255"));
+        assert_eq!(glyph_range("19968-20223").as_deref(), Some("19968-20223"));
+        assert_eq!(glyph_range("65280-65535").as_deref(), Some("65280-65535"));
+        for bad in ["0-254", "1-256", "256-255", "65536-65791", "-1-254", "0-", "a-b", "00000000-255", "0255"] {
+            assert_eq!(glyph_range(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn encodes_font_names() {
         assert_eq!(percent_encode("Noto Sans CJK SC Regular"), "Noto%20Sans%20CJK%20SC%20Regular");
         assert_eq!(percent_encode("A,B/C"), "A,B%2FC");
@@ -264,9 +337,9 @@ mod tests {
 
     #[test]
     fn finds_query_params() {
-        let uri: Uri = "/tiles/grids/1/0/0?access_token=abc&v=3".parse().expect("uri");
+        let uri: Uri = "/tiles/grids/1/0/0?county=320803&v=3".parse().expect("uri");
         assert_eq!(query_param(&uri, "v"), Some("3"));
-        assert_eq!(query_param(&uri, "access_token"), Some("abc"));
+        assert_eq!(query_param(&uri, "county"), Some("320803"));
         let uri: Uri = "/tiles/grids/1/0/0?vv=3".parse().expect("uri");
         assert_eq!(query_param(&uri, "v"), None);
     }

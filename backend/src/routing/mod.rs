@@ -25,6 +25,8 @@ pub mod sync;
 use grid_index::{GridIndex, IndexedGrid};
 use points::{bearing_deg, distance_m, sector_contains, PointIndex};
 
+use crate::scope::{OutsideScope, Scope};
+
 /// How many cameras to list when none sees the point.
 const NEAREST_CAMERAS: usize = 5;
 
@@ -93,6 +95,8 @@ pub struct OpenIncident {
     pub status: String,
     pub reported_at: DateTime<Utc>,
     pub at: [f64; 2],
+    /// The grid it was reported in (its county decides who may see it).
+    pub grid_code: Option<String>,
 }
 
 /// Open incidents, indexed by place; patched in place as incidents change.
@@ -139,21 +143,23 @@ impl OpenIncidents {
         self.by_id.is_empty()
     }
 
-    /// Open incidents of `category` within `radius_m` reported in `[since, until]`, nearest first.
+    /// Open incidents of `category` within `radius_m` reported in `[since, until]` and in
+    /// `scope`, nearest first.
     #[must_use]
     pub fn near(
         &self,
         at: [f64; 2],
         category: &str,
         radius_m: f64,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
+        (since, until): (DateTime<Utc>, DateTime<Utc>),
+        scope: &Scope,
     ) -> Vec<DuplicateCandidate> {
         let mut out: Vec<DuplicateCandidate> = self
             .index
             .within(at[0], at[1], radius_m)
             .filter_map(|slot| self.slots[slot as usize].as_ref())
             .filter(|i| i.category == category && i.reported_at >= since && i.reported_at <= until)
+            .filter(|i| scope.contains_some(i.grid_code.as_deref()))
             .filter_map(|i| {
                 let d = distance_m(at, i.at);
                 (d <= radius_m).then(|| DuplicateCandidate {
@@ -175,6 +181,8 @@ impl OpenIncidents {
 pub enum RouteError {
     /// The point is in no grid; the nearest grid and its distance in metres.
     OutsideCity { nearest: Option<GridRef>, distance_m: f64 },
+    /// The point's grid lies outside the caller's county.
+    OutsideScope(OutsideScope),
 }
 
 /// The routing engine shared by every request.
@@ -192,6 +200,9 @@ pub struct RouteQuery<'a> {
     pub category: Option<&'a str>,
     pub priority: Option<i16>,
     pub now: DateTime<Utc>,
+    /// Where the caller works: a point outside it is refused, duplicates outside it are not
+    /// shown.
+    pub scope: &'a Scope,
 }
 
 impl Engine {
@@ -263,6 +274,9 @@ impl Engine {
             });
         };
         let grid = snap.grids.get(gi);
+        q.scope
+            .check(&grid.code, || format!("point ({}, {}) in grid {}", q.lon, q.lat, grid.code))
+            .map_err(RouteError::OutsideScope)?;
         let worker = snap.workers.get(&grid.code).cloned();
         let settings = q.category.and_then(|c| snap.categories.get(c));
         let priority = q.priority.or(settings.map(|s| s.default_priority));
@@ -276,8 +290,8 @@ impl Engine {
                     at,
                     c,
                     s.duplicate_radius_m,
-                    since,
-                    q.now,
+                    (since, q.now),
+                    q.scope,
                 )
             }
             _ => Vec::new(),
@@ -521,15 +535,15 @@ async fn load_snapshot(pool: &PgPool) -> anyhow::Result<Snapshot> {
     })
 }
 
-type IncidentRow = (i64, String, String, DateTime<Utc>, f64, f64);
+type IncidentRow = (i64, String, String, DateTime<Utc>, f64, f64, Option<String>);
 
 fn to_open(r: IncidentRow) -> OpenIncident {
-    OpenIncident { id: r.0, category: r.1, status: r.2, reported_at: r.3, at: [r.4, r.5] }
+    OpenIncident { id: r.0, category: r.1, status: r.2, reported_at: r.3, at: [r.4, r.5], grid_code: r.6 }
 }
 
 async fn load_open_incidents(pool: &PgPool) -> anyhow::Result<OpenIncidents> {
     let rows: Vec<IncidentRow> = sqlx::query_as(
-        "select id, category, status, reported_at, st_x(geom), st_y(geom) from incidents
+        "select id, category, status, reported_at, st_x(geom), st_y(geom), grid_code from incidents
          where status = any($1)",
     )
     .bind(&crate::incidents::OPEN_STATUSES[..])
@@ -545,7 +559,7 @@ async fn load_open_incidents(pool: &PgPool) -> anyhow::Result<OpenIncidents> {
 
 async fn fetch_incidents(pool: &PgPool, ids: &[i64]) -> anyhow::Result<Vec<OpenIncident>> {
     let rows: Vec<IncidentRow> = sqlx::query_as(
-        "select id, category, status, reported_at, st_x(geom), st_y(geom) from incidents where id = any($1)",
+        "select id, category, status, reported_at, st_x(geom), st_y(geom), grid_code from incidents where id = any($1)",
     )
     .bind(ids)
     .fetch_all(pool)

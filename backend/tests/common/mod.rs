@@ -35,7 +35,8 @@ pub async fn city() -> PgPool {
     let pool = citygrid::db::connect(&test_database_url(), 8).await.expect("test database (run `cargo xtask test`)");
     citygrid::db::migrate(&pool).await.expect("migrations");
     dataset::ensure_loaded(&pool, &load_options(Scale::Demo, SEED)).await.expect("loading the demo city");
-    citygrid::accounts::ensure_demo_accounts(&pool, DEMO_PASSWORD).await.expect("demo accounts");
+    let throttle = citygrid::login_throttle::LoginThrottle::new(citygrid::login_throttle::ThrottleConfig::default());
+    citygrid::accounts::ensure_demo_accounts(&pool, &throttle, DEMO_PASSWORD).await.expect("demo accounts");
     pool
 }
 
@@ -118,7 +119,7 @@ pub async fn spawn_app_on(pool: PgPool, martin_url: String) -> TestApp {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let engine = citygrid::routing::sync::start(&pool).await.expect("routing engine");
     let router = app(AppState::new(pool.clone(), config, engine));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move { citygrid::http::serve(listener, router, std::future::pending()).await.unwrap() });
     TestApp { base, pool, client: reqwest::Client::new() }
 }
 
@@ -161,6 +162,56 @@ impl TestApp {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+impl TestApp {
+    /// Any method with an optional JSON body and bearer token; status and JSON body (Null if not
+    /// JSON).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// PUT JSON with an optional bearer token.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.send("PUT", path, token, Some(body)).await
+    }
+
+    /// PATCH JSON with an optional bearer token.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.send("PATCH", path, token, Some(body)).await
+    }
+}
+
+/// Polls `check` until it answers `Some`, for at most `bound`; panics naming `what` otherwise.
+pub async fn eventually<T, F, Fut>(what: &str, bound: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < bound, "{what}: not within {bound:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

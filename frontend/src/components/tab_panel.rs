@@ -2,7 +2,7 @@
 //! ([`DispatchPanel`], for dispatchers, leaders and administrators); the other tabs' tools arrive
 //! in later work, and they say so.
 
-use citygrid_api::Role;
+use citygrid_api::{allows, Action, Role};
 use yew::prelude::*;
 
 use crate::bindings::MapHandle;
@@ -15,10 +15,10 @@ pub struct Props {
     pub map: Option<MapHandle>,
 }
 
-/// Who may route and handle incidents: the same role set the backend enforces.
+/// Who sees the Dispatch tools: the roles that may read incidents (the backend's matrix).
 #[must_use]
 pub fn may_dispatch(role: Role) -> bool {
-    Role::DISPATCH.contains(&role)
+    allows(role, Action::IncidentsRead)
 }
 
 #[function_component(TabPanel)]
