@@ -17,7 +17,8 @@
 --
 -- Levels 13 and 15 hold one row per cell and period with the counts of all 65 category × source
 -- pairs in an array (their cells are busy: most pairs occur); levels 17 and 19 hold one row per
--- cell, period and pair that occurs, plus a total row (key 0), because their cells are sparse.
+-- cell, period and pair that occurs (and level 17 a total row per cell and period), because
+-- their cells are sparse.
 -- Periods: days, and calendar months (a month row is the sum of its day rows).
 --
 -- What is counted: every incident except duplicates (status 'duplicate'), at the cell of its
@@ -116,8 +117,8 @@ create table stats.heat_coarse (
     primary key (lvl, monthly, start, q, county)
 );
 
--- Levels 17 and 19: one row per (level, period, key, cell, county) that counts something; key 0
--- counts all pairs, key p + 1 the pair p.
+-- Levels 17 and 19: one row per (level, period, key, cell, county) that counts something; key
+-- p + 1 counts the pair p, key 0 (level 17 only) all pairs.
 create table stats.heat_fine (
     lvl     smallint not null check (lvl in (17, 19)),
     monthly boolean not null,
@@ -161,20 +162,23 @@ as $$
     from unnest(a, b) with ordinality as t (x, y, k)
 $$;
 
--- The count array of (pair, n) rows: an aggregate.
-create function stats.counts_step(state integer[], pair smallint, n integer) returns integer[]
+-- The element-wise tally of (index, n) rows into an array of `size` counts (null indexes are
+-- skipped): an aggregate.
+create function stats.tally_step(state integer[], idx smallint, n integer, size integer) returns integer[]
 language plpgsql immutable parallel safe
 as $$
 begin
     if state is null then
-        state := array_fill(0, array[65]);   -- the 13 × 5 rows of stats.heat_pairs
+        state := array_fill(0, array[size]);
     end if;
-    state[pair + 1] := coalesce(state[pair + 1], 0) + n;
+    if idx is not null then
+        state[idx + 1] := coalesce(state[idx + 1], 0) + n;
+    end if;
     return state;
 end
 $$;
 
-create aggregate stats.counts_of(smallint, integer) (sfunc = stats.counts_step, stype = integer[]);
+create aggregate stats.tally(smallint, integer, integer) (sfunc = stats.tally_step, stype = integer[]);
 
 -- The signed facts of one statement, summed per (county, cell, day, pair), wait in the temporary
 -- table `heat_delta` (filled by the caller: only the trigger function itself can read its
@@ -197,38 +201,58 @@ create function stats.apply_heat_delta() returns void
 language plpgsql
 set work_mem = '256MB'
 as $$
+declare
+    -- Empty rollups and a large delta (a rebuild, the first bulk load): insert without conflict
+    -- checks into tables without their primary keys, then build the keys once (sorted).
+    bulk boolean := (select count(*) > 50000 from heat_delta)
+                    and not exists (select 1 from stats.heat_coarse) and not exists (select 1 from stats.heat_fine);
+    upsert text;
 begin
     if not exists (select 1 from heat_delta) then
         return;
     end if;
+    if bulk then
+        alter table stats.heat_coarse drop constraint heat_coarse_pkey;
+        alter table stats.heat_fine drop constraint heat_fine_pkey;
+    end if;
 
     -- Coarse levels: one count array per cell and period; rows that fell to zero go.
-    insert into stats.heat_coarse as h (lvl, monthly, start, q, county, total, counts)
-    select s.lvl, s.monthly, s.start, s.q, s.county, sum(s.n), stats.counts_of(s.pair, s.n::integer)
-    from (
-        select l.lvl, g.monthly, g.start, d.q19 >> (2 * (19 - l.lvl)) as q, d.county, d.pair, sum(d.n) as n
+    upsert := case when bulk then '' else
+        'on conflict (lvl, monthly, start, q, county) do update
+             set total = h.total + excluded.total, counts = stats.add_counts(h.counts, excluded.counts)' end;
+    execute format($q$
+        insert into stats.heat_coarse as h (lvl, monthly, start, q, county, total, counts)
+        select s.lvl, s.monthly, s.start, s.q, s.county, sum(s.n), stats.tally(s.pair, s.n::integer, 65)
+        from (
+            select l.lvl, g.monthly, g.start, d.q19 >> (2 * (19 - l.lvl)) as q, d.county, d.pair, sum(d.n) as n
+            from heat_delta d
+            cross join (values (13::smallint), (15::smallint)) as l (lvl)
+            cross join lateral (values (false, d.day), (true, date_trunc('month', d.day::timestamp)::date))
+                as g (monthly, start)
+            group by 1, 2, 3, 4, 5, 6
+        ) s
+        group by 1, 2, 3, 4, 5
+        order by 1, 2, 3, 4, 5
+        %s $q$, upsert);
+
+    -- Fine levels: each pair's row, and at level 17 the total (key 0); level-19 cells hold one
+    -- or two incidents a day, so a total would be nearly as many rows as the pairs themselves.
+    upsert := case when bulk then '' else 'on conflict (lvl, monthly, start, key, q, county) do update set n = h.n + excluded.n' end;
+    execute format($q$
+        insert into stats.heat_fine as h (lvl, monthly, start, key, q, county, n)
+        select l.lvl, g.monthly, g.start, k.key, d.q19 >> (2 * (19 - l.lvl)), d.county, sum(d.n)
         from heat_delta d
-        cross join (values (13::smallint), (15::smallint)) as l (lvl)
+        cross join (values (17::smallint), (19::smallint)) as l (lvl)
         cross join lateral (values (false, d.day), (true, date_trunc('month', d.day::timestamp)::date)) as g (monthly, start)
+        cross join lateral (select (d.pair + 1)::smallint union all select 0::smallint where l.lvl = 17) as k (key)
         group by 1, 2, 3, 4, 5, 6
-    ) s
-    group by 1, 2, 3, 4, 5
-    order by 1, 2, 3, 4, 5
-    on conflict (lvl, monthly, start, q, county) do update
-        set total = h.total + excluded.total, counts = stats.add_counts(h.counts, excluded.counts);
+        order by 1, 2, 3, 4, 5, 6
+        %s $q$, upsert);
 
-    -- Fine levels: the total (key 0) and each pair's row.
-    insert into stats.heat_fine as h (lvl, monthly, start, key, q, county, n)
-    select l.lvl, g.monthly, g.start, k.key, d.q19 >> (2 * (19 - l.lvl)), d.county, sum(d.n)
-    from heat_delta d
-    cross join (values (17::smallint), (19::smallint)) as l (lvl)
-    cross join lateral (values (false, d.day), (true, date_trunc('month', d.day::timestamp)::date)) as g (monthly, start)
-    cross join lateral (values (0::smallint), ((d.pair + 1)::smallint)) as k (key)
-    group by 1, 2, 3, 4, 5, 6
-    order by 1, 2, 3, 4, 5, 6
-    on conflict (lvl, monthly, start, key, q, county) do update set n = h.n + excluded.n;
-
-    if exists (select 1 from heat_delta where n < 0) then
+    if bulk then
+        alter table stats.heat_coarse add primary key (lvl, monthly, start, q, county);
+        alter table stats.heat_fine add primary key (lvl, monthly, start, key, q, county);
+    elsif exists (select 1 from heat_delta where n < 0) then
         delete from stats.heat_coarse h
         using (select distinct d.county, d.q19, d.day from heat_delta d where d.n < 0) d,
               (values (13::smallint), (15::smallint)) as l (lvl),
@@ -362,8 +386,10 @@ declare
     months date[];
     days date[];
     n_expr text;
-    keys smallint[] := case when pairs is null then '{0}'::smallint[]
-                            else array(select (k + 1)::smallint from unnest(pairs) k) end;
+    -- Level 17 keeps a total (key 0); level 19 adds up its pairs.
+    keys smallint[] := case when pairs is null and lvl = 17 then '{0}'::smallint[]
+                            else array(select (k + 1)::smallint
+                                       from unnest(coalesce(pairs, array(select pair from stats.heat_pairs))) k) end;
 begin
     select w.months, w.days into months, days from stats.window_periods(from_day, to_day) w;
     if lvl in (13, 15) then

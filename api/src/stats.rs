@@ -1,13 +1,191 @@
-//! Statistics for the command view: heat tiles of incidents and their reference scale.
+//! Statistics for the command view: figures per unit, time series, hotspot warnings, and heat
+//! tiles of incidents with their reference scale.
 //!
-//! Definitions shared by every statistic: a **window** `[from, to)` counts incidents by
-//! `reported_at`, days being Asia/Shanghai days; `from`/`to` are `YYYY-MM-DD` (midnight,
-//! Asia/Shanghai), `to` exclusive. **Duplicates** (status `duplicate`) are never counted.
-//! **Filters**: `category` is a comma-separated list of category codes or families (`dispute`,
-//! `alarm`, `citizen`), `source` of source codes; absent means all. A county-scoped user always
-//! gets their county's figures.
+//! Definitions shared by every statistic:
+//! - **Window** `[from, to)`: incidents by `reported_at`, days being Asia/Shanghai days;
+//!   `from`/`to` are `YYYY-MM-DD` (midnight, Asia/Shanghai) or RFC 3339 date-times, `to`
+//!   exclusive, at most three years apart.
+//! - **Counted incidents**: every incident except duplicates (status `duplicate`), in the unit
+//!   of the grid it belongs to (`grid_code`: where it was reported, or where a boundary plan
+//!   re-routed it).
+//! - **Filters**: `category` is a comma-separated list of category codes or families
+//!   (`dispute`, `alarm`, `citizen`), `source` of source codes; absent means all.
+//! - **Scope**: a county-scoped user gets their county's figures; asking for the city gives
+//!   their county, asking for a unit of another county is `403 outside_scope`.
+//!
+//! Figures of a unit ([`UnitStats`]):
+//! - `incidents`, `by_category`, `by_source`: counted incidents of the window;
+//!   `per_1000_residents` = incidents / residents × 1000 (residents: the sum over the unit's
+//!   buildings).
+//! - `closure_rate` (办结率) = incidents of the window now resolved or closed / incidents of the
+//!   window.
+//! - Handling time = `resolved_at − reported_at` of the resolved and closed incidents of the
+//!   window: `handling_median_hours`, `handling_p90_hours`, from a histogram with bins a third of
+//!   an octave wide (bin b ≥ 1 holds [2^((b−1)/3), 2^(b/3)) minutes, bin 0 under a minute): the
+//!   figure is the geometric middle of the bin holding the exact percentile (the
+//!   `percentile_disc` value), so it is within 12.2 % of it.
+//! - Level of resolution: shares of the resolved and closed incidents whose escalation level
+//!   at resolution was grid or village (0–1), township (2) or county (3) — "小事不出村、大事不出镇".
+//! - `overdue`: incidents of the window still open past their current step's SLA deadline (the
+//!   SLA as it is now, at the time of the request); `escalated`: incidents of the window that
+//!   reached level 1 or higher.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::AdminLevel;
+
+/// The figures of one unit (see the module docs for the definitions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitStats {
+    pub level: AdminLevel,
+    /// Statistical code: 6 digits for the city (320800) and counties, 9 townships, 12 villages,
+    /// 15 grids.
+    pub code: String,
+    pub name: String,
+    pub residents: i64,
+    pub incidents: i64,
+    /// Incidents per 1,000 residents; `null` without residents.
+    pub per_1000_residents: Option<f64>,
+    /// Every category of the filter (zeros included), by code.
+    pub by_category: BTreeMap<String, i64>,
+    /// Every source of the filter (zeros included), by code.
+    pub by_source: BTreeMap<String, i64>,
+    /// Resolved or closed now.
+    pub resolved: i64,
+    /// `resolved / incidents`; `null` without incidents.
+    pub closure_rate: Option<f64>,
+    pub handling_median_hours: Option<f64>,
+    pub handling_p90_hours: Option<f64>,
+    /// Resolved at escalation level 0 (grid) or 1 (village).
+    pub resolved_grid_village: i64,
+    /// Resolved at level 2 (township).
+    pub resolved_township: i64,
+    /// Resolved at level 3 (county centre).
+    pub resolved_county: i64,
+    /// Shares of `resolved` (`null` when nothing was resolved).
+    pub share_grid_village: Option<f64>,
+    pub share_township: Option<f64>,
+    pub share_county: Option<f64>,
+    pub overdue: i64,
+    pub escalated: i64,
+}
+
+/// `GET /api/stats/summary`: a unit and each of its children.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatsSummary {
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
+    pub categories: Vec<String>,
+    pub sources: Vec<String>,
+    pub unit: UnitStats,
+    /// Counties of the city, townships of a county, villages of a township, grids of a village;
+    /// empty for a grid. Ordered by code.
+    pub children: Vec<UnitStats>,
+}
+
+/// One interval of a time series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeriesPoint {
+    /// First day, `YYYY-MM-DD`.
+    pub start: String,
+    /// The day after the last (exclusive).
+    pub end: String,
+    pub total: i64,
+    /// Every category of the filter, by code.
+    pub by_category: BTreeMap<String, i64>,
+    /// The same days a year earlier (`start` and `end` minus one calendar year); `null` when the
+    /// data does not cover them.
+    pub last_year_total: Option<i64>,
+    pub last_year_by_category: Option<BTreeMap<String, i64>>,
+}
+
+/// `GET /api/stats/timeseries`: counts per day or week (7-day intervals from `from`; the last
+/// one may be shorter) of one unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimeSeries {
+    pub level: AdminLevel,
+    pub code: String,
+    pub name: String,
+    /// `day` or `week`.
+    pub interval: String,
+    /// `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    pub categories: Vec<String>,
+    pub sources: Vec<String>,
+    /// The first day with data (`null` for an empty database): last year's figures exist from
+    /// here on.
+    pub data_from: Option<String>,
+    pub points: Vec<SeriesPoint>,
+}
+
+/// How hotspots are found (the parameters of [`Hotspots`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HotspotMethod {
+    /// A description of the test.
+    pub name: String,
+    /// The false discovery rate of the Benjamini–Hochberg procedure over all units in scope.
+    pub fdr: f64,
+    /// The fewest recent incidents a warning needs.
+    pub min_count: i64,
+    /// The baseline: this many days before `from`.
+    pub baseline_days: i64,
+}
+
+/// One early warning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hotspot {
+    pub level: AdminLevel,
+    pub code: String,
+    pub name: String,
+    /// The village (for a grid) or township (for a village).
+    pub parent_name: String,
+    /// Incidents in the window.
+    pub observed: i64,
+    /// Incidents in the baseline.
+    pub baseline: i64,
+    /// What the baseline rate predicts for the window: `baseline × window / baseline length`.
+    pub expected: f64,
+    /// `observed / expected` (`null` when nothing was expected).
+    pub ratio: Option<f64>,
+    /// One-sided exact p-value of the rise.
+    pub p_value: f64,
+    /// Benjamini–Hochberg adjusted p-value (≤ the method's `fdr`).
+    pub q_value: f64,
+    /// The day (`YYYY-MM-DD`) the excess began: the start of the stretch of the window with the
+    /// largest excess of observed over expected (the CUSUM change point).
+    pub since: String,
+    /// `[minLon, minLat, maxLon, maxLat]` of the unit, to fly to.
+    pub bbox: [f64; 4],
+}
+
+/// `GET /api/stats/hotspots`: units whose recent count rises significantly above their own
+/// baseline, most significant first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hotspots {
+    pub level: AdminLevel,
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
+    pub baseline_from: String,
+    pub baseline_to: String,
+    pub categories: Vec<String>,
+    pub sources: Vec<String>,
+    pub method: HotspotMethod,
+    /// Units in scope (all of them count in the false-discovery control).
+    pub units: i64,
+    pub warnings: Vec<Hotspot>,
+}
 
 /// `GET /api/stats/heat-tiles`: where the heat tiles of a window and filter are, and their
 /// freshness token.

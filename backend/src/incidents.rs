@@ -90,15 +90,34 @@ pub struct NewIncident {
     pub grid_code: String,
 }
 
+macro_rules! sla_join {
+    () => {
+        "left join escalation_sla s on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level"
+    };
+}
+macro_rules! step_deadline {
+    () => {
+        "case when i.status in ('new', 'assigned', 'accepted', 'in_progress') and s.hours is not null
+              then coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) end"
+    };
+}
+
+/// Joins incident `i` with the SLA row `s` of its current step (category, priority, level).
+pub const SLA_JOIN: &str = sla_join!();
+/// The deadline of incident `i`'s current step, given [`SLA_JOIN`]: null when it is no longer
+/// open, or at the county centre (the last level, which does not escalate). An incident is
+/// overdue when this lies in the past (the SLA as it is now).
+pub const STEP_DEADLINE: &str = step_deadline!();
+
 /// The columns every incident query selects, with the current step's deadline.
-const SELECT: &str = "
-    select i.id, i.category, i.source, i.priority, i.status, i.escalation_level, i.description,
-           i.reported_at, i.resolved_at, i.closed_at, i.grid_code, i.duplicate_of, i.assignee,
-           st_x(i.geom) as lon, st_y(i.geom) as lat,
-           case when i.status in ('new', 'assigned', 'accepted', 'in_progress') and s.hours is not null
-                then coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) end as step_deadline
-    from incidents i
-    left join escalation_sla s on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level";
+const SELECT: &str = concat!(
+    "select i.id, i.category, i.source, i.priority, i.status, i.escalation_level, i.description,
+            i.reported_at, i.resolved_at, i.closed_at, i.grid_code, i.duplicate_of, i.assignee,
+            st_x(i.geom) as lon, st_y(i.geom) as lat, ",
+    step_deadline!(),
+    " as step_deadline from incidents i ",
+    sla_join!()
+);
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod common;
+#[path = "support/stats.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,107 +20,6 @@ use sqlx::PgPool;
 
 /// π × 6,378,137 m: half the Web Mercator world.
 const R: f64 = 20_037_508.342_789_244;
-
-// ---------------------------------------------------------------------------------------------
-// The oracle: rollup contents from the raw incidents, with ST_Transform and a bit loop for the
-// Morton code (the migration uses Mercator formulas and a lookup table).
-// ---------------------------------------------------------------------------------------------
-
-/// Raw facts as the definition says: non-duplicates, at the Asia/Shanghai day of the report,
-/// in the county of the grid, with (i, j) of level `lvl` and the test's own Morton code `q`.
-const ORACLE_CELLS: &str = "
-    create temp table oracle_cells on commit drop as
-    with raw as (
-        select coalesce(left(i.grid_code, 6), '') as county, st_x(m) as x, st_y(m) as y,
-               (i.reported_at at time zone 'Asia/Shanghai')::date as day,
-               (array_position($1::text[], i.category) - 1) * 5 + array_position($2::text[], i.source) - 1 as pair
-        from incidents i, st_transform(i.geom, 3857) m
-        where i.status <> 'duplicate'
-    ), cells as (
-        select r.*, l.lvl,
-               floor((r.x + 20037508.342789244) / (40075016.685578488 / 2 ^ l.lvl))::bigint as i,
-               floor((20037508.342789244 - r.y) / (40075016.685578488 / 2 ^ l.lvl))::bigint as j
-        from raw r, (values (13), (15), (17), (19)) l (lvl)
-    )
-    select c.lvl, c.county, c.day, c.pair,
-           (select sum(((c.i >> b) & 1) << (2 * b)) + sum(((c.j >> b) & 1) << (2 * b + 1))
-            from generate_series(0, 24) b)::bigint as q
-    from cells c";
-
-/// Asserts that both rollup tables hold exactly what the raw incidents say.
-async fn assert_rollups_match_raw(pool: &PgPool, when: &str) {
-    let cats: Vec<&str> = CATEGORIES.iter().map(|c| c.code).collect();
-    let srcs: Vec<&str> = SOURCES.iter().map(|s| s.code).collect();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query(ORACLE_CELLS).bind(&cats).bind(&srcs).execute(&mut *tx).await.unwrap();
-    // Coarse: (lvl, monthly, start, q, county) → total and the 65 pair counts.
-    let coarse: (i64, i64) = sqlx::query_as(
-        "with periods as (
-             select lvl, false as monthly, day as start, q, county, pair from oracle_cells where lvl in (13, 15)
-             union all
-             select lvl, true, date_trunc('month', day::timestamp)::date, q, county, pair from oracle_cells
-             where lvl in (13, 15)
-         ), per_pair as (
-             select lvl, monthly, start, q, county, pair, count(*)::integer as n from periods group by 1, 2, 3, 4, 5, 6
-         ), expected as (
-             select lvl::smallint, monthly, start, q, county, sum(n)::integer as total,
-                    array(select coalesce((select p2.n from per_pair p2
-                                           where (p2.lvl, p2.monthly, p2.start, p2.q, p2.county, p2.pair)
-                                               = (p.lvl, p.monthly, p.start, p.q, p.county, k)), 0)
-                          from generate_series(0, 64) k) as counts
-             from per_pair p group by 1, 2, 3, 4, 5
-         )
-         select (select count(*) from (select * from expected except select lvl, monthly, start, q, county, total, counts
-                                        from stats.heat_coarse) a),
-                (select count(*) from (select lvl, monthly, start, q, county, total, counts from stats.heat_coarse
-                                        except select * from expected) b)",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    assert_eq!(coarse, (0, 0), "{when}: coarse rollup rows missing / unexpected");
-    let fine: (i64, i64, i64) = sqlx::query_as(
-        "with periods as (
-             select lvl, false as monthly, day as start, q, county, pair from oracle_cells where lvl in (17, 19)
-             union all
-             select lvl, true, date_trunc('month', day::timestamp)::date, q, county, pair from oracle_cells
-             where lvl in (17, 19)
-         ), expected as (
-             select lvl::smallint, monthly, start, (pair + 1)::smallint as key, q, county, count(*)::integer as n
-             from periods group by 1, 2, 3, 4, 5, 6
-             union all
-             select lvl::smallint, monthly, start, 0::smallint, q, county, count(*)::integer from periods
-             group by 1, 2, 3, 4, 5, 6
-         )
-         select (select count(*) from (select * from expected except select lvl, monthly, start, key, q, county, n
-                                        from stats.heat_fine) a),
-                (select count(*) from (select lvl, monthly, start, key, q, county, n from stats.heat_fine
-                                        except select * from expected) b),
-                (select count(*) from expected)",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    assert_eq!((fine.0, fine.1), (0, 0), "{when}: fine rollup rows missing / unexpected");
-    assert!(fine.2 > 0, "{when}: the oracle found no incidents at all");
-    tx.rollback().await.unwrap();
-}
-
-/// Gives the tiny city (one week of incidents) a history: copies of 3% of its incidents 40 and
-/// 75 days earlier, in one bulk statement, so windows cross months.
-async fn add_history(pool: &PgPool) {
-    sqlx::query(
-        "insert into incidents (category, source, priority, status, escalation_level, description, reported_at,
-                                resolved_at, closed_at, grid_code, geom)
-         select category, source, priority, status, escalation_level, description, reported_at - d.shift,
-                resolved_at - d.shift, closed_at - d.shift, grid_code, geom
-         from incidents, (values (interval '40 days'), (interval '75 days')) d (shift)
-         where status <> 'duplicate' and id % 33 = 0",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-}
 
 // ---------------------------------------------------------------------------------------------
 // A minimal MVT reader for Point features with an integer `count`.
@@ -310,19 +211,6 @@ async fn heat_url(app: &TestApp, token: &str, query: &str, (z, x, y): (u8, u32, 
     path.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string())
 }
 
-/// A point of the city with incidents in the last week (the centre of the busiest grid).
-async fn busy_point(pool: &PgPool) -> (f64, f64) {
-    sqlx::query_as(
-        "select st_x(c), st_y(c) from (
-             select st_centroid(st_collect(geom)) as c from incidents
-             where grid_code = (select grid_code from incidents group by grid_code order by count(*) desc, grid_code limit 1)
-         ) t",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------------
@@ -343,104 +231,11 @@ async fn heat_pairs_follow_the_api_catalogue() {
 }
 
 #[tokio::test]
-async fn rollups_follow_every_change_and_a_rebuild_gives_identical_tables() {
-    let app = common::spawn_app().await;
-    let pool = &app.pool;
-    assert_rollups_match_raw(pool, "as loaded").await;
-    add_history(pool).await;
-    assert_rollups_match_raw(pool, "after a bulk insert of history").await;
-
-    // Registration through the API, then a duplicate of it.
-    let token = app.login("dispatcher").await;
-    let (lon, lat) = busy_point(pool).await;
-    let mut ids = Vec::new();
-    for (category, source) in [("alarm.fire", "video"), ("alarm.fire", "hotline"), ("dispute.labor", "walk_in")] {
-        let (status, body) = app
-            .post(
-                "/api/incidents",
-                Some(&token),
-                &serde_json::json!({"lon": lon, "lat": lat, "category": category, "source": source,
-                                    "description": "heat test"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        ids.push(body["incident"]["id"].as_i64().unwrap_or_else(|| body["id"].as_i64().unwrap()));
-    }
-    assert_rollups_match_raw(pool, "after registering").await;
-    let (status, body) = app
-        .post(
-            &format!("/api/incidents/{}/transitions", ids[1]),
-            Some(&token),
-            &serde_json::json!({"action": "mark_duplicate", "duplicate_of": ids[0]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_rollups_match_raw(pool, "after marking a duplicate").await;
-
-    // Re-routing to a grid of another county (as a boundary plan does, in one statement), a
-    // move of the point, a change of category and source, and a status change that the heat
-    // does not count (the rows must not move).
-    sqlx::query(
-        "update incidents set grid_code = (select code from grids where left(code, 6) <> left(incidents.grid_code, 6)
-                                           order by code limit 1)
-         where id % 97 = 0",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query("update incidents set geom = st_translate(geom, 0.003, -0.002) where id % 89 = 0").execute(pool).await.unwrap();
-    sqlx::query("update incidents set category = 'citizen.safety', source = 'patrol' where id % 83 = 0")
-        .execute(pool)
-        .await
-        .unwrap();
-    let before: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from stats.heat_changes").fetch_one(pool).await.unwrap();
-    sqlx::query("update incidents set escalation_level = least(escalation_level + 1, 3) where id % 7 = 0")
-        .execute(pool)
-        .await
-        .unwrap();
-    let after: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from stats.heat_changes").fetch_one(pool).await.unwrap();
-    assert_eq!(before, after, "an escalation changes no heat count, so no token");
-    assert_rollups_match_raw(pool, "after re-routing, moving and re-categorising").await;
-
-    // Deletions (the events go first: they reference the incident), one and many.
-    sqlx::query("delete from incident_events where incident_id = $1 or incident_id % 61 = 0").bind(ids[2]).execute(pool).await.unwrap();
-    sqlx::query("update incidents set duplicate_of = null where duplicate_of = $1 or duplicate_of % 61 = 0")
-        .bind(ids[2])
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("delete from incidents where id = $1 or id % 61 = 0").bind(ids[2]).execute(pool).await.unwrap();
-    assert_rollups_match_raw(pool, "after deleting").await;
-
-    // A rebuild from scratch gives the same rows.
-    let snapshot = |pool: PgPool| async move {
-        let mut tables = Vec::new();
-        for table in citygrid::stats::rollups::TABLES {
-            let rows: Vec<String> = sqlx::query_scalar(&format!("select t::text from {table} t order by t::text"))
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-            tables.push(rows);
-        }
-        tables
-    };
-    let maintained = snapshot(pool.clone()).await;
-    let version: i64 =
-        sqlx::query_scalar("select version from layer_versions where layer = 'incidents_heat'").fetch_one(pool).await.unwrap();
-    let report = citygrid::stats::rollups::rebuild(pool).await.unwrap();
-    assert!(report.rows.iter().all(|(_, n)| *n > 0), "{report}");
-    assert_eq!(snapshot(pool.clone()).await, maintained, "rebuilt rollups differ from the maintained ones");
-    let bumped: i64 =
-        sqlx::query_scalar("select version from layer_versions where layer = 'incidents_heat'").fetch_one(pool).await.unwrap();
-    assert_eq!(bumped, version + 1, "a rebuild bumps the layer version");
-}
-
-#[tokio::test]
 async fn tiles_decode_to_the_raw_counts_for_random_windows_and_filters() {
     let app = common::spawn_app_with_martin().await;
-    add_history(&app.pool).await;
+    support::add_history(&app.pool).await;
     let token = app.login("leader").await;
-    let (lon, lat) = busy_point(&app.pool).await;
+    let (lon, lat) = support::busy_point(&app.pool).await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(14);
     let days: Vec<chrono::NaiveDate> = (0..95).map(|d| chrono::NaiveDate::from_ymd_opt(2026, 8, 28).unwrap() + chrono::Duration::days(d)).collect();
     let filters: [(Option<&[&str]>, Option<&[&str]>, &str); 4] = [
@@ -472,7 +267,7 @@ async fn tiles_decode_to_the_raw_counts_for_random_windows_and_filters() {
 async fn every_zoom_draws_the_cells_the_scale_describes() {
     let app = common::spawn_app_with_martin().await;
     let token = app.login("admin").await;
-    let (lon, lat) = busy_point(&app.pool).await;
+    let (lon, lat) = support::busy_point(&app.pool).await;
     let (status, scale) = app.get("/api/stats/heat-scale?from=2026-11-24&to=2026-12-01", Some(&token)).await;
     assert_eq!(status, 200, "{scale}");
     for z in 0..=16u8 {
@@ -494,7 +289,7 @@ async fn every_zoom_draws_the_cells_the_scale_describes() {
 #[tokio::test]
 async fn the_scale_is_the_99th_percentile_of_each_bands_cells() {
     let app = common::spawn_app().await;
-    add_history(&app.pool).await;
+    support::add_history(&app.pool).await;
     let token = app.login("leader").await;
     for (query, cats) in [("from=2026-09-10&to=2026-12-01", None), ("from=2026-11-24&to=2026-12-01&category=alarm", Some(vec!["alarm.intrusion", "alarm.fire", "alarm.traffic", "alarm.crowd"]))] {
         let (status, scale) = app.get(&format!("/api/stats/heat-scale?{query}"), Some(&token)).await;
@@ -531,7 +326,7 @@ async fn the_scale_is_the_99th_percentile_of_each_bands_cells() {
 async fn the_proxy_normalises_filters_and_takes_the_county_from_the_caller() {
     let app = common::spawn_app_with_martin().await;
     let leader = app.login("leader").await;
-    let (lon, lat) = busy_point(&app.pool).await;
+    let (lon, lat) = support::busy_point(&app.pool).await;
     let county: String = sqlx::query_scalar("select left(grid_code, 6) from incidents where grid_code is not null group by 1 order by count(*) desc limit 1")
         .fetch_one(&app.pool).await.unwrap();
     let tile = tile_of(lon, lat, 9);
@@ -554,18 +349,16 @@ async fn the_proxy_normalises_filters_and_takes_the_county_from_the_caller() {
     assert_eq!(decode_heat(&with_county), want_city);
 
     // A county-scoped leader sees their county only, whatever they send.
-    citygrid::accounts::create_user(
-        &app.pool,
-        &citygrid_api::CreateUserRequest {
-            username: "county_leader".into(),
-            password: common::DEMO_PASSWORD.into(),
-            display_name: "县领导".into(),
-            role: citygrid_api::Role::Leader,
-            county_code: Some(county.clone()),
-        },
-    )
-    .await
-    .unwrap();
+    let admin = app.login("admin").await;
+    let (status, body) = app
+        .post(
+            "/api/users",
+            Some(&admin),
+            &serde_json::json!({"username": "county_leader", "password": common::DEMO_PASSWORD, "display_name": "县领导",
+                                "role": "leader", "county_code": county}),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{body}");
     let scoped = app.login("county_leader").await;
     let path = heat_url(&app, &scoped, "from=2026-11-24&to=2026-12-01", tile).await;
     assert!(!path.contains("county"), "the scope is added by the proxy, not put in the client's URL: {path}");
@@ -581,10 +374,14 @@ async fn the_proxy_normalises_filters_and_takes_the_county_from_the_caller() {
         let (status, _, _) = get_bytes(&app, &format!("/tiles/incidents_heat/9/{}/{}?{query}", tile.1, tile.2), &leader).await;
         assert_eq!(status, 400, "{query}");
     }
-    // Planners see no incidents, hence no heat.
-    let planner = app.login("planner").await;
-    let (status, _) = app.get("/api/stats/heat-tiles", Some(&planner)).await;
-    assert_eq!(status, 403);
+    // Heat is a statistic: dispatchers and planners get none.
+    for user in ["dispatcher", "planner"] {
+        let token = app.login(user).await;
+        let (status, _) = app.get("/api/stats/heat-tiles", Some(&token)).await;
+        assert_eq!(status, 403, "{user}");
+        let (status, _, _) = get_bytes(&app, &a, &token).await;
+        assert_eq!(status, 403, "{user}");
+    }
 }
 
 #[tokio::test]
@@ -595,17 +392,18 @@ async fn a_new_incident_changes_todays_token_and_the_cached_tile() {
     let mut app = common::spawn_app_on(db.pool.clone(), martin.url.clone()).await;
     app.martin = Some(martin);
     let dispatcher = app.login("dispatcher").await;
-    let (lon, lat) = busy_point(&app.pool).await;
+    let leader = app.login("leader").await;
+    let (lon, lat) = support::busy_point(&app.pool).await;
     let tile = tile_of(lon, lat, 14);
     let today = citygrid::stats::filter::day_of(chrono::Utc::now());
     let window = format!("from={}&to={}", today - chrono::Duration::days(27), today + chrono::Duration::days(1));
     let past = "from=2026-11-24&to=2026-11-27";
 
-    let before = heat_url(&app, &dispatcher, &window, tile).await;
-    let past_before = heat_url(&app, &dispatcher, past, tile).await;
-    let (_, first, cache) = get_bytes(&app, &before, &dispatcher).await;
+    let before = heat_url(&app, &leader, &window, tile).await;
+    let past_before = heat_url(&app, &leader, past, tile).await;
+    let (_, first, cache) = get_bytes(&app, &before, &leader).await;
     assert!(cache.contains("immutable"), "a URL with the current token is immutable: {cache}");
-    let (_, again, _) = get_bytes(&app, &before, &dispatcher).await;
+    let (_, again, _) = get_bytes(&app, &before, &leader).await;
     assert_eq!(first, again);
     let counts_before = decode_heat(&first);
 
@@ -618,20 +416,20 @@ async fn a_new_incident_changes_todays_token_and_the_cached_tile() {
         .await;
     assert_eq!(status, 201, "{body}");
     let after = common::eventually("a new token for today's window", Duration::from_secs(30), || {
-        let (app, dispatcher, window, before) = (&app, &dispatcher, &window, &before);
+        let (app, leader, window, before) = (&app, &leader, &window, &before);
         async move {
-            let url = heat_url(app, dispatcher, window, tile).await;
+            let url = heat_url(app, leader, window, tile).await;
             (url != *before).then_some(url)
         }
     })
     .await;
-    assert_eq!(heat_url(&app, &dispatcher, past, tile).await, past_before, "a window before today keeps its token");
-    let (_, fresh, _) = get_bytes(&app, &after, &dispatcher).await;
+    assert_eq!(heat_url(&app, &leader, past, tile).await, past_before, "a window before today keeps its token");
+    let (_, fresh, _) = get_bytes(&app, &after, &leader).await;
     let counts_after = decode_heat(&fresh);
     let total = |m: &BTreeMap<(i64, i64), i64>| m.values().sum::<i64>();
     assert_eq!(total(&counts_after), total(&counts_before) + 1, "the tile counts the new incident");
     // The stale URL is answered fresh, but must be revalidated.
-    let (_, stale, cache) = get_bytes(&app, &before, &dispatcher).await;
+    let (_, stale, cache) = get_bytes(&app, &before, &leader).await;
     assert_eq!(decode_heat(&stale), counts_after);
     assert!(cache.contains("no-cache"), "{cache}");
 }

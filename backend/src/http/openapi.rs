@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Sch
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, tiles, users, AppState};
+use super::{admin_units, auth, dispatch, grids, health, stats, tiles, users, AppState};
 
 struct BearerAuth;
 
@@ -100,6 +100,7 @@ impl Modify for Catalogues {
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
         tiles::style, tiles::tilejson, tiles::tile, tiles::font,
+        stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),

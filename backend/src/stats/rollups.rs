@@ -1,4 +1,5 @@
-//! The rollups of incidents (schema `stats`, migration `0050_heat_rollups.sql`).
+//! The rollups of incidents and buildings (schema `stats`, migrations `0050_heat_rollups.sql`,
+//! `0051_stats_cubes.sql`).
 //!
 //! Statement-level triggers on `incidents` keep them equal to what a full recomputation from
 //! the raw rows gives, in the same transaction as the change: registration, transitions to and
@@ -12,7 +13,7 @@ use anyhow::Context as _;
 use sqlx::PgPool;
 
 /// The rollup tables, for reports and for comparing a maintained state with a rebuilt one.
-pub const TABLES: [&str; 2] = ["stats.heat_coarse", "stats.heat_fine"];
+pub const TABLES: [&str; 4] = ["stats.heat_coarse", "stats.heat_fine", "stats.unit_cube", "stats.population"];
 
 /// What a rebuild did.
 #[derive(Debug, Clone)]
@@ -38,6 +39,7 @@ pub async fn rebuild(pool: &PgPool) -> anyhow::Result<RebuildReport> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
     sqlx::query("select stats.rebuild_heat()").execute(&mut *tx).await.context("rebuilding the heat rollups")?;
+    sqlx::query("select stats.rebuild_units()").execute(&mut *tx).await.context("rebuilding the unit cube")?;
     let mut rows = Vec::new();
     for table in TABLES {
         let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *tx).await?;
