@@ -41,6 +41,23 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Build (or confirm up to date) a template database holding a loaded city, for tests to
+    /// clone. `DATABASE_URL` names any database of the cluster to connect to.
+    Template {
+        /// The template's name.
+        #[arg(long)]
+        name: String,
+        /// `tiny`, `demo` or `full`.
+        #[arg(long, default_value = "tiny")]
+        scale: String,
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+        #[arg(long, default_value = "data/huaian_districts.geojson")]
+        districts: PathBuf,
+        /// Create the demo accounts with this password.
+        #[arg(long)]
+        demo_password: Option<String>,
+    },
     /// Recompute the statistics rollups from the raw incidents (`rollups rebuild`).
     Rollups {
         #[command(subcommand)]
@@ -90,6 +107,18 @@ async fn main() -> anyhow::Result<()> {
             let pool = db::connect(&database_url, 2).await?;
             db::migrate(&pool).await?;
             eprint!("{}", citygrid::stats::rollups::rebuild(&pool).await?);
+        }
+        Command::Template { name, scale, seed, districts, demo_password } => {
+            let spec = db::template::TemplateSpec {
+                name: name.clone(),
+                load: LoadOptions { scale: scale.parse()?, seed, districts_path: districts, progress: true },
+                demo_password,
+                clone_only: true,
+            };
+            match db::template::ensure(&database_url, &spec).await? {
+                Some(took) => eprintln!("template {name}: built in {:.1} s", took.as_secs_f64()),
+                None => eprintln!("template {name}: up to date"),
+            }
         }
         Command::Serve { demo_accounts } => {
             let mut config = Config::from_env()?;
