@@ -110,8 +110,9 @@ create table stats.heat_coarse (
     start   date not null check (not monthly or extract(day from start) = 1),
     q       bigint not null,
     county  text not null,
-    -- Zero only inside `stats.apply_heat`, which deletes such rows before it returns.
-    total   integer not null check (total >= 0),
+    -- Never zero or negative after `stats.apply_heat_delta` (no CHECK: an upsert checks the
+    -- proposed row, which carries the signed delta, before it finds the conflict).
+    total   integer not null,
     -- counts[pair + 1]: incidents of that category × source pair.
     counts  integer[] not null,
     primary key (lvl, monthly, start, q, county)
@@ -126,7 +127,8 @@ create table stats.heat_fine (
     key     smallint not null check (key >= 0),
     q       bigint not null,
     county  text not null,
-    n       integer not null check (n >= 0),
+    -- Positive after `stats.apply_heat_delta` (see heat_coarse.total).
+    n       integer not null,
     primary key (lvl, monthly, start, key, q, county)
 );
 

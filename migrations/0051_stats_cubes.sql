@@ -31,9 +31,11 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 create table stats.population (
     code       text primary key check (length(code) in (6, 9, 12, 15)),
-    residents  bigint not null check (residents >= 0),
-    households bigint not null check (households >= 0),
-    buildings  bigint not null check (buildings >= 0)
+    -- Not negative, and `buildings` positive, after `stats.buildings_population` (no CHECK: an
+    -- upsert checks the proposed row, which carries the signed delta, before the conflict).
+    residents  bigint not null,
+    households bigint not null,
+    buildings  bigint not null
 );
 
 create function stats.apply_population(rel text, sign integer) returns text
@@ -91,9 +93,10 @@ create table stats.unit_cube (
     start     date not null check (not monthly or extract(day from start) = 1),
     code      text not null check (length(code) = level),
     pair      smallint not null references stats.heat_pairs (pair),
-    -- Zero only inside `stats.apply_unit_delta`, which deletes such rows before it returns.
-    n         integer not null check (n >= 0),
-    escalated integer not null check (escalated >= 0),
+    -- Positive after `stats.apply_unit_delta`, which deletes rows that fall to zero (no CHECK:
+    -- an upsert checks the proposed row, which carries the signed delta).
+    n         integer not null,
+    escalated integer not null,
     -- Resolved or closed incidents by escalation level 0..3.
     resolved  integer[] not null check (cardinality(resolved) = 4),
     -- Resolved or closed incidents by handling-time bin 0..60.

@@ -54,12 +54,12 @@ async fn assert_rollups_match_raw(pool: &PgPool, when: &str) {
          ), per_pair as (
              select lvl, monthly, start, q, county, pair, count(*)::integer as n from periods group by 1, 2, 3, 4, 5, 6
          ), expected as (
-             select lvl::smallint, monthly, start, q, county, sum(n)::integer as total,
-                    array(select coalesce((select p2.n from per_pair p2
-                                           where (p2.lvl, p2.monthly, p2.start, p2.q, p2.county, p2.pair)
-                                               = (p.lvl, p.monthly, p.start, p.q, p.county, k)), 0)
-                          from generate_series(0, 64) k) as counts
-             from per_pair p group by 1, 2, 3, 4, 5
+             select g.lvl::smallint, g.monthly, g.start, g.q, g.county, sum(coalesce(p.n, 0))::integer as total,
+                    array_agg(coalesce(p.n, 0) order by k) as counts
+             from (select distinct lvl, monthly, start, q, county from per_pair) g
+             cross join generate_series(0, 64) k
+             left join per_pair p on (p.lvl, p.monthly, p.start, p.q, p.county, p.pair) = (g.lvl, g.monthly, g.start, g.q, g.county, k)
+             group by 1, 2, 3, 4, 5
          )
          select (select count(*) from (select * from expected except select lvl, monthly, start, q, county, total, counts
                                         from stats.heat_coarse) a),
@@ -116,13 +116,29 @@ async fn assert_cube_matches_raw(pool: &PgPool, when: &str) {
              select 6 as level, false as monthly, day as start, county as code, raw.* from raw
              union all select 6, true, date_trunc('month', day::timestamp)::date, county, raw.* from raw
              union all select 9, true, date_trunc('month', day::timestamp)::date, township, raw.* from raw
-         ), expected as (
+         ), groups as (
              select level::smallint, monthly, start, code, pair, count(*)::integer as n,
-                    count(*) filter (where escalation_level >= 1)::integer as escalated,
-                    array(select count(*) filter (where done and escalation_level = l)::integer
-                          from generate_series(0, 3) l) as resolved,
-                    array(select count(*) filter (where done and bin = b)::integer from generate_series(0, 60) b) as hist
+                    count(*) filter (where escalation_level >= 1)::integer as escalated
              from units group by 1, 2, 3, 4, 5
+         ), by_level as (
+             select level::smallint, monthly, start, code, pair, escalation_level as l, count(*)::integer as n
+             from units where done group by 1, 2, 3, 4, 5, 6
+         ), by_bin as (
+             select level::smallint, monthly, start, code, pair, bin as b, count(*)::integer as n
+             from units where done group by 1, 2, 3, 4, 5, 6
+         ), resolved as (
+             select g.level, g.monthly, g.start, g.code, g.pair, array_agg(coalesce(x.n, 0) order by k) as resolved
+             from groups g cross join generate_series(0, 3) k
+             left join by_level x on (x.level, x.monthly, x.start, x.code, x.pair, x.l) = (g.level, g.monthly, g.start, g.code, g.pair, k)
+             group by 1, 2, 3, 4, 5
+         ), hist as (
+             select g.level, g.monthly, g.start, g.code, g.pair, array_agg(coalesce(x.n, 0) order by k) as hist
+             from groups g cross join generate_series(0, 60) k
+             left join by_bin x on (x.level, x.monthly, x.start, x.code, x.pair, x.b) = (g.level, g.monthly, g.start, g.code, g.pair, k)
+             group by 1, 2, 3, 4, 5
+         ), expected as (
+             select g.level, g.monthly, g.start, g.code, g.pair, g.n, g.escalated, r.resolved, h.hist
+             from groups g join resolved r using (level, monthly, start, code, pair) join hist h using (level, monthly, start, code, pair)
          )
          select (select count(*) from (select * from expected except
                                         select level, monthly, start, code, pair, n, escalated, resolved, hist from stats.unit_cube) a),
