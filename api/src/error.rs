@@ -80,7 +80,7 @@ codes! {
     HeadersTooLarge = "headers_too_large", 431, "The request headers are too large.";
     Internal = "internal", 500, "The server failed; its log has the details.";
     BadGateway = "bad_gateway", 502, "The tile server behind the backend failed or did not answer in time.";
-    Unavailable = "unavailable", 503, "The server is too busy to take this now: retry after the `Retry-After` seconds.";
+    Unavailable = "unavailable", 503, "The server cannot take this now (too busy, or PostgreSQL unreachable): retry after the `Retry-After` seconds.";
 }
 
 impl ErrorCode {

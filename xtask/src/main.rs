@@ -104,11 +104,17 @@ impl Options {
     }
 }
 
-/// Builds the backend binary and returns its path.
-fn build_backend(root: &Path) -> anyhow::Result<PathBuf> {
-    println!("build: backend (cargo build -p citygrid-backend)…");
-    sh::run(sh::cargo().args(["build", "-p", "citygrid-backend", "--bin", "citygrid"]))?;
-    Ok(sh::target_dir(root).join("debug").join("citygrid"))
+/// Builds the backend binary and returns its path: the dev profile for tests and benchmark data
+/// (one compile, shared with clippy and `cargo test`), `--release` for `run`, which serves it.
+fn build_backend(root: &Path, release: bool) -> anyhow::Result<PathBuf> {
+    let mut cmd = sh::cargo();
+    cmd.args(["build", "-p", "citygrid-backend", "--bin", "citygrid"]);
+    if release {
+        cmd.arg("--release");
+    }
+    println!("build: backend (cargo build -p citygrid-backend{})…", if release { " --release" } else { "" });
+    sh::run(&mut cmd)?;
+    Ok(sh::target_dir(root).join(if release { "release" } else { "debug" }).join("citygrid"))
 }
 
 /// `citygrid load` into `url` (with its progress bars).
@@ -154,7 +160,7 @@ fn serve(
 fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let url = provision::database(provision::RUN_DB, false)?;
     let martin_bin = martin::ensure_installed()?;
-    let bin = build_backend(root)?;
+    let bin = build_backend(root, true)?;
     load(&bin, &url, &opts.scale, true)?;
     martin::ensure_role(provision::RUN_DB)?;
     let dist = frontend::build(root)?;
@@ -170,19 +176,58 @@ fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+    // martin is restarted when it exits (tiles answer 502 meanwhile, the API keeps working); the
+    // backend exiting ends the run.
+    let mut backoff = MARTIN_RESTART_FIRST;
+    let mut martin_since = std::time::Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
             println!("\nstopping martin and the backend…");
             children.kill_all();
             return Ok(());
         }
-        if let Some((name, status)) = children.try_wait_any()? {
-            children.kill_all();
-            bail!("{name} exited ({status})");
+        match children.try_wait_any()? {
+            Some((name, status)) if name == "martin" => {
+                children.remove("martin");
+                if martin_since.elapsed() > MARTIN_RESTART_MAX {
+                    backoff = MARTIN_RESTART_FIRST;
+                }
+                println!("run: martin exited ({status}); restarting it in {} s", backoff.as_secs());
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MARTIN_RESTART_MAX);
+                match martin::spawn(root, &url, opts.martin_port, 512) {
+                    Ok(child) => {
+                        println!("run: martin is back");
+                        children.push("martin", child);
+                        martin_since = std::time::Instant::now();
+                    }
+                    Err(e) => eprintln!("run: martin did not start: {e:#}"),
+                }
+            }
+            Some((name, status)) => {
+                children.kill_all();
+                bail!("{name} exited ({status})");
+            }
+            None if !children.has("martin") => {
+                // The last restart failed: try again after the backoff.
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MARTIN_RESTART_MAX);
+                if let Ok(child) = martin::spawn(root, &url, opts.martin_port, 512) {
+                    println!("run: martin is back");
+                    children.push("martin", child);
+                    martin_since = std::time::Instant::now();
+                }
+            }
+            None => {}
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// The first wait before restarting martin, doubled after each quick failure up to the maximum
+/// (and reset once martin has run that long).
+const MARTIN_RESTART_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+const MARTIN_RESTART_MAX: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn test(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
@@ -197,7 +242,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     // Before any test: the style test validates with MapLibre's validator from here.
     testing::npm_ci(&root.join("tests").join("browser"))?;
     let martin_bin = martin::ensure_installed()?;
-    let bin = build_backend(root)?;
+    let bin = build_backend(root, false)?;
     let dist = frontend::build(root)?;
     let prefix = testing::db_prefix(root);
     let dropped = testing::drop_databases(&prefix)?;
@@ -226,7 +271,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
 /// city in `citygrid_bench` (loaded at `scale` on first use).
 fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let url = provision::database(provision::BENCH_DB, false)?;
-    let bin = build_backend(root)?;
+    let bin = build_backend(root, false)?;
     load(&bin, &url, scale, true)?;
     println!("bench: building the {what} benchmark (release)…");
     let example = format!("bench_{what}");

@@ -92,6 +92,7 @@ impl Modify for Catalogues {
     info(title = "CityGrid API", description = "Spatial governance for Huai'an: grids, admin units, accounts. Coordinates are WGS84 lon/lat; geometries RFC 7946 GeoJSON."),
     paths(
         health::health,
+        health::ready,
         auth::login, auth::me, auth::logout,
         users::list, users::create,
         grids::one, grids::list, grids::search,
