@@ -281,7 +281,8 @@ impl HeatScale {
     /// which doubles from one integer zoom to the next and resets where finer cells take over.
     #[must_use]
     pub fn radius_expression(&self) -> serde_json::Value {
-        let mut stops = vec![serde_json::json!("interpolate"), serde_json::json!(["exponential", 2]), serde_json::json!(["zoom"])];
+        let mut stops =
+            vec![serde_json::json!("interpolate"), serde_json::json!(["exponential", 2]), serde_json::json!(["zoom"])];
         for b in &self.bands {
             for z in b.minzoom..=b.maxzoom {
                 let spacing = 512.0 / f64::from(1u32 << (b.cell_level.saturating_sub(z)).min(30));
@@ -297,7 +298,11 @@ impl HeatScale {
     /// MapLibre `heatmap-color`.
     #[must_use]
     pub fn colour_expression() -> serde_json::Value {
-        let mut expr = vec![serde_json::json!("interpolate"), serde_json::json!(["linear"]), serde_json::json!(["heatmap-density"])];
+        let mut expr = vec![
+            serde_json::json!("interpolate"),
+            serde_json::json!(["linear"]),
+            serde_json::json!(["heatmap-density"]),
+        ];
         for (at, colour) in HEAT_COLOURS {
             expr.push(serde_json::json!(at));
             expr.push(serde_json::json!(colour));
@@ -327,7 +332,10 @@ mod tests {
         let w = scale.weight_expression();
         assert_eq!(w[0], "step");
         assert_eq!(w[2], serde_json::json!(["/", ["get", "count"], 40]));
-        assert_eq!((w[3].clone(), w[4].clone()), (serde_json::json!(8), serde_json::json!(["/", ["get", "count"], 25])));
+        assert_eq!(
+            (w[3].clone(), w[4].clone()),
+            (serde_json::json!(8), serde_json::json!(["/", ["get", "count"], 25]))
+        );
         assert_eq!(w[5], 10);
         let r = scale.radius_expression();
         // z8 draws level 13: 32 cells per side, 16 px apart at z8, 32 px at z9 (still level 13).

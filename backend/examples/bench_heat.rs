@@ -40,7 +40,9 @@ fn tiles_at(z: u8) -> Vec<TileCoord> {
         return (a.x..=b.x).flat_map(|x| (a.y..=b.y).map(move |y| TileCoord { z: 8, x, y })).collect();
     }
     let c = TileCoord::containing(CENTRE.0, CENTRE.1, u32::from(z));
-    (0..BLOCK * BLOCK).map(|i| TileCoord { z, x: c.x - BLOCK / 2 + i % BLOCK, y: c.y - BLOCK / 2 + i / BLOCK }).collect()
+    (0..BLOCK * BLOCK)
+        .map(|i| TileCoord { z, x: c.x - BLOCK / 2 + i % BLOCK, y: c.y - BLOCK / 2 + i / BLOCK })
+        .collect()
 }
 
 #[tokio::main]
@@ -54,12 +56,17 @@ async fn main() -> anyhow::Result<()> {
     let common::Backend { base, client, token } = common::serve(&pool, engine, &martin, "leader").await?;
 
     // Windows ending with the dataset's last day (its generated period ends at midnight).
-    let until: String = sqlx::query_scalar("select value from dataset_meta where key = 'generated_until'").fetch_one(&pool).await?;
+    let until: String =
+        sqlx::query_scalar("select value from dataset_meta where key = 'generated_until'").fetch_one(&pool).await?;
     let last = NaiveDate::parse_from_str(&until[..10], "%Y-%m-%d")? - chrono::Duration::days(1);
     let end = last + chrono::Duration::days(1);
-    let windows = [("one year", end - chrono::Duration::days(365), end), ("one week", end - chrono::Duration::days(7), end)];
+    let windows =
+        [("one year", end - chrono::Duration::days(365), end), ("one week", end - chrono::Duration::days(7), end)];
 
-    println!("\n{label} (martin cache {}), heat through the backend vs naive ST_AsMVT of the raw points", if warm { "on" } else { "off" });
+    println!(
+        "\n{label} (martin cache {}), heat through the backend vs naive ST_AsMVT of the raw points",
+        if warm { "on" } else { "off" }
+    );
     println!("| window z | tiles | heat p50 / p95 ms | naive p50 / p95 ms | p50 speed-up | heat size avg / max KB | naive size max KB |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for (name, from, to) in windows {
@@ -77,7 +84,12 @@ async fn main() -> anyhow::Result<()> {
             let tiles = tiles_at(z);
             let urls: Vec<String> = tiles
                 .iter()
-                .map(|t| template.replace("{z}", &t.z.to_string()).replace("{x}", &t.x.to_string()).replace("{y}", &t.y.to_string()))
+                .map(|t| {
+                    template
+                        .replace("{z}", &t.z.to_string())
+                        .replace("{x}", &t.x.to_string())
+                        .replace("{y}", &t.y.to_string())
+                })
                 .collect();
             let get = |u: String| {
                 // Uncompressed, so that sizes are the tiles' own.

@@ -45,24 +45,45 @@ async fn main() -> anyhow::Result<()> {
     let pool = citygrid::db::connect(&url, 8).await?;
     let engine = citygrid::routing::sync::start(&pool).await?;
     let common::Backend { base, client, token } = common::serve(&pool, engine, "http://127.0.0.1:9", "leader").await?;
-    let until: String = sqlx::query_scalar("select value from dataset_meta where key = 'generated_until'").fetch_one(&pool).await?;
+    let until: String =
+        sqlx::query_scalar("select value from dataset_meta where key = 'generated_until'").fetch_one(&pool).await?;
     let end = NaiveDate::parse_from_str(&until[..10], "%Y-%m-%d")?;
     let year = end - chrono::Duration::days(365);
     let month = end - chrono::Duration::days(28);
-    let county: String = sqlx::query_scalar("select code from admin_units where level = 'county' order by code limit 1").fetch_one(&pool).await?;
-    let township: String = sqlx::query_scalar("select code from admin_units where parent_code = $1 order by code limit 1")
-        .bind(&county)
-        .fetch_one(&pool)
-        .await?;
+    let county: String =
+        sqlx::query_scalar("select code from admin_units where level = 'county' order by code limit 1")
+            .fetch_one(&pool)
+            .await?;
+    let township: String =
+        sqlx::query_scalar("select code from admin_units where parent_code = $1 order by code limit 1")
+            .bind(&county)
+            .fetch_one(&pool)
+            .await?;
 
     println!("\nstatistics through the backend vs the naive SQL over the raw incidents (prepared, warm)");
     println!("| request | backend p50 / p95 ms | naive p50 ms | speed-up |");
     println!("| --- | --- | --- | --- |");
     let cases: Vec<(String, String, Option<(i32, String, NaiveDate)>)> = vec![
-        ("city summary, one year".into(), format!("/api/stats/summary?from={year}&to={end}"), Some((6, String::new(), year))),
-        ("city summary, one year, alarms".into(), format!("/api/stats/summary?from={year}&to={end}&category=alarm"), None),
-        (format!("county {county} summary, one year"), format!("/api/stats/summary?code={county}&from={year}&to={end}"), Some((9, county.clone(), year))),
-        (format!("township {township} summary, 28 days"), format!("/api/stats/summary?code={township}&from={month}&to={end}"), Some((12, township.clone(), month))),
+        (
+            "city summary, one year".into(),
+            format!("/api/stats/summary?from={year}&to={end}"),
+            Some((6, String::new(), year)),
+        ),
+        (
+            "city summary, one year, alarms".into(),
+            format!("/api/stats/summary?from={year}&to={end}&category=alarm"),
+            None,
+        ),
+        (
+            format!("county {county} summary, one year"),
+            format!("/api/stats/summary?code={county}&from={year}&to={end}"),
+            Some((9, county.clone(), year)),
+        ),
+        (
+            format!("township {township} summary, 28 days"),
+            format!("/api/stats/summary?code={township}&from={month}&to={end}"),
+            Some((12, township.clone(), month)),
+        ),
         ("city time series, one year, daily".into(), format!("/api/stats/timeseries?from={year}&to={end}"), None),
         ("hotspots, grids, last 7 days".into(), format!("/api/stats/hotspots?to={end}"), None),
         ("hotspots, villages, last 7 days".into(), format!("/api/stats/hotspots?level=village&to={end}"), None),

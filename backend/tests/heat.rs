@@ -219,7 +219,10 @@ async fn heat_url(app: &TestApp, token: &str, query: &str, (z, x, y): (u8, u32, 
 async fn heat_pairs_follow_the_api_catalogue() {
     let db = common::test_city().await;
     let pairs: Vec<(i16, String, String)> =
-        sqlx::query_as("select pair, category, source from stats.heat_pairs order by pair").fetch_all(&db.pool).await.unwrap();
+        sqlx::query_as("select pair, category, source from stats.heat_pairs order by pair")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     let expected: Vec<(i16, String, String)> = CATEGORIES
         .iter()
         .enumerate()
@@ -237,12 +240,17 @@ async fn tiles_decode_to_the_raw_counts_for_random_windows_and_filters() {
     let token = app.login("leader").await;
     let (lon, lat) = support::busy_point(&app.pool).await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(14);
-    let days: Vec<chrono::NaiveDate> = (0..95).map(|d| chrono::NaiveDate::from_ymd_opt(2026, 8, 28).unwrap() + chrono::Duration::days(d)).collect();
+    let days: Vec<chrono::NaiveDate> =
+        (0..95).map(|d| chrono::NaiveDate::from_ymd_opt(2026, 8, 28).unwrap() + chrono::Duration::days(d)).collect();
     let filters: [(Option<&[&str]>, Option<&[&str]>, &str); 4] = [
         (None, None, ""),
         (Some(&["alarm.intrusion", "alarm.fire", "alarm.traffic", "alarm.crowd"]), None, "category=alarm"),
         (Some(&["dispute.neighbor", "citizen.environment"]), None, "category=citizen.environment,dispute.neighbor"),
-        (Some(&["dispute.neighbor", "citizen.environment"]), Some(&["hotline", "patrol"]), "category=dispute.neighbor,citizen.environment&source=patrol,hotline"),
+        (
+            Some(&["dispute.neighbor", "citizen.environment"]),
+            Some(&["hotline", "patrol"]),
+            "category=dispute.neighbor,citizen.environment&source=patrol,hotline",
+        ),
     ];
     let mut features = 0;
     for round in 0..24 {
@@ -271,8 +279,12 @@ async fn every_zoom_draws_the_cells_the_scale_describes() {
     let (status, scale) = app.get("/api/stats/heat-scale?from=2026-11-24&to=2026-12-01", Some(&token)).await;
     assert_eq!(status, 200, "{scale}");
     for z in 0..=16u8 {
-        let band = scale["bands"].as_array().unwrap().iter().find(|b| b["minzoom"].as_u64().unwrap() <= u64::from(z)
-            && u64::from(z) <= b["maxzoom"].as_u64().unwrap()).unwrap();
+        let band = scale["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["minzoom"].as_u64().unwrap() <= u64::from(z) && u64::from(z) <= b["maxzoom"].as_u64().unwrap())
+            .unwrap();
         let per_side = 1i64 << (band["cell_level"].as_i64().unwrap() - i64::from(z));
         let tile = tile_of(lon, lat, z);
         let path = heat_url(&app, &token, "from=2026-11-24&to=2026-12-01", tile).await;
@@ -281,7 +293,10 @@ async fn every_zoom_draws_the_cells_the_scale_describes() {
         assert!(!got.is_empty(), "z{z}: the busiest grid's tile has heat");
         let unit = 4096 / per_side;
         for (x, y) in got.keys() {
-            assert!(x % unit == unit / 2 && y % unit == unit / 2, "z{z}: ({x}, {y}) is not a cell centre of {per_side} per side");
+            assert!(
+                x % unit == unit / 2 && y % unit == unit / 2,
+                "z{z}: ({x}, {y}) is not a cell centre of {per_side} per side"
+            );
         }
     }
 }
@@ -291,7 +306,13 @@ async fn the_scale_is_the_99th_percentile_of_each_bands_cells() {
     let app = common::spawn_app().await;
     support::add_history(&app.pool).await;
     let token = app.login("leader").await;
-    for (query, cats) in [("from=2026-09-10&to=2026-12-01", None), ("from=2026-11-24&to=2026-12-01&category=alarm", Some(vec!["alarm.intrusion", "alarm.fire", "alarm.traffic", "alarm.crowd"]))] {
+    for (query, cats) in [
+        ("from=2026-09-10&to=2026-12-01", None),
+        (
+            "from=2026-11-24&to=2026-12-01&category=alarm",
+            Some(vec!["alarm.intrusion", "alarm.fire", "alarm.traffic", "alarm.crowd"]),
+        ),
+    ] {
         let (status, scale) = app.get(&format!("/api/stats/heat-scale?{query}"), Some(&token)).await;
         assert_eq!(status, 200, "{scale}");
         let from = &query[5..15];
@@ -317,7 +338,11 @@ async fn the_scale_is_the_99th_percentile_of_each_bands_cells() {
             .fetch_one(&app.pool)
             .await
             .unwrap();
-            assert_eq!((band["reference"].as_i64().unwrap(), band["cells"].as_i64().unwrap()), (p99.max(1), cells), "{query}: {band}");
+            assert_eq!(
+                (band["reference"].as_i64().unwrap(), band["cells"].as_i64().unwrap()),
+                (p99.max(1), cells),
+                "{query}: {band}"
+            );
         }
     }
 }
@@ -332,13 +357,20 @@ async fn the_proxy_normalises_filters_and_takes_the_county_from_the_caller() {
     let tile = tile_of(lon, lat, 9);
 
     // Order and repetition do not matter; unknown parameters are dropped.
-    let a = heat_url(&app, &leader, "from=2026-11-24&to=2026-12-01&category=alarm.fire,dispute.labor&source=video,hotline", tile).await;
+    let a = heat_url(
+        &app,
+        &leader,
+        "from=2026-11-24&to=2026-12-01&category=alarm.fire,dispute.labor&source=video,hotline",
+        tile,
+    )
+    .await;
     let b = heat_url(&app, &leader, "category=dispute.labor&to=2026-12-01&source=hotline&category=alarm.fire,alarm.fire&from=2026-11-24&source=video&zzz=1", tile).await;
     assert_eq!(a, b);
     assert!(a.contains("category=dispute.labor,alarm.fire&source=hotline,video"), "{a}");
     assert!(!a.contains("county"), "{a}");
     let (_, a_bytes, _) = get_bytes(&app, &a, &leader).await;
-    let shuffled = format!("{}&zzz=2", a.replace("category=dispute.labor,alarm.fire", "category=alarm.fire,dispute.labor"));
+    let shuffled =
+        format!("{}&zzz=2", a.replace("category=dispute.labor,alarm.fire", "category=alarm.fire,dispute.labor"));
     let (_, b_bytes, _) = get_bytes(&app, &shuffled, &leader).await;
     assert_eq!(a_bytes, b_bytes);
 
@@ -368,10 +400,17 @@ async fn the_proxy_normalises_filters_and_takes_the_county_from_the_caller() {
     assert_ne!(want, want_city, "the tile spans more than the scoped county");
 
     // Bad filters are 400s that name the parameter.
-    for (query, needle) in [("from=2026-11-24", "to"), ("from=2026-12-01&to=2026-11-01", "from"), ("category=fire", "category"), ("source=email", "source"), ("from=2020-01-01&to=2026-01-01", "three years")] {
+    for (query, needle) in [
+        ("from=2026-11-24", "to"),
+        ("from=2026-12-01&to=2026-11-01", "from"),
+        ("category=fire", "category"),
+        ("source=email", "source"),
+        ("from=2020-01-01&to=2026-01-01", "three years"),
+    ] {
         let (status, body) = app.get(&format!("/api/stats/heat-tiles?{query}"), Some(&leader)).await;
         common::assert_error(status, &body, 400, needle);
-        let (status, _, _) = get_bytes(&app, &format!("/tiles/incidents_heat/9/{}/{}?{query}", tile.1, tile.2), &leader).await;
+        let (status, _, _) =
+            get_bytes(&app, &format!("/tiles/incidents_heat/9/{}/{}?{query}", tile.1, tile.2), &leader).await;
         assert_eq!(status, 400, "{query}");
     }
     // Heat is a statistic: dispatchers and planners get none.

@@ -97,7 +97,6 @@ async fn assert_rollups_match_raw(pool: &PgPool, when: &str) {
     tx.rollback().await.unwrap();
 }
 
-
 /// Asserts that the unit cube and the population hold exactly what the raw rows say.
 async fn assert_cube_matches_raw(pool: &PgPool, when: &str) {
     let cats: Vec<&str> = CATEGORIES.iter().map(|c| c.code).collect();
@@ -217,17 +216,26 @@ async fn rollups_follow_every_change_and_a_rebuild_gives_identical_tables() {
     .execute(pool)
     .await
     .unwrap();
-    sqlx::query("update incidents set geom = st_translate(geom, 0.003, -0.002) where id % 89 = 0").execute(pool).await.unwrap();
+    sqlx::query("update incidents set geom = st_translate(geom, 0.003, -0.002) where id % 89 = 0")
+        .execute(pool)
+        .await
+        .unwrap();
     sqlx::query("update incidents set category = 'citizen.safety', source = 'patrol' where id % 83 = 0")
         .execute(pool)
         .await
         .unwrap();
-    let before: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from stats.heat_changes").fetch_one(pool).await.unwrap();
+    let before: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from stats.heat_changes")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     sqlx::query("update incidents set escalation_level = least(escalation_level + 1, 3) where id % 7 = 0")
         .execute(pool)
         .await
         .unwrap();
-    let after: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from stats.heat_changes").fetch_one(pool).await.unwrap();
+    let after: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from stats.heat_changes")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(before, after, "an escalation changes no heat count, so no token");
     assert_all_match_raw(pool, "after re-routing, moving and re-categorising").await;
 
@@ -242,7 +250,11 @@ async fn rollups_follow_every_change_and_a_rebuild_gives_identical_tables() {
     sqlx::query("delete from buildings where id = (select min(id) from buildings)").execute(pool).await.unwrap();
 
     // Deletions (the events go first: they reference the incident), one and many.
-    sqlx::query("delete from incident_events where incident_id = $1 or incident_id % 61 = 0").bind(ids[2]).execute(pool).await.unwrap();
+    sqlx::query("delete from incident_events where incident_id = $1 or incident_id % 61 = 0")
+        .bind(ids[2])
+        .execute(pool)
+        .await
+        .unwrap();
     sqlx::query("update incidents set duplicate_of = null where duplicate_of = $1 or duplicate_of % 61 = 0")
         .bind(ids[2])
         .execute(pool)
@@ -264,13 +276,16 @@ async fn rollups_follow_every_change_and_a_rebuild_gives_identical_tables() {
         tables
     };
     let maintained = snapshot(pool.clone()).await;
-    let version: i64 =
-        sqlx::query_scalar("select version from layer_versions where layer = 'incidents_heat'").fetch_one(pool).await.unwrap();
+    let version: i64 = sqlx::query_scalar("select version from layer_versions where layer = 'incidents_heat'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let report = citygrid::stats::rollups::rebuild(pool).await.unwrap();
     assert!(report.rows.iter().all(|(_, n)| *n > 0), "{report}");
     assert_eq!(snapshot(pool.clone()).await, maintained, "rebuilt rollups differ from the maintained ones");
-    let bumped: i64 =
-        sqlx::query_scalar("select version from layer_versions where layer = 'incidents_heat'").fetch_one(pool).await.unwrap();
+    let bumped: i64 = sqlx::query_scalar("select version from layer_versions where layer = 'incidents_heat'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(bumped, version + 1, "a rebuild bumps the layer version");
 }
-

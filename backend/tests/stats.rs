@@ -74,7 +74,15 @@ async fn oracle(
     for (code, n, resolved, escalated, l0, l1, l2, l3, median_s, p90_s) in rows {
         out.insert(
             code,
-            Oracle { incidents: n, resolved, escalated, levels: [l0, l1, l2, l3], median_s, p90_s, ..Oracle::default() },
+            Oracle {
+                incidents: n,
+                resolved,
+                escalated,
+                levels: [l0, l1, l2, l3],
+                median_s,
+                p90_s,
+                ..Oracle::default()
+            },
         );
     }
     for (column, which) in [("category", 0), ("source", 1)] {
@@ -109,7 +117,14 @@ async fn oracle(
 }
 
 /// Open incidents past their current step's deadline at `at`, per child.
-async fn overdue_at(pool: &PgPool, child_len: i32, prefix: &str, from: &str, to: &str, at: chrono::DateTime<chrono::Utc>) -> BTreeMap<String, i64> {
+async fn overdue_at(
+    pool: &PgPool,
+    child_len: i32,
+    prefix: &str,
+    from: &str,
+    to: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> BTreeMap<String, i64> {
     sqlx::query_as(
         "select left(i.grid_code, $1), count(*) from incidents i
          join escalation_sla s on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level
@@ -209,15 +224,25 @@ async fn every_figure_equals_sql_from_the_definitions() {
         // Whole months and days on both sides (cube months, county days, raw township days).
         ("2026-08-20", "2026-11-29", "2026-08-20T00:00:00+08:00", "2026-11-29T00:00:00+08:00"),
         // Date-times: partial days from the raw rows.
-        ("2026-11-25T10:30:00+08:00", "2026-11-29T17:00:00+08:00", "2026-11-25T10:30:00+08:00", "2026-11-29T17:00:00+08:00"),
+        (
+            "2026-11-25T10:30:00+08:00",
+            "2026-11-29T17:00:00+08:00",
+            "2026-11-25T10:30:00+08:00",
+            "2026-11-29T17:00:00+08:00",
+        ),
         ("2026-11-27", "2026-11-28", "2026-11-27T00:00:00+08:00", "2026-11-28T00:00:00+08:00"),
     ];
     let filters: [(&str, Option<Vec<&str>>, Option<Vec<&str>>); 3] = [
         ("", None, None),
         ("&category=alarm", Some(alarms.clone()), None),
-        ("&category=dispute.neighbor,citizen.environment&source=hotline,patrol", Some(vec!["dispute.neighbor", "citizen.environment"]), Some(vec!["hotline", "patrol"])),
+        (
+            "&category=dispute.neighbor,citizen.environment&source=hotline,patrol",
+            Some(vec!["dispute.neighbor", "citizen.environment"]),
+            Some(vec!["hotline", "patrol"]),
+        ),
     ];
-    let units: [(&str, i32, &str); 5] = [("", 6, ""), (&county, 9, &county), (&township, 12, &township), (&village, 15, &village), (&grid, 15, &grid)];
+    let units: [(&str, i32, &str); 5] =
+        [("", 6, ""), (&county, 9, &county), (&township, 12, &township), (&village, 15, &village), (&grid, 15, &grid)];
     let mut checked = 0;
     for (i, (from, to, from_ts, to_ts)) in windows.iter().enumerate() {
         for (j, (fq, cats, srcs)) in filters.iter().enumerate() {
@@ -274,7 +299,8 @@ async fn every_figure_equals_sql_from_the_definitions() {
                     }
                 }
                 // Percentiles do not add up: the unit's own, over all its incidents.
-                let whole = oracle(pool, prefix.len() as i32, prefix, from_ts, to_ts, cats.as_deref(), srcs.as_deref()).await;
+                let whole =
+                    oracle(pool, prefix.len() as i32, prefix, from_ts, to_ts, cats.as_deref(), srcs.as_deref()).await;
                 let exact = whole.get(*prefix).cloned().unwrap_or_default();
                 total.median_s = exact.median_s;
                 total.p90_s = exact.p90_s;
@@ -473,7 +499,10 @@ async fn a_planted_burst_is_flagged_and_a_stable_grid_is_not() {
         let (status, body) = app.get(query, Some(&leader)).await;
         assert_eq!(status, 200, "{body}");
         let warnings = body["warnings"].as_array().unwrap();
-        let w = warnings.iter().find(|w| w["code"] == grid.as_str()).unwrap_or_else(|| panic!("{query}: {grid} not flagged: {body}"));
+        let w = warnings
+            .iter()
+            .find(|w| w["code"] == grid.as_str())
+            .unwrap_or_else(|| panic!("{query}: {grid} not flagged: {body}"));
         assert!(w["observed"].as_i64().unwrap() >= 25, "{w}");
         assert!(w["q_value"].as_f64().unwrap() <= 0.01, "{w}");
         let today = citygrid::stats::filter::day_of(chrono::Utc::now()).to_string();
@@ -494,12 +523,20 @@ async fn a_city_without_bursts_raises_no_more_false_alarms_than_the_method_allow
     let mut alarms = Vec::new();
     for level in [citygrid_api::AdminLevel::Grid, citygrid_api::AdminLevel::Village] {
         for week in 0..8 {
-            let from = chrono::DateTime::parse_from_rfc3339("2026-10-08T00:00:00+08:00").unwrap().with_timezone(&chrono::Utc)
-                + chrono::Duration::days(7 * week);
+            let from =
+                chrono::DateTime::parse_from_rfc3339("2026-10-08T00:00:00+08:00").unwrap().with_timezone(&chrono::Utc)
+                    + chrono::Duration::days(7 * week);
             let window = Window::new(from, from + chrono::Duration::days(7)).unwrap();
-            let h = hotspots::hotspots(&pool, &Scope::City, level, window, &Filter::default(), surveillance::Method::DEFAULT)
-                .await
-                .unwrap();
+            let h = hotspots::hotspots(
+                &pool,
+                &Scope::City,
+                level,
+                window,
+                &Filter::default(),
+                surveillance::Method::DEFAULT,
+            )
+            .await
+            .unwrap();
             runs += 1;
             alarms.extend(h.warnings.into_iter().map(|w| (w.code, w.observed, w.expected)));
         }
@@ -543,8 +580,10 @@ async fn bad_filters_are_400s_that_name_the_parameter_and_scope_applies() {
         assert_eq!(status, 403, "{user}");
     }
     // A county-scoped leader asking for the city gets their county; another county is 403.
-    let counties: Vec<String> =
-        sqlx::query_scalar("select code from admin_units where level = 'county' order by code").fetch_all(&app.pool).await.unwrap();
+    let counties: Vec<String> = sqlx::query_scalar("select code from admin_units where level = 'county' order by code")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
     let admin = app.login("admin").await;
     let (status, body) = app
         .post(
@@ -561,11 +600,12 @@ async fn bad_filters_are_400s_that_name_the_parameter_and_scope_applies() {
     assert_eq!(body["unit"]["code"], counties[0].as_str());
     let (_, county_body) = app.get(&format!("/api/stats/summary?code={}", counties[0]), Some(&leader)).await;
     assert_eq!(body["unit"]["incidents"], county_body["unit"]["incidents"]);
-    let other: String = sqlx::query_scalar("select code from admin_units where level = 'township' and parent_code = $1 limit 1")
-        .bind(&counties[1])
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let other: String =
+        sqlx::query_scalar("select code from admin_units where level = 'township' and parent_code = $1 limit 1")
+            .bind(&counties[1])
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     let (status, body) = app.get(&format!("/api/stats/summary?code={other}"), Some(&scoped)).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "outside_scope");

@@ -92,9 +92,24 @@ fn strings(names: &[&str]) -> Vec<String> {
 /// The CSV columns of unit figures: the figures, then one per category and per source.
 fn unit_header(s: &StatsSummary) -> Vec<String> {
     let mut h = strings(&[
-        "level", "code", "name", "residents", "incidents", "per_1000_residents", "resolved", "closure_rate",
-        "handling_median_hours", "handling_p90_hours", "resolved_grid_village", "resolved_township", "resolved_county",
-        "share_grid_village", "share_township", "share_county", "overdue", "escalated",
+        "level",
+        "code",
+        "name",
+        "residents",
+        "incidents",
+        "per_1000_residents",
+        "resolved",
+        "closure_rate",
+        "handling_median_hours",
+        "handling_p90_hours",
+        "resolved_grid_village",
+        "resolved_township",
+        "resolved_county",
+        "share_grid_village",
+        "share_township",
+        "share_county",
+        "overdue",
+        "escalated",
     ]);
     h.extend(s.unit.by_category.keys().map(|c| format!("category:{c}")));
     h.extend(s.unit.by_source.keys().map(|c| format!("source:{c}")));
@@ -274,15 +289,30 @@ pub async fn hotspots_handler(
 ) -> ApiResult<Response> {
     let csv_out = wants_csv(&headers, p.format.as_deref())?;
     let level = hotspots::parse_level(p.level.as_deref()).map_err(bad_filter)?;
-    let window = Window::parse(p.from.as_deref(), p.to.as_deref(), Utc::now(), hotspots::DEFAULT_DAYS).map_err(bad_filter)?;
+    let window =
+        Window::parse(p.from.as_deref(), p.to.as_deref(), Utc::now(), hotspots::DEFAULT_DAYS).map_err(bad_filter)?;
     let filter = Filter::parse(p.category.as_deref(), p.source.as_deref()).map_err(bad_filter)?;
-    let h: Hotspots = hotspots::hotspots(&state.pool, &auth.scope, level, window, &filter, surveillance::Method::DEFAULT)
-        .await
-        .map_err(stats_error)?;
+    let h: Hotspots =
+        hotspots::hotspots(&state.pool, &auth.scope, level, window, &filter, surveillance::Method::DEFAULT)
+            .await
+            .map_err(stats_error)?;
     if csv_out {
         let header = strings(&[
-            "level", "code", "name", "parent_name", "observed", "baseline", "expected", "ratio", "p_value", "q_value", "since",
-            "min_lon", "min_lat", "max_lon", "max_lat",
+            "level",
+            "code",
+            "name",
+            "parent_name",
+            "observed",
+            "baseline",
+            "expected",
+            "ratio",
+            "p_value",
+            "q_value",
+            "since",
+            "min_lon",
+            "min_lat",
+            "max_lon",
+            "max_lat",
         ]);
         let rows: Vec<Vec<String>> = h
             .warnings
@@ -319,9 +349,8 @@ pub fn bad_filter(e: FilterError) -> ApiError {
 /// county (a `county` the client sends is ignored), the heat layer's version and the window's
 /// freshness token (both cached per process for [`super::LAYER_VERSION_TTL`]).
 pub async fn heat_request(state: &AppState, scope: &Scope, query: Option<&str>) -> ApiResult<(HeatQuery, i64, i64)> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidParameter, format!("query string: {e}")).field("query")
-    })?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("query string: {e}")).field("query"))?;
     let q = HeatQuery::parse(&pairs, filter::day_of(Utc::now()), scope.county_code()).map_err(bad_filter)?;
     let version = super::tiles::layer_version(state, heat::LAYER).await?;
     let token = match state.heat_tokens.get(&q.days) {

@@ -67,7 +67,9 @@ pub fn parse_instant(field: &'static str, s: &str) -> Result<DateTime<Utc>, Filt
         .ok_or_else(|| {
             FilterError::new(
                 field,
-                format!("{s:?} is neither a date YYYY-MM-DD nor an RFC 3339 date-time such as 2026-11-30T08:00:00+08:00"),
+                format!(
+                    "{s:?} is neither a date YYYY-MM-DD nor an RFC 3339 date-time such as 2026-11-30T08:00:00+08:00"
+                ),
             )
         })
 }
@@ -298,7 +300,8 @@ mod tests {
         let g = Filter::parse(Some("alarm"), None).expect("family");
         assert_eq!(g.categories, ["alarm.intrusion", "alarm.fire", "alarm.traffic", "alarm.crowd"]);
         assert!(g.sources.is_empty());
-        let all = Filter::parse(Some("dispute,alarm,citizen"), Some("hotline,patrol,wechat,video,walk_in")).expect("all");
+        let all =
+            Filter::parse(Some("dispute,alarm,citizen"), Some("hotline,patrol,wechat,video,walk_in")).expect("all");
         assert_eq!(all, Filter::default());
         assert_eq!(Filter::parse(Some("fire"), None).expect_err("cat").field, "category");
         assert_eq!(Filter::parse(None, Some("email")).expect_err("src").field, "source");

@@ -75,7 +75,9 @@ pub async fn hotspots(
     .fetch_all(pool)
     .await?;
     let units: i64 = if level == AdminLevel::Village {
-        sqlx::query_scalar("select count(*) from admin_units where level = 'village' and code >= $1 and code < $1 || '~'")
+        sqlx::query_scalar(
+            "select count(*) from admin_units where level = 'village' and code >= $1 and code < $1 || '~'",
+        )
     } else {
         sqlx::query_scalar("select count(*) from grids where retired_at is null and code >= $1 and code < $1 || '~'")
     }

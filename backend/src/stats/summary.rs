@@ -172,14 +172,15 @@ pub async fn measures(
         resolved: Vec<i32>,
         hist: Vec<i32>,
     }
-    let rows: Vec<Row> = sqlx::query_as("select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)")
-        .bind(child_len)
-        .bind(prefix)
-        .bind(window.from)
-        .bind(window.to)
-        .bind(filter_pairs(filter))
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as("select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)")
+            .bind(child_len)
+            .bind(prefix)
+            .bind(window.from)
+            .bind(window.to)
+            .bind(filter_pairs(filter))
+            .fetch_all(pool)
+            .await?;
     let mut out: BTreeMap<String, Measures> = BTreeMap::new();
     for r in rows {
         let m = out.entry(r.code).or_default();
@@ -219,8 +220,10 @@ pub async fn measures(
 
 /// Residents per unit code.
 pub async fn residents(pool: &PgPool, codes: &[String]) -> StatsResult<BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("select code, residents from stats.population where code = any($1)").bind(codes).fetch_all(pool).await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as("select code, residents from stats.population where code = any($1)")
+        .bind(codes)
+        .fetch_all(pool)
+        .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -236,7 +239,9 @@ pub async fn summary(
 ) -> StatsResult<StatsSummary> {
     let unit = units::resolve(pool, scope, code).await?;
     let (by_child, mut children) = match unit.child_len() {
-        Some(len) => (measures(pool, len, unit.prefix(), window, filter, now).await?, units::children(pool, &unit).await?),
+        Some(len) => {
+            (measures(pool, len, unit.prefix(), window, filter, now).await?, units::children(pool, &unit).await?)
+        }
         None => (measures(pool, 15, &unit.code, window, filter, now).await?, Vec::new()),
     };
     // Units with incidents but no longer in the hierarchy (a grid retired by a plan keeps its

@@ -102,7 +102,9 @@ pub fn parse_unit(level: Option<&str>, code: Option<&str>) -> Result<Option<Stri
             [AdminLevel::City, AdminLevel::County, AdminLevel::Township, AdminLevel::Village, AdminLevel::Grid]
                 .into_iter()
                 .find(|x| level_name(*x) == l)
-                .ok_or_else(|| FilterError::new("level", format!("{l:?} is not one of city, county, township, village, grid")))?,
+                .ok_or_else(|| {
+                    FilterError::new("level", format!("{l:?} is not one of city, county, township, village, grid"))
+                })?,
         ),
     };
     let Some(code) = code else {
@@ -121,7 +123,9 @@ pub fn parse_unit(level: Option<&str>, code: Option<&str>) -> Result<Option<Stri
         ));
     };
     match wanted {
-        Some(AdminLevel::City) => Err(FilterError::new("level", format!("the city takes no code; {code} is a {}", level_name(named)))),
+        Some(AdminLevel::City) => {
+            Err(FilterError::new("level", format!("the city takes no code; {code} is a {}", level_name(named))))
+        }
         Some(l) if l != named => Err(FilterError::new(
             "level",
             format!("code {code} is a {} ({} digits), not a {}", level_name(named), code.len(), level_name(l)),
@@ -152,7 +156,10 @@ pub async fn resolve(pool: &PgPool, scope: &Scope, code: Option<&str>) -> StatsR
     };
     let Some((level, name)) = row else {
         let city: Option<String> =
-            sqlx::query_scalar("select code from admin_units where level = 'city' and code = $1").bind(&code).fetch_optional(pool).await?;
+            sqlx::query_scalar("select code from admin_units where level = 'city' and code = $1")
+                .bind(&code)
+                .fetch_optional(pool)
+                .await?;
         return match city {
             Some(_) => Err(FilterError::new("code", format!("{code} is the city: leave out the code")).into()),
             None => Err(StatsError::NotFound(format!("no county, township, village or grid has code {code}"))),
@@ -175,7 +182,9 @@ pub async fn children(pool: &PgPool, unit: &Unit) -> StatsResult<Vec<(String, St
                 .await?
         }
         AdminLevel::City => {
-            sqlx::query_as("select code, name from admin_units where level = 'county' order by code").fetch_all(pool).await?
+            sqlx::query_as("select code, name from admin_units where level = 'county' order by code")
+                .fetch_all(pool)
+                .await?
         }
         _ => {
             sqlx::query_as("select code, name from admin_units where parent_code = $1 order by code")

@@ -32,4 +32,3 @@ pub async fn busy_point(pool: &PgPool) -> (f64, f64) {
     .await
     .unwrap()
 }
-
