@@ -39,6 +39,10 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3
 }
 
+/// A benchmark case: what, the backend path, and the naive SQL's (child code length, parent
+/// prefix, window start) when it has one.
+type Case = (String, String, Option<(i32, String, NaiveDate)>);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL")?;
@@ -63,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
     println!("\nstatistics through the backend vs the naive SQL over the raw incidents (prepared, warm)");
     println!("| request | backend p50 / p95 ms | naive p50 ms | speed-up |");
     println!("| --- | --- | --- | --- |");
-    let cases: Vec<(String, String, Option<(i32, String, NaiveDate)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "city summary, one year".into(),
             format!("/api/stats/summary?from={year}&to={end}"),

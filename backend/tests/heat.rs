@@ -18,6 +18,9 @@ use common::TestApp;
 use rand::{Rng as _, SeedableRng as _};
 use sqlx::PgPool;
 
+/// A filter of the tile test: categories, sources, the query it is sent as.
+type FilterCase<'a> = (Option<&'a [&'a str]>, Option<&'a [&'a str]>, &'a str);
+
 /// π × 6,378,137 m: half the Web Mercator world.
 const R: f64 = 20_037_508.342_789_244;
 
@@ -242,7 +245,7 @@ async fn tiles_decode_to_the_raw_counts_for_random_windows_and_filters() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(14);
     let days: Vec<chrono::NaiveDate> =
         (0..95).map(|d| chrono::NaiveDate::from_ymd_opt(2026, 8, 28).unwrap() + chrono::Duration::days(d)).collect();
-    let filters: [(Option<&[&str]>, Option<&[&str]>, &str); 4] = [
+    let filters: [FilterCase; 4] = [
         (None, None, ""),
         (Some(&["alarm.intrusion", "alarm.fire", "alarm.traffic", "alarm.crowd"]), None, "category=alarm"),
         (Some(&["dispute.neighbor", "citizen.environment"]), None, "category=citizen.environment,dispute.neighbor"),

@@ -18,6 +18,11 @@ use common::TestApp;
 use serde_json::Value;
 use sqlx::PgPool;
 
+use chrono::Datelike as _;
+
+/// A filter of the figures test: query suffix, categories, sources.
+type FilterCase<'a> = (&'a str, Option<Vec<&'a str>>, Option<Vec<&'a str>>);
+
 /// What the definitions say about the children (codes of length `child_len` under `prefix`) of
 /// a unit for a window and filter, by child code.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -43,10 +48,10 @@ async fn oracle(
     cats: Option<&[&str]>,
     srcs: Option<&[&str]>,
 ) -> BTreeMap<String, Oracle> {
+    type Figures = (String, i64, i64, i64, i64, i64, i64, i64, Option<f64>, Option<f64>);
     let base = "from incidents i where i.status <> 'duplicate' and i.grid_code like $2 || '%'
                 and i.reported_at >= $3::timestamptz and i.reported_at < $4::timestamptz
                 and ($5::text[] is null or i.category = any($5)) and ($6::text[] is null or i.source = any($6))";
-    type Figures = (String, i64, i64, i64, i64, i64, i64, i64, Option<f64>, Option<f64>);
     let rows: Vec<Figures> = sqlx::query_as(&format!(
         "select left(i.grid_code, $1), count(*),
                 count(*) filter (where i.status in ('resolved', 'closed')),
@@ -232,7 +237,7 @@ async fn every_figure_equals_sql_from_the_definitions() {
         ),
         ("2026-11-27", "2026-11-28", "2026-11-27T00:00:00+08:00", "2026-11-28T00:00:00+08:00"),
     ];
-    let filters: [(&str, Option<Vec<&str>>, Option<Vec<&str>>); 3] = [
+    let filters: [FilterCase; 3] = [
         ("", None, None),
         ("&category=alarm", Some(alarms.clone()), None),
         (
@@ -458,7 +463,6 @@ async fn time_series_count_each_day_and_week_with_last_years() {
                     let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
                     d.with_year(chrono::Datelike::year(&d) - 1).unwrap().to_string()
                 };
-                use chrono::Datelike as _;
                 let then = count(year_before(start), year_before(end)).await;
                 assert_eq!(p["last_year_total"].as_i64(), Some(then.values().sum::<i64>()), "{q} {start} last year");
             }
@@ -512,7 +516,7 @@ async fn a_planted_burst_is_flagged_and_a_stable_grid_is_not() {
     }
     // Village level: the planted grid's village.
     let (_, body) = app.get("/api/stats/hotspots?level=village&category=alarm", Some(&leader)).await;
-    assert!(body["warnings"].as_array().unwrap().iter().any(|w| w["code"] == &grid[..12]), "{body}");
+    assert!(body["warnings"].as_array().unwrap().iter().any(|w| w["code"] == grid[..12]), "{body}");
 }
 
 #[tokio::test]

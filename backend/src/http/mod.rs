@@ -61,7 +61,7 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
 pub const LAYER_VERSION_TTL: Duration = Duration::from_secs(1);
 
 /// How long a heat scale is reused (new incidents in the window hardly move a 99th percentile).
-pub const HEAT_SCALE_TTL: Duration = Duration::from_secs(60);
+pub const HEAT_SCALE_TTL: Duration = Duration::from_mins(1);
 
 impl AppState {
     #[must_use]

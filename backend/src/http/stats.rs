@@ -341,6 +341,8 @@ pub async fn hotspots_handler(
 }
 
 /// A filter error: 400 `invalid_parameter`, naming the parameter.
+#[must_use]
+#[allow(clippy::needless_pass_by_value)] // `map_err(bad_filter)`
 pub fn bad_filter(e: FilterError) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter, e.to_string()).field(e.field)
 }
@@ -353,13 +355,12 @@ pub async fn heat_request(state: &AppState, scope: &Scope, query: Option<&str>) 
         .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("query string: {e}")).field("query"))?;
     let q = HeatQuery::parse(&pairs, filter::day_of(Utc::now()), scope.county_code()).map_err(bad_filter)?;
     let version = super::tiles::layer_version(state, heat::LAYER).await?;
-    let token = match state.heat_tokens.get(&q.days) {
-        Some(t) => t,
-        None => {
-            let t = heat::token(&state.pool, q.days).await?;
-            state.heat_tokens.insert(q.days, t);
-            t
-        }
+    let token = if let Some(t) = state.heat_tokens.get(&q.days) {
+        t
+    } else {
+        let t = heat::token(&state.pool, q.days).await?;
+        state.heat_tokens.insert(q.days, t);
+        t
     };
     Ok((q, version, token))
 }

@@ -160,6 +160,12 @@ impl DayWindow {
         (self.to - self.from).num_days()
     }
 
+    /// Has the window no day? (Never, once parsed: `from < to`.)
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 0
+    }
+
     /// Does the window contain `day`?
     #[must_use]
     pub fn contains(&self, day: NaiveDate) -> bool {

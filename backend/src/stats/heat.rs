@@ -159,12 +159,11 @@ pub async fn scale(pool: &PgPool, q: &HeatQuery) -> anyhow::Result<HeatScale> {
     let mut bands: Vec<HeatBand> = Vec::new();
     for z in 0..=22u8 {
         let (stored, level) = levels(z);
-        let (reference, cells) = match stored {
-            Some(_) => at(level),
-            None => {
-                let (r14, _) = at(levels(14).1);
-                ((r14 >> (2 * u32::from(z - 14))).max(1), 0)
-            }
+        let (reference, cells) = if stored.is_some() {
+            at(level)
+        } else {
+            let (r14, _) = at(levels(14).1);
+            ((r14 >> (2 * u32::from(z - 14))).max(1), 0)
         };
         match bands.last_mut() {
             Some(b) if b.cell_level == level && b.reference == reference => b.maxzoom = z,
