@@ -11,12 +11,14 @@ pub mod access;
 mod catalogue;
 mod dispatch;
 mod error;
+mod planning;
 mod stats;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use planning::*;
 pub use stats::*;
 pub use users::{PasswordReset, UpdateUserRequest};
 

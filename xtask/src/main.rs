@@ -3,7 +3,7 @@
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
-//! - `bench <tiles|route|heat|stats>`: benchmarks against a baseline measured in the same run.
+//! - `bench <tiles|route|plan|heat|stats>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
 mod martin;
@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles|heat|stats> [--scale full|demo]
+  bench  <route|tiles|plan|heat|stats> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -57,9 +57,10 @@ fn real_main() -> anyhow::Result<()> {
             match what {
                 Some("route") => bench(&root, "route", scale),
                 Some("tiles") => bench(&root, "tiles", scale),
+                Some("plan") => bench(&root, "plan", scale),
                 Some("heat") => bench(&root, "heat", scale),
                 Some("stats") => bench(&root, "stats", scale),
-                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `heat` or `stats`"),
+                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat` or `stats`"),
             }
         }
         "setup" => {
@@ -280,6 +281,22 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     if what == "route" || what == "stats" {
         return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
     }
+    if what == "plan" {
+        // Plans change the city: work on a clone, never on the bench city itself.
+        let clone = std::env::var("CITYGRID_BENCH_CLONE").unwrap_or_else(|_| format!("{}_plan", provision::BENCH_DB));
+        provision::clone_database(provision::BENCH_DB, &clone)?;
+        let mut cmd = Command::new(&exe);
+        cmd.env("DATABASE_URL", provision::local_url(&clone));
+        match bench_python(root) {
+            Ok(python) => {
+                cmd.env("BENCH_PYTHON", python);
+            }
+            Err(e) => println!("bench: shapely baseline unavailable: {e:#}"),
+        }
+        let result = sh::run(&mut cmd);
+        provision::drop_database(&clone)?;
+        return result;
+    }
     martin::ensure_role(provision::BENCH_DB)?;
     for (label, cache_mb) in [("cold", 0), ("warm", 512)] {
         let mut children = sh::Children::default();
@@ -292,4 +309,21 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A Python with shapely (for the `coverage_is_valid` baseline): a venv in the target directory.
+fn bench_python(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = sh::target_dir(root).join("bench-venv");
+    let python = venv.join("bin").join("python");
+    let has_shapely = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import shapely; assert shapely.geos_version >= (3, 12, 0)"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has_shapely(&python) {
+        sh::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        sh::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "shapely>=2.1"]))?;
+    }
+    Ok(python)
 }

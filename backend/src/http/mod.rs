@@ -25,6 +25,7 @@ pub mod extract;
 pub mod grids;
 pub mod health;
 pub mod openapi;
+pub mod plans;
 pub mod serve;
 pub mod stats;
 pub mod tiles;
@@ -113,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(grids::router())
         .merge(dispatch::router())
+        .merge(plans::router())
         .merge(admin_units::router())
         .merge(stats::router())
         .merge(openapi::router())

@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Sch
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, stats, tiles, users, AppState};
+use super::{admin_units, auth, dispatch, grids, health, plans, stats, tiles, users, AppState};
 
 struct BearerAuth;
 
@@ -101,6 +101,8 @@ impl Modify for Catalogues {
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
         tiles::style, tiles::tilejson, tiles::tile, tiles::font,
+        plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
+        plans::set_workers,
         stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
         document,
     ),
