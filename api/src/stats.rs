@@ -161,8 +161,9 @@ pub struct Hotspot {
     pub p_value: f64,
     /// Benjamini–Hochberg adjusted p-value (≤ the method's `fdr`).
     pub q_value: f64,
-    /// The day (`YYYY-MM-DD`) the excess began: the start of the stretch of the window with the
-    /// largest excess of observed over expected (the CUSUM change point).
+    /// The day (`YYYY-MM-DD`, Asia/Shanghai) the excess began: the window is cut into 24-hour
+    /// stretches from its start; of the stretches from which on observed exceeds expected the
+    /// most (the CUSUM change point), the day of its first incident.
     pub since: String,
     /// `[minLon, minLat, maxLon, maxLat]` of the unit, to fly to.
     pub bbox: [f64; 4],

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use citygrid_api::{AdminLevel, Hotspot, HotspotMethod, Hotspots};
 use sqlx::PgPool;
 
@@ -92,8 +92,9 @@ pub async fn hotspots(
 
     // Per flagged unit, its counts per 24 hours of the window, for "since when".
     let buckets = recent_days.ceil() as usize;
-    let daily: Vec<(String, i32, i64)> = sqlx::query_as(
-        "select left(grid_code, $1), floor(extract(epoch from reported_at - $2) / 86400)::integer, count(*)::bigint
+    let daily: Vec<(String, i32, i64, DateTime<Utc>)> = sqlx::query_as(
+        "select left(grid_code, $1), floor(extract(epoch from reported_at - $2) / 86400)::integer, count(*)::bigint,
+                min(reported_at)
          from incidents
          where reported_at >= $2 and reported_at < $3 and status <> 'duplicate' and left(grid_code, $1) = any($4)
            and ($5::text[] is null or category = any($5)) and ($6::text[] is null or source = any($6))
@@ -107,11 +108,14 @@ pub async fn hotspots(
     .bind(srcs)
     .fetch_all(pool)
     .await?;
-    let mut per_day: BTreeMap<&str, Vec<i64>> = codes.iter().map(|c| (c.as_str(), vec![0; buckets.max(1)])).collect();
-    for (code, d, n) in &daily {
+    // Per unit: the count and the first incident of each 24 hours.
+    let mut per_day: BTreeMap<&str, Vec<(i64, Option<DateTime<Utc>>)>> =
+        codes.iter().map(|c| (c.as_str(), vec![(0, None); buckets.max(1)])).collect();
+    for (code, d, n, first) in &daily {
         if let Some(v) = per_day.get_mut(code.as_str()) {
             let i = usize::try_from(*d).unwrap_or(0).min(v.len() - 1);
-            v[i] += n;
+            v[i].0 += n;
+            v[i].1 = Some(v[i].1.map_or(*first, |f| f.min(*first)));
         }
     }
     let info: Vec<(String, String, String, f64, f64, f64, f64)> = if level == AdminLevel::Village {
@@ -143,7 +147,9 @@ pub async fn hotspots(
                     t.expected * covered / recent_days
                 })
                 .collect();
-            let since = window.from + Duration::days(surveillance::since(days, &daily_expected) as i64);
+            let counts: Vec<i64> = days.iter().map(|d| d.0).collect();
+            let start = surveillance::since(&counts, &daily_expected);
+            let since = days[start].1.unwrap_or(window.from + Duration::days(start as i64));
             let (name, parent_name, bbox) = info.get(code).cloned().unwrap_or_default();
             Hotspot {
                 level,
