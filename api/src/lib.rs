@@ -13,6 +13,8 @@ mod dispatch;
 mod error;
 mod planning;
 mod stats;
+pub mod symbology;
+mod tiles;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
@@ -20,6 +22,7 @@ pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use planning::*;
 pub use stats::*;
+pub use tiles::{LayerVersion, LayerVersions};
 pub use users::{PasswordReset, UpdateUserRequest};
 
 /// A user's role; what each role may do is the matrix in [`access`].

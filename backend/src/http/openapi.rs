@@ -100,7 +100,7 @@ impl Modify for Catalogues {
         dispatch::route, dispatch::route_batch, dispatch::create, dispatch::list, dispatch::one, dispatch::transition,
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
-        tiles::style, tiles::tilejson, tiles::tile, tiles::font,
+        tiles::style, tiles::versions, tiles::tilejson, tiles::tile, tiles::font,
         plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
         plans::set_workers,
         stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,

@@ -354,7 +354,7 @@ pub async fn heat_request(state: &AppState, scope: &Scope, query: Option<&str>) 
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("query string: {e}")).field("query"))?;
     let q = HeatQuery::parse(&pairs, filter::day_of(Utc::now()), scope.county_code()).map_err(bad_filter)?;
-    let version = super::tiles::layer_version(state, heat::LAYER).await?;
+    let version = super::tiles::layer_version(state, super::tiles::find_layer(heat::LAYER)?, None).await?;
     let token = if let Some(t) = state.heat_tokens.get(&q.days) {
         t
     } else {

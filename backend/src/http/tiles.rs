@@ -7,6 +7,8 @@
 //!   in access logs); scoped layers are limited to the user's county.
 //! - `GET /tiles/font/{fontstack}/{range}`: glyph PBFs from martin (public).
 //! - `GET /style.json`: the MapLibre style (public).
+//! - `GET /tiles/versions`: every layer's current version and tile URL (public), for clients
+//!   that keep a map open: a layer whose version changed is reloaded (see [`tiles::follow`]).
 //!
 //! These routes sit at the root of the app, not under `/api`.
 
@@ -30,6 +32,7 @@ use crate::stats::filter::day_of;
 use crate::stats::heat::HeatQuery;
 use crate::tiles::{self, Layer, TileCoord, TileQuery};
 use citygrid_api::ErrorCode;
+use citygrid_api::{LayerVersion, LayerVersions};
 
 /// A tile whose URL carries the current layer version never changes.
 const CACHE_IMMUTABLE: &str = "private, max-age=86400, immutable";
@@ -41,12 +44,13 @@ const CACHE_FONTS: &str = "public, max-age=604800";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/style.json", get(style))
+        .route("/tiles/versions", get(versions))
         .route("/tiles/font/{fontstack}/{range}", get(font))
         .route("/tiles/{layer}", get(tilejson))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tile))
 }
 
-fn find_layer(name: &str) -> ApiResult<&'static Layer> {
+pub(super) fn find_layer(name: &str) -> ApiResult<&'static Layer> {
     tiles::layer(name).ok_or_else(|| {
         let known: Vec<&str> = tiles::LAYERS.iter().map(|l| l.name).collect();
         ApiError::NotFound(format!("no tile layer {name:?}; layers: {}", known.join(", ")))
@@ -73,13 +77,15 @@ pub(super) fn origin(headers: &HeaderMap, state: &AppState) -> String {
     format!("http://{host}")
 }
 
-/// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`].
-pub(super) async fn layer_version(state: &AppState, layer: &'static str) -> ApiResult<i64> {
-    if let Some(v) = state.layer_versions.get(&layer) {
+/// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`]; read afresh when
+/// the caller has seen a newer one (`at_least`: a client that polled another replica, or this
+/// one after the cache was filled).
+pub(super) async fn layer_version(state: &AppState, layer: &'static Layer, at_least: Option<i64>) -> ApiResult<i64> {
+    if let Some(v) = state.layer_versions.get(&layer.name).filter(|v| at_least.is_none_or(|min| *v >= min)) {
         return Ok(v);
     }
-    let v = tiles::layer_version(&state.pool, layer).await?;
-    state.layer_versions.insert(layer, v);
+    let v = tiles::layer_version(&state.pool, layer.name).await?;
+    state.layer_versions.insert(layer.name, v);
     Ok(v)
 }
 
@@ -103,7 +109,7 @@ pub async fn tilejson(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
-    let version = layer_version(&state, layer.name).await?;
+    let version = layer_version(&state, layer, None).await?;
     let body = tiles::tilejson(&origin(&headers, &state), layer, version);
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
@@ -122,6 +128,25 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
     let heat_tiles = crate::stats::heat::tiles(&origin, &heat, heat_version, token).tiles;
     let scale = super::stats::cached_scale(&state, heat, heat_version).await?;
     let body = tiles::style(&origin, &versions, &heat_tiles, &scale);
+    Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
+}
+
+/// Every layer's current version and tile URL (public, like the style): an open map polls it
+/// and reloads a layer whose version changed.
+#[utoipa::path(get, path = "/tiles/versions", tag = "tiles",
+    responses((status = 200, body = LayerVersions)))]
+pub async fn versions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let origin = origin(&headers, &state);
+    let mut layers = Vec::with_capacity(tiles::LAYERS.len());
+    for layer in &tiles::LAYERS {
+        let version = layer_version(&state, layer, None).await?;
+        layers.push(LayerVersion {
+            layer: layer.name.to_owned(),
+            version,
+            tiles: vec![tiles::tile_url(&origin, layer, version)],
+        });
+    }
+    let body = LayerVersions { layers };
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
@@ -161,13 +186,14 @@ pub async fn tile(
     // The proxy builds martin's query itself: a client's own `county=` never reaches it.
     let (martin_query, cache) = match layer.query {
         TileQuery::Version => {
-            let version = layer_version(&state, layer.name).await?;
-            let current = query_param(&uri, "v") == Some(version.to_string().as_str());
+            let asked: Option<i64> = query_param(&uri, "v").and_then(|v| v.parse().ok());
+            let version = layer_version(&state, layer, asked).await?;
             let mut query = format!("v={version}");
             if let (true, Some(county)) = (layer.scoped, user.scope().county_code()) {
                 let _ = write!(query, "&county={county}");
             }
-            (query, if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
+            // A URL at the current version never changes: data changes bump the version.
+            (query, if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
         }
         TileQuery::Heat => {
             // The window, filter and the user's county, normalised; the tile is immutable when

@@ -41,6 +41,9 @@ pub fn check_window(window: Window) -> Result<(), FilterError> {
     Ok(())
 }
 
+/// A unit's incidents in 24 hours of the window, and the first of them.
+type DayCount = (i64, Option<DateTime<Utc>>);
+
 /// The warnings at `level` (grid or village) in `scope` for the window and filter.
 pub async fn hotspots(
     pool: &PgPool,
@@ -109,7 +112,7 @@ pub async fn hotspots(
     .fetch_all(pool)
     .await?;
     // Per unit: the count and the first incident of each 24 hours.
-    let mut per_day: BTreeMap<&str, Vec<(i64, Option<DateTime<Utc>>)>> =
+    let mut per_day: BTreeMap<&str, Vec<DayCount>> =
         codes.iter().map(|c| (c.as_str(), vec![(0, None); buckets.max(1)])).collect();
     for (code, d, n, first) in &daily {
         if let Some(v) = per_day.get_mut(code.as_str()) {

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 
 use super::filter::{Filter, Window};
 use super::units::{self, StatsResult, Unit};
-use crate::incidents::{OPEN_STATUSES, SLA_JOIN, STEP_DEADLINE};
+use crate::incidents::OPEN_STATUSES;
 use crate::scope::Scope;
 
 /// Handling-time histogram bins (`stats.handling_bin`): bin 0 under a minute, bin b ≥ 1 holds
@@ -196,11 +196,11 @@ pub async fn measures(
     }
     let open = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
     let overdue: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "select left(i.grid_code, $1), count(*) from incidents i {SLA_JOIN}
+        "select left(i.grid_code, $1), count(*) from incidents i
          where i.status in ({open}) and i.reported_at >= $2 and i.reported_at < $3
            and i.grid_code >= $4 and i.grid_code < $4 || '~'
            and ($5::text[] is null or i.category = any($5)) and ($6::text[] is null or i.source = any($6))
-           and {STEP_DEADLINE} < $7
+           and i.due_at < $7
          group by 1"
     ))
     .bind(child_len)
