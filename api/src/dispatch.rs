@@ -204,7 +204,7 @@ pub struct IncidentDetail {
     pub incident: Incident,
     /// Oldest first.
     pub timeline: Vec<IncidentEvent>,
-    /// Actions allowed from the current state.
+    /// Actions the caller may take from the current state (none for roles that only read).
     pub allowed_actions: Vec<String>,
 }
 
@@ -215,6 +215,11 @@ pub struct IncidentEvent {
     pub at: String,
     /// Username, or `system` for automatic escalation.
     pub actor: String,
+    /// The actor's display name (`None` for the system).
+    pub actor_name: Option<String>,
+    /// The grid worker whose step this is, recorded by the dispatcher on their behalf (accept,
+    /// start: grid workers have no logins).
+    pub on_behalf_of: Option<GridWorker>,
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
@@ -232,12 +237,22 @@ pub struct IncidentPage {
     pub next_cursor: Option<String>,
 }
 
+/// The grid worker's own steps (签收, 开始处置). Grid workers have no logins: a dispatcher
+/// records them on the worker's behalf, and the event names both.
+pub const WORKER_STEPS: [&str; 2] = ["accept", "start"];
+
+/// The actions that need a note (办结: what was done; 关闭: how the case was checked); the map
+/// client asks for it with a confirmation.
+pub const NOTE_REQUIRED: [&str; 2] = ["resolve", "close"];
+
 /// `POST /api/incidents/{id}/transitions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransitionRequest {
     /// `assign`, `accept`, `start`, `resolve`, `close`, `escalate`, `reopen` or `mark_duplicate`.
+    /// `accept` and `start` are the grid worker's steps, recorded on their behalf.
     pub action: String,
+    /// Required for `resolve` (what was done) and `close`.
     pub note: Option<String>,
     /// Required for `mark_duplicate`.
     pub duplicate_of: Option<i64>,

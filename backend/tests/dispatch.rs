@@ -348,8 +348,13 @@ async fn every_transition_legal_and_illegal() {
         for action in ACTIONS {
             let (id, _) = report(&app, &token, at, "citizen.environment").await;
             for step in &path[..depth] {
-                let (s, b) =
-                    app.post(&format!("/api/incidents/{id}/transitions"), Some(&token), &json!({"action": step})).await;
+                let (s, b) = app
+                    .post(
+                        &format!("/api/incidents/{id}/transitions"),
+                        Some(&token),
+                        &json!({"action": step, "note": "测试"}),
+                    )
+                    .await;
                 assert_eq!(s, 200, "{step}: {b}");
             }
             let mut body = json!({"action": action, "note": "测试"});
@@ -405,8 +410,9 @@ async fn every_transition_legal_and_illegal() {
     // History and side effects on one incident.
     let (id, _) = report(&app, &token, at, "citizen.environment").await;
     for step in ["assign", "escalate", "escalate", "escalate"] {
-        let (s, b) =
-            app.post(&format!("/api/incidents/{id}/transitions"), Some(&token), &json!({"action": step})).await;
+        let (s, b) = app
+            .post(&format!("/api/incidents/{id}/transitions"), Some(&token), &json!({"action": step, "note": "测试"}))
+            .await;
         assert_eq!(s, 200, "{b}");
     }
     let (s, b) =

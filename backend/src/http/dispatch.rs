@@ -266,7 +266,7 @@ pub async fn one(
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentDetail>> {
     let id = parse_id("incident", &id)?;
-    incidents::read(&state.pool, &auth.scope, id, Utc::now())
+    incidents::read(&state.pool, &auth.scope, auth.user.role, id, Utc::now())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no incident with id {id}")))
@@ -377,7 +377,7 @@ pub async fn transition(
             let details = serde_json::json!({ "allowed_actions": allowed });
             ApiError::new(ErrorCode::TransitionNotAllowed, e.to_string()).with_details(details)
         }
-        TransitionError::Invalid(_) => ApiError::new(ErrorCode::InvalidValue, e.to_string()),
+        TransitionError::Invalid { field, .. } => ApiError::new(ErrorCode::InvalidValue, e.to_string()).field(field),
         TransitionError::OutsideScope(e) => e.into(),
         TransitionError::Db(e) => ApiError::Internal(e),
     })
