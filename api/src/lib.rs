@@ -175,7 +175,8 @@ pub struct GridProperties {
     pub township_name: String,
     pub county_code: String,
     pub county_name: String,
-    /// Workers on duty in the grid, the responsible one first.
+    /// Workers on duty in the grid, the responsible one first (asked `as_of` a past version:
+    /// empty, as worker assignments keep no history).
     pub grid_workers: Vec<GridWorker>,
     pub households: i64,
     pub residents: i64,
@@ -185,6 +186,9 @@ pub struct GridProperties {
     pub area_m2: f64,
     /// The boundary version; bumped by every boundary edit.
     pub version: i32,
+    /// When this version took effect, and when it stopped (`None` while current).
+    pub valid_from: String,
+    pub valid_to: Option<String>,
 }
 
 /// The level of an administrative unit.

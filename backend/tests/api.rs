@@ -434,6 +434,7 @@ async fn openapi_document_lists_every_route() {
         "/api/plans/{id}/revert",
         "/api/partition/validate",
         "/api/grids/{code}/workers",
+        "/api/grids/{code}/history",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
