@@ -102,12 +102,8 @@ impl Modify for Catalogues {
         users::update, users::reset_password,
         tiles::style, tiles::versions, tiles::tilejson, tiles::tile, tiles::font,
         plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
-<<<<<<< HEAD
-        plans::set_workers,
-        stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
-=======
         plans::set_workers, plans::history,
->>>>>>> main
+        stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),
