@@ -12,6 +12,7 @@ mod catalogue;
 mod dispatch;
 mod error;
 mod planning;
+mod stats;
 pub mod symbology;
 mod tiles;
 mod users;
@@ -20,6 +21,7 @@ pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use planning::*;
+pub use stats::*;
 pub use tiles::{LayerVersion, LayerVersions};
 pub use users::{PasswordReset, UpdateUserRequest};
 
