@@ -13,6 +13,7 @@ mod coverage;
 mod dispatch;
 mod error;
 mod planning;
+mod stats;
 pub mod symbology;
 mod tiles;
 mod users;
@@ -22,6 +23,7 @@ pub use coverage::*;
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use planning::*;
+pub use stats::*;
 pub use tiles::{LayerVersion, LayerVersions};
 pub use users::{PasswordReset, UpdateUserRequest};
 

@@ -3,7 +3,8 @@
 //!
 //! Domain modules hold no HTTP: [`dataset`] generates and loads the city, [`grids`] and
 //! [`admin_units`] read the hierarchy, [`accounts`] owns users, sessions and the audit trail,
-//! [`scope`] says where a user may work.
+//! [`scope`] says where a user may work, [`stats`] holds the rollups, heat tiles and statistics
+//! of the command view.
 //! [`http`] maps them onto routes.
 
 pub mod accounts;
@@ -21,4 +22,5 @@ pub mod login_throttle;
 pub mod planning;
 pub mod routing;
 pub mod scope;
+pub mod stats;
 pub mod tiles;

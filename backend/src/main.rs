@@ -58,6 +58,17 @@ enum Command {
         #[arg(long)]
         demo_password: Option<String>,
     },
+    /// Recompute the statistics rollups from the raw incidents (`rollups rebuild`).
+    Rollups {
+        #[command(subcommand)]
+        action: RollupsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsAction {
+    /// Recompute every rollup in one transaction (incident writes wait for it).
+    Rebuild,
 }
 
 #[tokio::main]
@@ -91,6 +102,11 @@ async fn main() -> anyhow::Result<()> {
                 Some(report) => eprintln!("{report}"),
                 None => eprintln!("dataset already loaded; nothing to do"),
             }
+        }
+        Command::Rollups { action: RollupsAction::Rebuild } => {
+            let pool = db::connect(&database_url, 2).await?;
+            db::migrate(&pool).await?;
+            eprint!("{}", citygrid::stats::rollups::rebuild(&pool).await?);
         }
         Command::Template { name, scale, seed, districts, demo_password } => {
             let spec = db::template::TemplateSpec {

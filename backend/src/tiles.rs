@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use citygrid_api::symbology::{self, Swatch, GRID_FILLS};
-use citygrid_api::Action;
+use citygrid_api::{Action, HeatScale};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -25,6 +25,10 @@ pub const MAX_REQUEST_ZOOM: u8 = 22;
 /// The fontstack of every label: martin names the Noto CJK faces in
 /// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
 pub const FONT: &str = "Noto Sans CJK SC Regular";
+
+/// MapLibre `heatmap-intensity` of the heat layer: with radii 1.5 times the cell spacing, a cell
+/// at its band's reference among average neighbours reaches the top of the colour ramp.
+pub const HEAT_INTENSITY: f64 = 0.6;
 
 /// The geometry kind of a layer (for docs and the style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +61,25 @@ pub struct Layer {
     /// Tables whose changes bump this layer's version automatically, within about a second
     /// ([`follow`]); empty for layers whose editors bump the version themselves (or never change).
     pub follows: &'static [&'static str],
+    /// What the tile URL's query string carries besides `v`.
+    pub query: TileQuery,
+}
+
+/// The query parameters a layer's tiles take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileQuery {
+    /// Only the layer version `v`.
+    Version,
+    /// A heat window and filter (`from`, `to`, `category`, `source`), normalised by the proxy,
+    /// which adds the caller's county and the window's freshness token
+    /// ([`crate::stats::heat::HeatQuery`]).
+    Heat,
 }
 
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
 
 /// The catalogue, bottom layer first.
-pub const LAYERS: [Layer; 10] = [
+pub const LAYERS: [Layer; 11] = [
     Layer {
         name: "counties",
         source: "counties",
@@ -74,6 +91,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "townships",
@@ -86,6 +104,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "villages",
@@ -98,6 +117,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "grids",
@@ -116,6 +136,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "buildings",
@@ -128,6 +149,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "cameras",
@@ -148,6 +170,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "incidents",
@@ -160,6 +183,22 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::IncidentsRead,
         scoped: true,
         follows: &["incidents"],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: crate::stats::heat::LAYER,
+        source: crate::stats::heat::LAYER,
+        minzoom: 0,
+        maxzoom: 16,
+        description: "Incident heat: counts per map cell for a time window (restricted: admin, leader)",
+        geometry: GeometryKind::Point,
+        fields: &[("count", "Number")],
+        action: Action::StatisticsRead,
+        // The proxy puts the caller's county into the heat query itself (`HeatQuery::county`).
+        scoped: true,
+        // Its freshness is the window's token `t` (`stats::heat::token`), not a version bump.
+        follows: &[],
+        query: TileQuery::Heat,
     },
     Layer {
         name: "coverage_grids",
@@ -180,6 +219,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::CoverageRead,
         scoped: true,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "coverage_buildings",
@@ -192,6 +232,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::CoverageRead,
         scoped: true,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "coverage",
@@ -212,6 +253,7 @@ pub const LAYERS: [Layer; 10] = [
         action: Action::CoverageRead,
         scoped: true,
         follows: &[],
+        query: TileQuery::Version,
     },
 ];
 
@@ -406,18 +448,23 @@ fn status_in(table: &[Swatch]) -> Value {
     json!(["in", ["get", "status"], ["literal", table.iter().map(|s| s.value).collect::<Vec<_>>()]])
 }
 
-/// The MapLibre style: all seven layers from martin through the backend, at their current
-/// versions, under `origin`. Layer ids and `metadata["citygrid:group"]` are a contract with the
-/// frontend (it toggles groups).
+/// The MapLibre style: every layer of the catalogue from martin through the backend, at their
+/// current versions, under `origin`; the heat layer (hidden until a workspace shows it) at the
+/// tile URL `heat_tiles` and weighed by `heat_scale`. Layer ids and `metadata["citygrid:group"]`
+/// are a contract with the frontend (it toggles groups).
 #[must_use]
-pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
+pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, heat_scale: &HeatScale) -> Value {
     let sources: serde_json::Map<String, Value> = LAYERS
         .iter()
         .map(|l| {
             let version = versions.get(l.name).copied().unwrap_or(1);
+            let url = match l.query {
+                TileQuery::Version => tile_url(origin, l, version),
+                TileQuery::Heat => heat_tiles.to_owned(),
+            };
             let source = json!({
                 "type": "vector",
-                "tiles": [tile_url(origin, l, version)],
+                "tiles": [url],
                 "minzoom": l.minzoom,
                 "maxzoom": l.maxzoom,
                 "bounds": BOUNDS,
@@ -559,6 +606,22 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
                     "circle-color": match_status(&symbology::INCIDENT_OPEN, symbology::INCIDENT_OPEN[0].colour),
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1.5,
+                },
+            }),
+        ),
+        style_layer(
+            "incidents_heat-heatmap",
+            crate::stats::heat::LAYER,
+            "heatmap",
+            0,
+            json!({
+                "layout": { "visibility": "none" },
+                "paint": {
+                    "heatmap-weight": heat_scale.weight_expression(),
+                    "heatmap-radius": heat_scale.radius_expression(),
+                    "heatmap-intensity": HEAT_INTENSITY,
+                    "heatmap-color": HeatScale::colour_expression(),
+                    "heatmap-opacity": 0.85,
                 },
             }),
         ),
@@ -739,6 +802,7 @@ mod tests {
                 "buildings",
                 "cameras",
                 "incidents",
+                "incidents_heat",
                 "coverage_grids",
                 "coverage_buildings",
                 "coverage"
@@ -776,7 +840,17 @@ mod tests {
     #[test]
     fn style_structure_matches_the_frontend_contract() {
         let versions = BTreeMap::from([("grids".to_owned(), 5)]);
-        let s = style("http://h:1", &versions);
+        let scale = HeatScale {
+            from: "2026-11-04".into(),
+            to: "2026-12-02".into(),
+            categories: vec![],
+            sources: vec![],
+            percentile: 0.99,
+            bands: vec![],
+        };
+        let heat = "http://h:1/tiles/incidents_heat/{z}/{x}/{y}?from=2026-11-04&to=2026-12-02&v=1&t=9";
+        let s = style("http://h:1", &versions, heat, &scale);
+        assert_eq!(s["sources"]["incidents_heat"]["tiles"][0], heat);
         assert_eq!(s["version"], 8);
         assert_eq!(s["glyphs"], "http://h:1/tiles/font/{fontstack}/{range}");
         assert!(s.get("sprite").is_none());
@@ -798,6 +872,7 @@ mod tests {
             "cameras-circle",
             "incidents-finished",
             "incidents-circle",
+            "incidents_heat-heatmap",
             "coverage_grids-fill",
             "coverage_grids-fill-occluded",
             "coverage_buildings-fill",
@@ -830,7 +905,15 @@ mod tests {
 
     #[test]
     fn the_style_paints_with_the_symbology() {
-        let s = style("http://h:1", &BTreeMap::new());
+        let scale = HeatScale {
+            from: "2026-11-04".into(),
+            to: "2026-12-02".into(),
+            categories: vec![],
+            sources: vec![],
+            percentile: 0.99,
+            bands: vec![],
+        };
+        let s = style("http://h:1", &BTreeMap::new(), "http://h:1/tiles/incidents_heat/{z}/{x}/{y}", &scale);
         let layer = |id: &str| s["layers"].as_array().and_then(|l| l.iter().find(|l| l["id"] == id)).cloned();
         let colour_of = |expr: &Value, status: &str| {
             let e = expr.as_array().expect("a match expression");

@@ -3,7 +3,7 @@
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
-//! - `bench <tiles|route|plan>`: benchmarks against a baseline measured in the same run.
+//! - `bench <tiles|route|plan|heat|stats>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
 mod martin;
@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles|plan|coverage> [--scale full|demo]
+  bench  <route|tiles|plan|heat|stats|coverage> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -58,8 +58,10 @@ fn real_main() -> anyhow::Result<()> {
                 Some("route") => bench(&root, "route", scale),
                 Some("tiles") => bench(&root, "tiles", scale),
                 Some("plan") => bench(&root, "plan", scale),
+                Some("heat") => bench(&root, "heat", scale),
+                Some("stats") => bench(&root, "stats", scale),
                 Some("coverage") => bench(&root, "coverage", scale),
-                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan` or `coverage`"),
+                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat`, `stats` or `coverage`"),
             }
         }
         "setup" => {
@@ -277,7 +279,7 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let example = format!("bench_{what}");
     sh::run(sh::cargo().args(["build", "--release", "-p", "citygrid-backend", "--example", &example]))?;
     let exe = sh::target_dir(root).join("release").join("examples").join(&example);
-    if what == "route" {
+    if what == "route" || what == "stats" {
         return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
     }
     if what == "coverage" {

@@ -28,6 +28,7 @@ pub mod health;
 pub mod openapi;
 pub mod plans;
 pub mod serve;
+pub mod stats;
 pub mod tiles;
 pub mod users;
 
@@ -51,6 +52,10 @@ pub struct AppState {
     pub login: LoginThrottle,
     /// The camera coverage model, loaded on first use (at startup by `citygrid serve`).
     pub coverage: Arc<crate::coverage::sync::Handle>,
+    /// Freshness tokens of heat windows ([`crate::stats::heat::token`]), cached like versions.
+    pub heat_tokens: Arc<TtlCache<crate::stats::filter::DayWindow, i64>>,
+    /// Heat scales by request and layer version, for [`HEAT_SCALE_TTL`].
+    pub heat_scales: Arc<TtlCache<(crate::stats::heat::HeatQuery, i64), citygrid_api::HeatScale>>,
 }
 
 /// How long a session check is cached per process.
@@ -58,6 +63,9 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
 /// How long a layer version is cached per process (an edit is visible to new styles and tile
 /// URLs within this time).
 pub const LAYER_VERSION_TTL: Duration = Duration::from_secs(1);
+
+/// How long a heat scale is reused (new incidents in the window hardly move a 99th percentile).
+pub const HEAT_SCALE_TTL: Duration = Duration::from_mins(1);
 
 impl AppState {
     #[must_use]
@@ -77,6 +85,8 @@ impl AppState {
             engine,
             sessions: Arc::new(TtlCache::new(SESSION_CACHE_TTL, 10_000)),
             layer_versions: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 64)),
+            heat_tokens: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 1024)),
+            heat_scales: Arc::new(TtlCache::new(HEAT_SCALE_TTL, 256)),
         }
     }
 }
@@ -112,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(plans::router())
         .merge(admin_units::router())
         .merge(coverage::router())
+        .merge(stats::router())
         .merge(openapi::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method);
