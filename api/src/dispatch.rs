@@ -60,7 +60,8 @@ pub struct CameraSight {
     pub distance_m: f64,
     /// Bearing from the camera to the point, degrees clockwise from north.
     pub bearing_deg: f64,
-    /// True when the point lies inside the camera's field-of-view sector.
+    /// True when the point lies inside the camera's field-of-view sector and the camera is
+    /// online: only online cameras see.
     pub sees_point: bool,
 }
 
@@ -108,9 +109,14 @@ pub struct RouteResult {
     pub grid_worker: Option<GridWorker>,
     /// Grid, village, township, county centre.
     pub escalation: Vec<EscalationStep>,
-    /// Cameras whose field of view contains the point, nearest first.
+    /// Online cameras whose field of view contains the point, nearest first. Only online
+    /// cameras see: an offline, maintenance or planned camera never does.
     pub cameras_seeing: Vec<CameraSight>,
-    /// When no camera sees the point: the nearest cameras.
+    /// Cameras whose field of view contains the point but that are not online (so they do not
+    /// see it), nearest first.
+    #[serde(default)]
+    pub cameras_not_online: Vec<CameraSight>,
+    /// When no camera sees the point: the nearest installed (not planned) cameras.
     pub nearest_cameras: Vec<CameraSight>,
     /// Open incidents of the same category nearby and recent.
     pub duplicates: Vec<DuplicateCandidate>,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod access;
 mod catalogue;
+mod coverage;
 mod dispatch;
 mod error;
 mod planning;
@@ -18,6 +19,7 @@ mod tiles;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
+pub use coverage::*;
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use planning::*;
@@ -270,7 +272,7 @@ pub struct CameraInfo {
     /// `dome`, `bullet`, `face`, `anpr`, `panoramic`.
     pub kind: String,
     pub owner: String,
-    /// `online`, `offline`, `maintenance`.
+    /// `online`, `offline`, `maintenance`, `planned` (not installed yet).
     pub status: String,
     pub heading_deg: f64,
     pub fov_deg: f64,

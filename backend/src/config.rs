@@ -34,6 +34,9 @@ pub struct Config {
     /// `CITYGRID_ESCALATION_SECONDS`, default 60: how often overdue incidents are escalated
     /// (`0` turns the task off).
     pub escalation_interval: Option<Duration>,
+    /// `CITYGRID_COVERAGE_MIN_SHARE`, default 0.3: the share of a footprint one camera must see
+    /// for the building to count as covered (above 0, at most 1).
+    pub coverage_min_share: f64,
 }
 
 impl std::fmt::Debug for Config {
@@ -48,6 +51,7 @@ impl std::fmt::Debug for Config {
             .field("token_hours", &self.token_hours)
             .field("escalation_interval", &self.escalation_interval)
             .field("login", &self.login)
+            .field("coverage_min_share", &self.coverage_min_share)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +75,7 @@ impl Config {
             token_hours: 12,
             public_origin: None,
             escalation_interval: Some(Duration::from_mins(1)),
+            coverage_min_share: crate::coverage::DEFAULT_MIN_SHARE,
         }
     }
 
@@ -104,6 +109,14 @@ impl Config {
             hash_wait: number("CITYGRID_LOGIN_HASH_WAIT_MS")?.map_or(defaults.hash_wait, Duration::from_millis),
             ..defaults
         };
+        let coverage_min_share = match var("CITYGRID_COVERAGE_MIN_SHARE") {
+            None => crate::coverage::DEFAULT_MIN_SHARE,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| *x > 0.0 && *x <= 1.0)
+                .ok_or_else(|| anyhow::anyhow!("CITYGRID_COVERAGE_MIN_SHARE {v:?}: a share above 0, at most 1"))?,
+        };
         let demo_accounts = match var("CITYGRID_DEMO_ACCOUNTS").as_deref() {
             None | Some("0" | "false" | "no") => false,
             Some("1" | "true" | "yes") => true,
@@ -120,6 +133,7 @@ impl Config {
             token_hours,
             public_origin: var("CITYGRID_PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_owned()),
             escalation_interval: (escalation_secs > 0).then(|| Duration::from_secs(escalation_secs)),
+            coverage_min_share,
         })
     }
 }

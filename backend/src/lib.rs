@@ -12,6 +12,7 @@ pub mod admin_units;
 pub mod buildings;
 pub mod cache;
 pub mod config;
+pub mod coverage;
 pub mod dataset;
 pub mod db;
 pub mod grids;

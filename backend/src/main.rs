@@ -149,6 +149,14 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
             let state = http::AppState::new(pool.clone(), config, engine);
+            // Coverage loads at startup (not on the first request) and makes the persisted
+            // coverage current; blind spots are then recomputed in the background.
+            let coverage = state.coverage.get().await?;
+            tracing::info!(buildings = coverage.footprints().len(), "coverage model ready");
+            tokio::spawn(citygrid::coverage::sync::blind_spot_loop(
+                pool.clone(),
+                citygrid::coverage::sync::BLIND_SPOT_IDLE,
+            ));
             tokio::spawn(citygrid::tiles::follow::run(pool, state.layer_versions.clone()));
             let app = http::app(state);
             http::serve(listener, app, async {

@@ -79,7 +79,7 @@ pub enum TileQuery {
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
 
 /// The catalogue, bottom layer first.
-pub const LAYERS: [Layer; 8] = [
+pub const LAYERS: [Layer; 11] = [
     Layer {
         name: "counties",
         source: "counties",
@@ -199,6 +199,61 @@ pub const LAYERS: [Layer; 8] = [
         // Its freshness is the window's token `t` (`stats::heat::token`), not a version bump.
         follows: &[],
         query: TileQuery::Heat,
+    },
+    Layer {
+        name: "coverage_grids",
+        source: "coverage_grids",
+        minzoom: 8,
+        maxzoom: 16,
+        description: "Camera coverage per grid (restricted: admin, planner, leader)",
+        geometry: GeometryKind::Polygon,
+        fields: &[
+            ("code", "String"),
+            ("name", "String"),
+            ("buildings", "Number"),
+            ("covered_buildings", "Number"),
+            ("residents", "Number"),
+            ("share", "Number"),
+            ("share_occluded", "Number"),
+        ],
+        action: Action::CoverageRead,
+        scoped: true,
+        follows: &[],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: "coverage_buildings",
+        source: "coverage_buildings",
+        minzoom: 14,
+        maxzoom: 16,
+        description: "Buildings covered by cameras or not (restricted: admin, planner, leader)",
+        geometry: GeometryKind::Polygon,
+        fields: &[("id", "Number"), ("residents", "Number"), ("covered", "Number"), ("covered_occluded", "Number")],
+        action: Action::CoverageRead,
+        scoped: true,
+        follows: &[],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: "coverage",
+        source: "coverage",
+        minzoom: 13,
+        maxzoom: 16,
+        description: "Camera fields of view (restricted: admin, planner, leader)",
+        geometry: GeometryKind::Polygon,
+        fields: &[
+            ("id", "Number"),
+            ("code", "String"),
+            ("kind", "String"),
+            ("status", "String"),
+            ("heading_deg", "Number"),
+            ("fov_deg", "Number"),
+            ("range_m", "Number"),
+        ],
+        action: Action::CoverageRead,
+        scoped: true,
+        follows: &[],
+        query: TileQuery::Version,
     },
 ];
 
@@ -463,6 +518,13 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
                 },
             }),
         ),
+        coverage_style(COVERAGE_GRIDS_FILL, "coverage_grids", "share"),
+        coverage_style(COVERAGE_GRIDS_FILL_OCCLUDED, "coverage_grids", "share_occluded"),
+        coverage_style(COVERAGE_BUILDINGS_FILL, "coverage_buildings", "covered"),
+        coverage_style(COVERAGE_BUILDINGS_FILL_OCCLUDED, "coverage_buildings", "covered_occluded"),
+        coverage_style("coverage-fill", "coverage", "status"),
+        coverage_style("coverage-line", "coverage", "status"),
+        coverage_style("coverage-line-dashed", "coverage", "status"),
         style_layer(
             "villages-line",
             "villages",
@@ -588,6 +650,99 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
     })
 }
 
+/// The coverage style layers. They are hidden in the style (`visibility: none`): a client that
+/// shows coverage turns on one of each `…-occluded` pair, by occlusion.
+pub const COVERAGE_GRIDS_FILL: &str = "coverage_grids-fill";
+pub const COVERAGE_GRIDS_FILL_OCCLUDED: &str = "coverage_grids-fill-occluded";
+pub const COVERAGE_BUILDINGS_FILL: &str = "coverage_buildings-fill";
+pub const COVERAGE_BUILDINGS_FILL_OCCLUDED: &str = "coverage_buildings-fill-occluded";
+
+/// One coverage style layer (colours: [`citygrid_api::symbols`]).
+fn coverage_style(id: &str, group: &str, property: &str) -> Value {
+    use citygrid_api::symbols as sym;
+    let hidden = json!({ "visibility": "none" });
+    let by_status = || {
+        let mut colour = vec![json!("match"), json!(["get", "status"])];
+        for (status, c) in sym::SECTOR_STATUS {
+            colour.push(json!(status));
+            colour.push(json!(c));
+        }
+        colour.push(json!("#4d4d4d"));
+        Value::Array(colour)
+    };
+    match (group, id) {
+        ("coverage_grids", _) => {
+            let mut ramp = vec![json!("step"), json!(["get", property]), json!(sym::SHARE_RAMP[0].1)];
+            for (from, colour) in &sym::SHARE_RAMP[1..] {
+                ramp.push(json!(from));
+                ramp.push(json!(colour));
+            }
+            let colour = json!(["case", ["has", property], Value::Array(ramp), sym::NO_RESIDENTS]);
+            style_layer(
+                id,
+                group,
+                "fill",
+                8,
+                json!({
+                    "layout": hidden,
+                    "filter": polygons(),
+                    "paint": { "fill-color": colour, "fill-opacity": 0.62, "fill-outline-color": "rgba(60, 60, 60, 0.35)" },
+                }),
+            )
+        }
+        ("coverage_buildings", _) => style_layer(
+            id,
+            group,
+            "fill",
+            14,
+            json!({
+                "layout": hidden,
+                "paint": {
+                    "fill-color": ["case", ["==", ["get", property], 1], sym::COVERED, sym::UNCOVERED],
+                    "fill-opacity": 0.85,
+                },
+            }),
+        ),
+        (_, "coverage-fill") => style_layer(
+            id,
+            group,
+            "fill",
+            13,
+            json!({
+                "layout": hidden,
+                "filter": ["in", ["get", "status"], ["literal", ["online", "planned"]]],
+                "paint": {
+                    "fill-color": by_status(),
+                    "fill-opacity": ["match", ["get", "status"], "online", sym::SECTOR_OPACITY, sym::SECTOR_OPACITY / 2.0],
+                },
+            }),
+        ),
+        // Online sectors outlined solid; the others (they do not see) dashed.
+        (_, "coverage-line") => style_layer(
+            id,
+            group,
+            "line",
+            13,
+            json!({
+                "layout": { "visibility": "none", "line-join": "round" },
+                "filter": ["==", ["get", "status"], "online"],
+                "paint": { "line-color": by_status(), "line-width": 1.0 },
+            }),
+        ),
+        _ => style_layer(
+            id,
+            group,
+            "line",
+            13,
+            json!({
+                "layout": { "visibility": "none", "line-join": "round" },
+                "filter": ["!=", ["get", "status"], "online"],
+                "paint": { "line-color": by_status(), "line-width": 1.4, "line-dasharray": [3, 2] },
+            }),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,7 +794,19 @@ mod tests {
         let names: Vec<_> = LAYERS.iter().map(|l| l.name).collect();
         assert_eq!(
             names,
-            ["counties", "townships", "villages", "grids", "buildings", "cameras", "incidents", "incidents_heat"]
+            [
+                "counties",
+                "townships",
+                "villages",
+                "grids",
+                "buildings",
+                "cameras",
+                "incidents",
+                "incidents_heat",
+                "coverage_grids",
+                "coverage_buildings",
+                "coverage"
+            ]
         );
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
@@ -647,6 +814,12 @@ mod tests {
         }
         assert_eq!(layer("incidents").expect("incidents").action, Action::IncidentsRead);
         assert_eq!(layer("grids").expect("grids").action, Action::MapRead);
+        for name in ["coverage", "coverage_buildings", "coverage_grids"] {
+            let l = layer(name).expect(name);
+            assert_eq!(l.action, Action::CoverageRead, "{name}");
+            assert!(l.scoped && l.follows.is_empty(), "{name}");
+            assert!(!citygrid_api::access::allows(citygrid_api::Role::Dispatcher, l.action), "{name}");
+        }
         assert!(layer("nope").is_none());
         assert!(layer("buildings").expect("buildings").empty_at(13));
         assert!(!layer("buildings").expect("buildings").empty_at(14));
@@ -700,6 +873,13 @@ mod tests {
             "incidents-finished",
             "incidents-circle",
             "incidents_heat-heatmap",
+            "coverage_grids-fill",
+            "coverage_grids-fill-occluded",
+            "coverage_buildings-fill",
+            "coverage_buildings-fill-occluded",
+            "coverage-fill",
+            "coverage-line",
+            "coverage-line-dashed",
         ] {
             let layer = layers.iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("missing {id}"));
             let group = id.split('-').next().expect("group");

@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles|plan|heat|stats> [--scale full|demo]
+  bench  <route|tiles|plan|heat|stats|coverage> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -60,7 +60,8 @@ fn real_main() -> anyhow::Result<()> {
                 Some("plan") => bench(&root, "plan", scale),
                 Some("heat") => bench(&root, "heat", scale),
                 Some("stats") => bench(&root, "stats", scale),
-                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat` or `stats`"),
+                Some("coverage") => bench(&root, "coverage", scale),
+                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat`, `stats` or `coverage`"),
             }
         }
         "setup" => {
@@ -280,6 +281,15 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let exe = sh::target_dir(root).join("release").join("examples").join(&example);
     if what == "route" || what == "stats" {
         return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
+    }
+    if what == "coverage" {
+        // Camera moves write: they run on a clone, never on the bench city itself.
+        let clone = format!("{}_coverage", provision::BENCH_DB);
+        provision::clone_database(provision::BENCH_DB, &clone)?;
+        let result =
+            sh::run(Command::new(&exe).env("DATABASE_URL", &url).env("BENCH_CLONE_URL", provision::local_url(&clone)));
+        provision::drop_database(&clone)?;
+        return result;
     }
     if what == "plan" {
         // Plans change the city: work on a clone, never on the bench city itself.

@@ -19,6 +19,7 @@ use crate::routing::Engine;
 
 pub mod admin_units;
 pub mod auth;
+pub mod coverage;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub layer_versions: Arc<TtlCache<&'static str, i64>>,
     /// Login backoff and the bounded pool for password checks.
     pub login: LoginThrottle,
+    /// The camera coverage model, loaded on first use (at startup by `citygrid serve`).
+    pub coverage: Arc<crate::coverage::sync::Handle>,
     /// Freshness tokens of heat windows ([`crate::stats::heat::token`]), cached like versions.
     pub heat_tokens: Arc<TtlCache<crate::stats::filter::DayWindow, i64>>,
     /// Heat scales by request and layer version, for [`HEAT_SCALE_TTL`].
@@ -72,8 +75,10 @@ impl AppState {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("a plain HTTP client always builds");
+        let coverage = Arc::new(crate::coverage::sync::Handle::new(pool.clone(), config.coverage_min_share));
         AppState {
             pool,
+            coverage,
             login: LoginThrottle::new(config.login.clone()),
             config: Arc::new(config),
             http,
@@ -116,6 +121,7 @@ pub fn app(state: AppState) -> Router {
         .merge(dispatch::router())
         .merge(plans::router())
         .merge(admin_units::router())
+        .merge(coverage::router())
         .merge(stats::router())
         .merge(openapi::router())
         .fallback(no_route)

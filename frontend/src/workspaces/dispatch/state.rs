@@ -534,6 +534,7 @@ mod tests {
             grid_worker: None::<GridWorker>,
             escalation: Vec::new(),
             cameras_seeing: Vec::new(),
+            cameras_not_online: Vec::new(),
             nearest_cameras: Vec::new(),
             duplicates: Vec::new(),
             mediation: None,
