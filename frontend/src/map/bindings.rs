@@ -182,7 +182,40 @@ pub struct MapClick {
     pub features: Vec<(String, Value)>,
 }
 
+/// Dragging features of an overlay (shared primitive; used by any workspace that edits points
+/// on the map): a press on a feature of one of `layers` starts a drag (the map does not pan),
+/// every mouse move reports the position, the release drops it. Presses elsewhere pan the map
+/// as usual.
+#[derive(Clone)]
+pub struct DragHandler {
+    /// Overlay (or style) layer ids whose features can be dragged.
+    pub layers: &'static [&'static str],
+    /// The press on a feature: its layer, properties and the pointer's position.
+    pub on_start: Callback<DragEvent>,
+    /// Each move while pressed, with the same feature.
+    pub on_move: Callback<DragEvent>,
+    /// The release, with the same feature and the final position.
+    pub on_drop: Callback<DragEvent>,
+}
+
+/// One step of a drag, for a [`DragHandler`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DragEvent {
+    /// The layer and properties of the feature the drag started on.
+    pub layer: String,
+    pub properties: Value,
+    pub lon: f64,
+    pub lat: f64,
+}
+
 type Listener = Closure<dyn FnMut(JsValue)>;
+
+/// `lngLat` of a MapLibre mouse event.
+fn event_lon_lat(e: &JsValue) -> Option<(f64, f64)> {
+    let ll = Reflect::get(e, &"lngLat".into()).ok()?;
+    let num = |k: &str| Reflect::get(&ll, &k.into()).ok().and_then(|v| v.as_f64());
+    Some((num("lng")?, num("lat")?))
+}
 
 struct Inner {
     map: Map,
@@ -192,6 +225,10 @@ struct Inner {
     listeners: RefCell<Vec<Listener>>,
     /// When set (by a workspace), clicks go here instead of selecting a feature.
     click_handler: RefCell<Option<ClickHandler>>,
+    /// When set (by a workspace), presses on its layers' features drag them.
+    drag_handler: RefCell<Option<DragHandler>>,
+    /// The drag under way: the handler it started with and the feature pressed.
+    dragging: RefCell<Option<(DragHandler, String, Value)>>,
     /// When set, receives the view's bounds after every move.
     move_handler: RefCell<Option<Callback<[f64; 4]>>>,
     /// The workspaces' drawings and their current features, applied once the style has loaded.
@@ -262,6 +299,8 @@ impl MapHandle {
             hidden: RefCell::new(Vec::new()),
             listeners: RefCell::new(Vec::new()),
             click_handler: RefCell::new(None),
+            drag_handler: RefCell::new(None),
+            dragging: RefCell::new(None),
             move_handler: RefCell::new(None),
             overlays: RefCell::new(Vec::new()),
             _transform: transform,
@@ -323,11 +362,53 @@ impl MapHandle {
             }
         });
         let weak = Rc::downgrade(&handle.0);
+        handle.listen("mousedown", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let h = MapHandle(inner);
+                let handler = h.0.drag_handler.borrow().clone();
+                let Some(handler) = handler else { return };
+                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
+                let Some((layer, properties)) = h.features_at(&point, handler.layers).into_iter().next() else {
+                    return;
+                };
+                let Some((lon, lat)) = event_lon_lat(&e) else { return };
+                // Keeps MapLibre's drag-pan (and drag-rotate) out of this gesture.
+                if let Ok(prevent) = Reflect::get(&e, &"preventDefault".into()) {
+                    if let Some(f) = prevent.dyn_ref::<Function>() {
+                        let _ = f.call0(&e);
+                    }
+                }
+                handler.on_start.emit(DragEvent { layer: layer.clone(), properties: properties.clone(), lon, lat });
+                *h.0.dragging.borrow_mut() = Some((handler, layer, properties));
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("mouseup", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let h = MapHandle(inner);
+                let Some((handler, layer, properties)) = h.0.dragging.borrow_mut().take() else { return };
+                if let Some((lon, lat)) = event_lon_lat(&e) {
+                    handler.on_drop.emit(DragEvent { layer, properties, lon, lat });
+                }
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
         handle.listen("mousemove", move |e| {
             if let Some(inner) = weak.upgrade() {
                 let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
                 let h = MapHandle(inner);
-                let cursor = if h.0.click_handler.borrow().is_some() {
+                let dragging = h.0.dragging.borrow().clone();
+                if let Some((handler, layer, properties)) = dragging {
+                    if let Some((lon, lat)) = event_lon_lat(&e) {
+                        handler.on_move.emit(DragEvent { layer, properties, lon, lat });
+                    }
+                    let _ = h.0.map.get_canvas_container().style().set_property("cursor", "grabbing");
+                    return;
+                }
+                let drag_layers = h.0.drag_handler.borrow().as_ref().map(|d| d.layers);
+                let cursor = if drag_layers.is_some_and(|l| !h.features_at(&point, l).is_empty()) {
+                    "grab"
+                } else if h.0.click_handler.borrow().is_some() {
                     "crosshair"
                 } else if h.pick(&point).is_some() {
                     "pointer"
@@ -466,6 +547,13 @@ impl MapHandle {
     /// Sends clicks to `handler` instead of selecting features (`None`: back to selecting).
     pub fn set_click_handler(&self, handler: Option<ClickHandler>) {
         *self.0.click_handler.borrow_mut() = handler;
+    }
+
+    /// Lets presses on `handler`'s layers drag their features (`None`: no dragging). Replacing
+    /// or clearing the handler ends a drag under way without a drop.
+    pub fn set_drag_handler(&self, handler: Option<DragHandler>) {
+        *self.0.drag_handler.borrow_mut() = handler;
+        *self.0.dragging.borrow_mut() = None;
     }
 
     /// Sends the view's bounds after each move to `on_move` (`None`: stop).
