@@ -205,6 +205,22 @@ pub async fn transition(token: &str, id: i64, req: &TransitionRequest) -> Result
     post(&format!("/api/incidents/{id}/transitions"), token, req).await
 }
 
+// Planning workspace.
+
+pub async fn grid_workload(token: &str, code: &str) -> Result<citygrid_api::GridWorkload, ApiError> {
+    get(&format!("/api/grids/{}/workload", enc(code)), token).await
+}
+
+pub async fn create_plan(token: &str, req: &citygrid_api::CreatePlanRequest) -> Result<citygrid_api::Plan, ApiError> {
+    post("/api/plans", token, req).await
+}
+
+/// `POST /api/plans/{id}/<verb>` (`commit`, `discard`).
+pub async fn decide_plan(token: &str, id: i64, verb: &str) -> Result<citygrid_api::Plan, ApiError> {
+    let (status, text) = send("POST", &format!("/api/plans/{id}/{verb}"), Some(token), None).await?;
+    decode(status, &text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,7 +123,9 @@ pub fn browser_tests(root: &Path, bin: &Path, dist: &Path, prefix: &str) -> anyh
                         .arg(&file)
                         .current_dir(&dir)
                         .env("CITYGRID_URL", format!("http://{listen}"))
-                        .env("CITYGRID_ARTIFACTS", &artifacts),
+                        .env("CITYGRID_ARTIFACTS", &artifacts)
+                        // For oracles written in SQL in the test (psql).
+                        .env("CITYGRID_DATABASE_URL", &url),
                 );
                 drop(children);
                 run

@@ -11,6 +11,7 @@ use crate::map::layers;
 use crate::map::rules::Group;
 use crate::state::{use_app, Tab};
 use crate::workspaces::dispatch::may_dispatch;
+use crate::workspaces::planning::{self, PlanningKey};
 
 /// How a legend entry is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +149,9 @@ pub fn legend() -> Html {
         Callback::from(move |_: MouseEvent| open.set(!*open))
     };
     let dispatching = app.tab == Tab::Dispatch && app.session.as_ref().is_some_and(|s| may_dispatch(s.user.role));
+    // Planning workspace.
+    let planning_shown =
+        app.tab == Tab::Planning && app.session.as_ref().is_some_and(|s| planning::may_read(s.user.role));
     let base = base_entries();
     let (lines, rest) = base.split_at(3);
     html! {
@@ -168,6 +172,10 @@ pub fn legend() -> Html {
                     if dispatching {
                         <li class="legend-section">{ t(lang, Key::LegendDispatch) }</li>
                         { for layers::dispatch::legend().iter().map(|e| row(lang, e)) }
+                    }
+                    if planning_shown {
+                        <li class="legend-section">{ t(lang, PlanningKey::LegendSection) }</li>
+                        { for layers::planning::legend().iter().map(|e| row(lang, e)) }
                     }
                 </ul>
             }

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 pub mod dispatch;
+pub mod planning;
 
 /// A workspace's drawings: one GeoJSON source and its layers (bottom to top). The layers carry
 /// no `source`; the map sets it to [`Overlay::source`].
