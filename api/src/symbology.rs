@@ -89,6 +89,8 @@ pub mod planning {
     pub const MOVED_BUILDING: &str = "#6a00a8";
     /// Where a plan breaks a rule (validation error).
     pub const ERROR: &str = "#e00000";
+    /// Grid boundaries on a past date ("view as of"; dashed).
+    pub const AS_OF: &str = "#8c2d04";
 }
 
 #[cfg(test)]
@@ -117,6 +119,7 @@ mod tests {
             planning::AFTER,
             planning::MOVED_BUILDING,
             planning::ERROR,
+            planning::AS_OF,
         ];
         v.extend(GRID_FILLS);
         v.extend(CAMERA_STATUS.iter().map(|s| s.colour));

@@ -332,3 +332,46 @@ test('a stale edit shows who changed the grid', async () => {
   assert.ok(text.includes(code) && text.includes('admin') && text.includes(`#${draft.body.id}`), text);
   assert.equal(sql(`select count(*) from plans where status = 'committed' and note = 'admin first'`)[0][0], '1');
 });
+
+test('history lists the versions with author and note; a revert previews, then restores the boundary', async () => {
+  const { page } = session;
+  const code = GRIDS[4];
+  const { box, inside, line } = lineFor(code);
+  const admin = await apiToken('admin');
+  const versions = Object.fromEntries(
+    sql(`select n.code, n.version from current_grids n join current_grids g on g.code = '${code}'
+        and st_intersects(n.geom, g.geom)`).map(([c, v]) => [c, Number(v)]),
+  );
+  const draft = await api(admin, 'POST', '/api/plans', {
+    operation: 'split', grids: [code], base_versions: versions, note: '新建小区',
+    geometry: { type: 'LineString', coordinates: line },
+  });
+  assert.equal(draft.status, 201, JSON.stringify(draft.body));
+  assert.equal((await api(admin, 'POST', `/api/plans/${draft.body.id}/commit`)).status, 200);
+
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+  const items = page.locator('[data-testid=history] [data-testid=version]');
+  await page.locator('[data-testid=history] [data-testid=version][data-version="2"]').waitFor();
+  assert.equal(await items.count(), 2);
+  const latest = await items.first().textContent();
+  assert.ok(latest.includes('admin') && latest.includes('新建小区') && latest.includes(`#${draft.body.id}`), latest);
+
+  await page.locator(`[data-testid=revert][data-plan="${draft.body.id}"]`).click();
+  await page.locator('[data-testid=revert-preview]').waitFor();
+  const created = draft.body.diff.grids.find((g) => g.change === 'created').code;
+  assert.equal(
+    await page.locator(`[data-testid=plan-diff] thead th[data-code="${created}"]`).getAttribute('data-change'),
+    'retired',
+  );
+  await page.locator('[data-testid=confirm-revert]').click();
+  await page.locator('[data-testid=plan-committed]').waitFor({ timeout: 60_000 });
+  const [[same, version, gone]] = sql(`select
+      (select st_equals(a.geom, b.geom) from grid_versions a, grid_versions b
+        where a.grid_code = '${code}' and a.version = 1 and b.grid_code = '${code}' and b.valid_to is null),
+      (select version from current_grids where code = '${code}'),
+      (select count(*) from current_grids where code = '${created}')`);
+  assert.deepEqual([same, version, gone], ['t', '3', '0']);
+  await page.locator('[data-testid=history] [data-testid=version][data-version="3"]').waitFor();
+});

@@ -23,6 +23,8 @@ const LOST: &str = "citygrid-planning-lost";
 const AFTER: &str = "citygrid-planning-after";
 const SKETCH: &str = "citygrid-planning-sketch";
 const VERTEX: &str = "citygrid-planning-vertex";
+/// The partition on a past date ("view as of").
+pub const AS_OF: &str = "citygrid-planning-as-of";
 /// The layers drawing a refused plan's geometry (a browser test looks for them).
 pub const ERROR_FILL: &str = "citygrid-planning-error-fill";
 pub const ERROR_LINE: &str = "citygrid-planning-error-line";
@@ -56,6 +58,8 @@ fn layers() -> Vec<Value> {
             "paint": {"fill-color": sym::LOST, "fill-opacity": 0.55}}),
         json!({"id": ERROR_FILL, "type": "fill", "filter": ["all", role("error"), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]],
             "paint": {"fill-color": sym::ERROR, "fill-opacity": 0.45}}),
+        json!({"id": AS_OF, "type": "line", "filter": role("as_of"),
+            "paint": {"line-color": sym::AS_OF, "line-width": 2, "line-dasharray": [1, 1]}}),
         json!({"id": VILLAGE, "type": "line", "filter": role("village"),
             "paint": {"line-color": sym::VILLAGE, "line-width": 2.5, "line-dasharray": [3, 2]}}),
         json!({"id": NEIGHBOUR, "type": "line", "filter": role("neighbour"),
@@ -90,6 +94,7 @@ pub fn legend() -> Vec<Entry> {
         e(PlanningKey::LegendNeighbour, Shape::ThickLine, sym::NEIGHBOUR, NEIGHBOUR, "line-color"),
         e(PlanningKey::LegendGained, Shape::Fill, sym::GAINED, GAINED, "fill-color"),
         e(PlanningKey::LegendLost, Shape::Fill, sym::LOST, LOST, "fill-color"),
+        e(PlanningKey::LegendAsOf, Shape::DashedLine, sym::AS_OF, AS_OF, "line-color"),
         e(PlanningKey::LegendError, Shape::ThickLine, sym::ERROR, ERROR_LINE, "line-color"),
     ]
 }
@@ -101,10 +106,12 @@ pub struct Drawing<'a> {
     pub neighbours: Vec<&'a Value>,
     pub merge: Vec<&'a Value>,
     /// Area changing hands: (geometry, whether the selected grid gains it).
-    pub transfers: Vec<(&'a Value, bool)>,
-    pub after: Vec<&'a Value>,
+    pub transfers: Vec<(Value, bool)>,
+    pub after: Vec<Value>,
     pub error: Option<&'a Value>,
     pub sketch: &'a [[f64; 2]],
+    /// The grids of a past date.
+    pub as_of: Vec<&'a Value>,
 }
 
 fn feature(geometry: &Value, role: &str) -> Value {
@@ -115,6 +122,7 @@ fn feature(geometry: &Value, role: &str) -> Value {
 #[must_use]
 pub fn features(d: &Drawing<'_>) -> Value {
     let mut out = Vec::new();
+    out.extend(d.as_of.iter().map(|g| feature(g, "as_of")));
     out.extend(d.village.map(|g| feature(g, "village")));
     out.extend(d.neighbours.iter().map(|g| feature(g, "neighbour")));
     out.extend(d.merge.iter().map(|g| feature(g, "merge")));
@@ -140,17 +148,30 @@ mod tests {
             village: Some(&poly),
             neighbours: vec![&poly],
             merge: vec![&poly],
-            transfers: vec![(&poly, true), (&poly, false)],
-            after: vec![&poly],
+            transfers: vec![(poly.clone(), true), (poly.clone(), false)],
+            after: vec![poly.clone()],
             error: Some(&poly),
             sketch: &[[119.0, 33.0], [119.1, 33.0]],
+            as_of: vec![&poly],
         };
         let v = features(&d);
         let roles: Vec<&str> =
             v["features"].as_array().into_iter().flatten().filter_map(|f| f["properties"]["role"].as_str()).collect();
         assert_eq!(
             roles,
-            ["village", "neighbour", "merge", "gained", "lost", "after", "error", "sketch", "vertex", "vertex"]
+            [
+                "as_of",
+                "village",
+                "neighbour",
+                "merge",
+                "gained",
+                "lost",
+                "after",
+                "error",
+                "sketch",
+                "vertex",
+                "vertex"
+            ]
         );
         assert_eq!(features(&Drawing::default())["features"].as_array().map(Vec::len), Some(0));
     }
@@ -159,7 +180,7 @@ mod tests {
     fn every_role_is_drawn_and_the_legend_names_its_layers() {
         let layers = (OVERLAY.layers)();
         let text = serde_json::to_string(&layers).unwrap_or_default();
-        for role in ["village", "neighbour", "merge", "gained", "lost", "after", "error", "sketch", "vertex"] {
+        for role in ["as_of", "village", "neighbour", "merge", "gained", "lost", "after", "error", "sketch", "vertex"] {
             assert!(text.contains(&format!("\"{role}\"")), "{role}");
         }
         for e in legend() {

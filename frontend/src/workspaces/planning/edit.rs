@@ -6,13 +6,13 @@
 //! worker. A refusal is read as one translated sentence: the broken rule (its geometry drawn in
 //! red on the map) or the conflict (who changed which grid).
 
-use citygrid_api::{ErrorCode, GridChange, GridChangeKind, GridFigures, Plan, PlanDiff};
+use citygrid_api::{ErrorCode, GridChange, GridChangeKind, GridFigures, Plan, PlanDiff, PlanStatus};
 use web_sys::HtmlTextAreaElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::i18n::PlanningKey as P;
-use super::state::{PlanningAction as A, PlanningState, Preview, Tool};
+use super::state::{reversed, PlanningAction as A, PlanningState, Preview, Tool};
 use crate::api::{self, ApiError};
 use crate::components::notice::notice_view;
 use crate::hooks::{use_client, Client};
@@ -189,9 +189,10 @@ async fn preview(client: Client, edit: u32, req: citygrid_api::CreatePlanRequest
     client.send(A::Previewed { edit, result });
 }
 
-async fn decide(client: Client, id: i64, committed: bool) {
+/// Commits (`commit`), discards (`discard`) or reverts (`revert`, a commit of its own) plan `id`.
+async fn decide(client: Client, id: i64, verb: &'static str) {
     client.send(A::Deciding);
-    let verb = if committed { "commit" } else { "discard" };
+    let committed = verb != "discard";
     let result = client.check(api::decide_plan(client.token(), id, verb).await).map(Box::new);
     client.send(A::Decided { committed, result });
 }
@@ -288,7 +289,12 @@ pub fn edit_card() -> Html {
                 </>
             }
         }
-        Preview::Draft(plan) | Preview::Deciding(plan) => draft_view(lang, plan, p.busy(), &client),
+        Preview::Draft(plan) | Preview::Deciding(plan) if plan.status == PlanStatus::Draft => {
+            draft_view(lang, plan, p.busy(), &client)
+        }
+        Preview::Draft(plan) | Preview::Revert(plan) | Preview::Deciding(plan) => {
+            revert_view(lang, plan, p.busy(), &client)
+        }
     };
     html! {
         <section class="edit-card" data-testid="planning-tools">
@@ -319,17 +325,48 @@ fn committed_view(lang: Lang, id: i64) -> Html {
 
 fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
     let id = plan.id;
-    let on = |committed: bool| {
+    let on = |verb: &'static str| {
         let client = client.clone();
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, committed)))
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, verb)))
     };
     html! {
         <div class="preview" data-testid="plan-draft" data-plan={id.to_string()}>
             <h4>{ t(lang, P::DiffTitle) }{ format!(" · {} #{id}", t(lang, P::PlanNo)) }</h4>
             { diff_table(lang, &plan.diff) }
             <div class="actions">
-                <button class="primary-action" data-testid="commit" onclick={on(true)} disabled={busy}>{ t(lang, P::Commit) }</button>
-                <button data-testid="discard" onclick={on(false)} disabled={busy}>{ t(lang, P::Discard) }</button>
+                <button class="primary-action" data-testid="commit" onclick={on("commit")} disabled={busy}>{ t(lang, P::Commit) }</button>
+                <button data-testid="discard" onclick={on("discard")} disabled={busy}>{ t(lang, P::Discard) }</button>
+                if busy { <span class="muted">{ t(lang, P::Deciding) }</span> }
+            </div>
+        </div>
+    }
+}
+
+/// A committed plan shown the other way round, with the button that reverts it.
+fn revert_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
+    let id = plan.id;
+    let cancel = {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| client.send(A::Cancel))
+    };
+    let confirm = {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert")))
+    };
+    let revertible = plan.status == PlanStatus::Committed;
+    html! {
+        <div class="preview" data-testid="revert-preview" data-plan={id.to_string()}>
+            <h4>{ t(lang, P::RevertTitle) }{ format!(" · {} #{id}", t(lang, P::PlanNo)) }</h4>
+            if !plan.note.is_empty() { <p class="muted">{ &plan.note }</p> }
+            { diff_table(lang, &reversed(&plan.diff)) }
+            if !revertible {
+                <p class="muted">{ t(lang, P::NotRevertible) }</p>
+            }
+            <div class="actions">
+                <button class="primary-action" data-testid="confirm-revert" onclick={confirm} disabled={busy || !revertible}>
+                    { t(lang, P::Revert) }
+                </button>
+                <button onclick={cancel} disabled={busy}>{ t(lang, P::Cancel) }</button>
                 if busy { <span class="muted">{ t(lang, P::Deciding) }</span> }
             </div>
         </div>

@@ -7,6 +7,8 @@
 //!   neighbours (`GET /api/grids/{code}/workload`).
 //! - `edit.rs`: the split and merge tools, the preview (`POST /api/plans`) with its diff table,
 //!   commit and discard, refusals and conflicts as translated sentences.
+//! - `history.rs`: the grid's versions (date, author, plan note), "view as of" a date, and the
+//!   plan to revert (previewed reversed in the edit card).
 //! - `on_map.rs`: map clicks (select, shift-click to merge, split vertices), the keyboard
 //!   (Enter, Esc, Ctrl+Z) and the overlay.
 //! - `state.rs`: this workspace's slice of the app store; `i18n.rs`: its text.
@@ -18,6 +20,7 @@ use citygrid_api::{allows, Action, Role};
 
 mod edit;
 mod grid_card;
+mod history;
 pub mod i18n;
 mod on_map;
 mod panel;

@@ -9,7 +9,7 @@
 use serde_json::Value;
 use yew::prelude::*;
 
-use super::state::{PlanningAction as A, PlanningState, Preview, Tool};
+use super::state::{reversed, AsOf, Load, PlanningAction as A, PlanningState, Preview, Tool};
 use crate::hooks::{use_client, use_map_overlay};
 use crate::map::bindings::{KeyListener, KeyPress};
 use crate::map::layers::planning::{
@@ -17,6 +17,7 @@ use crate::map::layers::planning::{
 };
 use crate::map::{ClickHandler, MapClick, MapHandle};
 use crate::state::{use_app, Action, Selection};
+use citygrid_api::PlanStatus;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -69,22 +70,29 @@ pub fn key_action(key: &KeyPress, splitting: bool) -> Option<A> {
 #[must_use]
 pub fn overlay_features(p: &PlanningState) -> Value {
     let mut d = Drawing { sketch: p.sketch(), ..Drawing::default() };
+    if let Some(AsOf { grids: Load::Done(grids), .. }) = &p.as_of {
+        d.as_of = grids.iter().map(|(_, g)| g).collect();
+    }
     if let Some(w) = p.loaded() {
         d.village = Some(&w.village_geometry);
         d.neighbours = w.neighbours.iter().filter(|n| !p.merge.contains_key(&n.code)).map(|n| &n.geometry).collect();
         d.merge = w.neighbours.iter().filter(|n| p.merge.contains_key(&n.code)).map(|n| &n.geometry).collect();
     }
     match &p.preview {
-        Preview::Draft(plan) | Preview::Deciding(plan) => {
+        Preview::Draft(plan) | Preview::Deciding(plan) | Preview::Revert(plan) => {
             let grid = p.grid.as_deref();
-            d.transfers = plan
-                .diff
+            let diff = if matches!(p.preview, Preview::Revert(_)) || plan.status != PlanStatus::Draft {
+                reversed(&plan.diff)
+            } else {
+                plan.diff.clone()
+            };
+            d.transfers = diff
                 .transfers
                 .iter()
                 .filter(|t| grid == Some(t.from.as_str()) || grid == Some(t.to.as_str()))
-                .map(|t| (&t.geometry, grid == Some(t.to.as_str())))
+                .map(|t| (t.geometry.clone(), grid == Some(t.to.as_str())))
                 .collect();
-            d.after = plan.diff.grids.iter().filter_map(|g| g.after.as_ref().map(|a| &a.geometry)).collect();
+            d.after = diff.grids.iter().filter_map(|g| g.after.as_ref().map(|a| a.geometry.clone())).collect();
         }
         Preview::Refused { error, .. } => {
             d.error = error
@@ -101,7 +109,9 @@ pub fn overlay_features(p: &PlanningState) -> Value {
 /// The buildings a draft moves to another grid.
 fn moved_buildings(p: &PlanningState) -> Vec<i64> {
     match &p.preview {
-        Preview::Draft(plan) | Preview::Deciding(plan) => plan.diff.buildings_moved.iter().map(|m| m.id).collect(),
+        Preview::Draft(plan) | Preview::Deciding(plan) | Preview::Revert(plan) => {
+            plan.diff.buildings_moved.iter().map(|m| m.id).collect()
+        }
         _ => Vec::new(),
     }
 }

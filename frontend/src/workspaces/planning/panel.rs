@@ -4,6 +4,7 @@ use yew::prelude::*;
 
 use super::edit::EditCard;
 use super::grid_card::GridCard;
+use super::history::HistoryCard;
 use super::i18n::PlanningKey as P;
 use super::on_map::PlanningMap;
 use super::{may_edit, may_read};
@@ -31,6 +32,7 @@ pub fn panel(props: &WorkspaceProps) -> Html {
             if editor {
                 <EditCard />
             }
+            <HistoryCard {map} {editor} />
         </div>
     }
 }

@@ -10,7 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use citygrid_api::{CreatePlanRequest, GridWorkload, Plan, PlanOperation};
+use citygrid_api::{
+    AreaTransfer, CreatePlanRequest, GridChange, GridChangeKind, GridHistory, GridWorkload, Plan, PlanDiff,
+    PlanOperation,
+};
 use serde_json::json;
 
 use crate::api::ApiError;
@@ -46,8 +49,20 @@ pub enum Preview {
     Deciding(Box<Plan>),
     /// The server refused the edit (or its commit); `draft` is a draft left to discard.
     Refused { error: ApiError, draft: Option<i64> },
-    /// The plan was committed.
+    /// A committed plan the planner considers reverting: its diff is shown reversed
+    /// ([`reversed`]) before the revert is confirmed.
+    Revert(Box<Plan>),
+    /// The plan was committed (or a revert of it), by id.
     Committed(i64),
+}
+
+/// The partition of the map view at a past date, drawn over today's ("view as of").
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsOf {
+    /// `YYYY-MM-DD` (an Asia/Shanghai day, its end).
+    pub date: String,
+    /// (code, boundary) of the grids valid then.
+    pub grids: Load<Vec<(String, serde_json::Value)>>,
 }
 
 /// What the Planning workspace is working on.
@@ -66,6 +81,9 @@ pub struct PlanningState {
     pub preview: Preview,
     /// Bumped by every change to the edit, so a late preview of an older edit is dropped.
     pub edit: u32,
+    /// The grid's versions (fetched with the workload).
+    pub history: Option<Load<GridHistory>>,
+    pub as_of: Option<AsOf>,
 }
 
 /// A change to [`PlanningState`].
@@ -99,10 +117,22 @@ pub enum PlanningAction {
         result: Result<Box<Plan>, ApiError>,
     },
     Deciding,
-    /// A commit (`committed`) or discard answered.
+    /// A commit (`committed`) or discard answered; a revert answers as a commit.
     Decided {
         committed: bool,
         result: Result<Box<Plan>, ApiError>,
+    },
+    History {
+        code: String,
+        result: Result<Box<GridHistory>, ApiError>,
+    },
+    /// The plan to revert, fetched for its preview.
+    RevertPreview(Result<Box<Plan>, ApiError>),
+    /// "View as of" a date (`None`: back to today).
+    ViewAsOf(Option<String>),
+    AsOfGrids {
+        date: String,
+        result: Result<Vec<(String, serde_json::Value)>, ApiError>,
     },
 }
 
@@ -119,6 +149,8 @@ impl PlanningState {
                     let committed = matches!(self.preview, Preview::Committed(_));
                     *self = PlanningState {
                         workload: code.as_ref().map(|_| Load::Loading),
+                        history: code.as_ref().map(|_| Load::Loading),
+                        as_of: self.as_of.clone(),
                         grid: code,
                         workload_rev: self.workload_rev,
                         note: self.note.clone(),
@@ -205,7 +237,7 @@ impl PlanningState {
                 }
             }
             A::Deciding => {
-                if let Preview::Draft(plan) = &self.preview {
+                if let Preview::Draft(plan) | Preview::Revert(plan) = &self.preview {
                     self.preview = Preview::Deciding(plan.clone());
                 }
             }
@@ -213,8 +245,9 @@ impl PlanningState {
                 let Preview::Deciding(plan) = &self.preview else { return };
                 let id = plan.id;
                 match result {
-                    Ok(_) if committed => {
-                        self.preview = Preview::Committed(id);
+                    Ok(done) if committed => {
+                        self.preview = Preview::Committed(done.id);
+                        self.history = self.grid.as_ref().map(|_| Load::Loading);
                         self.tool = Tool::Select;
                         self.merge.clear();
                         self.note.clear();
@@ -226,7 +259,40 @@ impl PlanningState {
                         self.preview = Preview::None;
                         self.edit += 1;
                     }
-                    Err(error) => self.preview = Preview::Refused { error, draft: Some(id) },
+                    Err(error) => {
+                        let draft = (plan.status == citygrid_api::PlanStatus::Draft).then_some(id);
+                        self.preview = Preview::Refused { error, draft };
+                    }
+                }
+            }
+            A::History { code, result } => {
+                if self.grid.as_deref() == Some(code.as_str()) {
+                    self.history = Some(match result {
+                        Ok(h) => Load::Done(*h),
+                        Err(e) => Load::Failed(e),
+                    });
+                }
+            }
+            A::RevertPreview(result) => {
+                if !self.busy() {
+                    self.tool = Tool::Select;
+                    self.merge.clear();
+                    self.edit += 1;
+                    self.preview = match result {
+                        Ok(plan) => Preview::Revert(plan),
+                        Err(error) => Preview::Refused { error, draft: None },
+                    };
+                }
+            }
+            A::ViewAsOf(date) => {
+                self.as_of = date.map(|date| AsOf { date, grids: Load::Loading });
+            }
+            A::AsOfGrids { date, result } => {
+                if let Some(a) = self.as_of.as_mut().filter(|a| a.date == date) {
+                    a.grids = match result {
+                        Ok(g) => Load::Done(g),
+                        Err(e) => Load::Failed(e),
+                    };
                 }
             }
         }
@@ -241,7 +307,10 @@ impl PlanningState {
     /// The edit changed: an earlier preview no longer shows it.
     fn changed(&mut self) {
         self.edit += 1;
-        if matches!(self.preview, Preview::Sending { .. } | Preview::Draft(_) | Preview::Refused { draft: None, .. }) {
+        if matches!(
+            self.preview,
+            Preview::Sending { .. } | Preview::Draft(_) | Preview::Revert(_) | Preview::Refused { draft: None, .. }
+        ) {
             self.preview = Preview::None;
         }
     }
@@ -296,6 +365,45 @@ impl PlanningState {
             note: self.note.trim().to_owned(),
             allow_multipolygon: false,
         })
+    }
+}
+
+/// What reverting a plan does: its diff the other way round (before and after swapped, new
+/// grids retired and retired ones back, area flowing back).
+#[must_use]
+pub fn reversed(diff: &PlanDiff) -> PlanDiff {
+    let kind = |k: GridChangeKind| match k {
+        GridChangeKind::Created => GridChangeKind::Retired,
+        GridChangeKind::Retired => GridChangeKind::Created,
+        GridChangeKind::Reshaped | GridChangeKind::Restored => GridChangeKind::Restored,
+        GridChangeKind::Noded => GridChangeKind::Noded,
+    };
+    let swap =
+        |m: &citygrid_api::ObjectMove| citygrid_api::ObjectMove { id: m.id, from: m.to.clone(), to: m.from.clone() };
+    PlanDiff {
+        grids: diff
+            .grids
+            .iter()
+            .map(|g| GridChange {
+                change: kind(g.change),
+                before: g.after.clone(),
+                after: g.before.clone(),
+                base_version: None,
+                ..g.clone()
+            })
+            .collect(),
+        transfers: diff
+            .transfers
+            .iter()
+            .map(|t| AreaTransfer { from: t.to.clone(), to: t.from.clone(), ..t.clone() })
+            .collect(),
+        buildings_moved: diff.buildings_moved.iter().map(swap).collect(),
+        cameras_moved: diff.cameras_moved.iter().map(swap).collect(),
+        incidents_moved: diff.incidents_moved.iter().map(swap).collect(),
+        colour_changes: Vec::new(),
+        without_worker: Vec::new(),
+        noded_units: diff.noded_units.clone(),
+        village_average: diff.village_average.clone(),
     }
 }
 
