@@ -61,8 +61,11 @@ async function api(token, method, path, body) {
 }
 
 /** Fits the map to a box (no animation), hides buildings, cameras and incidents (so pixels show
- * grid fills), and waits until it has rendered. */
+ * grid fills), folds the legend and the layer switcher (so clicks reach the map), and waits until
+ * it has rendered. */
 async function showBox(page, [x0, y0, x1, y1]) {
+  const open = page.locator('.legend .panel-title[aria-expanded=true], .layer-switcher .panel-title[aria-expanded=true]');
+  while ((await open.count()) > 0) await open.first().click();
   await page.evaluate(
     ([b]) =>
       new Promise((resolve, reject) => {
@@ -91,6 +94,8 @@ async function toPage(page, lonLat) {
 
 async function clickAt(page, lonLat, options = {}) {
   const [x, y] = await toPage(page, lonLat);
+  const onMap = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.classList.contains('maplibregl-canvas'), [x, y]);
+  assert.ok(onMap, `the point ${lonLat} is not on the map canvas at (${x}, ${y})`);
   await page.mouse.click(x, y, options);
 }
 
@@ -225,7 +230,9 @@ test('split a grid: workload, preview with the counts of SQL, commit, two grids 
   assert.deepEqual([version, exists], ['2', '1']);
 
   // Without a reload, the map shows two grids: the tiles render both codes, with different fills.
-  const [newSide, keptSide] = (await gridsAt(page, above))[0] === newCode ? [above, below] : [below, above];
+  const [[aboveIsNew]] = sql(`select st_covers(geom, st_setsrid(st_point(${above[0]}, ${above[1]}), 4326))
+      from current_grids where code = '${newCode}'`);
+  const [newSide, keptSide] = aboveIsNew === 't' ? [above, below] : [below, above];
   await page.waitForFunction(
     ([a, b, n, k]) => {
       const map = window.__citygrid.map;
@@ -311,7 +318,7 @@ test('a stale edit shows who changed the grid', async () => {
   await selectGrid(page, code, inside, box);
   await drawSplit(page, line);
 
-  // Meanwhile the admin splits the same grid.
+  // Meanwhile the admin splits the same grid, across the planner's line.
   const admin = await apiToken('admin');
   const versions = Object.fromEntries(
     sql(`select n.code, n.version from current_grids n join current_grids g on g.code = '${code}'
@@ -319,7 +326,7 @@ test('a stale edit shows who changed the grid', async () => {
   );
   const draft = await api(admin, 'POST', '/api/plans', {
     operation: 'split', grids: [code], base_versions: versions, note: 'admin first',
-    geometry: { type: 'LineString', coordinates: line },
+    geometry: { type: 'LineString', coordinates: [[inside[0], box[1] - 0.001], [inside[0], box[3] + 0.001]] },
   });
   assert.equal(draft.status, 201, JSON.stringify(draft.body));
   const done = await api(admin, 'POST', `/api/plans/${draft.body.id}/commit`);
