@@ -43,7 +43,6 @@ crate::keys! {
         Grid => "网格", "Grid";
         Before => "调整前", "Before";
         After => "调整后", "After";
-        Change => "变化", "Change";
         ChangeReshaped => "边界调整", "reshaped";
         ChangeNoded => "加节点", "vertex added";
         ChangeCreated => "新建", "new";
@@ -72,7 +71,6 @@ crate::keys! {
         AsOfToday => "回到现在", "Back to today";
         AsOfShown => "地图上的虚线为该日的网格边界。", "The dashed lines on the map are the grid boundaries of that day.";
         LegendAsOf => "历史日期的网格边界", "Grid boundaries on the chosen date";
-        Retired => "已撤销", "retired";
         LegendSection => "规划标注", "Planning drawings";
         LegendGained => "本网格增加的区域", "Area this grid gains";
         LegendLost => "本网格减少的区域", "Area this grid loses";
