@@ -51,7 +51,7 @@ function warmPixels(img) {
 function differingPixels(a, b) {
   let n = 0;
   for (let o = 0; o < a.rgba.length; o += 4) {
-    if (Math.max(...[0, 1, 2].map((k) => Math.abs(a.rgba[o + k] - b.rgba[o + k]))) > 24) n++;
+    if (Math.max(...[0, 1, 2].map((k) => Math.abs(a.rgba[o + k] - b.rgba[o + k]))) > 10) n++;
   }
   return n;
 }

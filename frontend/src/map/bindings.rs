@@ -196,6 +196,8 @@ pub struct MapClick {
 }
 
 type Listener = Closure<dyn FnMut(JsValue)>;
+/// Work for when the style has loaded.
+type Deferred = Box<dyn FnOnce(&MapHandle)>;
 
 struct Inner {
     map: Map,
@@ -210,7 +212,7 @@ struct Inner {
     /// The workspaces' drawings and their current features, applied once the style has loaded.
     overlays: RefCell<Vec<(&'static Overlay, Value)>>,
     /// Work waiting for the style to load ([`MapHandle::when_loaded`]).
-    deferred: RefCell<Vec<Box<dyn FnOnce(&MapHandle)>>>,
+    deferred: RefCell<Vec<Deferred>>,
     _transform: Closure<dyn FnMut(String, JsValue) -> JsValue>,
 }
 

@@ -13,7 +13,7 @@ pub fn count(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -90,7 +90,7 @@ mod tests {
         assert_eq!(count(-4200), "-4,200");
         assert_eq!(percent(Some(0.6234)), "62.3%");
         assert_eq!(percent(None), "–");
-        assert_eq!(fixed(Some(3.14159), 2), "3.14");
+        assert_eq!(fixed(Some(1.23456), 2), "1.23");
         assert_eq!(fixed(None, 1), "–");
     }
 }

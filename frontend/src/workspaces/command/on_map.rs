@@ -33,6 +33,9 @@ const SWAP_POLL_MS: i32 = 80;
 /// How often the heat tile URLs (their freshness token) are asked for again.
 const HEAT_REFRESH_MS: i32 = 30_000;
 
+/// The label layers' own zoom ranges, restored when the tab closes.
+type SavedRanges = Rc<RefCell<Vec<(&'static str, (f64, f64))>>>;
+
 /// The two heat sources: which one is shown and the tile URL each holds.
 #[derive(Default)]
 struct Twin {
@@ -53,7 +56,8 @@ impl Twin {
 
     /// Creates the layers on first use (both on `url`).
     fn ensure_layers(&mut self, map: &MapHandle, url: &str) -> bool {
-        let (Some(source), Some(layer)) = (map.style_source(STYLE_HEAT_SOURCE), map.style_layer(STYLE_HEAT_LAYER)) else {
+        let (Some(source), Some(layer)) = (map.style_source(STYLE_HEAT_SOURCE), map.style_layer(STYLE_HEAT_LAYER))
+        else {
             return false;
         };
         for (i, id) in HEAT.iter().enumerate() {
@@ -152,7 +156,7 @@ pub fn command_map(props: &Props) -> Html {
 
     // Names over the heatmap at every zoom while the tab is open; the layers go when it closes.
     use_effect_with(props.map.clone(), |map| {
-        let saved: Rc<RefCell<Vec<(&'static str, (f64, f64))>>> = Rc::default();
+        let saved: SavedRanges = Rc::default();
         if let Some(map) = map {
             let saved = saved.clone();
             map.when_loaded(move |m| {

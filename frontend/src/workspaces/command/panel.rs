@@ -10,10 +10,10 @@ use super::heat_legend::HeatLegend;
 use super::hotspots::HotspotList;
 use super::i18n::CommandKey as C;
 use super::kpi::KpiCards;
+use super::may_command;
 use super::on_map::CommandMap;
 use super::state::{next_request, CommandAction as A, Day, Load};
 use super::time::{DaySlider, FilterPicker, WindowPicker};
-use super::may_command;
 use crate::api;
 use crate::components::coming_soon::ComingSoon;
 use crate::components::notice::notice_view;
@@ -82,8 +82,7 @@ pub fn panel(props: &WorkspaceProps) -> Html {
     let flown = use_mut_ref(|| false);
     {
         let (client, map, flown) = (client.clone(), props.map.clone(), flown.clone());
-        let county =
-            c.summary.loaded().filter(|s| s.unit.level == AdminLevel::County).map(|s| s.unit.code.clone());
+        let county = c.summary.loaded().filter(|s| s.unit.level == AdminLevel::County).map(|s| s.unit.code.clone());
         use_effect_with((map, county), move |(map, county)| {
             if let (Some(map), Some(code), false) = (map.clone(), county.clone(), *flown.borrow()) {
                 *flown.borrow_mut() = true;

@@ -164,7 +164,11 @@ pub struct Filters {
 impl Default for Filters {
     /// Disputes and alarms, from every source: what the page opens on.
     fn default() -> Self {
-        Filters { families: vec![CategoryKind::Dispute, CategoryKind::Alarm], categories: Vec::new(), sources: Vec::new() }
+        Filters {
+            families: vec![CategoryKind::Dispute, CategoryKind::Alarm],
+            categories: Vec::new(),
+            sources: Vec::new(),
+        }
     }
 }
 
@@ -199,8 +203,7 @@ impl Filters {
         let Some(cat) = CATEGORIES.iter().find(|c| c.code == code) else { return };
         if let Some(i) = self.families.iter().position(|f| *f == cat.kind) {
             self.families.remove(i);
-            self.categories
-                .extend(CATEGORIES.iter().filter(|c| c.kind == cat.kind && c.code != code).map(|c| c.code));
+            self.categories.extend(CATEGORIES.iter().filter(|c| c.kind == cat.kind && c.code != code).map(|c| c.code));
         } else if let Some(i) = self.categories.iter().position(|c| *c == code) {
             self.categories.remove(i);
         } else {
@@ -229,7 +232,8 @@ impl Filters {
     #[must_use]
     pub fn query(&self) -> String {
         let mut q = String::new();
-        let cats: Vec<&str> = self.families.iter().map(|f| family_code(*f)).chain(self.categories.iter().copied()).collect();
+        let cats: Vec<&str> =
+            self.families.iter().map(|f| family_code(*f)).chain(self.categories.iter().copied()).collect();
         if !cats.is_empty() {
             q.push_str("&category=");
             q.push_str(&cats.join(","));
@@ -292,19 +296,14 @@ impl Playback {
 }
 
 /// An API answer the page waits for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Load<T> {
+    #[default]
     Idle,
     /// The request with this number is out.
     Loading(u64),
     Loaded(T),
     Failed(Notice),
-}
-
-impl<T> Default for Load<T> {
-    fn default() -> Self {
-        Load::Idle
-    }
 }
 
 impl<T> Load<T> {

@@ -68,8 +68,7 @@ pub fn window_picker() -> Html {
         let custom_open = custom_open.clone();
         Callback::from(move |_: MouseEvent| custom_open.set(true))
     };
-    let (from_value, to_value) =
-        window.map_or((String::new(), String::new()), |w| (w.from.iso(), w.to.plus(-1).iso()));
+    let (from_value, to_value) = window.map_or((String::new(), String::new()), |w| (w.from.iso(), w.to.plus(-1).iso()));
     html! {
         <section class="command-window">
             <h3>{ t(lang, C::Window) }</h3>
