@@ -312,9 +312,14 @@ pub async fn list(
     Ok((rows.into_iter().map(|r| r.into_api(now)).collect(), next))
 }
 
+/// The syntax of a [`Cursor`] (ECMA-262, for the OpenAPI document): every string that matches
+/// parses, and nothing else does.
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,16}_[1-9][0-9]{0,17}$";
+
 /// A position in the incident list: the (reported_at, id) of the last item of a page, written
-/// `<microseconds since 1970>_<id>`. Only values PostgreSQL can compare with stored rows parse:
-/// a time in the years 1–9999 and a positive id.
+/// `<microseconds since 1970>_<id>` ([`CURSOR_PATTERN`]). Only values PostgreSQL can compare
+/// with stored rows parse: a time from 1970 to 2286 (16 digits of microseconds) and a positive
+/// id of at most 18 digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     at: DateTime<Utc>,
@@ -324,15 +329,18 @@ pub struct Cursor {
 impl Cursor {
     /// Parses a cursor handed out by [`list`]; the error says why it is not one.
     pub fn parse(s: &str) -> Result<Cursor, String> {
-        use chrono::Datelike as _;
         let bad = |why: &str| format!("cursor {s:?} is not one this API handed out ({why})");
         let (t, id) = s.split_once('_').ok_or_else(|| bad("no '_'"))?;
-        let micros: i64 = t.parse().map_err(|_| bad("the time is not an integer"))?;
-        let at = DateTime::from_timestamp_micros(micros)
-            .filter(|t| (1..=9999).contains(&t.year()))
-            .ok_or_else(|| bad("the time is out of range"))?;
-        let id: i64 = id.parse().ok().filter(|id| *id > 0).ok_or_else(|| bad("the id is not a positive integer"))?;
-        Ok(Cursor { at, id })
+        let digits = |p: &str, max: usize| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
+        if !digits(t, 16) {
+            return Err(bad("the time is not 1 to 16 digits"));
+        }
+        if !digits(id, 18) || id.starts_with('0') {
+            return Err(bad("the id is not a positive integer of at most 18 digits"));
+        }
+        let micros: i64 = t.parse().map_err(|_| bad("the time"))?;
+        let at = DateTime::from_timestamp_micros(micros).ok_or_else(|| bad("the time is out of range"))?;
+        Ok(Cursor { at, id: id.parse().map_err(|_| bad("the id"))? })
     }
 }
 
@@ -645,7 +653,18 @@ mod tests {
         let c = Cursor::parse(&format!("{}_{}", t.timestamp_micros(), 42)).expect("cursor");
         assert_eq!((c.at, c.id), (t, 42));
         assert_eq!(Cursor::parse(&c.to_string()), Ok(c));
-        for bad in ["x_1", "12", "-210866803200000001_1", "1_0", "1_-5", "99999999999999999999_1", "1_x"] {
+        for bad in [
+            "x_1",
+            "12",
+            "-210866803200000001_1",
+            "1_0",
+            "1_-5",
+            "99999999999999999999_1",
+            "1_x",
+            "1_01",
+            "1_2_3",
+            "_1",
+        ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
     }

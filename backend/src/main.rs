@@ -103,8 +103,9 @@ async fn main() -> anyhow::Result<()> {
             let engine = citygrid::routing::sync::start(&pool).await?;
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
+            let header_read = config.timeouts.header_read;
             let app = http::app(http::AppState::new(pool, config, engine));
-            http::serve(listener, app, async {
+            http::serve_with(listener, app, header_read, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;

@@ -246,7 +246,7 @@ pub async fn create(
 
 /// One incident with its timeline and the actions allowed next.
 #[utoipa::path(get, path = "/api/incidents/{id}", tag = "dispatch", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = IncidentDetail), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
@@ -261,21 +261,26 @@ pub async fn one(
 }
 
 /// Query of `GET /api/incidents`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `minLon,minLat,maxLon,maxLat`.
+    /// `minLon,minLat,maxLon,maxLat`: four decimals; out of range or min ≥ max is 422.
     bbox: Option<String>,
     /// A status, a comma-separated list, or `open` for new, assigned, accepted and in_progress.
     status: Option<String>,
+    /// A category code (422 `unknown_category` otherwise).
     category: Option<String>,
     /// RFC 3339, inclusive.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(format = DateTime)]
     to: Option<String>,
     /// 15-digit grid code.
+    #[param(pattern = "^[0-9]{15}$")]
     grid: Option<String>,
-    /// Page size, default 50, at most 500.
+    /// Page size, default 50, at most 500 (larger values give 500).
+    #[param(minimum = 1)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -283,14 +288,15 @@ pub struct ListParams {
 
 /// Incidents matching the filters, newest first, paged by cursor.
 #[utoipa::path(get, path = "/api/incidents", tag = "dispatch", security(("bearer" = [])), params(ListParams),
-    responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody)))]
+    responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Authorized<IncidentsRead>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<IncidentPage>> {
     let mut statuses = Vec::new();
-    for s in p.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+    for s in p.status.iter().flat_map(|s| s.split(',')) {
         if s == "open" {
             statuses.extend(incidents::OPEN_STATUSES.iter().map(|s| (*s).to_owned()));
         } else if incidents::STATUSES.contains(&s) {
@@ -303,7 +309,7 @@ pub async fn list(
         }
     }
     if let Some(c) = &p.category {
-        check_category(c).map_err(|_| invalid_param("category", format!("category {c:?} is unknown")))?;
+        check_category(c)?;
     }
     if let Some(g) = &p.grid {
         crate::grids::GridCode::parse(g).map_err(|e| invalid_param("grid", e))?;
@@ -315,7 +321,7 @@ pub async fn list(
     };
     let time = |field, s: &str| parse_time(ErrorCode::InvalidParameter, field, s);
     let filter = ListFilter {
-        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(|e| invalid_param("bbox", e))?,
+        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(|e| super::extract::bbox_error(&e))?,
         statuses,
         category: p.category,
         from: p.from.as_deref().map(|s| time("from", s)).transpose()?,
@@ -330,7 +336,7 @@ pub async fn list(
 
 /// Moves an incident through its state machine; 409 with the allowed actions when illegal.
 #[utoipa::path(post, path = "/api/incidents/{id}/transitions", tag = "dispatch", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = TransitionRequest,
+    params(("id" = i64, Path, minimum = 1)), request_body = TransitionRequest,
     responses((status = 200, body = citygrid_api::Incident), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn transition(

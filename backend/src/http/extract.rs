@@ -14,9 +14,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use citygrid_api::ErrorCode;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::serve::BodyReadTimeout;
+use crate::config::Timeouts;
 
 /// A JSON body (`Content-Type: application/json`).
 pub struct Json<T>(pub T);
@@ -29,7 +32,7 @@ pub struct Path<T>(pub T);
 /// Query-string parameters.
 pub struct Query<T>(pub T);
 
-impl<T: serde::Serialize> IntoResponse for Json<T> {
+impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
         axum::Json(self.0).into_response()
     }
@@ -49,7 +52,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     })
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+impl<T: DeserializeOwned + Serialize, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -60,12 +63,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             )
             .field("Content-Type"));
         }
-        let bytes = tokio::time::timeout(super::serve::BODY_READ_TIMEOUT, Bytes::from_request(req, state))
+        let limit = req.extensions().get::<BodyReadTimeout>().map_or(Timeouts::default().body_read, |t| t.0);
+        let bytes = tokio::time::timeout(limit, Bytes::from_request(req, state))
             .await
             .map_err(|_| {
                 ApiError::new(
                     ErrorCode::RequestTimeout,
-                    format!("request body: not received within {} s", super::serve::BODY_READ_TIMEOUT.as_secs()),
+                    format!("request body: not received within {} s", limit.as_secs()),
                 )
             })?
             .map_err(|r| body_rejection(&r))?;
@@ -81,40 +85,32 @@ fn body_rejection(r: &BytesRejection) -> ApiError {
     }
 }
 
-/// The path of the first string (or object key) holding a NUL character, JSON-path style
+/// The path of the first string holding a NUL character, JSON-path style
 /// (`description`, `points[2].name`); `None` when there is none.
 fn find_nul(v: &Value, path: &str) -> Option<String> {
     let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
     match v {
         Value::String(s) if s.contains('\0') => Some(if path.is_empty() { ".".into() } else { path.to_owned() }),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| find_nul(x, &format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, x)| {
-            if k.contains('\0') {
-                Some(join(&k.replace('\0', "\\u0000")))
-            } else {
-                find_nul(x, &join(k))
-            }
-        }),
+        Value::Object(map) => map.iter().find_map(|(k, x)| find_nul(x, &join(k))),
         _ => None,
+    }
+}
+
+/// 400 `invalid_character` naming the first string of `value` that holds a NUL.
+fn refuse_nul<T: Serialize>(value: &T, part: &str) -> Result<(), ApiError> {
+    let tree = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))?;
+    match find_nul(&tree, "") {
+        Some(path) => {
+            Err(ApiError::new(ErrorCode::InvalidCharacter, format!("{part}: {path} holds a NUL character")).field(path))
+        }
+        None => Ok(()),
     }
 }
 
 /// Parses a JSON body into `T`: 400 `invalid_json` for a syntax error, 400 `invalid_character`
 /// for a NUL in a string, 422 `invalid_body` naming the field that is missing or mistyped.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // A NUL can only arrive escaped (`\u0000`; raw control characters are a syntax error), so
-    // the tree walk that names the field only runs when the escape is there at all.
-    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
-            if let Some(path) = find_nul(&v, "") {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCharacter,
-                    format!("request body: {path} holds a NUL character (\\u0000)"),
-                )
-                .field(path));
-            }
-        }
-    }
+pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = field_of(&e.path().to_string(), &e.inner().to_string());
@@ -131,6 +127,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     de.end().map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {e}")))?;
+    // A NUL can only arrive escaped (`\u0000`; raw control characters are a syntax error), so the
+    // walk that names the field only runs when the escape is there at all. It walks what `T`
+    // kept, so a NUL in a property the operation ignores is ignored too.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        refuse_nul(&value, "request body")?;
+    }
     Ok(value)
 }
 
@@ -155,7 +157,7 @@ fn described(field: Option<&str>, e: &dyn std::fmt::Display) -> String {
     }
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+impl<T: DeserializeOwned + Serialize, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
@@ -163,19 +165,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// 400 `invalid_parameter` for a bbox that is not four decimals, 422 `invalid_value` for one
+/// out of range.
+#[must_use]
+pub fn bbox_error(e: &crate::grids::BBoxError) -> ApiError {
+    let code = match e {
+        crate::grids::BBoxError::Syntax(_) => ErrorCode::InvalidParameter,
+        crate::grids::BBoxError::Value(_) => ErrorCode::InvalidValue,
+    };
+    ApiError::new(code, e.to_string()).field("bbox")
+}
+
 /// Parses a query string into `T`: 400 `invalid_character` for a NUL, 400 `invalid_parameter`
 /// naming the parameter that does not parse or is missing.
-pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if key.contains('\0') || value.contains('\0') {
-            let key = key.replace('\0', "\\u0000");
-            return Err(ApiError::new(
-                ErrorCode::InvalidCharacter,
-                format!("query string: {key} holds a NUL character (%00)"),
-            )
-            .field(key));
-        }
-    }
+pub fn parse_query<T: DeserializeOwned + Serialize>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = field_of(&e.path().to_string(), &e.inner().to_string());
@@ -204,7 +207,7 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
     #[allow(dead_code)]
     struct Body {
         lon: f64,
@@ -245,11 +248,13 @@ mod tests {
             err(parse_json::<Value>(br#"{"a": [{"b": "x"}, {"b": "\u0000"}]}"#)),
             (400, "invalid_character".into(), Some("a[1].b".into()))
         );
+        // A NUL in a property the operation does not read is not its business.
+        assert!(parse_json::<Body>(br#"{"lon": 1, "name": "a", "extra\u0000": "\u0000"}"#).is_ok());
         // An escaped backslash followed by "u0000" is six ordinary characters.
         assert!(parse_json::<Body>(br#"{"lon": 1, "name": "\\u0000"}"#).is_ok());
     }
 
-    #[derive(Debug, serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
     #[allow(dead_code)]
     struct Params {
         q: String,
@@ -259,6 +264,7 @@ mod tests {
     #[test]
     fn query_errors_name_the_parameter() {
         assert_eq!(err(parse_query::<Params>("q=a%00b")), (400, "invalid_character".into(), Some("q".into())));
+        assert!(parse_query::<Params>("q=a&other=%00").is_ok(), "an ignored parameter");
         assert_eq!(err(parse_query::<Params>("limit=1")), (400, "invalid_parameter".into(), Some("q".into())));
         assert_eq!(err(parse_query::<Params>("q=a&limit=x")), (400, "invalid_parameter".into(), Some("limit".into())));
         assert!(parse_query::<Params>("q=%E6%B8%85&limit=2").is_ok());

@@ -4,8 +4,9 @@
 use axum::routing::get;
 use axum::Router;
 use citygrid_api::{Action, ErrorCode};
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
@@ -65,27 +66,6 @@ impl Modify for CommonResponses {
     }
 }
 
-/// Prints the error catalogue and the role × action matrix into the document.
-struct Catalogues;
-
-impl Modify for Catalogues {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("ErrorCode") {
-            o.description = Some(format!(
-                "A stable error code; each has one HTTP status. Clients translate by code.\n\n{}",
-                ErrorCode::markdown_table()
-            ));
-        }
-        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("Action") {
-            o.description = Some(format!(
-                "The role × action matrix: which role may take which action.\n\n{}",
-                Action::markdown_table()
-            ));
-        }
-    }
-}
-
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
@@ -103,15 +83,91 @@ impl Modify for Catalogues {
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),
-    modifiers(&BearerAuth, &Catalogues, &CommonResponses)
+    modifiers(&BearerAuth, &CommonResponses)
 )]
 pub struct ApiDoc;
+
+/// The facts the annotations cannot state because they live in the catalogues and parsers:
+/// enums of codes, the patterns our parsers accept, and the coordinate ranges of batch points.
+fn refine(doc: &mut Value) {
+    let one_of = |codes: &mut dyn Iterator<Item = &str>| -> Vec<Value> { codes.map(Value::from).collect() };
+    let categories = one_of(&mut citygrid_api::CATEGORIES.iter().map(|c| c.code));
+    let sources = one_of(&mut citygrid_api::SOURCES.iter().map(|c| c.code));
+    let actions = one_of(&mut crate::incidents::ACTIONS.iter().copied());
+    let layers = one_of(&mut crate::tiles::LAYERS.iter().map(|l| l.name));
+    let status = {
+        let any = format!("(open|{})", crate::incidents::STATUSES.join("|"));
+        format!("^{any}(,{any})*$")
+    };
+    let glyphs = format!(
+        "^({})(\\.pbf)?$",
+        (0..=255).map(|i| format!("{}-{}", i * 256, i * 256 + 255)).collect::<Vec<_>>().join("|")
+    );
+    const _: () = assert!(crate::tiles::MAX_REQUEST_ZOOM >= 20 && crate::tiles::MAX_REQUEST_ZOOM < 30);
+    let params: [(&str, &str, Value); 10] = [
+        ("bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
+        ("status", "query", json!({"pattern": status})),
+        ("cursor", "query", json!({"pattern": crate::incidents::CURSOR_PATTERN})),
+        ("category", "query", json!({"enum": categories})),
+        ("layer", "path", json!({"enum": layers})),
+        ("z", "path", json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)})),
+        ("x", "path", json!({"pattern": "^[0-9]{1,7}$"})),
+        ("y", "path", json!({"pattern": "^[0-9]{1,7}(\\.pbf|\\.mvt)?$"})),
+        ("range", "path", json!({"pattern": glyphs})),
+        ("fontstack", "path", json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$", "maxLength": 512})),
+    ];
+    for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+        for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+            for p in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                for (name, place, extra) in &params {
+                    if p["name"] == *name && p["in"] == *place {
+                        merge(&mut p["schema"], extra);
+                    }
+                }
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    let nullable = |v: &Vec<Value>| Value::from(v.iter().cloned().chain([Value::Null]).collect::<Vec<_>>());
+    merge(&mut schemas["RouteRequest"]["properties"]["category"], &json!({"enum": nullable(&categories)}));
+    merge(&mut schemas["CreateIncidentRequest"]["properties"]["category"], &json!({"enum": categories}));
+    merge(&mut schemas["CreateIncidentRequest"]["properties"]["source"], &json!({"enum": sources}));
+    merge(&mut schemas["SlaUpdate"]["properties"]["category"], &json!({"enum": categories}));
+    merge(&mut schemas["TransitionRequest"]["properties"]["action"], &json!({"enum": actions}));
+    schemas["BatchRouteRequest"]["properties"]["points"]["items"] = json!({
+        "type": "array", "minItems": 2, "maxItems": 2, "items": false,
+        "prefixItems": [
+            {"type": "number", "minimum": -180, "maximum": 180, "description": "longitude"},
+            {"type": "number", "minimum": -90, "maximum": 90, "description": "latitude"}
+        ]
+    });
+}
+
+/// Copies the keys of `extra` into the object `target`.
+fn merge(target: &mut Value, extra: &Value) {
+    if let (Some(t), Some(e)) = (target.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            t.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// The document as served: [`ApiDoc`] refined with the catalogues.
+#[must_use]
+pub fn document_json() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        refine(&mut doc);
+        doc
+    })
+}
 
 /// This document (OpenAPI 3.1).
 #[utoipa::path(get, path = "/api/openapi.json", tag = "health",
     responses((status = 200, description = "The OpenAPI document of this API", body = Object)))]
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document() -> Json<&'static Value> {
+    Json(document_json())
 }
 
 pub fn router() -> Router<AppState> {

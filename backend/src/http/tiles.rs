@@ -116,7 +116,7 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
 }
 
 /// Query of a tile URL.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct TileParams {
@@ -144,7 +144,11 @@ pub async fn tile(
     uri: Uri,
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
-    let coord = TileCoord::parse(&z, &x, &y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let coord = TileCoord::parse(&z, &x, &y).map_err(|e| match e {
+        // A well-formed address of a tile that does not exist at that zoom.
+        tiles::TileCoordError::OutOfRange { .. } => ApiError::new(ErrorCode::NotFound, e.to_string()),
+        _ => ApiError::new(ErrorCode::InvalidParameter, e.to_string()),
+    })?;
     let user = authenticate(&state, &headers).await?;
     require(&user, layer.action)?;
 
@@ -202,10 +206,12 @@ pub async fn font(
     Path((fontstack, range)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    if fontstack.split(',').any(|f| matches!(f.trim(), "." | "..")) {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("no font {fontstack:?}")));
+    }
     if fontstack.is_empty()
-        || fontstack.len() > 512
+        || fontstack.chars().count() > 512
         || fontstack.chars().any(|c| c.is_control() || c == '/' || c == '\\')
-        || fontstack.split(',').any(|f| matches!(f.trim(), "." | ".."))
     {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
