@@ -3,36 +3,54 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Where the cache reads the time: the monotonic clock, or a test's own.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
 /// Entries live for `ttl`; the whole map is dropped when it reaches `capacity` (simple and
 /// bounded: the caches here are small and refill in one query per key).
-#[derive(Debug)]
 pub struct TtlCache<K, V> {
     ttl: Duration,
     capacity: usize,
+    clock: Clock,
     entries: Mutex<HashMap<K, (Instant, V)>>,
 }
 
+impl<K, V> std::fmt::Debug for TtlCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TtlCache").field("ttl", &self.ttl).field("capacity", &self.capacity).finish_non_exhaustive()
+    }
+}
+
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+    /// A cache on the monotonic clock.
     #[must_use]
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        TtlCache { ttl, capacity, entries: Mutex::new(HashMap::new()) }
+        Self::with_clock(ttl, capacity, Arc::new(Instant::now))
+    }
+
+    /// A cache reading the time from `clock`.
+    #[must_use]
+    pub fn with_clock(ttl: Duration, capacity: usize, clock: Clock) -> Self {
+        TtlCache { ttl, capacity, clock, entries: Mutex::new(HashMap::new()) }
     }
 
     /// The cached value, unless missing or expired.
     pub fn get(&self, key: &K) -> Option<V> {
+        let now = (self.clock)();
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+        entries.get(key).filter(|(at, _)| now.saturating_duration_since(*at) < self.ttl).map(|(_, v)| v.clone())
     }
 
     pub fn insert(&self, key: K, value: V) {
+        let now = (self.clock)();
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= self.capacity {
             entries.clear();
         }
-        entries.insert(key, (Instant::now(), value));
+        entries.insert(key, (now, value));
     }
 
     pub fn remove(&self, key: &K) {
@@ -46,11 +64,19 @@ mod tests {
 
     #[test]
     fn entries_expire_and_capacity_is_bounded() {
-        let c = TtlCache::new(Duration::from_millis(30), 2);
+        let start = Instant::now();
+        let offset = Arc::new(Mutex::new(Duration::ZERO));
+        let clock: Clock = {
+            let offset = Arc::clone(&offset);
+            Arc::new(move || start + *offset.lock().expect("clock"))
+        };
+        let advance = |d: Duration| *offset.lock().expect("clock") += d;
+        let c = TtlCache::with_clock(Duration::from_secs(30), 2, clock);
         c.insert("a", 1);
-        assert_eq!(c.get(&"a"), Some(1));
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(c.get(&"a"), None);
+        advance(Duration::from_secs(29));
+        assert_eq!(c.get(&"a"), Some(1), "still fresh just before the TTL");
+        advance(Duration::from_secs(1));
+        assert_eq!(c.get(&"a"), None, "expired at the TTL");
         c.insert("a", 1);
         c.insert("b", 2);
         c.insert("c", 3);

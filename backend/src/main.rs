@@ -41,6 +41,23 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Build (or confirm up to date) a template database holding a loaded city, for tests to
+    /// clone. `DATABASE_URL` names any database of the cluster to connect to.
+    Template {
+        /// The template's name.
+        #[arg(long)]
+        name: String,
+        /// `tiny`, `demo` or `full`.
+        #[arg(long, default_value = "tiny")]
+        scale: String,
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+        #[arg(long, default_value = "data/huaian_districts.geojson")]
+        districts: PathBuf,
+        /// Create the demo accounts with this password.
+        #[arg(long)]
+        demo_password: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -73,6 +90,18 @@ async fn main() -> anyhow::Result<()> {
             match report {
                 Some(report) => eprintln!("{report}"),
                 None => eprintln!("dataset already loaded; nothing to do"),
+            }
+        }
+        Command::Template { name, scale, seed, districts, demo_password } => {
+            let spec = db::template::TemplateSpec {
+                name: name.clone(),
+                load: LoadOptions { scale: scale.parse()?, seed, districts_path: districts, progress: true },
+                demo_password,
+                clone_only: true,
+            };
+            match db::template::ensure(&database_url, &spec).await? {
+                Some(took) => eprintln!("template {name}: built in {:.1} s", took.as_secs_f64()),
+                None => eprintln!("template {name}: up to date"),
             }
         }
         Command::Serve { demo_accounts } => {

@@ -17,7 +17,7 @@ use serde_json::json;
 
 /// The app over the test database with these login thresholds; its base URL.
 async fn serve_with(pool: sqlx::PgPool, login: ThrottleConfig) -> String {
-    let config = Config { login, escalation_interval: None, ..Config::new(common::test_database_url()) };
+    let config = Config { login, escalation_interval: None, ..Config::new(common::admin_url()) };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let engine = citygrid::routing::sync::start(&pool).await.unwrap();
@@ -42,7 +42,8 @@ async fn login(client: &reqwest::Client, base: &str, username: &str, password: &
 
 #[tokio::test]
 async fn failures_back_off_per_username_and_address() {
-    let pool = common::city().await;
+    let db = common::test_city().await;
+    let pool = db.pool.clone();
     let username = format!("victim{:08x}", rand::random::<u32>());
     let password = "the right one";
     sqlx::query("insert into users (username, display_name, password_hash, role) values ($1, $1, $2, 'admin')")
@@ -84,7 +85,8 @@ async fn failures_back_off_per_username_and_address() {
 
 #[tokio::test]
 async fn backoff_doubles_with_the_clock_and_is_forgotten() {
-    let pool = common::city().await;
+    let db = common::test_city().await;
+    let pool = db.pool.clone();
     let throttle = LoginThrottle::new(ThrottleConfig {
         free_failures: 2,
         backoff: Duration::from_secs(10),
@@ -142,7 +144,8 @@ async fn me_rate(base: &str, token: &str, clients: usize, window: Duration) -> f
 /// printed and asserted generously.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_login_flood_leaves_authenticated_requests_a_clear_majority() {
-    let pool = common::city().await;
+    let db = common::test_city().await;
+    let pool = db.pool.clone();
     let base = serve_with(pool, ThrottleConfig::default()).await;
     let client = reqwest::Client::new();
     let res = login(&client, &base, "dispatcher", common::DEMO_PASSWORD).await;

@@ -9,6 +9,7 @@ mod frontend;
 mod martin;
 mod provision;
 mod sh;
+mod testing;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +27,10 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
   bench  <route|tiles> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
+
+/// The password of the demo accounts when `CITYGRID_DEMO_PASSWORD` is not set (the backend's
+/// `config::DEFAULT_DEMO_PASSWORD`).
+pub const DEMO_PASSWORD: &str = "citygrid-demo";
 
 fn main() {
     if let Err(e) = real_main() {
@@ -114,7 +119,8 @@ fn load(bin: &Path, url: &str, scale: &str, if_empty: bool) -> anyhow::Result<()
     sh::run(&mut cmd)
 }
 
-/// Starts martin and the backend; returns them (they stop when dropped).
+/// Starts martin and the backend (with `env` on top of its configuration); returns them (they
+/// stop when dropped).
 fn serve(
     root: &Path,
     bin: &Path,
@@ -122,6 +128,7 @@ fn serve(
     dist: &Path,
     listen: &str,
     martin_port: u16,
+    env: &[(&str, &str)],
 ) -> anyhow::Result<sh::Children> {
     let mut children = sh::Children::default();
     children.push("martin", martin::spawn(root, url, martin_port, 512)?);
@@ -131,6 +138,7 @@ fn serve(
         .env("CITYGRID_LISTEN", listen)
         .env("CITYGRID_MARTIN_URL", format!("http://127.0.0.1:{martin_port}"))
         .env("CITYGRID_STATIC_DIR", dist)
+        .envs(env.iter().copied())
         .spawn()
         .context("starting the backend")?;
     children.push("backend", backend);
@@ -149,8 +157,8 @@ fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
     martin::ensure_role(provision::RUN_DB)?;
     let dist = frontend::build(root)?;
     println!("run: starting martin ({}) and the backend…", martin_bin.display());
-    let mut children = serve(root, &bin, &url, &dist, &opts.listen, opts.martin_port)?;
-    let password = std::env::var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|_| "citygrid-demo".into());
+    let mut children = serve(root, &bin, &url, &dist, &opts.listen, opts.martin_port, &[])?;
+    let password = std::env::var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.into());
     println!(
         "\nCityGrid (城市网格) is running: http://{}\n\
          Demo accounts (password {password:?}): admin, planner, dispatcher, leader\n\
@@ -175,7 +183,8 @@ fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
 }
 
 fn test(root: &Path) -> anyhow::Result<()> {
-    let url = std::env::var("CITYGRID_TEST_DATABASE_URL")
+    let started = std::time::Instant::now();
+    let admin_url = std::env::var("CITYGRID_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
         .map_or_else(|| provision::database(provision::TEST_DB, true), Ok)?;
@@ -183,23 +192,31 @@ fn test(root: &Path) -> anyhow::Result<()> {
     sh::run(sh::cargo().args(["fmt", "--all", "--check"]))?;
     println!("test: cargo clippy --workspace --all-targets -- -D warnings");
     sh::run(sh::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // Before any test: the style test validates with MapLibre's validator from here.
+    testing::npm_ci(&root.join("tests").join("browser"))?;
     let martin_bin = martin::ensure_installed()?;
     let bin = build_backend(root)?;
-    println!("test: loading the demo city into the test database");
-    load(&bin, &url, "demo", true)?;
-    martin::ensure_role(provision::TEST_DB)?;
     let dist = frontend::build(root)?;
-    println!("test: cargo test --workspace");
-    sh::run(
-        sh::cargo()
-            .args(["test", "--workspace"])
-            .env("CITYGRID_TEST_DATABASE_URL", &url)
-            .env("CITYGRID_MARTIN_BIN", &martin_bin),
-    )?;
-    println!("test: browser tests (headless Chromium)");
-    let children = serve(root, &bin, &url, &dist, "127.0.0.1:18080", 13000)?;
-    let result = browser_tests(root, "http://127.0.0.1:18080");
-    drop(children);
+    let prefix = testing::db_prefix(root);
+    let dropped = testing::drop_databases(&prefix)?;
+    if dropped > 0 {
+        println!("test: dropped {dropped} databases left by an earlier run ({prefix}_*)");
+    }
+    let result = (|| {
+        testing::build_template(&bin, &admin_url, &prefix)?;
+        println!("test: cargo test --workspace");
+        sh::run(
+            sh::cargo()
+                .args(["test", "--workspace"])
+                .env("CITYGRID_TEST_DATABASE_URL", &admin_url)
+                .env("CITYGRID_TEST_DB_PREFIX", &prefix)
+                .env("CITYGRID_MARTIN_BIN", &martin_bin),
+        )?;
+        println!("test: browser tests (headless Chromium), each file on its own database");
+        testing::browser_tests(root, &bin, &dist, &prefix)
+    })();
+    let dropped = testing::drop_databases(&prefix)?;
+    println!("test: dropped the run's {dropped} databases; {:.0} s in all", started.elapsed().as_secs_f64());
     result
 }
 
@@ -227,24 +244,5 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
                 .env("BENCH_LABEL", label),
         )?;
     }
-    Ok(())
-}
-
-/// The browser tests in `tests/browser` (node's test runner + playwright-core + Debian chromium).
-fn browser_tests(root: &Path, base_url: &str) -> anyhow::Result<()> {
-    let dir = root.join("tests").join("browser");
-    if !dir.join("node_modules").exists() {
-        sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
-    }
-    let artifacts = sh::target_dir(root).join("browser-artifacts");
-    std::fs::create_dir_all(&artifacts)?;
-    sh::run(
-        Command::new("node")
-            .args(["--test", "--test-reporter=spec"])
-            .current_dir(&dir)
-            .env("CITYGRID_URL", base_url)
-            .env("CITYGRID_ARTIFACTS", &artifacts),
-    )?;
-    println!("browser screenshots: {}", artifacts.display());
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::sh;
 pub const DB_PASSWORD: &str = "citygrid";
 /// The database `run` serves from.
 pub const RUN_DB: &str = "citygrid";
-/// The database `test` loads the demo city into.
+/// The (empty) database tests connect to for creating and dropping their own databases.
 pub const TEST_DB: &str = "citygrid_test";
 /// The database benchmarks run on (full scale by default).
 pub const BENCH_DB: &str = "citygrid_bench";
@@ -102,7 +102,8 @@ pub fn which(name: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
 }
 
-fn psql_as_postgres(database: &str, sql: &str) -> anyhow::Result<String> {
+/// Runs `sql` in `database` as the PostgreSQL superuser; returns psql's unaligned output.
+pub fn psql_as_postgres(database: &str, sql: &str) -> anyhow::Result<String> {
     let out = Command::new("runuser")
         .args(["-u", "postgres", "--", "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql])
         .current_dir("/")
@@ -162,20 +163,14 @@ pub fn databases(names: &[&str]) -> anyhow::Result<()> {
     )?;
     for name in names.iter().chain(&[TEMPLATE_DB]) {
         let exists = psql_as_postgres("postgres", &format!("select 1 from pg_database where datname = '{name}'"))?;
+        // Only new databases get PostGIS here: connecting to the template while a test clones it
+        // would make that clone fail.
         if exists.is_empty() {
             psql_as_postgres("postgres", &format!("create database {name} owner citygrid"))?;
+            psql_as_postgres(name, "create extension if not exists postgis")?;
         }
-        psql_as_postgres(name, "create extension if not exists postgis")?;
     }
     psql_as_postgres("postgres", &format!("alter database {TEMPLATE_DB} is_template true"))?;
-    Ok(())
-}
-
-/// Drops and recreates a database (with PostGIS), for a clean test run.
-pub fn recreate_database(name: &str) -> anyhow::Result<()> {
-    psql_as_postgres("postgres", &format!("drop database if exists {name} with (force)"))?;
-    psql_as_postgres("postgres", &format!("create database {name} owner citygrid"))?;
-    psql_as_postgres(name, "create extension if not exists postgis")?;
     Ok(())
 }
 
@@ -198,11 +193,6 @@ pub fn database(database: &str, for_tests: bool) -> anyhow::Result<String> {
         );
     }
     start_cluster()?;
-    if for_tests {
-        databases(&[])?;
-        recreate_database(database)?;
-    } else {
-        databases(&[database])?;
-    }
+    databases(&[database])?;
     Ok(local_url(database))
 }

@@ -89,6 +89,11 @@ pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
 /// Polls `http://{addr}{path}` until it answers 200, for at most `secs` seconds.
 #[must_use]
 pub fn wait_http(addr: SocketAddr, path: &str, secs: u64) -> bool {

@@ -1,10 +1,12 @@
-//! Connection pool and migrations.
+//! Connection pool, migrations, and template databases for tests ([`template`]).
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+
+pub mod template;
 
 /// The migrations in `migrations/`, embedded at compile time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
