@@ -5,30 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use citygrid::config::{Config, Timeouts};
-use common::{assert_error, TestApp};
+use citygrid::config::Timeouts;
+use common::assert_error;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-
-/// The app over the test city with `config` (martin absent), served like `citygrid serve`.
-async fn spawn_with(config: Config) -> TestApp {
-    let pool = common::city().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let engine = citygrid::routing::sync::start(&pool).await.unwrap();
-    let header_read = config.timeouts.header_read;
-    let router = citygrid::http::app(citygrid::http::AppState::new(pool.clone(), config, engine));
-    tokio::spawn(citygrid::http::serve_with(listener, router, header_read, std::future::pending()));
-    TestApp { base, pool, client: reqwest::Client::new() }
-}
-
-fn config() -> Config {
-    Config {
-        martin_url: "http://127.0.0.1:9".into(),
-        escalation_interval: None,
-        ..Config::new(common::test_database_url())
-    }
-}
 
 fn assert_code(status: u16, body: &Value, expected: u16, code: &str, field: Option<&str>) {
     assert_eq!(status, expected, "{body}");
@@ -46,6 +26,8 @@ async fn nul_characters_are_refused_naming_the_field() {
     let dispatcher = app.login("dispatcher").await;
     let (s, b) = app.get("/api/search?q=%E6%B8%85%00", Some(&dispatcher)).await;
     assert_code(s, &b, 400, "invalid_character", Some("q"));
+    let (s, b) = app.get("/api/grids/3208%0001", Some(&dispatcher)).await;
+    assert_code(s, &b, 400, "invalid_character", Some("code"));
 
     let incidents =
         || async { sqlx::query_scalar::<_, i64>("select count(*) from incidents").fetch_one(&app.pool).await.unwrap() };
@@ -119,7 +101,7 @@ async fn unknown_paths_and_methods_answer_json_not_the_frontend() {
     let dir = std::env::temp_dir().join(format!("citygrid-static-{:08x}", rand::random::<u32>()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<!doctype html><title>CityGrid</title>").unwrap();
-    let app = spawn_with(Config { static_dir: Some(dir.clone()), ..config() }).await;
+    let app = common::spawn_app_with(|c| c.static_dir = Some(dir.clone())).await;
     for path in ["/api", "/api/", "/api/nope", "/tiles", "/tiles/grids/0/0", "/tiles/a/b/c/d/e", "/style.json/x"] {
         let (s, b) = app.get(path, None).await;
         assert_code(s, &b, 404, "not_found", None);
@@ -163,7 +145,7 @@ async fn slow_clients_are_cut_off() {
         body_read: Duration::from_secs(1),
         request: Duration::from_secs(30),
     };
-    let app = spawn_with(Config { timeouts, ..config() }).await;
+    let app = common::spawn_app_with(|c| c.timeouts = timeouts).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
 
     // Headers that never end: the connection is closed, without an answer.

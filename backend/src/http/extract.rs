@@ -1,8 +1,8 @@
 //! Our extractors: a bad path, query or JSON body answers our error body with a catalogued code
 //! and the `field` at fault, never axum's plain-text rejection.
 //!
-//! Strings are checked at the boundary: a NUL character anywhere in a JSON body or a query
-//! parameter is refused with 400 `invalid_character` naming the field (PostgreSQL `text` cannot
+//! Strings are checked at the boundary: a NUL character in a path parameter, a query parameter
+//! or a JSON body is refused with 400 `invalid_character` naming the field (PostgreSQL `text` cannot
 //! hold one, so it would otherwise surface as a 500 deep inside a handler).
 
 use axum::body::Bytes;
@@ -24,10 +24,24 @@ use crate::config::Timeouts;
 /// A JSON body (`Content-Type: application/json`).
 pub struct Json<T>(pub T);
 
-/// Path parameters.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// Path parameters; a NUL in one is 400 `invalid_character` naming the parameter.
 pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|r| ApiError::new(ErrorCode::InvalidParameter, format!("path: {}", r.body_text())))?;
+        if let Some((name, _)) = raw.iter().find(|(_, v)| v.contains('\0')) {
+            return Err(ApiError::new(ErrorCode::InvalidCharacter, format!("path: {name} holds a NUL character"))
+                .field(name));
+        }
+        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Path(value))
+    }
+}
 
 /// Query-string parameters.
 pub struct Query<T>(pub T);
@@ -180,7 +194,7 @@ pub fn bbox_error(e: &crate::grids::BBoxError) -> ApiError {
 /// naming the parameter that does not parse or is missing.
 pub fn parse_query<T: DeserializeOwned + Serialize>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = field_of(&e.path().to_string(), &e.inner().to_string());
         let err = ApiError::new(
             ErrorCode::InvalidParameter,
@@ -190,7 +204,12 @@ pub fn parse_query<T: DeserializeOwned + Serialize>(query: &str) -> Result<T, Ap
             Some(f) => err.field(f),
             None => err,
         }
-    })
+    })?;
+    // As for bodies: only what `T` kept is checked, and only when a NUL was sent at all.
+    if query.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) || query.contains('\0') {
+        refuse_nul(&value, "query string")?;
+    }
+    Ok(value)
 }
 
 impl From<axum::extract::rejection::PathRejection> for ApiError {

@@ -87,6 +87,9 @@ impl Modify for CommonResponses {
 )]
 pub struct ApiDoc;
 
+// The zoom pattern below spells 20..=MAX_REQUEST_ZOOM as `2[0-N]`.
+const _: () = assert!(crate::tiles::MAX_REQUEST_ZOOM >= 20 && crate::tiles::MAX_REQUEST_ZOOM < 30);
+
 /// The facts the annotations cannot state because they live in the catalogues and parsers:
 /// enums of codes, the patterns our parsers accept, and the coordinate ranges of batch points.
 fn refine(doc: &mut Value) {
@@ -103,7 +106,6 @@ fn refine(doc: &mut Value) {
         "^({})(\\.pbf)?$",
         (0..=255).map(|i| format!("{}-{}", i * 256, i * 256 + 255)).collect::<Vec<_>>().join("|")
     );
-    const _: () = assert!(crate::tiles::MAX_REQUEST_ZOOM >= 20 && crate::tiles::MAX_REQUEST_ZOOM < 30);
     let params: [(&str, &str, Value); 10] = [
         ("bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
         ("status", "query", json!({"pattern": status})),
