@@ -114,7 +114,10 @@ fn matrix() -> Vec<Row> {
             with(format!("/api/users/{}", f.pick(p).target_user), json!({"display_name": format!("改名{n}")}))
         }),
         row("PUT", "/api/users/{username}/password", Roles("A"), 204, Target, true, |f, p, n| {
-            with(format!("/api/users/{}/password", f.pick(p).target_user), json!({"password": format!("new password {n}")}))
+            with(
+                format!("/api/users/{}/password", f.pick(p).target_user),
+                json!({"password": format!("new password {n}")}),
+            )
         }),
         row("GET", "/api/grids", Roles("APDL"), 200, Filtered, false, |f, p, _| {
             let (x, y) = f.pick(p).point;

@@ -147,10 +147,48 @@ pub async fn route_batch(
     Ok(Json(BatchRouteResponse { grids }))
 }
 
+/// The RFC 3339 times [`parse_time`] reads, as the OpenAPI document states them.
+pub const TIME_PATTERN: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+
+/// Whether `s` has the shape of [`TIME_PATTERN`] (its digits may still name no real time).
+fn time_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let fixed = b.len() >= 19
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !fixed {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|d| d.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    matches!(rest, [b'Z' | b'z'])
+        || matches!(rest, [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()))
+}
+
+/// An RFC 3339 time: `code` (400) when `s` does not have the documented shape, 422
+/// `invalid_value` when it has but names no time (month 13, 25 o'clock).
 fn parse_time(code: ErrorCode, field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ApiError::new(code, format!("{field} {s:?} is not an RFC 3339 time: {e}")).field(field))
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        let code = if time_shaped(s) { ErrorCode::InvalidValue } else { code };
+        ApiError::new(code, format!("{field} {s:?} is not an RFC 3339 time: {e}")).field(field)
+    })
 }
 
 /// 400 `invalid_parameter` naming a query parameter.
@@ -408,4 +446,22 @@ pub async fn update_sla(
     incidents::update_sla(&state.pool, &req, auth.user.id).await?.map(Json).ok_or_else(|| {
         ApiError::NotFound(format!("no SLA row for {} priority {} level {}", req.category, req.priority, req.level))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_the_documented_shape_are_400_only_when_misshapen() {
+        let code = |s: &str| parse_time(ErrorCode::BadRequest, "t", s).err().map(|e| e.code());
+        assert_eq!(code("2026-03-01T08:00:00Z"), None);
+        assert_eq!(code("2026-03-01t08:00:00.125+08:00"), None);
+        for impossible in ["2026-13-01T08:00:00Z", "2026-02-30T08:00:00Z", "2026-03-01T25:00:00-01:00"] {
+            assert_eq!(code(impossible), Some(ErrorCode::InvalidValue), "{impossible}");
+        }
+        for misshapen in ["", "2026-03-01", "2026-03-01T08:00Z", "2026-03-01T08:00:00.Z", "2026-03-01T08:00:00+0800"] {
+            assert_eq!(code(misshapen), Some(ErrorCode::BadRequest), "{misshapen}");
+        }
+    }
 }

@@ -35,8 +35,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
             .await
             .map_err(|r| ApiError::new(ErrorCode::InvalidParameter, format!("path: {}", r.body_text())))?;
         if let Some((name, _)) = raw.iter().find(|(_, v)| v.contains('\0')) {
-            return Err(ApiError::new(ErrorCode::InvalidCharacter, format!("path: {name} holds a NUL character"))
-                .field(name));
+            return Err(
+                ApiError::new(ErrorCode::InvalidCharacter, format!("path: {name} holds a NUL character")).field(name)
+            );
         }
         let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state).await?;
         Ok(Path(value))

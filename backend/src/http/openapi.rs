@@ -106,7 +106,10 @@ fn refine(doc: &mut Value) {
         "^({})(\\.pbf)?$",
         (0..=255).map(|i| format!("{}-{}", i * 256, i * 256 + 255)).collect::<Vec<_>>().join("|")
     );
-    let params: [(&str, &str, Value); 10] = [
+    let time = json!({"pattern": dispatch::TIME_PATTERN});
+    let params: [(&str, &str, Value); 12] = [
+        ("from", "query", time.clone()),
+        ("to", "query", time.clone()),
         ("bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
         ("status", "query", json!({"pattern": status})),
         ("cursor", "query", json!({"pattern": crate::incidents::CURSOR_PATTERN})),
@@ -126,6 +129,7 @@ fn refine(doc: &mut Value) {
                         merge(&mut p["schema"], extra);
                     }
                 }
+                no_nul(&mut p["schema"]);
             }
         }
     }
@@ -134,8 +138,12 @@ fn refine(doc: &mut Value) {
     merge(&mut schemas["RouteRequest"]["properties"]["category"], &json!({"enum": nullable(&categories)}));
     merge(&mut schemas["CreateIncidentRequest"]["properties"]["category"], &json!({"enum": categories}));
     merge(&mut schemas["CreateIncidentRequest"]["properties"]["source"], &json!({"enum": sources}));
+    merge(&mut schemas["CreateIncidentRequest"]["properties"]["reported_at"], &time);
     merge(&mut schemas["SlaUpdate"]["properties"]["category"], &json!({"enum": categories}));
     merge(&mut schemas["TransitionRequest"]["properties"]["action"], &json!({"enum": actions}));
+    for schema in schemas.as_object_mut().into_iter().flat_map(|s| s.values_mut()) {
+        no_nul(schema);
+    }
     schemas["BatchRouteRequest"]["properties"]["points"]["items"] = json!({
         "type": "array", "minItems": 2, "maxItems": 2, "items": false,
         "prefixItems": [
@@ -143,6 +151,28 @@ fn refine(doc: &mut Value) {
             {"type": "number", "minimum": -90, "maximum": 90, "description": "latitude"}
         ]
     });
+}
+
+/// Every string without a pattern or an enum of its own gets one refusing NUL characters
+/// (`http::extract` answers 400 `invalid_character` to them), in `schema` and what it nests.
+fn no_nul(schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else { return };
+    let is_string = match obj.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_string && !obj.contains_key("pattern") && !obj.contains_key("enum") {
+        obj.insert("pattern".into(), json!("^[^\\u0000]*$"));
+    }
+    for (key, value) in obj.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties", Value::Object(props)) => props.values_mut().for_each(no_nul),
+            ("items" | "additionalProperties", v) => no_nul(v),
+            ("oneOf" | "anyOf" | "allOf" | "prefixItems", Value::Array(list)) => list.iter_mut().for_each(no_nul),
+            _ => {}
+        }
+    }
 }
 
 /// Copies the keys of `extra` into the object `target`.
