@@ -65,6 +65,7 @@ codes! {
     UsernameTaken = "username_taken", 409, "Another account has this username.";
     TransitionNotAllowed = "transition_not_allowed", 409, "The action is not allowed in the incident's current state; `details.allowed_actions` lists those that are.";
     StaleVersion = "stale_version", 409, "The thing changed since the client read it: reload and retry.";
+    MissingBaseVersion = "missing_base_version", 409, "A plan changes grids its `base_versions` does not name; `details.versions` lists them with their current versions.";
     PayloadTooLarge = "payload_too_large", 413, "The body, or a list or text in it, is too large.";
     UriTooLong = "uri_too_long", 414, "The request target (path and query) is too long.";
     UnsupportedMediaType = "unsupported_media_type", 415, "The body must be sent as `Content-Type: application/json`.";
@@ -74,12 +75,13 @@ codes! {
     UnknownCategory = "unknown_category", 422, "No incident category has this code.";
     UnknownSource = "unknown_source", 422, "No incident source has this code.";
     InvalidGeometry = "invalid_geometry", 422, "A geometry is not valid (self-intersecting, empty, wrong type).";
+    PartitionRule = "partition_rule", 422, "A plan's result would break a partition rule (outside the village, a sliver, more than one polygon…); `details.reason` says which and `details.geometry` shows where.";
     Unprocessable = "unprocessable", 422, "The request is well-formed but cannot be carried out.";
     RateLimited = "rate_limited", 429, "Too many attempts: retry after the `Retry-After` seconds.";
     HeadersTooLarge = "headers_too_large", 431, "The request headers are too large.";
     Internal = "internal", 500, "The server failed; its log has the details.";
     BadGateway = "bad_gateway", 502, "The tile server behind the backend failed or did not answer in time.";
-    Unavailable = "unavailable", 503, "The server is too busy to take this now: retry after the `Retry-After` seconds.";
+    Unavailable = "unavailable", 503, "The server cannot take this now (too busy, or PostgreSQL unreachable): retry after the `Retry-After` seconds.";
 }
 
 impl ErrorCode {

@@ -11,11 +11,13 @@ pub mod access;
 mod catalogue;
 mod dispatch;
 mod error;
+mod planning;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use planning::*;
 pub use users::{PasswordReset, UpdateUserRequest};
 
 /// A user's role; what each role may do is the matrix in [`access`].
@@ -117,11 +119,12 @@ pub struct CreateUserRequest {
     pub county_code: Option<String>,
 }
 
-/// `GET /api/health`.
+/// `GET /api/health` (liveness) and `GET /api/ready` (readiness).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// `ok` when the backend answers at all.
+    /// `/api/health`: `ok` whenever the backend answers. `/api/ready`: `ready` (200) when
+    /// PostgreSQL and martin both answer, else `unavailable` (503).
     pub status: String,
     /// `ok` or `down`.
     pub db: String,

@@ -44,6 +44,14 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         entries.get(key).filter(|(at, _)| now.saturating_duration_since(*at) < self.ttl).map(|(_, v)| v.clone())
     }
 
+    /// The cached value if it was stored less than `max_age` ago, even past the TTL (a stale
+    /// answer for when the source cannot be asked).
+    pub fn get_within(&self, key: &K, max_age: Duration) -> Option<V> {
+        let now = (self.clock)();
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(key).filter(|(at, _)| now.saturating_duration_since(*at) < max_age).map(|(_, v)| v.clone())
+    }
+
     pub fn insert(&self, key: K, value: V) {
         let now = (self.clock)();
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -77,6 +85,8 @@ mod tests {
         assert_eq!(c.get(&"a"), Some(1), "still fresh just before the TTL");
         advance(Duration::from_secs(1));
         assert_eq!(c.get(&"a"), None, "expired at the TTL");
+        assert_eq!(c.get_within(&"a", Duration::from_mins(1)), Some(1), "still there for a stale answer");
+        assert_eq!(c.get_within(&"a", Duration::from_secs(30)), None);
         c.insert("a", 1);
         c.insert("b", 2);
         c.insert("c", 3);

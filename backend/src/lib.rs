@@ -17,6 +17,7 @@ pub mod grids;
 pub mod http;
 pub mod incidents;
 pub mod login_throttle;
+pub mod planning;
 pub mod routing;
 pub mod scope;
 pub mod tiles;

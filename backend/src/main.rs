@@ -107,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { demo_accounts } => {
             let mut config = Config::from_env()?;
             config.demo_accounts |= demo_accounts;
-            let pool = db::connect(&config.database_url, 16).await?;
+            let pool = db::connect_with_timeout(&config.database_url, 16, db::SERVE_ACQUIRE_TIMEOUT).await?;
             db::migrate(&pool).await?;
             let throttle = LoginThrottle::new(config.login.clone());
             if config.demo_accounts {

@@ -427,6 +427,13 @@ async fn openapi_document_lists_every_route() {
         "/api/incidents",
         "/api/incidents/{id}",
         "/api/incidents/{id}/transitions",
+        "/api/plans",
+        "/api/plans/{id}",
+        "/api/plans/{id}/commit",
+        "/api/plans/{id}/discard",
+        "/api/plans/{id}/revert",
+        "/api/partition/validate",
+        "/api/grids/{code}/workers",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }

@@ -3,7 +3,7 @@
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
-//! - `bench <tiles|route>`: benchmarks against a baseline measured in the same run.
+//! - `bench <tiles|route|plan>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
 mod martin;
@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles> [--scale full|demo]
+  bench  <route|tiles|plan> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -57,7 +57,8 @@ fn real_main() -> anyhow::Result<()> {
             match what {
                 Some("route") => bench(&root, "route", scale),
                 Some("tiles") => bench(&root, "tiles", scale),
-                _ => bail!("bench what? `cargo xtask bench route` or `cargo xtask bench tiles`"),
+                Some("plan") => bench(&root, "plan", scale),
+                _ => bail!("bench what? `cargo xtask bench route`, `tiles` or `plan`"),
             }
         }
         "setup" => {
@@ -102,11 +103,17 @@ impl Options {
     }
 }
 
-/// Builds the backend binary and returns its path.
-fn build_backend(root: &Path) -> anyhow::Result<PathBuf> {
-    println!("build: backend (cargo build -p citygrid-backend)…");
-    sh::run(sh::cargo().args(["build", "-p", "citygrid-backend", "--bin", "citygrid"]))?;
-    Ok(sh::target_dir(root).join("debug").join("citygrid"))
+/// Builds the backend binary and returns its path: the dev profile for tests and benchmark data
+/// (one compile, shared with clippy and `cargo test`), `--release` for `run`, which serves it.
+fn build_backend(root: &Path, release: bool) -> anyhow::Result<PathBuf> {
+    let mut cmd = sh::cargo();
+    cmd.args(["build", "-p", "citygrid-backend", "--bin", "citygrid"]);
+    if release {
+        cmd.arg("--release");
+    }
+    println!("build: backend (cargo build -p citygrid-backend{})…", if release { " --release" } else { "" });
+    sh::run(&mut cmd)?;
+    Ok(sh::target_dir(root).join(if release { "release" } else { "debug" }).join("citygrid"))
 }
 
 /// `citygrid load` into `url` (with its progress bars).
@@ -152,7 +159,7 @@ fn serve(
 fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let url = provision::database(provision::RUN_DB, false)?;
     let martin_bin = martin::ensure_installed()?;
-    let bin = build_backend(root)?;
+    let bin = build_backend(root, true)?;
     load(&bin, &url, &opts.scale, true)?;
     martin::ensure_role(provision::RUN_DB)?;
     let dist = frontend::build(root)?;
@@ -168,19 +175,58 @@ fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+    // martin is restarted when it exits (tiles answer 502 meanwhile, the API keeps working); the
+    // backend exiting ends the run.
+    let mut backoff = MARTIN_RESTART_FIRST;
+    let mut martin_since = std::time::Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
             println!("\nstopping martin and the backend…");
             children.kill_all();
             return Ok(());
         }
-        if let Some((name, status)) = children.try_wait_any()? {
-            children.kill_all();
-            bail!("{name} exited ({status})");
+        match children.try_wait_any()? {
+            Some((name, status)) if name == "martin" => {
+                children.remove("martin");
+                if martin_since.elapsed() > MARTIN_RESTART_MAX {
+                    backoff = MARTIN_RESTART_FIRST;
+                }
+                println!("run: martin exited ({status}); restarting it in {} s", backoff.as_secs());
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MARTIN_RESTART_MAX);
+                match martin::spawn(root, &url, opts.martin_port, 512) {
+                    Ok(child) => {
+                        println!("run: martin is back");
+                        children.push("martin", child);
+                        martin_since = std::time::Instant::now();
+                    }
+                    Err(e) => eprintln!("run: martin did not start: {e:#}"),
+                }
+            }
+            Some((name, status)) => {
+                children.kill_all();
+                bail!("{name} exited ({status})");
+            }
+            None if !children.has("martin") => {
+                // The last restart failed: try again after the backoff.
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MARTIN_RESTART_MAX);
+                if let Ok(child) = martin::spawn(root, &url, opts.martin_port, 512) {
+                    println!("run: martin is back");
+                    children.push("martin", child);
+                    martin_since = std::time::Instant::now();
+                }
+            }
+            None => {}
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// The first wait before restarting martin, doubled after each quick failure up to the maximum
+/// (and reset once martin has run that long).
+const MARTIN_RESTART_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+const MARTIN_RESTART_MAX: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn test(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
@@ -195,7 +241,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     // Before any test: the style test validates with MapLibre's validator from here.
     testing::npm_ci(&root.join("tests").join("browser"))?;
     let martin_bin = martin::ensure_installed()?;
-    let bin = build_backend(root)?;
+    let bin = build_backend(root, false)?;
     let dist = frontend::build(root)?;
     let prefix = testing::db_prefix(root);
     let dropped = testing::drop_databases(&prefix)?;
@@ -224,7 +270,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
 /// city in `citygrid_bench` (loaded at `scale` on first use).
 fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let url = provision::database(provision::BENCH_DB, false)?;
-    let bin = build_backend(root)?;
+    let bin = build_backend(root, false)?;
     load(&bin, &url, scale, true)?;
     println!("bench: building the {what} benchmark (release)…");
     let example = format!("bench_{what}");
@@ -232,6 +278,22 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let exe = sh::target_dir(root).join("release").join("examples").join(&example);
     if what == "route" {
         return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
+    }
+    if what == "plan" {
+        // Plans change the city: work on a clone, never on the bench city itself.
+        let clone = std::env::var("CITYGRID_BENCH_CLONE").unwrap_or_else(|_| format!("{}_plan", provision::BENCH_DB));
+        provision::clone_database(provision::BENCH_DB, &clone)?;
+        let mut cmd = Command::new(&exe);
+        cmd.env("DATABASE_URL", provision::local_url(&clone));
+        match bench_python(root) {
+            Ok(python) => {
+                cmd.env("BENCH_PYTHON", python);
+            }
+            Err(e) => println!("bench: shapely baseline unavailable: {e:#}"),
+        }
+        let result = sh::run(&mut cmd);
+        provision::drop_database(&clone)?;
+        return result;
     }
     martin::ensure_role(provision::BENCH_DB)?;
     for (label, cache_mb) in [("cold", 0), ("warm", 512)] {
@@ -245,4 +307,21 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A Python with shapely (for the `coverage_is_valid` baseline): a venv in the target directory.
+fn bench_python(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = sh::target_dir(root).join("bench-venv");
+    let python = venv.join("bin").join("python");
+    let has_shapely = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import shapely; assert shapely.geos_version >= (3, 12, 0)"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has_shapely(&python) {
+        sh::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        sh::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "shapely>=2.1"]))?;
+    }
+    Ok(python)
 }

@@ -174,6 +174,23 @@ pub fn databases(names: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A fresh copy of `template` named `name` (dropped first when it exists). Needs nobody
+/// connected to `template`.
+pub fn clone_database(template: &str, name: &str) -> anyhow::Result<()> {
+    drop_database(name)?;
+    psql_as_postgres(
+        "postgres",
+        &format!("create database {name} owner citygrid template {template} strategy file_copy"),
+    )?;
+    Ok(())
+}
+
+/// Drops a database, disconnecting its sessions.
+pub fn drop_database(name: &str) -> anyhow::Result<()> {
+    psql_as_postgres("postgres", &format!("drop database if exists {name} with (force)"))?;
+    Ok(())
+}
+
 /// Everything a local run or test needs from the machine; returns the URL of `database`, or
 /// `DATABASE_URL` when the user provides one (then nothing is provisioned but the packages
 /// the frontend and tiles need).

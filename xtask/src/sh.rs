@@ -55,6 +55,16 @@ impl Children {
         Ok(None)
     }
 
+    /// Forgets the child `name` (after it exited).
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| n != name);
+    }
+
+    #[must_use]
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+
     pub fn kill_all(&mut self) {
         for (_, child) in self.0.iter_mut().rev() {
             let _ = child.kill();

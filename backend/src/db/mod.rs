@@ -11,8 +11,22 @@ pub mod template;
 /// The migrations in `migrations/`, embedded at compile time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// How long a request of `citygrid serve` waits for a database connection before it is answered
+/// 503 (`unavailable`, with `Retry-After`): PostgreSQL down, or every connection busy. Short,
+/// so an outage is reported within a second instead of holding requests.
+pub const SERVE_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(800);
+
 /// Opens a pool on `url`. Fails fast (5 s) when PostgreSQL is not reachable.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    connect_with_timeout(url, max_connections, Duration::from_secs(5)).await
+}
+
+/// Opens a pool on `url` whose connections are waited for at most `acquire_timeout`.
+pub async fn connect_with_timeout(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
         // sqlx's own message may quote the URL: say only what is wrong, redacted.
         let why = redact(&e.to_string());
@@ -20,10 +34,24 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
     })?;
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
         .connect_with(options.application_name("citygrid"))
         .await
         .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))
+}
+
+/// True when `e` says PostgreSQL could not be reached (down, restarting, or no connection free
+/// within the pool's timeout), as opposed to a query that failed: the request may be retried.
+#[must_use]
+pub fn is_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<sqlx::Error>().is_some_and(|e| {
+            matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed
+            )
+        }) || cause.downcast_ref::<std::io::Error>().is_some()
+    })
 }
 
 /// Applies pending migrations.

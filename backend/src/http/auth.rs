@@ -11,6 +11,7 @@
 
 use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -66,6 +67,10 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     }
 }
 
+/// While PostgreSQL is unreachable, a session checked by this process within this time is still
+/// accepted (a logout or an expiry during an outage takes effect when the database is back).
+pub const STALE_SESSION_GRACE: Duration = Duration::from_mins(15);
+
 /// Finds the logged-in user of a request: 401 when there is no valid token.
 ///
 /// Sessions are cached per process for [`crate::http::SESSION_CACHE_TTL`], so a tile costs no
@@ -80,7 +85,20 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Au
     if let Some(user) = state.sessions.get(&key) {
         return Ok(user);
     }
-    let user = accounts::user_for_token(&state.pool, &token).await?.ok_or_else(|| {
+    let user = match accounts::user_for_token(&state.pool, &token).await {
+        Ok(user) => user,
+        // PostgreSQL unreachable: a session this process checked shortly before still holds,
+        // so work that needs no database (routing from memory) goes on through an outage.
+        Err(e) if crate::db::is_unavailable(&e) => {
+            if let Some(user) = state.sessions.get_within(&key, STALE_SESSION_GRACE) {
+                tracing::warn!(user = %user.username, "database unreachable: using the session checked before");
+                return Ok(user);
+            }
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    .ok_or_else(|| {
         ApiError::new(ErrorCode::Unauthorized, "the token is unknown or has expired: log in again")
             .field("Authorization")
     })?;

@@ -246,11 +246,23 @@ pub async fn create(
         now,
         scope: &auth.scope,
     };
-    let routing = state.engine.route(&q).map_err(|e| outside(e, req.lon, req.lat))?;
+    let mut routing = state.engine.route(&q).map_err(|e| outside(e, req.lon, req.lat))?;
     let priority = req
         .priority
         .or_else(|| state.engine.snapshot().categories.get(category.code).map(|c| c.default_priority))
         .unwrap_or(3);
+    let mut tx = state.pool.begin().await?;
+    // A plan committed moments ago may not have reached the engine yet: never register into a
+    // grid that no longer owns the point.
+    if let Some((grid, worker)) = crate::routing::confirm_in_db(&mut tx, req.lon, req.lat, &routing.grid).await? {
+        if let Some(step) = routing.escalation.first_mut() {
+            step.code.clone_from(&grid.code);
+            step.name.clone_from(&grid.name);
+            step.responsible = worker.as_ref().map_or_else(|| "网格员".to_owned(), |w| w.name.clone());
+        }
+        routing.grid = grid;
+        routing.grid_worker = worker;
+    }
     let new = NewIncident {
         lon: req.lon,
         lat: req.lat,
@@ -261,7 +273,6 @@ pub async fn create(
         reported_at,
         grid_code: routing.grid.code.clone(),
     };
-    let mut tx = state.pool.begin().await?;
     let id = incidents::create(&mut tx, &new, auth.user.id).await?;
     crate::accounts::audit(
         &mut *tx,

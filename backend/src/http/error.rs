@@ -97,6 +97,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
             ApiError::BadGateway(_) => ErrorCode::BadGateway,
             ApiError::Coded(p) => p.code,
+            ApiError::Internal(e) if crate::db::is_unavailable(e) => ErrorCode::Unavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -112,6 +113,16 @@ impl ApiError {
         let code = self.code();
         match self {
             ApiError::Coded(p) => *p,
+            ApiError::Internal(e) if crate::db::is_unavailable(&e) => {
+                tracing::warn!(error = %e, "database unreachable");
+                Problem {
+                    code,
+                    message: "the database is unreachable; retry shortly".into(),
+                    field: None,
+                    details: None,
+                    retry_after: Some(Duration::from_secs(1)),
+                }
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 Problem {
@@ -155,17 +166,11 @@ impl ApiError {
     }
 }
 
+/// A failed query is a 500; PostgreSQL unreachable (no connection within the pool's acquire
+/// timeout, or a lost connection) is a 503 `unavailable` the client may retry (see [`ApiError::code`]).
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            // Every connection busy for the pool's acquire timeout: the client may retry.
-            sqlx::Error::PoolTimedOut => {
-                tracing::warn!("database pool exhausted");
-                ApiError::new(ErrorCode::Unavailable, "the database is busy; retry shortly")
-                    .retry_after(Duration::from_secs(1))
-            }
-            e => ApiError::Internal(e.into()),
-        }
+        ApiError::Internal(e.into())
     }
 }
 

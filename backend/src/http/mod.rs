@@ -25,6 +25,7 @@ pub mod extract;
 pub mod grids;
 pub mod health;
 pub mod openapi;
+pub mod plans;
 pub mod serve;
 pub mod tiles;
 pub mod users;
@@ -106,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(grids::router())
         .merge(dispatch::router())
+        .merge(plans::router())
         .merge(admin_units::router())
         .merge(openapi::router())
         .fallback(no_route)

@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, tiles, users, AppState};
+use super::{admin_units, auth, dispatch, grids, health, plans, tiles, users, AppState};
 
 struct BearerAuth;
 
@@ -72,6 +72,7 @@ impl Modify for CommonResponses {
     info(title = "CityGrid API", description = "Spatial governance for Huai'an: grids, admin units, accounts. Coordinates are WGS84 lon/lat; geometries RFC 7946 GeoJSON."),
     paths(
         health::health,
+        health::ready,
         auth::login, auth::me, auth::logout,
         users::list, users::create,
         grids::one, grids::list, grids::search,
@@ -80,6 +81,8 @@ impl Modify for CommonResponses {
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
         tiles::style, tiles::tilejson, tiles::tile, tiles::font,
+        plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
+        plans::set_workers,
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),

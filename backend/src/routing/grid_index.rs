@@ -12,9 +12,19 @@ use geo::{Closest, ClosestPoint, Coord, CoordinatePosition, Distance, Haversine,
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+/// The point → grid rule as SQL: the code of the grid in `$relation` (a table, view or CTE with
+/// `code` and `geom`) that owns the point expression `$point` (no row when none does; wrap it in
+/// parentheses for a scalar subquery). Every query that decides a grid for a point (routing
+/// checks, building, camera and incident reassignment) is built from this.
+#[macro_export]
+macro_rules! locate_sql {
+    ($relation:literal, $point:literal) => {
+        concat!("select code from ", $relation, " where st_covers(geom, ", $point, ") order by code limit 1")
+    };
+}
+
 /// The PostGIS query that answers exactly like [`GridIndex::locate`] (`$1` lon, `$2` lat).
-pub const POSTGIS_LOCATE: &str = "select code from current_grids
-     where st_covers(geom, st_setsrid(st_makepoint($1, $2), 4326)) order by code limit 1";
+pub const POSTGIS_LOCATE: &str = locate_sql!("current_grids", "st_setsrid(st_makepoint($1, $2), 4326)");
 
 /// One grid as the index holds it.
 #[derive(Debug, Clone)]

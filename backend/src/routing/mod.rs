@@ -75,6 +75,10 @@ pub struct CategorySettings {
 #[derive(Debug)]
 pub struct Snapshot {
     pub grids: GridIndex,
+    /// Boundaries of the villages and of the city, by code (for the partition check).
+    pub outlines: HashMap<String, geo::MultiPolygon<f64>>,
+    /// The city's code.
+    pub city: Option<String>,
     pub units: HashMap<String, Unit>,
     pub workers: HashMap<String, GridWorker>,
     pub cameras: Vec<Camera>,
@@ -311,6 +315,53 @@ impl Engine {
     }
 }
 
+/// Re-checks, in the caller's transaction, which grid owns a point: locks the grids whose
+/// current boundary may cover it (a plan commit changing any of them waits for this
+/// transaction, or this one for the commit) and asks PostGIS with the same rule as the engine.
+/// Returns the owner and its first worker when that is not `routed` at its version (the engine
+/// had not yet caught up with a commit), `None` when the engine's answer stands.
+pub async fn confirm_in_db(
+    conn: &mut sqlx::PgConnection,
+    lon: f64,
+    lat: f64,
+    routed: &GridRef,
+) -> anyhow::Result<Option<(GridRef, Option<GridWorker>)>> {
+    sqlx::query(
+        "select code from grids where code in (
+             select code from current_grids where geom && st_setsrid(st_makepoint($1, $2), 4326))
+         order by code for share",
+    )
+    .bind(lon)
+    .bind(lat)
+    .fetch_all(&mut *conn)
+    .await
+    .context("locking the grids around a point")?;
+    let owner: Option<(String, String, i32)> = sqlx::query_as(concat!(
+        "select code, name, version from current_grids where code = (",
+        crate::locate_sql!("current_grids", "st_setsrid(st_makepoint($1, $2), 4326)"),
+        ")"
+    ))
+    .bind(lon)
+    .bind(lat)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("locating a point in PostGIS")?;
+    let Some((code, name, version)) = owner else { return Ok(None) };
+    if code == routed.code && version == routed.version {
+        return Ok(None);
+    }
+    let worker: Option<(String, String, String)> =
+        sqlx::query_as("select employee_no, name, phone from grid_workers where grid_code = $1 order by rank limit 1")
+            .bind(&code)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading the grid's worker")?;
+    Ok(Some((
+        GridRef { code, name, version },
+        worker.map(|(employee_no, name, phone)| GridWorker { employee_no, name, phone }),
+    )))
+}
+
 fn grid_ref(g: &IndexedGrid) -> GridRef {
     GridRef { code: g.code.clone(), name: g.name.clone(), version: g.version }
 }
@@ -431,6 +482,26 @@ async fn load_snapshot(pool: &PgPool) -> anyhow::Result<Snapshot> {
         grids.push(IndexedGrid { code, name, version, village_code, shape });
     }
 
+    let mut outlines = HashMap::new();
+    let mut city = None;
+    for (code, level, geom) in sqlx::query_as::<_, (String, String, wkb::Decode<geo::Geometry<f64>>)>(
+        "select code, level, geom from admin_units where level in ('village', 'city')",
+    )
+    .fetch_all(pool)
+    .await
+    .context("loading village outlines")?
+    {
+        let shape = match geom.geometry {
+            Some(geo::Geometry::MultiPolygon(mp)) => mp,
+            Some(geo::Geometry::Polygon(p)) => geo::MultiPolygon(vec![p]),
+            _ => anyhow::bail!("unit {code} has no polygon geometry"),
+        };
+        if level == "city" {
+            city = Some(code.clone());
+        }
+        outlines.insert(code, shape);
+    }
+
     let units = sqlx::query_as::<_, (String, String, String, Option<String>, Option<String>)>(
         "select code, name, level, parent_code, centre from admin_units",
     )
@@ -444,7 +515,8 @@ async fn load_snapshot(pool: &PgPool) -> anyhow::Result<Snapshot> {
     .collect::<anyhow::Result<HashMap<_, _>>>()?;
 
     let workers = sqlx::query_as::<_, (String, String, String, String)>(
-        "select distinct on (grid_code) grid_code, employee_no, name, phone from grid_workers order by grid_code, rank",
+        "select distinct on (grid_code) grid_code, employee_no, name, phone from grid_workers
+         where grid_code is not null order by grid_code, rank",
     )
     .fetch_all(pool)
     .await
@@ -523,6 +595,8 @@ async fn load_snapshot(pool: &PgPool) -> anyhow::Result<Snapshot> {
 
     Ok(Snapshot {
         grids: GridIndex::new(grids),
+        outlines,
+        city,
         units,
         workers,
         cameras,

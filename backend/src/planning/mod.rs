@@ -1,0 +1,152 @@
+//! Planning: boundary edits that keep the partition exact, previewed before they are committed.
+//!
+//! A plan is drafted from a request (reshape, split, merge): [`edit`] decides, on the
+//! [`topology`] arrangement of the village's grids, which grid every piece of area belongs to;
+//! [`validate`] checks the result; [`diff`] works out its consequences (areas, buildings,
+//! households, residents, cameras, incidents, workload per worker, colours). The draft stores
+//! the exact result, and [`plan::commit`] applies exactly that — in one transaction, after
+//! checking that no grid moved since — or refuses with 409. [`plan::revert`] restores what a
+//! commit changed. No HTTP here; `http::plans` maps it onto routes.
+//!
+//! Submodules: [`lattice`] (the 1e-7° integer grid), [`topology`] (the shared-edge arrangement),
+//! [`edit`] (the four edits), [`validate`] (partition check), [`colour`] (four-colour classes),
+//! [`input`] (GeoJSON in), [`diff`] (consequences), [`plan`] (the plan life cycle in PostGIS),
+//! [`reroute`] (moving open incidents to their new grid), [`workers`] (grid worker assignment).
+
+pub mod apply;
+pub mod colour;
+pub mod diff;
+pub mod edit;
+pub mod input;
+pub mod lattice;
+pub mod plan;
+pub mod reroute;
+pub mod topology;
+pub mod validate;
+pub mod workers;
+
+use citygrid_api::ReshapeMode;
+use serde_json::{json, Value};
+
+use lattice::{Poly, Pt};
+
+/// Everything a planning call can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// 404: no such plan.
+    #[error("{0}")]
+    NotFound(String),
+    /// 422: the request names something that does not exist or does not fit.
+    #[error("{0}")]
+    Invalid(String),
+    /// 422: the geometry (input or result) breaks a rule; `geometry` shows where.
+    #[error("{message}")]
+    Geometry { reason: &'static str, message: String, geometry: Option<Value> },
+    /// 413: the geometry is too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 403: outside the caller's county.
+    #[error(transparent)]
+    OutsideScope(#[from] crate::scope::OutsideScope),
+    /// 409: grids changed since the planner looked (base versions are stale).
+    #[error("{message}")]
+    Stale { message: String, grids: Vec<StaleGrid> },
+    /// 409: the change reaches grids the request did not name in `base_versions`.
+    #[error("the plan also changes {}; add their versions to base_versions", grids.join(", "))]
+    MissingBase { grids: Vec<String>, versions: Vec<(String, i32)> },
+    /// 409: the plan is not in a state that allows this.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for PlanError {
+    fn from(e: sqlx::Error) -> Self {
+        PlanError::Db(e.into())
+    }
+}
+
+/// A grid that moved on since its base version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StaleGrid {
+    pub code: String,
+    pub base_version: Option<i32>,
+    /// `None` when the grid no longer exists as a current grid.
+    pub current_version: Option<i32>,
+    /// Who made the current version (the plan's author), when a plan did.
+    pub changed_by: Option<String>,
+    pub plan_id: Option<i64>,
+}
+
+/// GeoJSON (RFC 7946: counter-clockwise shells) of a lattice shape.
+#[must_use]
+pub fn shape_geojson(shape: &[Poly]) -> Value {
+    let ring = |r: &Vec<Pt>| {
+        let mut c: Vec<Value> = r.iter().map(|p| json!([p.lon(), p.lat()])).collect();
+        if let Some(first) = c.first().cloned() {
+            c.push(first);
+        }
+        Value::Array(c)
+    };
+    let polys: Vec<Value> = shape
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            p.orient_rings();
+            Value::Array(p.rings.iter().map(ring).collect())
+        })
+        .collect();
+    json!({"type": "MultiPolygon", "coordinates": polys})
+}
+
+/// GeoJSON of line pieces.
+#[must_use]
+pub fn segments_geojson(pieces: &[[Pt; 2]]) -> Value {
+    let lines: Vec<Value> = pieces.iter().map(|[a, b]| json!([[a.lon(), a.lat()], [b.lon(), b.lat()]])).collect();
+    json!({"type": "MultiLineString", "coordinates": lines})
+}
+
+/// GeoJSON of a point.
+#[must_use]
+pub fn point_geojson(p: Pt) -> Value {
+    json!({"type": "Point", "coordinates": [p.lon(), p.lat()]})
+}
+
+/// The wire name of a reshape mode.
+#[must_use]
+pub fn mode_str(m: ReshapeMode) -> &'static str {
+    match m {
+        ReshapeMode::Boundary => "boundary",
+        ReshapeMode::Edge => "edge",
+    }
+}
+
+/// Checks the partition the routing engine holds (the current grids) against the villages and
+/// the city outline; `prefix` limits the report to one village, township or county.
+#[must_use]
+pub fn check_partition(
+    snap: &crate::routing::Snapshot,
+    prefix: Option<&str>,
+    rules: validate::Rules,
+) -> validate::Report {
+    let grids: Vec<(usize, lattice::Shape)> =
+        (0..snap.grids.len()).map(|i| (i, lattice::shape_from_geo(&snap.grids.get(i as u32).shape))).collect();
+    let refs: Vec<validate::GridRef<'_>> = grids
+        .iter()
+        .map(|(i, s)| {
+            let g = snap.grids.get(*i as u32);
+            validate::GridRef { code: &g.code, village: &g.village_code, shape: s }
+        })
+        .collect();
+    let villages: std::collections::HashMap<String, lattice::Shape> = snap
+        .outlines
+        .iter()
+        .filter(|(code, _)| code.len() == 12 && prefix.is_none_or(|p| code.starts_with(p)))
+        .map(|(code, mp)| (code.clone(), lattice::shape_from_geo(mp)))
+        .collect();
+    let city = snap.city.as_ref().and_then(|c| snap.outlines.get(c)).map(lattice::shape_from_geo);
+    let in_scope = |g: &validate::GridRef<'_>| prefix.is_none_or(|p| g.code.starts_with(p));
+    validate::city(&refs, &in_scope, &villages, city.as_deref(), rules)
+}
