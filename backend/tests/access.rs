@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -159,13 +159,40 @@ fn matrix() -> Vec<Row> {
             req(format!("/api/incidents/{}", f.pick(p).incident))
         }),
         row("POST", "/api/incidents/{id}/transitions", Roles("AD"), 200, Target, true, |f, p, _| {
-            with(format!("/api/incidents/{}/transitions", f.fresh_incident(p)), json!({"action": "assign"}))
+            with(format!("/api/incidents/{}/transitions", f.fresh("incident", p)), json!({"action": "assign"}))
         }),
         row("GET", "/api/escalation-sla", Roles("ADL"), 200, Unscoped, false, |_, _, _| req("/api/escalation-sla")),
         row("PUT", "/api/escalation-sla", Roles("A"), 200, CityWide, true, |_, _, n| {
             with(
                 "/api/escalation-sla",
                 json!({"category": "citizen.environment", "priority": 3, "level": 0, "hours": 10.0 + n as f64}),
+            )
+        }),
+        row("GET", "/api/ready", Public, 200, Unscoped, false, |_, _, _| req("/api/ready")),
+        row("POST", "/api/plans", Roles("AP"), 201, Target, true, |f, p, n| {
+            let (a, b) = &f.pick(p).draft_pair;
+            with("/api/plans", merge(a, b, &format!("matrix {n}")))
+        }),
+        row("GET", "/api/plans", Roles("APL"), 200, Filtered, false, |_, _, _| req("/api/plans?limit=5")),
+        row("GET", "/api/plans/{id}", Roles("APL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/plans/{}", f.pick(p).plan))
+        }),
+        row("POST", "/api/plans/{id}/commit", Roles("AP"), 200, Target, true, |f, p, _| {
+            req(format!("/api/plans/{}/commit", f.fresh("commit", p)))
+        }),
+        row("POST", "/api/plans/{id}/discard", Roles("AP"), 200, Target, true, |f, p, _| {
+            req(format!("/api/plans/{}/discard", f.fresh("discard", p)))
+        }),
+        row("POST", "/api/plans/{id}/revert", Roles("AP"), 201, Target, true, |f, p, _| {
+            req(format!("/api/plans/{}/revert", f.fresh("revert", p)))
+        }),
+        row("GET", "/api/partition/validate", Roles("APL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/partition/validate?county={}", f.county(p)))
+        }),
+        row("PUT", "/api/grids/{code}/workers", Roles("AP"), 200, Target, true, |f, p, n| {
+            with(
+                format!("/api/grids/{}/workers", f.pick(p).grid),
+                json!({"workers": [{"employee_no": format!("M{n}"), "name": "矩阵", "phone": "13800000000"}]}),
             )
         }),
         row("GET", "/style.json", Public, 200, Unscoped, false, |_, _, _| req("/style.json")),
@@ -192,13 +219,18 @@ struct Site {
     tile: (u32, u32),
     /// A user of this county, changed by the user-admin rows.
     target_user: String,
+    /// Two neighbouring grids the plan-drafting row merges (never committed).
+    draft_pair: (String, String),
+    /// A draft plan of this county.
+    plan: i64,
 }
 
 struct Fixture {
     home: Site,
     away: Site,
-    /// Fresh `new` incidents per place, one per transition call.
-    fresh: Mutex<[Vec<i64>; 2]>,
+    /// Things each call of a row uses up, per (kind, place): `new` incidents to transition,
+    /// draft plans to commit or discard, committed plans to revert.
+    fresh: Mutex<BTreeMap<(&'static str, usize), Vec<i64>>>,
     /// A user whose login the public login row uses.
     login_user: String,
     run: u32,
@@ -216,8 +248,9 @@ impl Fixture {
         &self.pick(p).county
     }
 
-    fn fresh_incident(&self, p: Place) -> i64 {
-        self.fresh.lock().unwrap()[p as usize].pop().expect("enough fresh incidents")
+    fn fresh(&self, kind: &'static str, p: Place) -> i64 {
+        let mut fresh = self.fresh.lock().unwrap();
+        fresh.get_mut(&(kind, p as usize)).and_then(Vec::pop).unwrap_or_else(|| panic!("enough fresh {kind}s"))
     }
 }
 
@@ -230,7 +263,65 @@ fn tile_of(lon: f64, lat: f64) -> (u32, u32) {
     (x as u32, y as u32)
 }
 
-async fn site(app: &TestApp, county: &str, other: &str, run: u32) -> Site {
+/// A plan merging two neighbouring grids at their current versions (1: the template's).
+fn merge(a: &str, b: &str, note: &str) -> Value {
+    json!({"operation": "merge", "grids": [a, b], "base_versions": {a: 1, b: 1}, "note": note})
+}
+
+/// Draft plans of one county, each merging two neighbouring grids (same village, one shared
+/// stretch of edge) that no other of its plans touches, and never the site's grid (the first).
+struct Drafter {
+    /// Candidate pairs, the next one last.
+    candidates: Vec<(String, String)>,
+    used: BTreeSet<String>,
+}
+
+impl Drafter {
+    async fn new(app: &TestApp, county: &str) -> Drafter {
+        let mut candidates: Vec<(String, String)> = sqlx::query_as(
+            "select a.code, b.code from current_grids a
+             join current_grids b on b.village_code = a.village_code and b.code > a.code and b.geom && a.geom
+                  and st_relate(a.geom, b.geom, 'F***1****')
+                  and st_numgeometries(st_linemerge(st_intersection(st_boundary(a.geom), st_boundary(b.geom)))) = 1
+             where left(a.code, 6) = $1 and a.version = 1 and b.version = 1
+               and st_numgeometries(a.geom) = 1 and st_numgeometries(b.geom) = 1
+               and (select min(code) from current_grids where left(code, 6) = $1) not in (a.code, b.code)
+             order by a.code, b.code",
+        )
+        .bind(county)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        candidates.reverse();
+        Drafter { candidates, used: BTreeSet::new() }
+    }
+
+    /// The next plan drafted as `token` (and committed when asked), and the pair it merges.
+    /// Pairs the planning rules refuse (422) are skipped.
+    async fn next(&mut self, app: &TestApp, token: &str, commit: bool) -> (i64, (String, String)) {
+        while let Some((a, b)) = self.candidates.pop() {
+            if self.used.contains(&a) || self.used.contains(&b) {
+                continue;
+            }
+            let (s, body) = app.post("/api/plans", Some(token), &merge(&a, &b, "matrix fixture")).await;
+            if s == 422 {
+                continue;
+            }
+            assert_eq!(s, 201, "drafting a merge of {a} and {b}: {body}");
+            let id = body["id"].as_i64().unwrap();
+            if commit {
+                let (s, body) = app.post(&format!("/api/plans/{id}/commit"), Some(token), &json!({})).await;
+                assert_eq!(s, 200, "committing plan {id}: {body}");
+            }
+            self.used.insert(a.clone());
+            self.used.insert(b.clone());
+            return (id, (a, b));
+        }
+        panic!("not enough neighbouring grids to merge");
+    }
+}
+
+async fn site(app: &TestApp, county: &str, other: &str, run: u32, drafted: (i64, (String, String))) -> Site {
     let pool = &app.pool;
     let (grid, lon, lat): (String, f64, f64) = sqlx::query_as(
         "select code, st_x(p), st_y(p) from (
@@ -276,6 +367,7 @@ async fn site(app: &TestApp, county: &str, other: &str, run: u32) -> Site {
     }
     let target_user = format!("target{county}x{run:08x}");
     create_user(app, &target_user, Role::Dispatcher, Some(county)).await;
+    let (plan, draft_pair) = drafted;
     Site {
         county: county.to_owned(),
         grid,
@@ -285,6 +377,8 @@ async fn site(app: &TestApp, county: &str, other: &str, run: u32) -> Site {
         incident,
         tile: tile.expect("an incident tile of one county only"),
         target_user,
+        draft_pair,
+        plan,
     }
 }
 
@@ -450,12 +544,22 @@ async fn every_route_answers_every_caller_exactly() {
         .unwrap();
         (codes[0].clone(), codes[1].clone())
     };
-    let home_site = site(&app, &home, &away, run).await;
-    let away_site = site(&app, &away, &home, run).await;
+    let planner = app.login("planner").await;
+    let mut drafters = [Drafter::new(&app, &home).await, Drafter::new(&app, &away).await];
+    let drafted = drafters[0].next(&app, &planner, false).await;
+    let home_site = site(&app, &home, &away, run, drafted).await;
+    let drafted = drafters[1].next(&app, &planner, false).await;
+    let away_site = site(&app, &away, &home, run, drafted).await;
     let rows = matrix();
     let calls_per_place = 1 + 2 * Role::ALL.len();
-    let mut fresh: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+    let mut fresh: BTreeMap<(&'static str, usize), Vec<i64>> = BTreeMap::new();
     for (i, site) in [&home_site, &away_site].into_iter().enumerate() {
+        for (kind, commit) in [("commit", false), ("discard", false), ("revert", true)] {
+            for _ in 0..calls_per_place {
+                let (id, _) = drafters[i].next(&app, &planner, commit).await;
+                fresh.entry((kind, i)).or_default().push(id);
+            }
+        }
         for _ in 0..calls_per_place {
             let id: i64 = sqlx::query_scalar(
                 "insert into incidents (category, source, priority, status, description, reported_at, grid_code, geom,
@@ -469,7 +573,7 @@ async fn every_route_answers_every_caller_exactly() {
             .fetch_one(&app.pool)
             .await
             .unwrap();
-            fresh[i].push(id);
+            fresh.entry(("incident", i)).or_default().push(id);
         }
     }
     let login_user = format!("login{run:08x}");

@@ -39,7 +39,7 @@ fn error_response(description: &str) -> RefOr<Response> {
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for op in ops.into_iter().flatten() {
                 let mut add = |status: &str, description: &str| {
@@ -51,6 +51,10 @@ impl Modify for CommonResponses {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 if secured {
                     add("401", "`unauthorized`: no bearer token, or an unknown or expired one");
+                }
+                // Every secured route but the session's own (`/api/auth/…`) names an action.
+                if secured && !path.starts_with("/api/auth/") {
+                    add("403", "`forbidden`: the role may not; `outside_scope`: outside the user's county");
                 }
                 if op.request_body.is_some() {
                     add("400", "`invalid_json`, `invalid_character` or another malformed body");

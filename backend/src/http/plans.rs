@@ -11,7 +11,7 @@ use citygrid_api::{
     CreatePlanRequest, ErrorCode, GridWorkers, GridWorkersUpdate, PartitionIssue, PartitionReport, Plan, PlanList,
     PlanOperation, PlanStatus,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::{Authorized, PlansRead, PlansWrite};
@@ -146,7 +146,7 @@ pub async fn create(
 }
 
 /// Query of `GET /api/plans`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
 pub struct ListParams {
     /// `draft`, `committed`, `discarded` or `reverted`.
     status: Option<String>,
@@ -254,7 +254,7 @@ pub async fn revert(
 }
 
 /// Query of `GET /api/partition/validate` (at most one).
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
 pub struct ValidateParams {
     village: Option<String>,
     township: Option<String>,

@@ -17,13 +17,13 @@ use axum::extract::State;
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use super::auth::{authenticate, require};
-use super::extract::{Json, Path};
+use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::tiles::{self, Layer, TileCoord};
 use citygrid_api::ErrorCode;
@@ -80,11 +80,6 @@ async fn layer_version(state: &AppState, layer: &'static Layer) -> ApiResult<i64
     Ok(v)
 }
 
-/// The value of query parameter `name`, undecoded (versions and tokens need no decoding).
-fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
-    uri.query()?.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-}
-
 fn header_value(s: &'static str) -> HeaderValue {
     HeaderValue::from_static(s)
 }
@@ -118,7 +113,6 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
 /// Query of a tile URL.
 #[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct TileParams {
     /// The layer version the URL was made for (from the style or TileJSON): a current `v` makes
     /// the tile cacheable for a day. Other parameters are ignored.
@@ -140,8 +134,8 @@ pub struct TileParams {
 pub async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
+    Query(params): Query<TileParams>,
     headers: HeaderMap,
-    uri: Uri,
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
     let coord = TileCoord::parse(&z, &x, &y).map_err(|e| match e {
@@ -153,7 +147,7 @@ pub async fn tile(
     require(&user, layer.action)?;
 
     let version = layer_version(&state, layer).await?;
-    let current = query_param(&uri, "v") == Some(version.to_string().as_str());
+    let current = params.v.as_deref() == Some(version.to_string().as_str());
     let cache = if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
     let mut out = HeaderMap::new();
     out.insert(CACHE_CONTROL, header_value(cache));
@@ -316,14 +310,5 @@ mod tests {
         assert_eq!(percent_encode("Noto Sans CJK SC Regular"), "Noto%20Sans%20CJK%20SC%20Regular");
         assert_eq!(percent_encode("A,B/C"), "A,B%2FC");
         assert_eq!(percent_encode("思源"), "%E6%80%9D%E6%BA%90");
-    }
-
-    #[test]
-    fn finds_query_params() {
-        let uri: Uri = "/tiles/grids/1/0/0?county=320803&v=3".parse().expect("uri");
-        assert_eq!(query_param(&uri, "v"), Some("3"));
-        assert_eq!(query_param(&uri, "county"), Some("320803"));
-        let uri: Uri = "/tiles/grids/1/0/0?vv=3".parse().expect("uri");
-        assert_eq!(query_param(&uri, "v"), None);
     }
 }
