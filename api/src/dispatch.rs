@@ -195,7 +195,9 @@ pub struct Incident {
     /// The grid responsible when it was reported.
     pub grid_code: Option<String>,
     pub duplicate_of: Option<i64>,
+    /// The assigned grid worker's employee number, and name.
     pub assignee: Option<String>,
+    pub assignee_name: Option<String>,
     pub lon: f64,
     pub lat: f64,
     /// When the current level's time runs out (open incidents below the county level).

@@ -12,12 +12,15 @@ mod catalogue;
 mod dispatch;
 mod error;
 mod planning;
+pub mod symbology;
+mod tiles;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use planning::*;
+pub use tiles::{LayerVersion, LayerVersions};
 pub use users::{PasswordReset, UpdateUserRequest};
 
 /// A user's role; what each role may do is the matrix in [`access`].

@@ -12,7 +12,9 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use citygrid_api::{Incident, IncidentDetail, IncidentEvent, SlaEntry, SlaUpdate};
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgPool};
+
+pub mod list;
 
 use crate::scope::{OutsideScope, Scope, ScopedResult};
 
@@ -90,15 +92,14 @@ pub struct NewIncident {
     pub grid_code: String,
 }
 
-/// The columns every incident query selects, with the current step's deadline.
+/// The columns every incident query selects: the current step's deadline is `due_at` (kept by
+/// the triggers of migration 0060), the assignee's name comes from the grid workers.
 const SELECT: &str = "
     select i.id, i.category, i.source, i.priority, i.status, i.escalation_level, i.description,
            i.reported_at, i.resolved_at, i.closed_at, i.grid_code, i.duplicate_of, i.assignee,
-           st_x(i.geom) as lon, st_y(i.geom) as lat,
-           case when i.status in ('new', 'assigned', 'accepted', 'in_progress') and s.hours is not null
-                then coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) end as step_deadline
+           w.name as assignee_name, st_x(i.geom) as lon, st_y(i.geom) as lat, i.due_at as step_deadline
     from incidents i
-    left join escalation_sla s on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level";
+    left join grid_workers w on w.employee_no = i.assignee";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -115,6 +116,7 @@ struct Row {
     grid_code: Option<String>,
     duplicate_of: Option<i64>,
     assignee: Option<String>,
+    assignee_name: Option<String>,
     lon: f64,
     lat: f64,
     step_deadline: Option<DateTime<Utc>>,
@@ -136,6 +138,7 @@ impl Row {
             grid_code: self.grid_code,
             duplicate_of: self.duplicate_of,
             assignee: self.assignee,
+            assignee_name: self.assignee_name,
             lon: self.lon,
             lat: self.lat,
             overdue: self.step_deadline.is_some_and(|d| d < now),
@@ -241,113 +244,6 @@ pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEven
             note: r.note,
         })
         .collect())
-}
-
-/// Filters of the incident list; every field optional.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub bbox: Option<crate::grids::BBox>,
-    /// Exact statuses; empty means any.
-    pub statuses: Vec<String>,
-    pub category: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub grid: Option<String>,
-    /// Keyset cursor: (reported_at, id) of the last item of the previous page.
-    pub after: Option<Cursor>,
-    pub limit: i64,
-}
-
-/// A page of incidents in `scope`, newest first, and the cursor of the next page. A `grid`
-/// filter outside the scope is refused (naming the field).
-pub async fn list(
-    pool: &PgPool,
-    scope: &Scope,
-    f: &ListFilter,
-    now: DateTime<Utc>,
-) -> ScopedResult<(Vec<Incident>, Option<String>)> {
-    if let Some(g) = &f.grid {
-        scope.check(g, || format!("grid {g}")).map_err(|e| e.field("grid"))?;
-    }
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
-    q.push(" where true");
-    scope.push_filter(&mut q, "i.grid_code");
-    if let Some(b) = f.bbox {
-        q.push(" and i.geom && st_makeenvelope(")
-            .push_bind(b.min_lon)
-            .push(", ")
-            .push_bind(b.min_lat)
-            .push(", ")
-            .push_bind(b.max_lon)
-            .push(", ")
-            .push_bind(b.max_lat)
-            .push(", 4326)");
-    }
-    if !f.statuses.is_empty() {
-        q.push(" and i.status = any(").push_bind(f.statuses.clone()).push(")");
-    }
-    if let Some(c) = &f.category {
-        q.push(" and i.category = ").push_bind(c.clone());
-    }
-    if let Some(t) = f.from {
-        q.push(" and i.reported_at >= ").push_bind(t);
-    }
-    if let Some(t) = f.to {
-        q.push(" and i.reported_at < ").push_bind(t);
-    }
-    if let Some(g) = &f.grid {
-        q.push(" and i.grid_code = ").push_bind(g.clone());
-    }
-    if let Some(c) = f.after {
-        q.push(" and (i.reported_at, i.id) < (").push_bind(c.at).push(", ").push_bind(c.id).push(")");
-    }
-    q.push(" order by i.reported_at desc, i.id desc limit ").push_bind(f.limit + 1);
-    let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("listing incidents")?;
-    let next = if rows.len() as i64 > f.limit {
-        rows.truncate(f.limit as usize);
-        rows.last().map(|r| Cursor { at: r.reported_at, id: r.id }.to_string())
-    } else {
-        None
-    };
-    Ok((rows.into_iter().map(|r| r.into_api(now)).collect(), next))
-}
-
-/// The syntax of a [`Cursor`] (ECMA-262, for the OpenAPI document): every string that matches
-/// parses, and nothing else does.
-pub const CURSOR_PATTERN: &str = "^[0-9]{1,16}_[1-9][0-9]{0,17}$";
-
-/// A position in the incident list: the (reported_at, id) of the last item of a page, written
-/// `<microseconds since 1970>_<id>` ([`CURSOR_PATTERN`]). Only values PostgreSQL can compare
-/// with stored rows parse: a time from 1970 to 2286 (16 digits of microseconds) and a positive
-/// id of at most 18 digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    at: DateTime<Utc>,
-    id: i64,
-}
-
-impl Cursor {
-    /// Parses a cursor handed out by [`list`]; the error says why it is not one.
-    pub fn parse(s: &str) -> Result<Cursor, String> {
-        let bad = |why: &str| format!("cursor {s:?} is not one this API handed out ({why})");
-        let (t, id) = s.split_once('_').ok_or_else(|| bad("no '_'"))?;
-        let digits = |p: &str, max: usize| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
-        if !digits(t, 16) {
-            return Err(bad("the time is not 1 to 16 digits"));
-        }
-        if !digits(id, 18) || id.starts_with('0') {
-            return Err(bad("the id is not a positive integer of at most 18 digits"));
-        }
-        let micros: i64 = t.parse().map_err(|_| bad("the time"))?;
-        let at = DateTime::from_timestamp_micros(micros).ok_or_else(|| bad("the time is out of range"))?;
-        Ok(Cursor { at, id: id.parse().map_err(|_| bad("the id"))? })
-    }
-}
-
-impl std::fmt::Display for Cursor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}_{}", self.at.timestamp_micros(), self.id)
-    }
 }
 
 /// Applies `action` to incident `id` in one transaction: checks the state machine, updates the
@@ -489,14 +385,12 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
     let mut total = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let n = sqlx::query(
+        let n = sqlx::query(&format!(
             "with due as (
                  select i.id from incidents i
-                 join escalation_sla s on s.category = i.category and s.priority = i.priority
-                                      and s.level = i.escalation_level
-                 where i.status in ('new', 'assigned', 'accepted', 'in_progress') and i.escalation_level < $3
-                   and coalesce(i.level_since, i.reported_at) + make_interval(secs => s.hours * 3600) < $1
-                 order by i.id limit $2
+                 where {} and i.escalation_level < $3
+                   and i.due_at < $1
+                 order by i.due_at, i.id limit $2
                  for update of i skip locked
              ), moved as (
                  update incidents i set escalation_level = i.escalation_level + 1, level_since = $1, updated_at = $1
@@ -511,7 +405,8 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
              insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
              select id, $1, null, 'escalate', status, status, escalation_level - 1, escalation_level, '超时自动升级'
              from moved",
-        )
+            list::OPEN_SQL
+        ))
         .bind(now)
         .bind(batch)
         .bind(TOP_LEVEL)
@@ -645,27 +540,5 @@ mod tests {
         assert_eq!(next_status("accepted", 3, "escalate"), None);
         assert!(!allowed_actions("new", 3).contains(&"escalate".to_owned()));
         assert_eq!(allowed_actions("duplicate", 0), Vec::<String>::new());
-    }
-
-    #[test]
-    fn cursors_round_trip_and_refuse_what_postgres_cannot_hold() {
-        let t = DateTime::from_timestamp_micros(1_764_547_200_123_456).expect("time");
-        let c = Cursor::parse(&format!("{}_{}", t.timestamp_micros(), 42)).expect("cursor");
-        assert_eq!((c.at, c.id), (t, 42));
-        assert_eq!(Cursor::parse(&c.to_string()), Ok(c));
-        for bad in [
-            "x_1",
-            "12",
-            "-210866803200000001_1",
-            "1_0",
-            "1_-5",
-            "99999999999999999999_1",
-            "1_x",
-            "1_01",
-            "1_2_3",
-            "_1",
-        ] {
-            assert!(Cursor::parse(bad).is_err(), "{bad}");
-        }
     }
 }

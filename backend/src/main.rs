@@ -133,7 +133,9 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
             let header_read = config.timeouts.header_read;
-            let app = http::app(http::AppState::new(pool, config, engine));
+            let state = http::AppState::new(pool.clone(), config, engine);
+            tokio::spawn(citygrid::tiles::follow::run(pool, state.layer_versions.clone()));
+            let app = http::app(state);
             http::serve_with(listener, app, header_read, async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -7,9 +7,12 @@
 
 use std::collections::BTreeMap;
 
+use citygrid_api::symbology::{self, Swatch, GRID_FILLS};
 use citygrid_api::Action;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+
+pub mod follow;
 
 /// Huai'an's extent (west, south, east, north), EPSG:4326, with a small margin.
 pub const BOUNDS: [f64; 4] = [118.1, 32.6, 119.7, 34.2];
@@ -51,9 +54,9 @@ pub struct Layer {
     /// The tile function filters by county: the proxy passes the caller's county as the
     /// `county` query parameter (and never a client-supplied one).
     pub scoped: bool,
-    /// Changes without a version bump (incidents come and go all day): its tiles are never
-    /// cached as immutable.
-    pub volatile: bool,
+    /// Tables whose changes bump this layer's version automatically, within about a second
+    /// ([`follow`]); empty for layers whose editors bump the version themselves (or never change).
+    pub follows: &'static [&'static str],
 }
 
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
@@ -70,7 +73,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: ADMIN_FIELDS,
         action: Action::MapRead,
         scoped: false,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "townships",
@@ -82,7 +85,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: ADMIN_FIELDS,
         action: Action::MapRead,
         scoped: false,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "villages",
@@ -94,7 +97,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: ADMIN_FIELDS,
         action: Action::MapRead,
         scoped: false,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "grids",
@@ -112,7 +115,7 @@ pub const LAYERS: [Layer; 7] = [
         ],
         action: Action::MapRead,
         scoped: false,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "buildings",
@@ -124,7 +127,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
         action: Action::MapRead,
         scoped: false,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "cameras",
@@ -144,7 +147,7 @@ pub const LAYERS: [Layer; 7] = [
         ],
         action: Action::MapRead,
         scoped: false,
-        volatile: false,
+        follows: &[],
     },
     Layer {
         name: "incidents",
@@ -156,7 +159,7 @@ pub const LAYERS: [Layer; 7] = [
         fields: &[("id", "Number"), ("category", "String"), ("status", "String"), ("priority", "Number")],
         action: Action::IncidentsRead,
         scoped: true,
-        volatile: true,
+        follows: &["incidents"],
     },
 ];
 
@@ -335,26 +338,20 @@ fn label(id: &str, group: &str, minzoom: u8, maxzoom: u8, size: &Value, colour: 
     )
 }
 
-/// Status colours shared by the camera and incident circles.
-const CAMERA_STATUS: &[(&str, &str)] = &[("online", "#2e9d4f"), ("offline", "#8c8c8c"), ("maintenance", "#e69a28")];
-const INCIDENT_STATUS: &[(&str, &str)] = &[
-    ("new", "#d7301f"),
-    ("assigned", "#f46d43"),
-    ("accepted", "#f46d43"),
-    ("in_progress", "#fdae61"),
-    ("resolved", "#4dac26"),
-    ("closed", "#7fbc41"),
-    ("duplicate", "#9e9e9e"),
-];
-
-fn match_status(table: &[(&str, &str)], fallback: &str) -> Value {
+/// `["match", ["get", "status"], value, colour, …, fallback]` over a symbology table.
+fn match_status(table: &[Swatch], fallback: &str) -> Value {
     let mut expr = vec![json!("match"), json!(["get", "status"])];
-    for (status, colour) in table {
-        expr.push(json!(status));
-        expr.push(json!(colour));
+    for s in table {
+        expr.push(json!(s.value));
+        expr.push(json!(s.colour));
     }
     expr.push(json!(fallback));
     Value::Array(expr)
+}
+
+/// `["in", ["get", "status"], ["literal", [statuses]]]`.
+fn status_in(table: &[Swatch]) -> Value {
+    json!(["in", ["get", "status"], ["literal", table.iter().map(|s| s.value).collect::<Vec<_>>()]])
 }
 
 /// The MapLibre style: all seven layers from martin through the backend, at their current
@@ -383,7 +380,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
             "id": "background",
             "type": "background",
             "metadata": { "citygrid:group": "background" },
-            "paint": { "background-color": "#f3f1ec" },
+            "paint": { "background-color": symbology::BACKGROUND },
         }),
         style_layer(
             "grids-fill",
@@ -394,7 +391,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
                 "filter": polygons(),
                 "paint": {
                     "fill-color": ["match", ["get", "colour"],
-                        0, "#8dd3c7", 1, "#ffe08a", 2, "#bebada", 3, "#fb9a99", "#cccccc"],
+                        0, GRID_FILLS[0], 1, GRID_FILLS[1], 2, GRID_FILLS[2], 3, GRID_FILLS[3], "#cccccc"],
                     "fill-opacity": ["interpolate", ["linear"], ["zoom"], 11, 0.45, 16, 0.3],
                 },
             }),
@@ -406,7 +403,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
             12,
             json!({
                 "filter": polygons(),
-                "paint": { "line-color": "#6b7f99", "line-width": zoom_width(12, 0.3, 17, 1.2), "line-opacity": 0.8 },
+                "paint": { "line-color": symbology::GRID_LINE, "line-width": zoom_width(12, 0.3, 17, 1.2), "line-opacity": 0.8 },
             }),
         ),
         style_layer(
@@ -416,8 +413,8 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
             14,
             json!({
                 "paint": {
-                    "fill-color": "#b9a48f",
-                    "fill-outline-color": "#8f7b67",
+                    "fill-color": symbology::BUILDING_FILL,
+                    "fill-outline-color": symbology::BUILDING_OUTLINE,
                     "fill-opacity": ["interpolate", ["linear"], ["zoom"], 14, 0.6, 16, 0.85],
                 },
             }),
@@ -431,7 +428,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
                 "filter": polygons(),
                 "layout": { "line-join": "round" },
                 "paint": {
-                    "line-color": "#7c6f8f",
+                    "line-color": symbology::VILLAGE_LINE,
                     "line-width": zoom_width(11, 0.6, 16, 1.5),
                     "line-dasharray": [3, 2],
                 },
@@ -445,7 +442,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
             json!({
                 "filter": polygons(),
                 "layout": { "line-join": "round" },
-                "paint": { "line-color": "#55506b", "line-width": zoom_width(9, 1.0, 16, 2.5) },
+                "paint": { "line-color": symbology::TOWNSHIP_LINE, "line-width": zoom_width(9, 1.0, 16, 2.5) },
             }),
         ),
         style_layer(
@@ -456,7 +453,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
             json!({
                 "filter": polygons(),
                 "layout": { "line-join": "round" },
-                "paint": { "line-color": "#2b2838", "line-width": zoom_width(6, 1.5, 16, 4.0) },
+                "paint": { "line-color": symbology::COUNTY_LINE, "line-width": zoom_width(6, 1.5, 16, 4.0) },
             }),
         ),
         style_layer(
@@ -467,28 +464,42 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
             json!({
                 "paint": {
                     "circle-radius": zoom_width(13, 2.5, 18, 6.0),
-                    "circle-color": match_status(CAMERA_STATUS, "#8c8c8c"),
+                    "circle-color": match_status(&symbology::CAMERA_STATUS, symbology::CAMERA_OTHER),
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1,
                 },
             }),
         ),
+        // Finished incidents (the vast majority): small hollow rings, under the open ones.
+        style_layer(
+            "incidents-finished",
+            "incidents",
+            "circle",
+            15,
+            json!({
+                "filter": status_in(&symbology::INCIDENT_FINISHED),
+                "paint": {
+                    "circle-radius": 3.5,
+                    "circle-color": "rgba(0, 0, 0, 0)",
+                    "circle-stroke-color": match_status(&symbology::INCIDENT_FINISHED, symbology::INCIDENT_FINISHED[1].colour),
+                    "circle-stroke-width": 1.6,
+                },
+            }),
+        ),
+        // Open incidents: solid dots, larger and on top the more urgent (priority 1).
         style_layer(
             "incidents-circle",
             "incidents",
             "circle",
             15,
             json!({
-                // Open incidents on top and larger (by priority, 1 = most urgent); finished
-                // ones (the vast majority) small and faint.
-                "layout": { "circle-sort-key": ["match", ["get", "status"], ["closed", "duplicate"], 0, 1] },
+                "filter": status_in(&symbology::INCIDENT_OPEN),
+                "layout": { "circle-sort-key": ["-", 5, ["get", "priority"]] },
                 "paint": {
-                    "circle-radius": ["match", ["get", "status"], ["closed", "duplicate"], 3,
-                        ["match", ["get", "priority"], 1, 8, 2, 7, 3, 6, 5]],
-                    "circle-color": match_status(INCIDENT_STATUS, "#d7301f"),
+                    "circle-radius": ["match", ["get", "priority"], 1, 8, 2, 7, 3, 6, 5],
+                    "circle-color": match_status(&symbology::INCIDENT_OPEN, symbology::INCIDENT_OPEN[0].colour),
                     "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": ["match", ["get", "status"], ["closed", "duplicate"], 0.5, 1.5],
-                    "circle-opacity": ["match", ["get", "status"], ["closed", "duplicate"], 0.45, 0.9],
+                    "circle-stroke-width": 1.5,
                 },
             }),
         ),
@@ -613,6 +624,7 @@ mod tests {
             "grids-label",
             "buildings-fill",
             "cameras-circle",
+            "incidents-finished",
             "incidents-circle",
         ] {
             let layer = layers.iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("missing {id}"));
@@ -635,5 +647,31 @@ mod tests {
         for url in text.split('"').filter(|t| t.contains("://")) {
             assert!(url.starts_with("http://h:1/"), "external URL {url}");
         }
+    }
+
+    #[test]
+    fn the_style_paints_with_the_symbology() {
+        let s = style("http://h:1", &BTreeMap::new());
+        let layer = |id: &str| s["layers"].as_array().and_then(|l| l.iter().find(|l| l["id"] == id)).cloned();
+        let colour_of = |expr: &Value, status: &str| {
+            let e = expr.as_array().expect("a match expression");
+            e.iter().position(|v| v == status).map(|i| e[i + 1].clone())
+        };
+        let open = layer("incidents-circle").expect("open incidents");
+        let finished = layer("incidents-finished").expect("finished incidents");
+        let cameras = layer("cameras-circle").expect("cameras");
+        for sw in symbology::INCIDENT_OPEN {
+            assert_eq!(colour_of(&open["paint"]["circle-color"], sw.value), Some(json!(sw.colour)), "{}", sw.value);
+        }
+        for sw in symbology::INCIDENT_FINISHED {
+            let got = colour_of(&finished["paint"]["circle-stroke-color"], sw.value);
+            assert_eq!(got, Some(json!(sw.colour)), "{}", sw.value);
+        }
+        for sw in symbology::CAMERA_STATUS {
+            assert_eq!(colour_of(&cameras["paint"]["circle-color"], sw.value), Some(json!(sw.colour)), "{}", sw.value);
+        }
+        // Open and finished incidents never share a layer.
+        assert_eq!(open["filter"][2][1].as_array().map(Vec::len), Some(symbology::INCIDENT_OPEN.len()));
+        assert_eq!(finished["filter"][2][1].as_array().map(Vec::len), Some(symbology::INCIDENT_FINISHED.len()));
     }
 }

@@ -196,6 +196,7 @@ fn matrix() -> Vec<Row> {
             )
         }),
         row("GET", "/style.json", Public, 200, Unscoped, false, |_, _, _| req("/style.json")),
+        row("GET", "/tiles/versions", Public, 200, Unscoped, false, |_, _, _| req("/tiles/versions")),
         row("GET", "/tiles/{layer}", Public, 200, Unscoped, false, |_, _, _| req("/tiles/incidents")),
         row("GET", "/tiles/{layer}/{z}/{x}/{y}", Roles("ADL"), 200, Tile, false, |f, p, _| {
             let (x, y) = f.pick(p).tile;

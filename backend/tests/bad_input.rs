@@ -75,7 +75,7 @@ async fn nul_characters_are_refused_naming_the_field() {
 async fn cursors_out_of_range_are_a_400() {
     let app = common::spawn_app().await;
     let token = app.login("dispatcher").await;
-    for cursor in ["-210866803200000001_1", "253402300800000000_1", "1_0", "x_1"] {
+    for cursor in ["n.-210866803200000001.1", "n.25340230080000000.1", "n.1.0", "x.1.1", "p.5.1.1", "n.1.01"] {
         let (s, b) = app.get(&format!("/api/incidents?cursor={cursor}"), Some(&token)).await;
         assert_code(s, &b, 400, "invalid_parameter", Some("cursor"));
     }

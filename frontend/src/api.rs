@@ -5,8 +5,8 @@
 
 use citygrid_api::{
     AdminUnit, BuildingInfo, CameraInfo, CreateIncidentRequest, ErrorBody, Feature, GridProperties, Incident,
-    IncidentCreated, IncidentDetail, IncidentPage, LoginRequest, LoginResponse, RouteRequest, RouteResult, SearchHit,
-    TransitionRequest, User,
+    IncidentCreated, IncidentDetail, IncidentPage, LayerVersions, LoginRequest, LoginResponse, RouteRequest,
+    RouteResult, SearchHit, TransitionRequest, User,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -118,6 +118,12 @@ pub async fn logout(token: &str) {
     let _ = send("POST", "/api/auth/logout", Some(token), None).await;
 }
 
+/// Every map layer's current version and tile URL (public).
+pub async fn layer_versions() -> Result<LayerVersions, ApiError> {
+    let (status, body) = send("GET", "/tiles/versions", None, None).await?;
+    decode(status, &body)
+}
+
 pub async fn grid(token: &str, code: &str) -> Result<Feature<GridProperties>, ApiError> {
     get(&format!("/api/grids/{}", enc(code)), token).await
 }
@@ -146,9 +152,16 @@ pub async fn create_incident(token: &str, req: &CreateIncidentRequest) -> Result
     post("/api/incidents", token, req).await
 }
 
-/// Open incidents inside `bbox` (`minLon,minLat,maxLon,maxLat`), newest first.
-pub async fn open_incidents(token: &str, bbox: &str, limit: u32) -> Result<IncidentPage, ApiError> {
-    get(&format!("/api/incidents?bbox={}&status=open&limit={limit}", enc(bbox)), token).await
+/// Incidents inside `bbox` (`minLon,minLat,maxLon,maxLat`) matching `query` (filters and sort,
+/// see `GET /api/incidents`).
+pub async fn incidents_in(token: &str, bbox: &str, query: &str, limit: u32) -> Result<IncidentPage, ApiError> {
+    get(&format!("/api/incidents?bbox={}&{query}&limit={limit}", enc(bbox)), token).await
+}
+
+/// A query-string value, percent-encoded.
+#[must_use]
+pub fn encode(s: &str) -> String {
+    enc(s)
 }
 
 pub async fn incident(token: &str, id: i64) -> Result<IncidentDetail, ApiError> {

@@ -10,31 +10,37 @@ use crate::i18n::{t, Key, Lang};
 use crate::pages::{login::Login, workspace::Workspace};
 use crate::route::UrlState;
 use crate::state::{Action, AppContext, AppState, Notice, Session};
+use crate::workspaces::dispatch::{DispatchDraft, DispatchState};
+
+/// The browser storage key of the Dispatch workspace's draft.
+const DISPATCH_DRAFT_KEY: &str = "citygrid.dispatch";
 
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer_eq(|| {
         let lang = browser::stored_lang().and_then(|s| Lang::parse(&s)).unwrap_or_default();
         let url = UrlState::parse(&browser::hash());
-        AppState::initial(lang, browser::stored_token().is_some(), &url)
+        let mut s = AppState::initial(lang, browser::stored_token().is_some(), &url);
+        if let Some(draft) = browser::stored_json::<DispatchDraft>(DISPATCH_DRAFT_KEY) {
+            s.workspaces.dispatch = DispatchState::from_draft(draft);
+        }
+        s
     });
 
     // A stored token: ask who it belongs to.
     {
         let dispatch = state.dispatcher();
-        let lang = state.lang;
         use_effect_with((), move |()| {
             if let Some(token) = browser::stored_token() {
                 spawn_local(async move {
                     match api::me(&token).await {
                         Ok(user) => dispatch.dispatch(Action::LoggedIn(Session { token, user })),
-                        Err(ApiError::Unauthorized(_)) => {
-                            dispatch.dispatch(Action::NoSession);
-                            dispatch.dispatch(Action::Notify(Notice::Key(Key::SessionExpired)));
-                        }
+                        // Refused: as after any expiry, the workspaces' drafts go with the session.
+                        Err(ApiError::Unauthorized(_)) => dispatch.dispatch(Action::LoggedOut { expired: true }),
+                        // The server is unreachable: keep the drafts for the next login.
                         Err(e) => {
                             dispatch.dispatch(Action::NoSession);
-                            dispatch.dispatch(Action::Notify(Notice::Text(e.message(lang))));
+                            dispatch.dispatch(Action::Notify(Notice::Api(e)));
                         }
                     }
                 });
@@ -48,6 +54,10 @@ pub fn app() -> Html {
             browser::store_token(None);
         }
     });
+
+    // What the dispatcher typed survives a reload (and is forgotten at logout, when the slice
+    // is reset).
+    use_effect_with(state.workspaces.dispatch.draft(), |draft| browser::store_json(DISPATCH_DRAFT_KEY, draft));
 
     use_effect_with(state.lang, |lang| {
         browser::store_lang(lang.code());

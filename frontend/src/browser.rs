@@ -29,6 +29,19 @@ pub fn store_token(token: Option<&str>) {
     set(TOKEN_KEY, token);
 }
 
+/// A JSON value stored under `key`, `None` when missing or unreadable.
+#[must_use]
+pub fn stored_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    serde_json::from_str(&get(key)?).ok()
+}
+
+/// Stores `value` as JSON under `key`.
+pub fn store_json<T: serde::Serialize>(key: &str, value: &T) {
+    if let Ok(json) = serde_json::to_string(value) {
+        set(key, Some(&json));
+    }
+}
+
 #[must_use]
 pub fn stored_lang() -> Option<String> {
     get(LANG_KEY)

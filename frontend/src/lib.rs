@@ -1,29 +1,36 @@
 //! CityGrid's browser client: a Yew (`csr`) app with a MapLibre GL JS map.
 //!
 //! Code map:
-//! - `app.rs`: the root component; owns the [`state::AppState`] context, restores the session,
-//!   persists the language and keeps the URL fragment in sync.
-//! - `pages/`: the login screen and the workspace (top bar, tab panel, map, inspector).
-//! - `components/`: the map view, search, inspector, layer switcher, legend, toast.
-//! - `bindings.rs`: every `#[wasm_bindgen]` import (MapLibre) — the only JS interop.
+//! - `app.rs`: the root component; owns the [`state::AppState`] store, restores the session,
+//!   persists the language and the workspace drafts, keeps the URL fragment in sync.
+//! - `state.rs`: the app store — session, language, tab, selection, notices, and one slice per
+//!   workspace ([`state::Workspaces`]), so a tab switch keeps each workspace's work.
+//! - `pages/`: the login screen and the workspace screen (top bar, tab panel, map, inspector).
+//! - `workspaces/<name>/`: one folder per tab (dispatch, planning, coverage, command): its
+//!   panel and components, its state slice (`state.rs`) and its text (`i18n.rs`).
+//! - `components/`: what every tab shares (top bar, search, inspector, layer switcher, legend,
+//!   toast, the tab panel).
+//! - `map/`: the map view, `bindings.rs` (every `#[wasm_bindgen]` import — the only JS interop),
+//!   the workspaces' overlay layers (`map/layers/<name>.rs`), and pure map rules and geometry.
+//! - `hooks/`: the session client (`use_client`), intervals, map overlays.
 //! - `api.rs`: typed calls to `/api` with `fetch`; `browser.rs`: localStorage and the URL.
-//! - Pure, natively tested logic: `i18n.rs`, `state.rs` (reducer), `route.rs` (URL fragment),
-//!   `map_rules.rs` (style contract, tile auth rule, bounding boxes), `dispatch.rs` (camera
-//!   sectors, the location input, the open-incident list).
+//! - Pure logic is tested natively (`cargo test -p frontend`): `i18n.rs`, `state.rs` and each
+//!   workspace's reducer, `route.rs`, `map/rules.rs`, `map/geometry.rs`, `map/layers/`.
 //!
-//! Invariant: UI text only comes from `i18n::t`; API types only from `citygrid-api`.
+//! Invariant: UI text only comes from `i18n::t` (keys declared with `keys!`); API types only from
+//! `citygrid-api`.
 
 pub mod api;
 pub mod app;
-pub mod bindings;
 pub mod browser;
 pub mod components;
-pub mod dispatch;
+pub mod hooks;
 pub mod i18n;
-pub mod map_rules;
+pub mod map;
 pub mod pages;
 pub mod route;
 pub mod state;
+pub mod workspaces;
 
 /// The wasm entry point: mounts the app on `<body>`.
 #[cfg(target_arch = "wasm32")]

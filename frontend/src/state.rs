@@ -1,15 +1,25 @@
-//! The app's state: who is logged in, the language, the active tab and the selected feature.
+//! The app's state: who is logged in, the language, the active tab, the selected feature, and
+//! one slice per workspace.
 //!
 //! [`AppState`] is a [`Reducible`] behind a `ContextProvider`; components read it with
 //! [`use_app`] and change it only by dispatching an [`Action`]. The reducer is pure: storing the
-//! token and the language and writing the URL happen in effects in `app.rs`.
+//! token, the language and the drafts and writing the URL happen in effects in `app.rs`.
+//!
+//! Each workspace owns its slice ([`Workspaces`]) and its actions in
+//! `workspaces/<name>/state.rs`; the slices live here, above the tab panel, so switching tab
+//! keeps the work, and they are reset at logout so the next user starts clean.
 
 use std::rc::Rc;
 
 use citygrid_api::{Role, User};
 use yew::prelude::*;
 
-use crate::i18n::{Key, Lang};
+use crate::api::ApiError;
+use crate::i18n::{Key, Lang, Phrase, Text};
+use crate::workspaces::command::{CommandAction, CommandState};
+use crate::workspaces::coverage::{CoverageAction, CoverageState};
+use crate::workspaces::dispatch::{DispatchAction, DispatchState};
+use crate::workspaces::planning::{PlanningAction, PlanningState};
 
 /// A workspace tab. Every role sees all four; each role starts on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,11 +115,39 @@ pub struct Session {
     pub user: User,
 }
 
-/// A message shown in the toast at the bottom of the screen.
+/// A message for people: in the toast at the bottom of the screen, or next to a form. Kept
+/// untranslated, so it follows a language switch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
-    Key(Key),
-    Text(String),
+    Key(Phrase),
+    /// A failed API call.
+    Api(ApiError),
+}
+
+impl Notice {
+    /// The message in `lang`.
+    #[must_use]
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Notice::Key(p) => crate::i18n::t(lang, *p).to_owned(),
+            Notice::Api(e) => e.message(lang),
+        }
+    }
+}
+
+impl From<ApiError> for Notice {
+    fn from(e: ApiError) -> Self {
+        Notice::Api(e)
+    }
+}
+
+/// The workspaces' slices of the app state (one field per workspace).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Workspaces {
+    pub dispatch: DispatchState,
+    pub planning: PlanningState,
+    pub coverage: CoverageState,
+    pub command: CommandState,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +163,7 @@ pub struct AppState {
     /// The map should move to the selection once its geometry is known (selection from the URL).
     pub fly_pending: bool,
     pub notice: Option<Notice>,
+    pub workspaces: Workspaces,
 }
 
 impl AppState {
@@ -140,6 +179,7 @@ impl AppState {
             fly_pending: url.selection.is_some(),
             selection: url.selection.clone(),
             notice: None,
+            workspaces: Workspaces::default(),
         }
     }
 }
@@ -164,6 +204,34 @@ pub enum Action {
     Flown,
     Notify(Notice),
     DismissNotice,
+    Dispatch(Box<DispatchAction>),
+    Planning(PlanningAction),
+    Coverage(CoverageAction),
+    Command(CommandAction),
+}
+
+impl From<DispatchAction> for Action {
+    fn from(a: DispatchAction) -> Self {
+        Action::Dispatch(Box::new(a))
+    }
+}
+
+impl From<PlanningAction> for Action {
+    fn from(a: PlanningAction) -> Self {
+        Action::Planning(a)
+    }
+}
+
+impl From<CoverageAction> for Action {
+    fn from(a: CoverageAction) -> Self {
+        Action::Coverage(a)
+    }
+}
+
+impl From<CommandAction> for Action {
+    fn from(a: CommandAction) -> Self {
+        Action::Command(a)
+    }
 }
 
 impl Reducible for AppState {
@@ -189,7 +257,8 @@ impl Reducible for AppState {
                 s.selection = None;
                 s.fly_pending = false;
                 s.tab_pinned = false;
-                s.notice = expired.then_some(Notice::Key(Key::SessionExpired));
+                s.workspaces = Workspaces::default();
+                s.notice = expired.then_some(Notice::Key(Key::SessionExpired.phrase()));
             }
             Action::SetLang(lang) => s.lang = lang,
             Action::SetTab(tab) => {
@@ -203,6 +272,10 @@ impl Reducible for AppState {
             Action::Flown => s.fly_pending = false,
             Action::Notify(n) => s.notice = Some(n),
             Action::DismissNotice => s.notice = None,
+            Action::Dispatch(a) => s.workspaces.dispatch.apply(*a),
+            Action::Planning(a) => s.workspaces.planning.apply(a),
+            Action::Coverage(a) => s.workspaces.coverage.apply(a),
+            Action::Command(a) => s.workspaces.command.apply(a),
         }
         Rc::new(s)
     }
@@ -272,7 +345,7 @@ mod tests {
             .reduce(Action::LoggedOut { expired: true });
         assert!(s.session.is_none());
         assert!(s.selection.is_none());
-        assert_eq!(s.notice, Some(Notice::Key(Key::SessionExpired)));
+        assert_eq!(s.notice, Some(Notice::Key(Key::SessionExpired.phrase())));
         let s = s.reduce(Action::DismissNotice);
         assert!(s.notice.is_none());
     }
@@ -283,6 +356,21 @@ mod tests {
             .reduce(Action::LoggedIn(session(Role::Admin)))
             .reduce(Action::LoggedOut { expired: false });
         assert!(s.notice.is_none());
+    }
+
+    #[test]
+    fn workspace_work_survives_tab_switches_but_not_logout() {
+        use crate::workspaces::dispatch::DispatchAction;
+        let s = fresh(&UrlState::default())
+            .reduce(Action::LoggedIn(session(Role::Dispatcher)))
+            .reduce(DispatchAction::SetDescription("路灯不亮".into()).into())
+            .reduce(DispatchAction::Open(12).into())
+            .reduce(Action::SetTab(Tab::Planning))
+            .reduce(Action::SetTab(Tab::Dispatch));
+        assert_eq!(s.workspaces.dispatch.form.description, "路灯不亮");
+        assert_eq!(s.workspaces.dispatch.open.as_ref().map(|o| o.id), Some(12));
+        let s = s.reduce(Action::LoggedOut { expired: false });
+        assert_eq!(s.workspaces, Workspaces::default());
     }
 
     #[test]

@@ -100,6 +100,26 @@ export async function settle(page) {
   );
 }
 
+/** A pixel of the map (relative to its canvas) near the centre with no incident under it: in the
+ * Dispatch tab a click on an incident opens it, anywhere else it picks the location. */
+export async function freeSpot(page) {
+  return page.evaluate(() => {
+    const map = window.__citygrid.map;
+    const { width, height } = map.getCanvas().getBoundingClientRect();
+    const layers = ['incidents-circle', 'incidents-finished'].filter((l) => map.getLayer(l));
+    for (let r = 0; r < Math.min(width, height) / 2; r += 6) {
+      for (let k = 0; k < 16; k++) {
+        const a = (k / 16) * 2 * Math.PI;
+        const p = [Math.round(width / 2 + r * Math.cos(a)), Math.round(height / 2 + r * Math.sin(a))];
+        const near = [[p[0] - 10, p[1] - 10], [p[0] + 10, p[1] + 10]];
+        if (layers.length === 0 || map.queryRenderedFeatures(near, { layers }).length === 0) return p;
+        if (r === 0) break;
+      }
+    }
+    throw new Error('no spot free of incidents near the centre');
+  });
+}
+
 /** The map canvas's box on the page. */
 export async function mapBox(page) {
   const box = await page.locator('#map canvas.maplibregl-canvas').boundingBox();

@@ -15,7 +15,8 @@ use super::auth::{Authorized, IncidentsRead, IncidentsWrite, SlaAdmin};
 use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::BBox;
-use crate::incidents::{self, ListFilter, NewIncident, TransitionError};
+use crate::incidents::list::{self, Cursor, ListFilter, Sort};
+use crate::incidents::{self, NewIncident, TransitionError};
 use crate::routing::{RouteError, RouteQuery};
 
 /// The most points one batch may carry.
@@ -319,6 +320,9 @@ pub struct ListParams {
     status: Option<String>,
     /// A category code (422 `unknown_category` otherwise).
     category: Option<String>,
+    /// 1 (most urgent) to 4.
+    #[param(minimum = 1, maximum = 4)]
+    priority: Option<i16>,
     /// RFC 3339, inclusive.
     #[param(format = DateTime)]
     from: Option<String>,
@@ -328,14 +332,24 @@ pub struct ListParams {
     /// 15-digit grid code.
     #[param(pattern = "^[0-9]{15}$")]
     grid: Option<String>,
+    /// A county (6 digits), township (9) or village (12) code.
+    unit: Option<String>,
+    /// `true`: open incidents whose current deadline has passed.
+    overdue: Option<bool>,
+    /// `true`: open incidents nobody is assigned to.
+    unassigned: Option<bool>,
+    /// `newest` (default), `deadline` (open incidents, earliest deadline first) or `priority`
+    /// (open incidents, most urgent first, then by deadline).
+    sort: Option<String>,
     /// Page size, default 50, at most 500 (larger values give 500).
     #[param(minimum = 1)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (same filters and sort).
     cursor: Option<String>,
 }
 
-/// Incidents matching the filters, newest first, paged by cursor.
+/// Incidents matching the filters in the chosen order, paged by cursor. Every filter and order
+/// is answered from an index.
 #[utoipa::path(get, path = "/api/incidents", tag = "dispatch", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
@@ -344,42 +358,45 @@ pub async fn list(
     auth: Authorized<IncidentsRead>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<IncidentPage>> {
-    let mut statuses = Vec::new();
-    for s in p.status.iter().flat_map(|s| s.split(',')) {
-        if s == "open" {
-            statuses.extend(incidents::OPEN_STATUSES.iter().map(|s| (*s).to_owned()));
-        } else if incidents::STATUSES.contains(&s) {
-            statuses.push(s.to_owned());
-        } else {
-            return Err(invalid_param(
-                "status",
-                format!("status {s:?} is not one of open, {}", incidents::STATUSES.join(", ")),
-            ));
-        }
-    }
     if let Some(c) = &p.category {
         check_category(c)?;
     }
     if let Some(g) = &p.grid {
         crate::grids::GridCode::parse(g).map_err(|e| invalid_param("grid", e))?;
     }
-    let limit = match p.limit {
-        None => 50,
-        Some(n) if n < 1 => return Err(invalid_param("limit", format!("limit {n} must be at least 1"))),
-        Some(n) => n.min(500),
-    };
     let time = |field, s: &str| parse_time(ErrorCode::InvalidParameter, field, s);
+    let param = |field: &'static str| move |e: String| invalid_param(field, e);
     let filter = ListFilter {
         bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(|e| super::extract::bbox_error(&e))?,
-        statuses,
+        statuses: p
+            .status
+            .as_deref()
+            .map(list::parse_statuses)
+            .transpose()
+            .map_err(param("status"))?
+            .unwrap_or_default(),
         category: p.category,
+        priority: p.priority,
         from: p.from.as_deref().map(|s| time("from", s)).transpose()?,
         to: p.to.as_deref().map(|s| time("to", s)).transpose()?,
         grid: p.grid,
-        after: p.cursor.as_deref().map(incidents::Cursor::parse).transpose().map_err(|e| invalid_param("cursor", e))?,
-        limit,
+        unit: p.unit.as_deref().map(list::parse_unit).transpose().map_err(param("unit"))?,
+        overdue: p.overdue.unwrap_or(false),
+        unassigned: p.unassigned.unwrap_or(false),
+        sort: p.sort.as_deref().map(Sort::parse).transpose().map_err(param("sort"))?.unwrap_or_default(),
+        after: p.cursor.as_deref().map(Cursor::parse).transpose().map_err(param("cursor"))?,
+        limit: p.limit.map_or(list::DEFAULT_LIMIT, |n| n.min(list::MAX_LIMIT)),
     };
-    let (items, next_cursor) = incidents::list(&state.pool, &auth.scope, &filter, Utc::now()).await?;
+    // A cursor of another order, or an order that excludes the statuses asked for: each
+    // parameter is well-formed, together they cannot be answered (422).
+    filter.check().map_err(|(field, e)| {
+        if matches!(field, "cursor" | "sort") {
+            ApiError::new(ErrorCode::InvalidValue, e).field(field)
+        } else {
+            invalid_param(field, e)
+        }
+    })?;
+    let (items, next_cursor) = list::list(&state.pool, &auth.scope, &filter, Utc::now()).await?;
     Ok(Json(IncidentPage { items, next_cursor }))
 }
 

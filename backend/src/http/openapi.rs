@@ -84,7 +84,7 @@ impl Modify for CommonResponses {
         dispatch::route, dispatch::route_batch, dispatch::create, dispatch::list, dispatch::one, dispatch::transition,
         dispatch::sla, dispatch::update_sla,
         users::update, users::reset_password,
-        tiles::style, tiles::tilejson, tiles::tile, tiles::font,
+        tiles::style, tiles::versions, tiles::tilejson, tiles::tile, tiles::font,
         plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
         plans::set_workers,
         document,
@@ -114,12 +114,14 @@ fn refine(doc: &mut Value) {
         (0..=255).map(|i| format!("{}-{}", i * 256, i * 256 + 255)).collect::<Vec<_>>().join("|")
     );
     let time = json!({"pattern": dispatch::TIME_PATTERN});
-    let params: [(&str, &str, Value); 12] = [
+    let params: [(&str, &str, Value); 14] = [
         ("from", "query", time.clone()),
         ("to", "query", time.clone()),
         ("bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
         ("status", "query", json!({"pattern": status})),
-        ("cursor", "query", json!({"pattern": crate::incidents::CURSOR_PATTERN})),
+        ("cursor", "query", json!({"pattern": crate::incidents::list::CURSOR_PATTERN})),
+        ("sort", "query", json!({"enum": ["newest", "deadline", "priority"]})),
+        ("unit", "query", json!({"pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})),
         ("category", "query", json!({"enum": categories})),
         ("layer", "path", json!({"enum": layers})),
         ("z", "path", json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)})),

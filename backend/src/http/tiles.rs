@@ -7,6 +7,8 @@
 //!   in access logs); scoped layers are limited to the user's county.
 //! - `GET /tiles/font/{fontstack}/{range}`: glyph PBFs from martin (public).
 //! - `GET /style.json`: the MapLibre style (public).
+//! - `GET /tiles/versions`: every layer's current version and tile URL (public), for clients
+//!   that keep a map open: a layer whose version changed is reloaded (see [`tiles::follow`]).
 //!
 //! These routes sit at the root of the app, not under `/api`.
 
@@ -27,6 +29,7 @@ use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::tiles::{self, Layer, TileCoord};
 use citygrid_api::ErrorCode;
+use citygrid_api::{LayerVersion, LayerVersions};
 
 /// A tile whose URL carries the current layer version never changes.
 const CACHE_IMMUTABLE: &str = "private, max-age=86400, immutable";
@@ -38,6 +41,7 @@ const CACHE_FONTS: &str = "public, max-age=604800";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/style.json", get(style))
+        .route("/tiles/versions", get(versions))
         .route("/tiles/font/{fontstack}/{range}", get(font))
         .route("/tiles/{layer}", get(tilejson))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tile))
@@ -70,9 +74,11 @@ fn origin(headers: &HeaderMap, state: &AppState) -> String {
     format!("http://{host}")
 }
 
-/// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`].
-async fn layer_version(state: &AppState, layer: &'static Layer) -> ApiResult<i64> {
-    if let Some(v) = state.layer_versions.get(&layer.name) {
+/// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`]; read afresh when
+/// the caller has seen a newer one (`at_least`: a client that polled another replica, or this
+/// one after the cache was filled).
+async fn layer_version(state: &AppState, layer: &'static Layer, at_least: Option<i64>) -> ApiResult<i64> {
+    if let Some(v) = state.layer_versions.get(&layer.name).filter(|v| at_least.is_none_or(|min| *v >= min)) {
         return Ok(v);
     }
     let v = tiles::layer_version(&state.pool, layer.name).await?;
@@ -95,7 +101,7 @@ pub async fn tilejson(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
-    let version = layer_version(&state, layer).await?;
+    let version = layer_version(&state, layer, None).await?;
     let body = tiles::tilejson(&origin(&headers, &state), layer, version);
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
@@ -107,6 +113,25 @@ pub async fn tilejson(
 pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let versions = tiles::layer_versions(&state.pool).await?;
     let body = tiles::style(&origin(&headers, &state), &versions);
+    Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
+}
+
+/// Every layer's current version and tile URL (public, like the style): an open map polls it
+/// and reloads a layer whose version changed.
+#[utoipa::path(get, path = "/tiles/versions", tag = "tiles",
+    responses((status = 200, body = LayerVersions)))]
+pub async fn versions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let origin = origin(&headers, &state);
+    let mut layers = Vec::with_capacity(tiles::LAYERS.len());
+    for layer in &tiles::LAYERS {
+        let version = layer_version(&state, layer, None).await?;
+        layers.push(LayerVersion {
+            layer: layer.name.to_owned(),
+            version,
+            tiles: vec![tiles::tile_url(&origin, layer, version)],
+        });
+    }
+    let body = LayerVersions { layers };
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
@@ -146,9 +171,10 @@ pub async fn tile(
     let user = authenticate(&state, &headers).await?;
     require(&user, layer.action)?;
 
-    let version = layer_version(&state, layer).await?;
-    let current = params.v.as_deref() == Some(version.to_string().as_str());
-    let cache = if current && !layer.volatile { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+    let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
+    let version = layer_version(&state, layer, asked).await?;
+    // A URL at the current version never changes: data changes bump the version.
+    let cache = if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
     let mut out = HeaderMap::new();
     out.insert(CACHE_CONTROL, header_value(cache));
     out.insert(VARY, header_value("Accept-Encoding"));

@@ -616,11 +616,11 @@ fn to_open(r: IncidentRow) -> OpenIncident {
 }
 
 async fn load_open_incidents(pool: &PgPool) -> anyhow::Result<OpenIncidents> {
-    let rows: Vec<IncidentRow> = sqlx::query_as(
-        "select id, category, status, reported_at, st_x(geom), st_y(geom), grid_code from incidents
-         where status = any($1)",
-    )
-    .bind(&crate::incidents::OPEN_STATUSES[..])
+    let rows: Vec<IncidentRow> = sqlx::query_as(&format!(
+        "select i.id, i.category, i.status, i.reported_at, st_x(i.geom), st_y(i.geom), i.grid_code from incidents i
+         where {}",
+        crate::incidents::list::OPEN_SQL
+    ))
     .fetch_all(pool)
     .await
     .context("loading open incidents")?;

@@ -9,9 +9,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::bindings::MapHandle;
 use crate::i18n::{self, t, Key, Lang};
-use crate::map_rules::geometry_bbox;
+use crate::map::geometry::geometry_bbox;
+use crate::map::MapHandle;
 use crate::state::{use_app, Action, Selection};
 
 #[derive(Properties, PartialEq)]

@@ -4,10 +4,10 @@ use std::collections::HashSet;
 
 use yew::prelude::*;
 
-use crate::bindings::MapHandle;
 use crate::components::legend::swatch;
 use crate::i18n::{t, Key};
-use crate::map_rules::Group;
+use crate::map::rules::Group;
+use crate::map::MapHandle;
 use crate::state::use_app;
 
 #[derive(Properties, PartialEq)]

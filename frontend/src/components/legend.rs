@@ -1,28 +1,29 @@
-//! The legend (bottom left). Colours copy the backend's `/style.json` palette
-//! (`backend/src/tiles.rs`); they are listed once here and reused by the layer switcher.
+//! The legend (bottom left). Colours come from `citygrid_api::symbology`, the table the
+//! backend's `/style.json` paints with; the layer switcher reuses them.
 
+use citygrid_api::symbology;
 use yew::prelude::*;
 
 use crate::i18n::{t, Key};
-use crate::map_rules::Group;
+use crate::map::rules::Group;
 use crate::state::use_app;
-
-/// The four grid fill colours (`colour` property 0–3).
-pub const GRID_COLOURS: [&str; 4] = ["#8dd3c7", "#ffe08a", "#bebada", "#fb9a99"];
 
 /// The swatch shown for a group: (CSS class, colour).
 #[must_use]
 pub fn swatch(group: Group) -> (&'static str, &'static str) {
     match group {
-        Group::Counties => ("line thick", "#2b2838"),
-        Group::Townships => ("line", "#55506b"),
-        Group::Villages => ("line dashed", "#7c6f8f"),
-        Group::Grids => ("fill", "#8dd3c7"),
-        Group::Buildings => ("fill", "#b9a48f"),
-        Group::Cameras => ("dot", "#2e9d4f"),
-        Group::Incidents => ("dot", "#d7301f"),
+        Group::Counties => ("line thick", symbology::COUNTY_LINE),
+        Group::Townships => ("line", symbology::TOWNSHIP_LINE),
+        Group::Villages => ("line dashed", symbology::VILLAGE_LINE),
+        Group::Grids => ("fill", symbology::GRID_FILLS[0]),
+        Group::Buildings => ("fill", symbology::BUILDING_FILL),
+        Group::Cameras => ("dot", symbology::CAMERA_STATUS[0].colour),
+        Group::Incidents => ("dot", symbology::INCIDENT_OPEN[0].colour),
     }
 }
+
+/// The labels of [`symbology::CAMERA_STATUS`], in its order.
+const CAMERA_KEYS: [Key; 3] = [Key::LegendCameraOnline, Key::LegendCameraOffline, Key::LegendCameraMaintenance];
 
 #[function_component(Legend)]
 pub fn legend() -> Html {
@@ -51,14 +52,14 @@ pub fn legend() -> Html {
                     { item(Group::Villages) }
                     <li>
                         <span class="swatch four">
-                            { for GRID_COLOURS.iter().map(|c| html! { <i style={format!("background:{c}")}></i> }) }
+                            { for symbology::GRID_FILLS.iter().map(|c| html! { <i style={format!("background:{c}")}></i> }) }
                         </span>
                         { t(lang, Key::LegendGridColours) }
                     </li>
                     { item(Group::Buildings) }
-                    <li><span class="swatch dot" style="--c:#2e9d4f"></span>{ t(lang, Key::LegendCameraOnline) }</li>
-                    <li><span class="swatch dot" style="--c:#8c8c8c"></span>{ t(lang, Key::LegendCameraOffline) }</li>
-                    <li><span class="swatch dot" style="--c:#e69a28"></span>{ t(lang, Key::LegendCameraMaintenance) }</li>
+                    { for symbology::CAMERA_STATUS.iter().zip(CAMERA_KEYS).map(|(s, key)| html! {
+                        <li><span class="swatch dot" style={format!("--c:{}", s.colour)}></span>{ t(lang, key) }</li>
+                    }) }
                     { item(Group::Incidents) }
                 </ul>
             }

@@ -1,10 +1,9 @@
-//! The parts of the workspace.
+//! The parts of the workspace screen every tab shares.
 
-pub mod dispatch_panel;
+pub mod coming_soon;
 pub mod inspector;
 pub mod layer_switcher;
 pub mod legend;
-pub mod map_view;
 pub mod search;
 pub mod tab_panel;
 pub mod toast;

@@ -9,8 +9,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::bindings::{sleep_ms, MapHandle};
 use crate::i18n::{self, t, Key};
+use crate::map::bindings::sleep_ms;
+use crate::map::MapHandle;
 use crate::state::{use_app, Action, Notice, Selection};
 
 #[derive(Properties, PartialEq)]
@@ -84,7 +85,7 @@ pub fn search(props: &Props) -> Html {
                     Err(ApiError::Unauthorized(_)) => dispatch.dispatch(Action::LoggedOut { expired: true }),
                     Err(e) => {
                         results.set(Results::Idle);
-                        dispatch.dispatch(Action::Notify(Notice::Text(e.message(lang))));
+                        dispatch.dispatch(Action::Notify(Notice::Api(e)));
                     }
                 }
             });

@@ -3,16 +3,13 @@
 use yew::prelude::*;
 
 use crate::i18n::{t, Key};
-use crate::state::{use_app, Action, Notice};
+use crate::state::{use_app, Action};
 
 #[function_component(Toast)]
 pub fn toast() -> Html {
     let app = use_app();
     let Some(notice) = &app.notice else { return html! {} };
-    let text = match notice {
-        Notice::Key(k) => t(app.lang, *k).to_owned(),
-        Notice::Text(s) => s.clone(),
-    };
+    let text = notice.text(app.lang);
     let dispatch = app.dispatcher();
     html! {
         <div class="toast" role="alert">

@@ -4,9 +4,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api;
-use crate::bindings::MapHandle;
 use crate::components::search::Search;
 use crate::i18n::{self, t, Key};
+use crate::map::MapHandle;
 use crate::state::{use_app, Action, Tab};
 
 #[derive(Properties, PartialEq)]

@@ -2,17 +2,19 @@
 
 use yew::prelude::*;
 
-use crate::bindings::MapHandle;
 use crate::components::{
-    inspector::Inspector, layer_switcher::LayerSwitcher, legend::Legend, map_view::MapView, tab_panel::TabPanel,
-    top_bar::TopBar,
+    inspector::Inspector, layer_switcher::LayerSwitcher, legend::Legend, tab_panel::TabPanel, top_bar::TopBar,
 };
+use crate::hooks::use_fresh_layers;
+use crate::map::map_view::MapView;
+use crate::map::MapHandle;
 use crate::state::{use_app, Tab};
 
 #[function_component(Workspace)]
 pub fn workspace() -> Html {
     let app = use_app();
     let map = use_state(|| None::<MapHandle>);
+    use_fresh_layers((*map).clone());
 
     // Outline whatever is selected.
     use_effect_with(((*map).clone(), app.selection.clone()), |(map, selection)| {

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::bindings::MapHandle;
+use super::MapHandle;
 use crate::state::{use_app, Action};
 
 #[derive(Properties, PartialEq)]

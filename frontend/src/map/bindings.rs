@@ -2,8 +2,9 @@
 //! locally bundled `maplibre-gl.mjs`) and the few `window`/`document` hooks for browser tests.
 //!
 //! [`MapHandle`] is the Rust face of one map: it creates the `maplibregl.Map`, wires its events
-//! to Yew callbacks, and offers the handful of operations the UI needs. Everything else in the
-//! app is plain Rust and knows nothing of JS objects.
+//! to Yew callbacks (clicks select features, or go to a workspace's [`ClickHandler`]), draws the
+//! workspaces' [`Overlay`]s and offers the handful of operations the UI needs. Everything else
+//! in the app is plain Rust and knows nothing of JS objects.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,7 +15,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::Callback;
 
-use crate::map_rules::{self, Group, CLICKABLE_LAYERS, HUAIAN_BOUNDS};
+use super::layers::{collection, Overlay};
+use super::rules::{self, Group, CLICKABLE_LAYERS, HUAIAN_BOUNDS};
 use crate::state::Selection;
 
 #[wasm_bindgen]
@@ -76,6 +78,15 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = setData)]
     fn set_data(this: &GeoJsonSource, data: &JsValue);
+
+    /// `maplibregl.VectorTileSource`.
+    type VectorTileSource;
+
+    #[wasm_bindgen(method, getter)]
+    fn tiles(this: &VectorTileSource) -> JsValue;
+
+    #[wasm_bindgen(method, js_name = setTiles)]
+    fn set_tiles(this: &VectorTileSource, tiles: &JsValue);
 
     /// `maplibregl.LngLatBounds`.
     type LngLatBounds;
@@ -154,32 +165,21 @@ fn highlight_target(sel: Option<&Selection>) -> Option<(&'static str, String)> {
     })
 }
 
-/// The GeoJSON source of the Dispatch tab's drawings (see [`crate::dispatch::overlay`]).
-const OVERLAY_SOURCE: &str = "citygrid-dispatch";
-const OVERLAY_BLUE: &str = "#1f5fd1";
+/// Where a workspace wants map clicks: the position and the features of `layers` under it.
+#[derive(Clone)]
+pub struct ClickHandler {
+    /// Style or overlay layer ids whose features the click reports.
+    pub layers: &'static [&'static str],
+    pub on_click: Callback<MapClick>,
+}
 
-/// The layers drawing [`OVERLAY_SOURCE`], bottom to top; each filters on the `role` property.
-fn overlay_layers() -> Vec<Value> {
-    let role = |r: &str| json!(["==", ["get", "role"], r]);
-    let sees = |yes: &str, no: &str| json!(["case", ["==", ["get", "sees"], true], yes, no]);
-    vec![
-        json!({"id": "citygrid-dispatch-sector-fill", "type": "fill", "filter": role("sector"),
-            "paint": {"fill-color": sees("#2e9d4f", "#6b7f99"), "fill-opacity": 0.28}}),
-        json!({"id": "citygrid-dispatch-sector-line", "type": "line", "filter": role("sector"),
-            "paint": {"line-color": sees("#1e7a3a", "#56657a"), "line-width": 1.2}}),
-        json!({"id": "citygrid-dispatch-grid-casing", "type": "line", "filter": role("grid"),
-            "layout": {"line-join": "round"}, "paint": {"line-color": "#ffffff", "line-width": 6, "line-opacity": 0.8}}),
-        json!({"id": "citygrid-dispatch-grid-line", "type": "line", "filter": role("grid"),
-            "layout": {"line-join": "round"}, "paint": {"line-color": OVERLAY_BLUE, "line-width": 3}}),
-        json!({"id": "citygrid-dispatch-camera", "type": "circle", "filter": role("camera"),
-            "paint": {"circle-radius": 4.5, "circle-color": sees("#2e9d4f", "#6b7f99"),
-                "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}),
-        json!({"id": "citygrid-dispatch-point", "type": "circle",
-            "filter": ["in", ["get", "role"], ["literal", ["point", "incident"]]],
-            "paint": {"circle-radius": 7,
-                "circle-color": ["match", ["get", "role"], "incident", "#7d4bd1", "#d64545"],
-                "circle-stroke-color": "#ffffff", "circle-stroke-width": 2.5}}),
-    ]
+/// A click on the map, for a [`ClickHandler`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapClick {
+    pub lon: f64,
+    pub lat: f64,
+    /// (layer id, properties) of the features under the click, topmost first.
+    pub features: Vec<(String, Value)>,
 }
 
 type Listener = Closure<dyn FnMut(JsValue)>;
@@ -190,12 +190,12 @@ struct Inner {
     selection: RefCell<Option<Selection>>,
     hidden: RefCell<Vec<Group>>,
     listeners: RefCell<Vec<Listener>>,
-    /// When set (Dispatch tab), a click sends its `(lon, lat)` here instead of selecting.
-    point_handler: RefCell<Option<Callback<(f64, f64)>>>,
+    /// When set (by a workspace), clicks go here instead of selecting a feature.
+    click_handler: RefCell<Option<ClickHandler>>,
     /// When set, receives the view's bounds after every move.
     move_handler: RefCell<Option<Callback<[f64; 4]>>>,
-    /// The Dispatch drawings, applied once the style has loaded.
-    overlay: RefCell<Option<Value>>,
+    /// The workspaces' drawings and their current features, applied once the style has loaded.
+    overlays: RefCell<Vec<(&'static Overlay, Value)>>,
     _transform: Closure<dyn FnMut(String, JsValue) -> JsValue>,
 }
 
@@ -234,7 +234,7 @@ impl MapHandle {
         let auth = format!("Bearer {token}");
         let origin_for_transform = origin.clone();
         let transform = Closure::<dyn FnMut(String, JsValue) -> JsValue>::new(move |url: String, _kind: JsValue| {
-            if map_rules::needs_tile_auth(&url, &origin_for_transform) {
+            if rules::needs_tile_auth(&url, &origin_for_transform) {
                 to_js(&json!({"url": url, "headers": {"Authorization": auth}}))
             } else {
                 JsValue::UNDEFINED
@@ -261,9 +261,9 @@ impl MapHandle {
             selection: RefCell::new(None),
             hidden: RefCell::new(Vec::new()),
             listeners: RefCell::new(Vec::new()),
-            point_handler: RefCell::new(None),
+            click_handler: RefCell::new(None),
             move_handler: RefCell::new(None),
-            overlay: RefCell::new(None),
+            overlays: RefCell::new(Vec::new()),
             _transform: transform,
         }));
 
@@ -279,7 +279,10 @@ impl MapHandle {
                 for group in hidden {
                     h.apply_group_visibility(group, false);
                 }
-                h.apply_overlay();
+                let overlays = h.0.overlays.borrow().clone();
+                for (overlay, data) in &overlays {
+                    h.apply_overlay(overlay, data);
+                }
             }
         });
         let weak = Rc::downgrade(&handle.0);
@@ -304,17 +307,19 @@ impl MapHandle {
         let weak = Rc::downgrade(&handle.0);
         handle.listen("click", move |e| {
             if let Some(inner) = weak.upgrade() {
-                let handler = inner.point_handler.borrow().clone();
-                if let Some(cb) = handler {
+                let h = MapHandle(inner);
+                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
+                let handler = h.0.click_handler.borrow().clone();
+                if let Some(handler) = handler {
                     let ll = Reflect::get(&e, &"lngLat".into()).unwrap_or(JsValue::UNDEFINED);
                     let num = |k: &str| Reflect::get(&ll, &k.into()).ok().and_then(|v| v.as_f64());
                     if let (Some(lon), Some(lat)) = (num("lng"), num("lat")) {
-                        cb.emit((lon, lat));
+                        let features = h.features_at(&point, handler.layers);
+                        handler.on_click.emit(MapClick { lon, lat, features });
                     }
                     return;
                 }
-                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
-                on_pick(MapHandle(inner).pick(&point));
+                on_pick(h.pick(&point));
             }
         });
         let weak = Rc::downgrade(&handle.0);
@@ -322,7 +327,7 @@ impl MapHandle {
             if let Some(inner) = weak.upgrade() {
                 let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
                 let h = MapHandle(inner);
-                let cursor = if h.0.point_handler.borrow().is_some() {
+                let cursor = if h.0.click_handler.borrow().is_some() {
                     "crosshair"
                 } else if h.pick(&point).is_some() {
                     "pointer"
@@ -351,21 +356,29 @@ impl MapHandle {
         !l.is_undefined() && !l.is_null()
     }
 
-    /// The topmost clickable feature at a screen point.
-    fn pick(&self, point: &JsValue) -> Option<Selection> {
-        let layers: Array =
-            CLICKABLE_LAYERS.iter().filter(|l| self.has_layer(l)).map(|l| JsValue::from_str(l)).collect();
+    /// The rendered features of `layers` at a screen point, topmost first, as (layer id,
+    /// properties).
+    fn features_at(&self, point: &JsValue, layers: &[&str]) -> Vec<(String, Value)> {
+        let layers: Array = layers.iter().filter(|l| self.has_layer(l)).map(|l| JsValue::from_str(l)).collect();
         if layers.length() == 0 {
-            return None;
+            return Vec::new();
         }
         let opts = Object::new();
         let _ = Reflect::set(&opts, &"layers".into(), &layers);
-        let features = self.0.map.query_rendered_features(point, &opts).ok()?;
-        features.iter().find_map(|f| {
-            let layer_id = Reflect::get(&f, &"layer".into()).ok().and_then(|l| Reflect::get(&l, &"id".into()).ok())?;
-            let props = from_js(&Reflect::get(&f, &"properties".into()).ok()?);
-            map_rules::selection_for(&layer_id.as_string()?, &props)
-        })
+        let Ok(features) = self.0.map.query_rendered_features(point, &opts) else { return Vec::new() };
+        features
+            .iter()
+            .filter_map(|f| {
+                let layer = Reflect::get(&f, &"layer".into()).ok()?;
+                let id = Reflect::get(&layer, &"id".into()).ok()?.as_string()?;
+                Some((id, from_js(&Reflect::get(&f, &"properties".into()).ok()?)))
+            })
+            .collect()
+    }
+
+    /// The topmost clickable feature at a screen point.
+    fn pick(&self, point: &JsValue) -> Option<Selection> {
+        self.features_at(point, &CLICKABLE_LAYERS).iter().find_map(|(layer, props)| rules::selection_for(layer, props))
     }
 
     fn add_highlight_layers(&self) {
@@ -428,6 +441,14 @@ impl MapHandle {
         self.0.map.fly_to(&to_js(&json!({"center": [lon, lat], "zoom": zoom, "duration": 900})));
     }
 
+    /// Flies to a point, centring it in the part of the map that `padding` (CSS pixels: top,
+    /// right, bottom, left) leaves free of floating panels.
+    pub fn fly_to_padded(&self, lon: f64, lat: f64, zoom: f64, padding: [f64; 4]) {
+        let [top, right, bottom, left] = padding;
+        self.0.map.fly_to(&to_js(&json!({"center": [lon, lat], "zoom": zoom, "duration": 900,
+            "padding": {"top": top, "right": right, "bottom": bottom, "left": left}})));
+    }
+
     /// Shows or hides every style layer of `group`.
     pub fn set_group_visible(&self, group: Group, visible: bool) {
         {
@@ -442,10 +463,13 @@ impl MapHandle {
         }
     }
 
-    /// Sends clicks to `handler` as `(lon, lat)` instead of selecting features (`None`: back to
-    /// selecting), and the view's bounds after each move to `on_move`.
-    pub fn set_dispatch_handlers(&self, handler: Option<Callback<(f64, f64)>>, on_move: Option<Callback<[f64; 4]>>) {
-        *self.0.point_handler.borrow_mut() = handler;
+    /// Sends clicks to `handler` instead of selecting features (`None`: back to selecting).
+    pub fn set_click_handler(&self, handler: Option<ClickHandler>) {
+        *self.0.click_handler.borrow_mut() = handler;
+    }
+
+    /// Sends the view's bounds after each move to `on_move` (`None`: stop).
+    pub fn set_move_handler(&self, on_move: Option<Callback<[f64; 4]>>) {
         *self.0.move_handler.borrow_mut() = on_move;
     }
 
@@ -457,31 +481,51 @@ impl MapHandle {
         v.iter().all(|x| x.is_finite()).then_some(v)
     }
 
-    /// Draws the Dispatch tab's GeoJSON FeatureCollection (`None` clears it).
-    pub fn set_overlay(&self, data: Option<Value>) {
-        *self.0.overlay.borrow_mut() = data;
+    /// Points the style's vector source `source` at `tiles` (URL templates), which reloads it,
+    /// unless it already uses them (a new layer version: fresh tiles, see `/tiles/versions`).
+    pub fn set_source_tiles(&self, source: &str, tiles: &[String]) {
+        let s = self.0.map.get_source(source);
+        if s.is_undefined() || s.is_null() {
+            return;
+        }
+        let s = s.unchecked_into::<VectorTileSource>();
+        if from_js(&s.tiles()) == json!(tiles) {
+            return;
+        }
+        s.set_tiles(&to_js(&json!(tiles)));
+    }
+
+    /// Draws `overlay` with `data` (a GeoJSON FeatureCollection; `None` draws nothing). Its
+    /// source and layers are added the first time, above the style's layers.
+    pub fn set_overlay(&self, overlay: &'static Overlay, data: Option<Value>) {
+        let data = data.unwrap_or_else(|| collection(Vec::new()));
+        {
+            let mut overlays = self.0.overlays.borrow_mut();
+            match overlays.iter_mut().find(|(o, _)| o.source == overlay.source) {
+                Some(entry) => entry.1 = data.clone(),
+                None => overlays.push((overlay, data.clone())),
+            }
+        }
         if *self.0.loaded.borrow() {
-            self.apply_overlay();
+            self.apply_overlay(overlay, &data);
         }
     }
 
-    fn apply_overlay(&self) {
-        let data =
-            self.0.overlay.borrow().clone().unwrap_or_else(|| json!({"type": "FeatureCollection", "features": []}));
-        let source = self.0.map.get_source(OVERLAY_SOURCE);
+    fn apply_overlay(&self, overlay: &Overlay, data: &Value) {
+        let source = self.0.map.get_source(overlay.source);
         if source.is_undefined() || source.is_null() {
-            if let Err(e) = self.0.map.add_source(OVERLAY_SOURCE, &to_js(&json!({"type": "geojson", "data": data}))) {
-                console_warn(&format!("citygrid map: overlay source: {:?}", from_js(&e)));
+            if let Err(e) = self.0.map.add_source(overlay.source, &to_js(&json!({"type": "geojson", "data": data}))) {
+                console_warn(&format!("citygrid map: overlay source {}: {:?}", overlay.source, from_js(&e)));
                 return;
             }
-            for mut layer in overlay_layers() {
-                layer["source"] = json!(OVERLAY_SOURCE);
+            for mut layer in (overlay.layers)() {
+                layer["source"] = json!(overlay.source);
                 if let Err(e) = self.0.map.add_layer(&to_js(&layer)) {
                     console_warn(&format!("citygrid map: overlay layer: {:?}", from_js(&e)));
                 }
             }
         } else {
-            source.unchecked_into::<GeoJsonSource>().set_data(&to_js(&data));
+            source.unchecked_into::<GeoJsonSource>().set_data(&to_js(data));
         }
     }
 
@@ -489,7 +533,7 @@ impl MapHandle {
         let Ok(style) = self.0.map.get_style() else { return };
         let style = from_js(&style);
         let value = JsValue::from_str(if visible { "visible" } else { "none" });
-        for id in map_rules::layers_in_group(&style["layers"], group) {
+        for id in rules::layers_in_group(&style["layers"], group) {
             let _ = self.0.map.set_layout_property(&id, "visibility", &value);
         }
     }

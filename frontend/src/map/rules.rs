@@ -106,39 +106,6 @@ pub fn selection_for(layer_id: &str, props: &Value) -> Option<Selection> {
     }
 }
 
-/// The bounding box `[minLon, minLat, maxLon, maxLat]` of a GeoJSON geometry, `None` if it
-/// has no coordinates.
-#[must_use]
-pub fn geometry_bbox(geometry: &Value) -> Option<[f64; 4]> {
-    fn walk(v: &Value, b: &mut Option<[f64; 4]>) {
-        let Some(arr) = v.as_array() else { return };
-        if let [x, y, ..] = arr.as_slice() {
-            if let (Some(x), Some(y)) = (x.as_f64(), y.as_f64()) {
-                let e = b.get_or_insert([x, y, x, y]);
-                e[0] = e[0].min(x);
-                e[1] = e[1].min(y);
-                e[2] = e[2].max(x);
-                e[3] = e[3].max(y);
-                return;
-            }
-        }
-        for c in arr {
-            walk(c, b);
-        }
-    }
-    let mut b = None;
-    if let Some(geoms) = geometry.get("geometries").and_then(Value::as_array) {
-        for g in geoms {
-            if let Some(gb) = geometry_bbox(g) {
-                walk(&serde_json::json!([[gb[0], gb[1]], [gb[2], gb[3]]]), &mut b);
-            }
-        }
-    } else if let Some(c) = geometry.get("coordinates") {
-        walk(c, &mut b);
-    }
-    b
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,20 +152,5 @@ mod tests {
         for g in Group::ALL {
             assert_eq!(Group::parse(g.id()), Some(g));
         }
-    }
-
-    #[test]
-    fn bboxes_of_geometries() {
-        let poly =
-            json!({"type": "Polygon", "coordinates": [[[119.0, 33.5], [119.2, 33.5], [119.1, 33.7], [119.0, 33.5]]]});
-        assert_eq!(geometry_bbox(&poly), Some([119.0, 33.5, 119.2, 33.7]));
-        let multi = json!({"type": "MultiPolygon", "coordinates": [[[[1.0, 2.0], [3.0, 2.0], [1.0, 4.0]]], [[[-1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]]]});
-        assert_eq!(geometry_bbox(&multi), Some([-1.0, 0.0, 3.0, 4.0]));
-        assert_eq!(geometry_bbox(&json!({"type": "Point", "coordinates": [5.0, 6.0]})), Some([5.0, 6.0, 5.0, 6.0]));
-        let coll = json!({"type": "GeometryCollection", "geometries": [
-            {"type": "Point", "coordinates": [1.0, 1.0]}, {"type": "Point", "coordinates": [2.0, 3.0]}]});
-        assert_eq!(geometry_bbox(&coll), Some([1.0, 1.0, 2.0, 3.0]));
-        assert_eq!(geometry_bbox(&json!({"type": "Polygon", "coordinates": []})), None);
-        assert_eq!(geometry_bbox(&json!(null)), None);
     }
 }
