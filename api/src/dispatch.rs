@@ -63,7 +63,8 @@ pub struct CameraSight {
     pub distance_m: f64,
     /// Bearing from the camera to the point, degrees clockwise from north.
     pub bearing_deg: f64,
-    /// True when the point lies inside the camera's field-of-view sector.
+    /// True when the point lies inside the camera's field-of-view sector and the camera is
+    /// online: only online cameras see.
     pub sees_point: bool,
 }
 
@@ -111,9 +112,14 @@ pub struct RouteResult {
     pub grid_worker: Option<GridWorker>,
     /// Grid, village, township, county centre.
     pub escalation: Vec<EscalationStep>,
-    /// Cameras whose field of view contains the point, nearest first.
+    /// Online cameras whose field of view contains the point, nearest first. Only online
+    /// cameras see: an offline, maintenance or planned camera never does.
     pub cameras_seeing: Vec<CameraSight>,
-    /// When no camera sees the point: the nearest cameras.
+    /// Cameras whose field of view contains the point but that are not online (so they do not
+    /// see it), nearest first.
+    #[serde(default)]
+    pub cameras_not_online: Vec<CameraSight>,
+    /// When no camera sees the point: the nearest installed (not planned) cameras.
     pub nearest_cameras: Vec<CameraSight>,
     /// Open incidents of the same category nearby and recent.
     pub duplicates: Vec<DuplicateCandidate>,
@@ -213,7 +219,7 @@ pub struct IncidentDetail {
     pub incident: Incident,
     /// Oldest first.
     pub timeline: Vec<IncidentEvent>,
-    /// Actions allowed from the current state.
+    /// Actions the caller may take from the current state (none for roles that only read).
     pub allowed_actions: Vec<String>,
 }
 
@@ -224,6 +230,11 @@ pub struct IncidentEvent {
     pub at: String,
     /// Username, or `system` for automatic escalation.
     pub actor: String,
+    /// The actor's display name (`None` for the system).
+    pub actor_name: Option<String>,
+    /// The grid worker whose step this is, recorded by the dispatcher on their behalf (accept,
+    /// start: grid workers have no logins).
+    pub on_behalf_of: Option<GridWorker>,
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
@@ -241,13 +252,23 @@ pub struct IncidentPage {
     pub next_cursor: Option<String>,
 }
 
+/// The grid worker's own steps (签收, 开始处置). Grid workers have no logins: a dispatcher
+/// records them on the worker's behalf, and the event names both.
+pub const WORKER_STEPS: [&str; 2] = ["accept", "start"];
+
+/// The actions that need a note (办结: what was done; 关闭: how the case was checked); the map
+/// client asks for it with a confirmation.
+pub const NOTE_REQUIRED: [&str; 2] = ["resolve", "close"];
+
 /// `POST /api/incidents/{id}/transitions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransitionRequest {
     /// `assign`, `accept`, `start`, `resolve`, `close`, `escalate`, `reopen` or `mark_duplicate`
     /// (422 `invalid_value` otherwise; 409 `transition_not_allowed` from the wrong state).
+    /// `accept` and `start` are the grid worker's steps, recorded on their behalf.
     pub action: String,
+    /// Required for `resolve` (what was done) and `close`.
     #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
     /// Required for `mark_duplicate`.

@@ -9,17 +9,21 @@ use serde::{Deserialize, Serialize};
 
 pub mod access;
 mod catalogue;
+mod coverage;
 mod dispatch;
 mod error;
 mod planning;
+mod stats;
 pub mod symbology;
 mod tiles;
 mod users;
 pub use access::{allows, Action};
 pub use catalogue::{Category, CategoryKind, Source, CATEGORIES, SOURCES};
+pub use coverage::*;
 pub use dispatch::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use planning::*;
+pub use stats::*;
 pub use tiles::{LayerVersion, LayerVersions};
 pub use users::{PasswordReset, UpdateUserRequest};
 
@@ -182,7 +186,8 @@ pub struct GridProperties {
     pub township_name: String,
     pub county_code: String,
     pub county_name: String,
-    /// Workers on duty in the grid, the responsible one first.
+    /// Workers on duty in the grid, the responsible one first (asked `as_of` a past version:
+    /// empty, as worker assignments keep no history).
     pub grid_workers: Vec<GridWorker>,
     pub households: i64,
     pub residents: i64,
@@ -192,6 +197,9 @@ pub struct GridProperties {
     pub area_m2: f64,
     /// The boundary version; bumped by every boundary edit.
     pub version: i32,
+    /// When this version took effect, and when it stopped (`None` while current).
+    pub valid_from: String,
+    pub valid_to: Option<String>,
 }
 
 /// The level of an administrative unit.
@@ -273,7 +281,7 @@ pub struct CameraInfo {
     /// `dome`, `bullet`, `face`, `anpr`, `panoramic`.
     pub kind: String,
     pub owner: String,
-    /// `online`, `offline`, `maintenance`.
+    /// `online`, `offline`, `maintenance`, `planned` (not installed yet).
     pub status: String,
     pub heading_deg: f64,
     pub fov_deg: f64,

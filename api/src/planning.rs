@@ -342,3 +342,32 @@ pub struct PartitionReport {
     pub min_area_m2: f64,
     pub elapsed_ms: f64,
 }
+
+/// One boundary version of a grid, valid from `valid_from` (inclusive) to `valid_to` (exclusive;
+/// `None` while current).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridVersion {
+    pub version: i32,
+    pub valid_from: String,
+    pub valid_to: Option<String>,
+    /// The plan that made it (`None`: loaded with the dataset), its author and note.
+    pub plan_id: Option<i64>,
+    pub author: Option<String>,
+    pub note: Option<String>,
+    pub area_m2: f64,
+    /// The boundary as a GeoJSON MultiPolygon.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub geometry: serde_json::Value,
+}
+
+/// `GET /api/grids/{code}/history`: every version, oldest first (retired grids included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridHistory {
+    pub code: String,
+    pub name: String,
+    /// When the grid was retired (merged away), if it was.
+    pub retired_at: Option<String>,
+    pub versions: Vec<GridVersion>,
+}

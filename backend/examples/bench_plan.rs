@@ -243,7 +243,7 @@ async fn main() -> anyhow::Result<()> {
                     let (p, q) = (c[0].clone(), c[c.len() - 1].clone());
                     let (mx, my): (f64, f64) = sqlx::query_as(
                         "select st_x(m), st_y(m) from (select st_lineinterpolatepoint(st_makeline(st_centroid(st_makeline(
-                             st_makepoint($1, $2), st_makepoint($3, $4))), st_pointonsurface(geom)), 0.2) m
+                             st_setsrid(st_makepoint($1, $2), 4326), st_setsrid(st_makepoint($3, $4), 4326))), st_pointonsurface(geom)), 0.2) m
                          from current_grids where code = $5) x",
                     )
                     .bind(p[0].as_f64().unwrap_or(0.0))

@@ -36,6 +36,9 @@ pub struct Config {
     /// `CITYGRID_ESCALATION_SECONDS`, default 60: how often overdue incidents are escalated
     /// (`0` turns the task off).
     pub escalation_interval: Option<Duration>,
+    /// `CITYGRID_COVERAGE_MIN_SHARE`, default 0.3: the share of a footprint one camera must see
+    /// for the building to count as covered (above 0, at most 1).
+    pub coverage_min_share: f64,
 }
 
 impl std::fmt::Debug for Config {
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Config {
             .field("escalation_interval", &self.escalation_interval)
             .field("login", &self.login)
             .field("timeouts", &self.timeouts)
+            .field("coverage_min_share", &self.coverage_min_share)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +101,7 @@ impl Config {
             token_hours: 12,
             public_origin: None,
             escalation_interval: Some(Duration::from_mins(1)),
+            coverage_min_share: crate::coverage::DEFAULT_MIN_SHARE,
         }
     }
 
@@ -139,6 +144,14 @@ impl Config {
             body_read: seconds("CITYGRID_BODY_TIMEOUT_SECONDS", t.body_read)?,
             request: seconds("CITYGRID_REQUEST_TIMEOUT_SECONDS", t.request)?,
         };
+        let coverage_min_share = match var("CITYGRID_COVERAGE_MIN_SHARE") {
+            None => crate::coverage::DEFAULT_MIN_SHARE,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| *x > 0.0 && *x <= 1.0)
+                .ok_or_else(|| anyhow::anyhow!("CITYGRID_COVERAGE_MIN_SHARE {v:?}: a share above 0, at most 1"))?,
+        };
         let demo_accounts = match var("CITYGRID_DEMO_ACCOUNTS").as_deref() {
             None | Some("0" | "false" | "no") => false,
             Some("1" | "true" | "yes") => true,
@@ -156,6 +169,7 @@ impl Config {
             token_hours,
             public_origin: var("CITYGRID_PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_owned()),
             escalation_interval: (escalation_secs > 0).then(|| Duration::from_secs(escalation_secs)),
+            coverage_min_share,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! (`ST_ForcePolygonCCW`), 7 decimals (~1 cm).
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use citygrid_api::{Feature, GridProperties, GridWorker, SearchHit};
 use sqlx::PgPool;
 
@@ -95,34 +96,68 @@ impl BBox {
 /// The most grids one bbox request returns.
 pub const MAX_LIMIT: i64 = 1000;
 
-const GRID_SELECT: &str = "
-    select g.code, g.name, g.version,
-           st_asgeojson(st_forcepolygonccw(g.geom), 7) as geometry,
-           st_area(g.geom::geography) as area_m2,
-           v.code as village_code, v.name as village_name,
-           t.code as township_code, t.name as township_name,
-           c.code as county_code, c.name as county_name,
-           coalesce(b.households, 0) as households, coalesce(b.residents, 0) as residents,
-           coalesce(b.n, 0) as building_count,
-           (select count(*) from cameras k where k.grid_code = g.code) as camera_count,
-           coalesce(w.workers, '[]') as workers
-    from current_grids g
-    join admin_units v on v.code = g.village_code
-    join admin_units t on t.code = v.parent_code
-    join admin_units c on c.code = t.parent_code
-    left join lateral (
-        select sum(households)::bigint as households, sum(residents)::bigint as residents, count(*) as n
-        from buildings where grid_code = g.code) b on true
-    left join lateral (
-        select json_agg(json_build_object('employee_no', employee_no, 'name', name, 'phone', phone)
-                        order by rank)::text as workers
-        from grid_workers where grid_code = g.code) w on true";
+/// The grid read query over `$relation` (shaped like `current_grids`, plus `valid_to`), with
+/// the building and camera counts and the workers given as SQL.
+macro_rules! grid_select {
+    ($relation:literal, $valid_to:literal, $buildings:expr, $cameras:expr, $workers:literal) => {
+        concat!(
+            "select g.code, g.name, g.version, g.valid_from, ",
+            $valid_to,
+            " as valid_to,
+                    st_asgeojson(st_forcepolygonccw(g.geom), 7) as geometry,
+                    st_area(g.geom::geography) as area_m2,
+                    v.code as village_code, v.name as village_name,
+                    t.code as township_code, t.name as township_name,
+                    c.code as county_code, c.name as county_name,
+                    coalesce(b.households, 0) as households, coalesce(b.residents, 0) as residents,
+                    coalesce(b.n, 0) as building_count,
+                    (select count(*) from cameras k where ",
+            $cameras,
+            ") as camera_count,
+                    coalesce(",
+            $workers,
+            ", '[]') as workers
+             from ",
+            $relation,
+            " g
+             join admin_units v on v.code = g.village_code
+             join admin_units t on t.code = v.parent_code
+             join admin_units c on c.code = t.parent_code
+             left join lateral (
+                 select sum(households)::bigint as households, sum(residents)::bigint as residents, count(*) as n
+                 from buildings bd where ",
+            $buildings,
+            ") b on true
+             left join lateral (
+                 select json_agg(json_build_object('employee_no', employee_no, 'name', name, 'phone', phone)
+                                 order by rank)::text as workers
+                 from grid_workers where grid_code = g.code) w on true"
+        )
+    };
+}
+
+/// The current grids, with their assigned buildings, cameras and workers.
+const GRID_SELECT: &str =
+    grid_select!("current_grids", "null::timestamptz", "bd.grid_code = g.code", "k.grid_code = g.code", "w.workers");
+
+/// The grids valid at `$1` (`grids_at`). Today's buildings and cameras are counted by the point
+/// → grid rule applied to that partition; workers are listed only while the version is current
+/// (worker assignments keep no history).
+const GRID_SELECT_AT: &str = grid_select!(
+    "grids_at($1)",
+    "g.valid_to",
+    concat!("bd.point && g.geom and (", crate::locate_sql!("grids_at($1)", "bd.point"), ") = g.code"),
+    concat!("k.geom && g.geom and (", crate::locate_sql!("grids_at($1)", "k.geom"), ") = g.code"),
+    "case when g.valid_to is null then w.workers end"
+);
 
 #[derive(sqlx::FromRow)]
 struct GridRow {
     code: String,
     name: String,
     version: i32,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
     geometry: String,
     area_m2: f64,
     village_code: String,
@@ -162,15 +197,33 @@ impl GridRow {
                 camera_count: self.camera_count,
                 area_m2: self.area_m2,
                 version: self.version,
+                valid_from: self.valid_from.to_rfc3339(),
+                valid_to: self.valid_to.map(|t| t.to_rfc3339()),
             },
         })
     }
 }
 
-/// The current version of one grid; refused when it lies outside `scope`.
-pub async fn get(pool: &PgPool, scope: &Scope, code: &GridCode) -> ScopedResult<Option<Feature<GridProperties>>> {
+/// `GRID_SELECT`, or `GRID_SELECT_AT` when a time is given; either way `$1` is that time.
+fn grid_select(at: Option<DateTime<Utc>>) -> &'static str {
+    if at.is_some() {
+        GRID_SELECT_AT
+    } else {
+        GRID_SELECT
+    }
+}
+
+/// One grid: its current version, or the version valid at `at`; refused when it lies outside
+/// `scope`.
+pub async fn get(
+    pool: &PgPool,
+    scope: &Scope,
+    code: &GridCode,
+    at: Option<DateTime<Utc>>,
+) -> ScopedResult<Option<Feature<GridProperties>>> {
     scope.check(code.as_str(), || format!("grid {}", code.as_str()))?;
-    let row: Option<GridRow> = sqlx::query_as(&format!("{GRID_SELECT} where g.code = $1"))
+    let row: Option<GridRow> = sqlx::query_as(&format!("{} where g.code = $2", grid_select(at)))
+        .bind(at)
         .bind(code.as_str())
         .fetch_optional(pool)
         .await
@@ -178,22 +231,26 @@ pub async fn get(pool: &PgPool, scope: &Scope, code: &GridCode) -> ScopedResult<
     Ok(row.map(GridRow::into_feature).transpose()?)
 }
 
-/// Current grids in `scope` intersecting `bbox`, by code, at most `limit`; the flag says
-/// whether more exist.
+/// Grids in `scope` intersecting `bbox` (current, or valid at `at`), by code, at most `limit`;
+/// the flag says whether more exist.
 pub async fn in_bbox(
     pool: &PgPool,
     scope: &Scope,
     bbox: BBox,
     limit: i64,
+    at: Option<DateTime<Utc>>,
 ) -> anyhow::Result<(Vec<Feature<GridProperties>>, bool)> {
+    let relation = if at.is_some() { "grids_at($1)" } else { "current_grids" };
     let rows: Vec<GridRow> = sqlx::query_as(&format!(
-        "{GRID_SELECT} where g.code in (
-             select code from current_grids
-             where st_intersects(geom, st_makeenvelope($1, $2, $3, $4, 4326))
-               and ($6::text is null or {SQL_IN_COUNTY}(code, $6))
-             order by code limit $5)
-         order by g.code"
+        "{} where g.code in (
+             select code from {relation}
+             where st_intersects(geom, st_makeenvelope($2, $3, $4, $5, 4326))
+               and ($7::text is null or {SQL_IN_COUNTY}(code, $7))
+             order by code limit $6)
+         order by g.code",
+        grid_select(at)
     ))
+    .bind(at)
     .bind(bbox.min_lon)
     .bind(bbox.min_lat)
     .bind(bbox.max_lon)

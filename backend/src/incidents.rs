@@ -11,7 +11,10 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use citygrid_api::{Incident, IncidentDetail, IncidentEvent, SlaEntry, SlaUpdate};
+use citygrid_api::{
+    allows, Action, GridWorker, Incident, IncidentDetail, IncidentEvent, Role, SlaEntry, SlaUpdate, NOTE_REQUIRED,
+    WORKER_STEPS,
+};
 use sqlx::{PgConnection, PgPool};
 
 pub mod list;
@@ -56,6 +59,17 @@ pub fn allowed_actions(status: &str, level: i16) -> Vec<String> {
     ACTIONS.iter().filter(|a| next_status(status, level, a).is_some()).map(|a| (*a).to_owned()).collect()
 }
 
+/// The actions `role` may take from a state: those of the state machine, for a role that may
+/// handle incidents (the matrix's `incidents.write`), none for the others.
+#[must_use]
+pub fn allowed_actions_for(role: Role, status: &str, level: i16) -> Vec<String> {
+    if allows(role, Action::IncidentsWrite) {
+        allowed_actions(status, level)
+    } else {
+        Vec::new()
+    }
+}
+
 /// Why a transition was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -64,8 +78,9 @@ pub enum TransitionError {
     NotFound(i64),
     #[error("action {action:?} is not allowed for an incident that is {status} at level {level}; allowed: {}", allowed.join(", "))]
     NotAllowed { action: String, status: String, level: i16, allowed: Vec<String> },
-    #[error("{0}")]
-    Invalid(String),
+    /// The request cannot be carried out; `field` names the input at fault.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
     /// The incident (or the original it would duplicate) lies outside the caller's county.
     #[error(transparent)]
     OutsideScope(#[from] OutsideScope),
@@ -147,6 +162,10 @@ impl Row {
     }
 }
 
+fn invalid(field: &'static str, message: impl Into<String>) -> TransitionError {
+    TransitionError::Invalid { field, message: message.into() }
+}
+
 /// Stores a new incident with its `report` event; returns its id. Runs in the caller's transaction.
 pub async fn create(conn: &mut PgConnection, inc: &NewIncident, actor_id: i64) -> anyhow::Result<i64> {
     let id: i64 = sqlx::query_scalar(
@@ -197,15 +216,21 @@ fn check_scope(scope: &Scope, id: i64, grid_code: Option<&str>) -> Result<(), Ou
     }
 }
 
-/// One incident with its timeline and the actions allowed next, when it exists; refused when
-/// it lies outside `scope`.
-pub async fn read(pool: &PgPool, scope: &Scope, id: i64, now: DateTime<Utc>) -> ScopedResult<Option<IncidentDetail>> {
+/// One incident with its timeline and the actions `role` may take next, when it exists;
+/// refused when it lies outside `scope`.
+pub async fn read(
+    pool: &PgPool,
+    scope: &Scope,
+    role: Role,
+    id: i64,
+    now: DateTime<Utc>,
+) -> ScopedResult<Option<IncidentDetail>> {
     let mut conn = pool.acquire().await.context("connecting")?;
     let Some(incident) = get(&mut conn, id, now).await? else { return Ok(None) };
     drop(conn);
     check_scope(scope, id, incident.grid_code.as_deref())?;
     let timeline = timeline(pool, id).await?;
-    let allowed_actions = allowed_actions(&incident.status, incident.escalation_level);
+    let allowed_actions = allowed_actions_for(role, &incident.status, incident.escalation_level);
     Ok(Some(IncidentDetail { incident, timeline, allowed_actions }))
 }
 
@@ -215,6 +240,10 @@ pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEven
     struct EventRow {
         at: DateTime<Utc>,
         actor: Option<String>,
+        actor_name: Option<String>,
+        worker_no: Option<String>,
+        worker_name: Option<String>,
+        worker_phone: Option<String>,
         action: String,
         from_status: Option<String>,
         to_status: String,
@@ -223,8 +252,12 @@ pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEven
         note: Option<String>,
     }
     let rows: Vec<EventRow> = sqlx::query_as(
-        "select e.at, u.username as actor, e.action, e.from_status, e.to_status, e.from_level, e.to_level, e.note
-             from incident_events e left join users u on u.id = e.actor_id
+        "select e.at, u.username as actor, u.display_name as actor_name, w.employee_no as worker_no,
+                w.name as worker_name, w.phone as worker_phone,
+                e.action, e.from_status, e.to_status, e.from_level, e.to_level, e.note
+             from incident_events e
+             left join users u on u.id = e.actor_id
+             left join grid_workers w on w.employee_no = e.on_behalf_of
              where e.incident_id = $1 order by e.at, e.id",
     )
     .bind(id)
@@ -236,6 +269,11 @@ pub async fn timeline(pool: &PgPool, id: i64) -> anyhow::Result<Vec<IncidentEven
         .map(|r| IncidentEvent {
             at: r.at.to_rfc3339(),
             actor: r.actor.unwrap_or_else(|| "system".into()),
+            actor_name: r.actor_name,
+            on_behalf_of: match (r.worker_no, r.worker_name, r.worker_phone) {
+                (Some(employee_no), Some(name), Some(phone)) => Some(GridWorker { employee_no, name, phone }),
+                _ => None,
+            },
             action: r.action,
             from_status: r.from_status,
             to_status: r.to_status,
@@ -260,10 +298,14 @@ pub async fn transition(
     now: DateTime<Utc>,
 ) -> Result<Incident, TransitionError> {
     if !ACTIONS.contains(&action) {
-        return Err(TransitionError::Invalid(format!("action {action:?} is not one of {}", ACTIONS.join(", "))));
+        return Err(invalid("action", format!("action {action:?} is not one of {}", ACTIONS.join(", "))));
     }
     if note.is_some_and(|n| n.chars().count() > 4000) {
-        return Err(TransitionError::Invalid("note: at most 4,000 characters".into()));
+        return Err(invalid("note", "note: at most 4,000 characters"));
+    }
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if NOTE_REQUIRED.contains(&action) && note.is_none() {
+        return Err(invalid("note", format!("note: {action} needs a note saying what was done")));
     }
     let mut tx = pool.begin().await?;
     // Lock the incident, and the original of a duplicate, in id order: two crossed
@@ -293,11 +335,11 @@ pub async fn transition(
     let to_level = if action == "escalate" { level + 1 } else { level };
     match (action, duplicate_of) {
         ("mark_duplicate", None) => {
-            return Err(TransitionError::Invalid("duplicate_of: mark_duplicate needs the id of the original".into()))
+            return Err(invalid("duplicate_of", "duplicate_of: mark_duplicate needs the id of the original"))
         }
         ("mark_duplicate", Some(orig)) => {
             if orig == id {
-                return Err(TransitionError::Invalid("duplicate_of: an incident cannot duplicate itself".into()));
+                return Err(invalid("duplicate_of", "duplicate_of: an incident cannot duplicate itself"));
             }
             let orig_row: Option<(String, Option<String>)> =
                 sqlx::query_as("select status, grid_code from incidents where id = $1")
@@ -308,25 +350,45 @@ pub async fn transition(
                 check_scope(scope, orig, orig_grid.as_deref()).map_err(|e| e.field("duplicate_of"))?;
             }
             match orig_row.as_ref().map(|(s, _)| s.as_str()) {
-                None => return Err(TransitionError::Invalid(format!("duplicate_of: no incident with id {orig}"))),
+                None => return Err(invalid("duplicate_of", format!("duplicate_of: no incident with id {orig}"))),
                 Some("duplicate") => {
-                    return Err(TransitionError::Invalid(format!(
-                        "duplicate_of: incident {orig} is itself a duplicate; point at its original"
-                    )))
+                    return Err(invalid(
+                        "duplicate_of",
+                        format!("duplicate_of: incident {orig} is itself a duplicate; point at its original"),
+                    ))
                 }
                 Some(_) => {}
             }
         }
-        (_, Some(_)) => return Err(TransitionError::Invalid("duplicate_of: only for mark_duplicate".into())),
+        (_, Some(_)) => return Err(invalid("duplicate_of", "duplicate_of: only for mark_duplicate")),
         _ => {}
     }
-    let assignee: Option<String> = if action == "assign" || action == "reopen" {
-        sqlx::query_scalar("select employee_no from grid_workers where grid_code = $1 order by rank limit 1")
-            .bind(&grid_code)
-            .fetch_optional(&mut *tx)
-            .await?
+    let first_worker = || {
+        sqlx::query_scalar::<_, String>(
+            "select employee_no from grid_workers where grid_code = $1 order by rank limit 1",
+        )
+        .bind(&grid_code)
+    };
+    let assignee: Option<String> =
+        if action == "assign" || action == "reopen" { first_worker().fetch_optional(&mut *tx).await? } else { None };
+    // A worker's own step, recorded by the dispatcher: on behalf of the assigned worker (the
+    // grid's first worker when nobody is assigned, who then is).
+    let (on_behalf_of, assignee) = if WORKER_STEPS.contains(&action) {
+        let current: Option<String> =
+            sqlx::query_scalar("select assignee from incidents where id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let worker = match current {
+            Some(w) => w,
+            None => first_worker().fetch_optional(&mut *tx).await?.ok_or_else(|| {
+                let grid = grid_code.as_deref().unwrap_or("-");
+                invalid(
+                    "action",
+                    format!("{action}: grid {grid} has no grid worker to record it for; escalate instead"),
+                )
+            })?,
+        };
+        (Some(worker.clone()), Some(worker))
     } else {
-        None
+        (None, assignee)
     };
     sqlx::query(
         "update incidents set status = $2, escalation_level = $3, updated_at = $4,
@@ -346,8 +408,9 @@ pub async fn transition(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note,
+                                      on_behalf_of)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(now)
@@ -358,6 +421,7 @@ pub async fn transition(
     .bind(level)
     .bind(to_level)
     .bind(note)
+    .bind(&on_behalf_of)
     .execute(&mut *tx)
     .await?;
     crate::accounts::audit(
@@ -368,7 +432,7 @@ pub async fn transition(
             entity: "incident",
             entity_ids: vec![id.to_string()],
             before: Some(serde_json::json!({"status": status, "escalation_level": level})),
-            after: Some(serde_json::json!({"status": to, "escalation_level": to_level})),
+            after: Some(serde_json::json!({"status": to, "escalation_level": to_level, "on_behalf_of": on_behalf_of})),
         },
     )
     .await?;

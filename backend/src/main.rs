@@ -58,6 +58,17 @@ enum Command {
         #[arg(long)]
         demo_password: Option<String>,
     },
+    /// Recompute the statistics rollups from the raw incidents (`rollups rebuild`).
+    Rollups {
+        #[command(subcommand)]
+        action: RollupsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsAction {
+    /// Recompute every rollup in one transaction (incident writes wait for it).
+    Rebuild,
 }
 
 #[tokio::main]
@@ -91,6 +102,11 @@ async fn main() -> anyhow::Result<()> {
                 Some(report) => eprintln!("{report}"),
                 None => eprintln!("dataset already loaded; nothing to do"),
             }
+        }
+        Command::Rollups { action: RollupsAction::Rebuild } => {
+            let pool = db::connect(&database_url, 2).await?;
+            db::migrate(&pool).await?;
+            eprint!("{}", citygrid::stats::rollups::rebuild(&pool).await?);
         }
         Command::Template { name, scale, seed, districts, demo_password } => {
             let spec = db::template::TemplateSpec {
@@ -134,6 +150,14 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
             let header_read = config.timeouts.header_read;
             let state = http::AppState::new(pool.clone(), config, engine);
+            // Coverage loads at startup (not on the first request) and makes the persisted
+            // coverage current; blind spots are then recomputed in the background.
+            let coverage = state.coverage.get().await?;
+            tracing::info!(buildings = coverage.footprints().len(), "coverage model ready");
+            tokio::spawn(citygrid::coverage::sync::blind_spot_loop(
+                pool.clone(),
+                citygrid::coverage::sync::BLIND_SPOT_IDLE,
+            ));
             tokio::spawn(citygrid::tiles::follow::run(pool, state.layer_versions.clone()));
             let app = http::app(state);
             http::serve_with(listener, app, header_read, async {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use citygrid_api::symbology::{self, Swatch, GRID_FILLS};
-use citygrid_api::Action;
+use citygrid_api::{Action, HeatScale};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -25,6 +25,10 @@ pub const MAX_REQUEST_ZOOM: u8 = 22;
 /// The fontstack of every label: martin names the Noto CJK faces in
 /// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
 pub const FONT: &str = "Noto Sans CJK SC Regular";
+
+/// MapLibre `heatmap-intensity` of the heat layer: with radii 1.5 times the cell spacing, a cell
+/// at its band's reference among average neighbours reaches the top of the colour ramp.
+pub const HEAT_INTENSITY: f64 = 0.6;
 
 /// The geometry kind of a layer (for docs and the style).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +61,25 @@ pub struct Layer {
     /// Tables whose changes bump this layer's version automatically, within about a second
     /// ([`follow`]); empty for layers whose editors bump the version themselves (or never change).
     pub follows: &'static [&'static str],
+    /// What the tile URL's query string carries besides `v`.
+    pub query: TileQuery,
+}
+
+/// The query parameters a layer's tiles take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileQuery {
+    /// Only the layer version `v`.
+    Version,
+    /// A heat window and filter (`from`, `to`, `category`, `source`), normalised by the proxy,
+    /// which adds the caller's county and the window's freshness token
+    /// ([`crate::stats::heat::HeatQuery`]).
+    Heat,
 }
 
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
 
 /// The catalogue, bottom layer first.
-pub const LAYERS: [Layer; 7] = [
+pub const LAYERS: [Layer; 11] = [
     Layer {
         name: "counties",
         source: "counties",
@@ -74,6 +91,7 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "townships",
@@ -86,6 +104,7 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "villages",
@@ -98,6 +117,7 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "grids",
@@ -116,6 +136,7 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "buildings",
@@ -128,6 +149,7 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "cameras",
@@ -148,6 +170,7 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
+        query: TileQuery::Version,
     },
     Layer {
         name: "incidents",
@@ -160,6 +183,77 @@ pub const LAYERS: [Layer; 7] = [
         action: Action::IncidentsRead,
         scoped: true,
         follows: &["incidents"],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: crate::stats::heat::LAYER,
+        source: crate::stats::heat::LAYER,
+        minzoom: 0,
+        maxzoom: 16,
+        description: "Incident heat: counts per map cell for a time window (restricted: admin, leader)",
+        geometry: GeometryKind::Point,
+        fields: &[("count", "Number")],
+        action: Action::StatisticsRead,
+        // The proxy puts the caller's county into the heat query itself (`HeatQuery::county`).
+        scoped: true,
+        // Its freshness is the window's token `t` (`stats::heat::token`), not a version bump.
+        follows: &[],
+        query: TileQuery::Heat,
+    },
+    Layer {
+        name: "coverage_grids",
+        source: "coverage_grids",
+        minzoom: 8,
+        maxzoom: 16,
+        description: "Camera coverage per grid (restricted: admin, planner, leader)",
+        geometry: GeometryKind::Polygon,
+        fields: &[
+            ("code", "String"),
+            ("name", "String"),
+            ("buildings", "Number"),
+            ("covered_buildings", "Number"),
+            ("residents", "Number"),
+            ("share", "Number"),
+            ("share_occluded", "Number"),
+        ],
+        action: Action::CoverageRead,
+        scoped: true,
+        follows: &[],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: "coverage_buildings",
+        source: "coverage_buildings",
+        minzoom: 14,
+        maxzoom: 16,
+        description: "Buildings covered by cameras or not (restricted: admin, planner, leader)",
+        geometry: GeometryKind::Polygon,
+        fields: &[("id", "Number"), ("residents", "Number"), ("covered", "Number"), ("covered_occluded", "Number")],
+        action: Action::CoverageRead,
+        scoped: true,
+        follows: &[],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: "coverage",
+        source: "coverage",
+        minzoom: 13,
+        maxzoom: 16,
+        description: "Camera fields of view (restricted: admin, planner, leader)",
+        geometry: GeometryKind::Polygon,
+        fields: &[
+            ("id", "Number"),
+            ("code", "String"),
+            ("kind", "String"),
+            ("status", "String"),
+            ("heading_deg", "Number"),
+            ("fov_deg", "Number"),
+            ("range_m", "Number"),
+        ],
+        action: Action::CoverageRead,
+        scoped: true,
+        follows: &[],
+        query: TileQuery::Version,
     },
 ];
 
@@ -354,18 +448,23 @@ fn status_in(table: &[Swatch]) -> Value {
     json!(["in", ["get", "status"], ["literal", table.iter().map(|s| s.value).collect::<Vec<_>>()]])
 }
 
-/// The MapLibre style: all seven layers from martin through the backend, at their current
-/// versions, under `origin`. Layer ids and `metadata["citygrid:group"]` are a contract with the
-/// frontend (it toggles groups).
+/// The MapLibre style: every layer of the catalogue from martin through the backend, at their
+/// current versions, under `origin`; the heat layer (hidden until a workspace shows it) at the
+/// tile URL `heat_tiles` and weighed by `heat_scale`. Layer ids and `metadata["citygrid:group"]`
+/// are a contract with the frontend (it toggles groups).
 #[must_use]
-pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
+pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, heat_scale: &HeatScale) -> Value {
     let sources: serde_json::Map<String, Value> = LAYERS
         .iter()
         .map(|l| {
             let version = versions.get(l.name).copied().unwrap_or(1);
+            let url = match l.query {
+                TileQuery::Version => tile_url(origin, l, version),
+                TileQuery::Heat => heat_tiles.to_owned(),
+            };
             let source = json!({
                 "type": "vector",
-                "tiles": [tile_url(origin, l, version)],
+                "tiles": [url],
                 "minzoom": l.minzoom,
                 "maxzoom": l.maxzoom,
                 "bounds": BOUNDS,
@@ -419,6 +518,13 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
                 },
             }),
         ),
+        coverage_style(COVERAGE_GRIDS_FILL, "coverage_grids", "share"),
+        coverage_style(COVERAGE_GRIDS_FILL_OCCLUDED, "coverage_grids", "share_occluded"),
+        coverage_style(COVERAGE_BUILDINGS_FILL, "coverage_buildings", "covered"),
+        coverage_style(COVERAGE_BUILDINGS_FILL_OCCLUDED, "coverage_buildings", "covered_occluded"),
+        coverage_style("coverage-fill", "coverage", "status"),
+        coverage_style("coverage-line", "coverage", "status"),
+        coverage_style("coverage-line-dashed", "coverage", "status"),
         style_layer(
             "villages-line",
             "villages",
@@ -503,6 +609,22 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
                 },
             }),
         ),
+        style_layer(
+            "incidents_heat-heatmap",
+            crate::stats::heat::LAYER,
+            "heatmap",
+            0,
+            json!({
+                "layout": { "visibility": "none" },
+                "paint": {
+                    "heatmap-weight": heat_scale.weight_expression(),
+                    "heatmap-radius": heat_scale.radius_expression(),
+                    "heatmap-intensity": HEAT_INTENSITY,
+                    "heatmap-color": HeatScale::colour_expression(),
+                    "heatmap-opacity": 0.85,
+                },
+            }),
+        ),
         label("grids-label", "grids", 15, 24, &json!(10), "#3d4b5c"),
         label("villages-label", "villages", 13, 16, &json!(11), "#4f4563"),
         label("townships-label", "townships", 10, 14, &json!(13), "#36314a"),
@@ -526,6 +648,99 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>) -> Value {
         "sources": sources,
         "layers": layers,
     })
+}
+
+/// The coverage style layers. They are hidden in the style (`visibility: none`): a client that
+/// shows coverage turns on one of each `…-occluded` pair, by occlusion.
+pub const COVERAGE_GRIDS_FILL: &str = "coverage_grids-fill";
+pub const COVERAGE_GRIDS_FILL_OCCLUDED: &str = "coverage_grids-fill-occluded";
+pub const COVERAGE_BUILDINGS_FILL: &str = "coverage_buildings-fill";
+pub const COVERAGE_BUILDINGS_FILL_OCCLUDED: &str = "coverage_buildings-fill-occluded";
+
+/// One coverage style layer (colours: [`citygrid_api::symbols`]).
+fn coverage_style(id: &str, group: &str, property: &str) -> Value {
+    use citygrid_api::symbols as sym;
+    let hidden = json!({ "visibility": "none" });
+    let by_status = || {
+        let mut colour = vec![json!("match"), json!(["get", "status"])];
+        for (status, c) in sym::SECTOR_STATUS {
+            colour.push(json!(status));
+            colour.push(json!(c));
+        }
+        colour.push(json!("#4d4d4d"));
+        Value::Array(colour)
+    };
+    match (group, id) {
+        ("coverage_grids", _) => {
+            let mut ramp = vec![json!("step"), json!(["get", property]), json!(sym::SHARE_RAMP[0].1)];
+            for (from, colour) in &sym::SHARE_RAMP[1..] {
+                ramp.push(json!(from));
+                ramp.push(json!(colour));
+            }
+            let colour = json!(["case", ["has", property], Value::Array(ramp), sym::NO_RESIDENTS]);
+            style_layer(
+                id,
+                group,
+                "fill",
+                8,
+                json!({
+                    "layout": hidden,
+                    "filter": polygons(),
+                    "paint": { "fill-color": colour, "fill-opacity": 0.62, "fill-outline-color": "rgba(60, 60, 60, 0.35)" },
+                }),
+            )
+        }
+        ("coverage_buildings", _) => style_layer(
+            id,
+            group,
+            "fill",
+            14,
+            json!({
+                "layout": hidden,
+                "paint": {
+                    "fill-color": ["case", ["==", ["get", property], 1], sym::COVERED, sym::UNCOVERED],
+                    "fill-opacity": 0.85,
+                },
+            }),
+        ),
+        (_, "coverage-fill") => style_layer(
+            id,
+            group,
+            "fill",
+            13,
+            json!({
+                "layout": hidden,
+                "filter": ["in", ["get", "status"], ["literal", ["online", "planned"]]],
+                "paint": {
+                    "fill-color": by_status(),
+                    "fill-opacity": ["match", ["get", "status"], "online", sym::SECTOR_OPACITY, sym::SECTOR_OPACITY / 2.0],
+                },
+            }),
+        ),
+        // Online sectors outlined solid; the others (they do not see) dashed.
+        (_, "coverage-line") => style_layer(
+            id,
+            group,
+            "line",
+            13,
+            json!({
+                "layout": { "visibility": "none", "line-join": "round" },
+                "filter": ["==", ["get", "status"], "online"],
+                "paint": { "line-color": by_status(), "line-width": 1.0 },
+            }),
+        ),
+        _ => style_layer(
+            id,
+            group,
+            "line",
+            13,
+            json!({
+                "layout": { "visibility": "none", "line-join": "round" },
+                "filter": ["!=", ["get", "status"], "online"],
+                "paint": { "line-color": by_status(), "line-width": 1.4, "line-dasharray": [3, 2] },
+            }),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -577,13 +792,34 @@ mod tests {
     #[test]
     fn catalogue_is_consistent() {
         let names: Vec<_> = LAYERS.iter().map(|l| l.name).collect();
-        assert_eq!(names, ["counties", "townships", "villages", "grids", "buildings", "cameras", "incidents"]);
+        assert_eq!(
+            names,
+            [
+                "counties",
+                "townships",
+                "villages",
+                "grids",
+                "buildings",
+                "cameras",
+                "incidents",
+                "incidents_heat",
+                "coverage_grids",
+                "coverage_buildings",
+                "coverage"
+            ]
+        );
         for l in &LAYERS {
             assert!(l.minzoom <= l.maxzoom && l.maxzoom <= MAX_REQUEST_ZOOM, "{}", l.name);
             assert!(layer(l.name).is_some());
         }
         assert_eq!(layer("incidents").expect("incidents").action, Action::IncidentsRead);
         assert_eq!(layer("grids").expect("grids").action, Action::MapRead);
+        for name in ["coverage", "coverage_buildings", "coverage_grids"] {
+            let l = layer(name).expect(name);
+            assert_eq!(l.action, Action::CoverageRead, "{name}");
+            assert!(l.scoped && l.follows.is_empty(), "{name}");
+            assert!(!citygrid_api::access::allows(citygrid_api::Role::Dispatcher, l.action), "{name}");
+        }
         assert!(layer("nope").is_none());
         assert!(layer("buildings").expect("buildings").empty_at(13));
         assert!(!layer("buildings").expect("buildings").empty_at(14));
@@ -604,7 +840,17 @@ mod tests {
     #[test]
     fn style_structure_matches_the_frontend_contract() {
         let versions = BTreeMap::from([("grids".to_owned(), 5)]);
-        let s = style("http://h:1", &versions);
+        let scale = HeatScale {
+            from: "2026-11-04".into(),
+            to: "2026-12-02".into(),
+            categories: vec![],
+            sources: vec![],
+            percentile: 0.99,
+            bands: vec![],
+        };
+        let heat = "http://h:1/tiles/incidents_heat/{z}/{x}/{y}?from=2026-11-04&to=2026-12-02&v=1&t=9";
+        let s = style("http://h:1", &versions, heat, &scale);
+        assert_eq!(s["sources"]["incidents_heat"]["tiles"][0], heat);
         assert_eq!(s["version"], 8);
         assert_eq!(s["glyphs"], "http://h:1/tiles/font/{fontstack}/{range}");
         assert!(s.get("sprite").is_none());
@@ -626,6 +872,14 @@ mod tests {
             "cameras-circle",
             "incidents-finished",
             "incidents-circle",
+            "incidents_heat-heatmap",
+            "coverage_grids-fill",
+            "coverage_grids-fill-occluded",
+            "coverage_buildings-fill",
+            "coverage_buildings-fill-occluded",
+            "coverage-fill",
+            "coverage-line",
+            "coverage-line-dashed",
         ] {
             let layer = layers.iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("missing {id}"));
             let group = id.split('-').next().expect("group");
@@ -651,7 +905,15 @@ mod tests {
 
     #[test]
     fn the_style_paints_with_the_symbology() {
-        let s = style("http://h:1", &BTreeMap::new());
+        let scale = HeatScale {
+            from: "2026-11-04".into(),
+            to: "2026-12-02".into(),
+            categories: vec![],
+            sources: vec![],
+            percentile: 0.99,
+            bands: vec![],
+        };
+        let s = style("http://h:1", &BTreeMap::new(), "http://h:1/tiles/incidents_heat/{z}/{x}/{y}", &scale);
         let layer = |id: &str| s["layers"].as_array().and_then(|l| l.iter().find(|l| l["id"] == id)).cloned();
         let colour_of = |expr: &Value, status: &str| {
             let e = expr.as_array().expect("a match expression");

@@ -434,8 +434,18 @@ async fn openapi_document_lists_every_route() {
         "/api/plans/{id}/revert",
         "/api/partition/validate",
         "/api/grids/{code}/workers",
+        "/api/grids/{code}/history",
+        "/api/coverage/summary",
+        "/api/coverage/grids/{code}",
+        "/api/coverage/what-if",
+        "/api/coverage/suggest",
+        "/api/cameras",
+        "/api/cameras/planned",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    for method in ["get", "patch", "delete"] {
+        assert!(doc["paths"]["/api/cameras/{id}"][method].is_object(), "{method} /api/cameras/{{id}} missing");
     }
     assert!(doc["components"]["schemas"]["GridProperties"].is_object());
     let (s, b) = app.get("/api/no-such-thing", None).await;

@@ -1025,3 +1025,157 @@ async fn county_planners_plan_in_their_county_only() {
     let (s, _) = app.get(&format!("/api/partition/validate?county={away}"), Some(&token)).await;
     assert_eq!(s, 200);
 }
+
+/// The instant a version started, and the microsecond before, as RFC 3339 (UTC, no `+`).
+async fn instants(pool: &PgPool, code: &str, version: i32) -> (String, String) {
+    sqlx::query_as(
+        "select to_char(valid_from at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                to_char((valid_from - interval '1 microsecond') at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+         from grid_versions where grid_code = $1 and version = $2",
+    )
+    .bind(code)
+    .bind(version)
+    .fetch_one(pool)
+    .await
+    .expect("instants")
+}
+
+/// The grids valid at `t` intersecting the box of `codes`, and the buildings `code` held then by
+/// the point rule (smallest code on shared edges), from SQL over `grid_versions` written here.
+async fn partition_at(pool: &PgPool, t: &str, codes: &[String], code: &str) -> (Vec<String>, i64) {
+    let valid = "v.valid_from <= $1::timestamptz and (v.valid_to is null or v.valid_to > $1::timestamptz)";
+    let grids: Vec<String> = sqlx::query_scalar(&format!(
+        "select v.grid_code from grid_versions v
+         where {valid} and st_intersects(v.geom, (select st_setsrid(st_extent(geom)::geometry, 4326)
+                                                    from grid_versions where grid_code = any($2)))
+         order by 1"
+    ))
+    .bind(t)
+    .bind(codes)
+    .fetch_all(pool)
+    .await
+    .expect("grids then");
+    let buildings: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from buildings b
+         where (select v.grid_code from grid_versions v where {valid} and st_covers(v.geom, b.point)
+                order by v.grid_code limit 1) = $2"
+    ))
+    .bind(t)
+    .bind(code)
+    .fetch_one(pool)
+    .await
+    .expect("buildings then");
+    (grids, buildings)
+}
+
+/// History lists every version with its plan; `as_of` answers the version valid just before,
+/// exactly at and after a commit (retired grids included); the partition at an instant is
+/// served by the index over all versions.
+#[tokio::test]
+async fn history_and_time_travel() {
+    let app = spawn_app().await;
+    let token = app.login("planner").await;
+    let (g, n) = pair(&app.pool, 30).await;
+    let (survivor, retired) = if g < n { (g.clone(), n.clone()) } else { (n.clone(), g.clone()) };
+    let (vs, vr) = (version(&app.pool, &survivor).await, version(&app.pool, &retired).await);
+    let body = json!({"operation": "merge", "grids": [g, n], "note": "合并测试",
+                      "base_versions": {survivor.clone(): vs, retired.clone(): vr}});
+    let (s, draft) = app.post("/api/plans", Some(&token), &body).await;
+    assert_eq!(s, 201, "{draft}");
+    let id = draft["id"].as_i64().expect("id");
+    let (s, res) = app.post(&format!("/api/plans/{id}/commit"), Some(&token), &json!({})).await;
+    assert_eq!(s, 200, "{res}");
+    let (at, before) = instants(&app.pool, &survivor, vs + 1).await;
+    let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().expect("time")).expect("rfc 3339");
+    let at_t = chrono::DateTime::parse_from_rfc3339(&at).expect("at");
+
+    // History: every stored version, oldest first, the last one made by the plan.
+    let (s, h) = app.get(&format!("/api/grids/{survivor}/history"), Some(&token)).await;
+    assert_eq!(s, 200, "{h}");
+    let stored =
+        scalar_i64(&app.pool, &format!("select count(*) from grid_versions where grid_code = '{survivor}'")).await;
+    let versions = h["versions"].as_array().expect("versions");
+    assert_eq!(versions.len() as i64, stored);
+    let nums: Vec<i64> = versions.iter().filter_map(|v| v["version"].as_i64()).collect();
+    assert!(nums.windows(2).all(|w| w[0] < w[1]), "{nums:?}");
+    let last = &versions[versions.len() - 1];
+    assert_eq!(last["plan_id"], id);
+    assert_eq!(last["author"], "planner");
+    assert_eq!(last["note"], "合并测试");
+    assert!(last["valid_to"].is_null());
+    assert_eq!(parse(&versions[versions.len() - 2]["valid_to"]), at_t);
+    assert_eq!(parse(&last["valid_from"]), at_t);
+    assert!(h["retired_at"].is_null());
+    let (s, h) = app.get(&format!("/api/grids/{retired}/history"), Some(&token)).await;
+    assert_eq!(s, 200, "{h}");
+    assert_eq!(parse(&h["retired_at"]), at_t);
+    let last = h["versions"].as_array().and_then(|v| v.last()).expect("a version");
+    assert_eq!(parse(&last["valid_to"]), at_t);
+    let (s, res) = app.get("/api/grids/320899999999999/history", Some(&token)).await;
+    assert_error(s, &res, 404, "no grid ever had code");
+
+    // One grid as of an instant: just before the commit, exactly at it, and now.
+    for (t, sv, rv) in [(&before, vs, Some(vr)), (&at, vs + 1, None)] {
+        let (s, f) = app.get(&format!("/api/grids/{survivor}?as_of={t}"), Some(&token)).await;
+        assert_eq!(s, 200, "{f}");
+        assert_eq!(f["properties"]["version"], sv, "survivor at {t}");
+        let (_, buildings) = partition_at(&app.pool, t, std::slice::from_ref(&survivor), &survivor).await;
+        assert_eq!(f["properties"]["building_count"], buildings, "buildings of {survivor} at {t}");
+        let (s, f) = app.get(&format!("/api/grids/{retired}?as_of={t}"), Some(&token)).await;
+        match rv {
+            Some(v) => {
+                assert_eq!(s, 200, "{f}");
+                assert_eq!(f["properties"]["version"], v);
+                assert_eq!(parse(&f["properties"]["valid_to"]), at_t);
+                assert_eq!(f["properties"]["grid_workers"], json!([]), "no worker history for past versions");
+            }
+            None => assert_error(s, &f, 404, "no grid with code"),
+        }
+    }
+    let (s, f) = app.get(&format!("/api/grids/{survivor}"), Some(&token)).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["properties"]["version"], vs + 1);
+    assert!(f["properties"]["valid_to"].is_null());
+    // A Shanghai day means its end: today's commit is in.
+    let today: String = sqlx::query_scalar("select to_char(now() at time zone 'Asia/Shanghai', 'YYYY-MM-DD')")
+        .fetch_one(&app.pool)
+        .await
+        .expect("today");
+    let (s, f) = app.get(&format!("/api/grids/{survivor}?as_of={today}"), Some(&token)).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["properties"]["version"], vs + 1);
+    let (s, res) = app.get(&format!("/api/grids/{survivor}?as_of=last-march"), Some(&token)).await;
+    assert_error(s, &res, 400, "as_of");
+    assert_eq!(res["error"]["field"], "as_of");
+
+    // The partition in a box as of both instants, against SQL over grid_versions.
+    let (x0, y0, x1, y1): (f64, f64, f64, f64) = sqlx::query_as(
+        "select st_xmin(e), st_ymin(e), st_xmax(e), st_ymax(e) from
+         (select st_extent(geom)::geometry as e from grid_versions where grid_code = any($1)) x",
+    )
+    .bind(vec![survivor.clone(), retired.clone()])
+    .fetch_one(&app.pool)
+    .await
+    .expect("box");
+    for t in [&before, &at] {
+        let (s, fc) = app.get(&format!("/api/grids?bbox={x0},{y0},{x1},{y1}&limit=1000&as_of={t}"), Some(&token)).await;
+        assert_eq!(s, 200, "{fc}");
+        let got: Vec<String> = fc["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .filter_map(|f| f["id"].as_str().map(str::to_owned))
+            .collect();
+        let (expected, _) = partition_at(&app.pool, t, &[survivor.clone(), retired.clone()], &survivor).await;
+        assert_eq!(got, expected, "grids at {t}");
+        assert_eq!(got.contains(&retired), t == &before);
+    }
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "explain select code from grids_at('{at}') where st_intersects(geom, st_makeenvelope({x0}, {y0}, {x1}, {y1}, 4326))"
+    ))
+    .fetch_all(&app.pool)
+    .await
+    .expect("explain");
+    let plan = plan.join("\n");
+    assert!(plan.contains("grid_versions_valid_idx"), "the partition at an instant is not index-backed: {plan}");
+}

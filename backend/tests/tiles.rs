@@ -148,6 +148,10 @@ fn decode_mvt(buf: &[u8]) -> Vec<MvtLayer> {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// Attributes that may be absent from a tile when every value is null (an English name, the
+/// coverage share of a grid without residents).
+const NULLABLE: [&str; 3] = ["name_en", "share", "share_occluded"];
+
 /// A representative location of each layer's data, and the zoom to look at it.
 async fn sample_point(pool: &PgPool, layer: &str) -> (f64, f64, u32) {
     let (sql, z) = match layer {
@@ -155,12 +159,14 @@ async fn sample_point(pool: &PgPool, layer: &str) -> (f64, f64, u32) {
         "townships" => ("select label_point from admin_units where level = 'township' order by code limit 1", 9),
         "villages" => ("select label_point from admin_units where level = 'village' order by code limit 1", 12),
         "grids" => ("select st_pointonsurface(geom) from current_grids order by code limit 1", 14),
-        "buildings" => (
+        "buildings" | "coverage_buildings" => (
             "select st_centroid(footprint) from buildings order by footprint <-> st_setsrid(st_point(119.02, 33.6), 4326) limit 1",
             14,
         ),
         "cameras" => ("select geom from cameras order by id limit 1", 14),
         "incidents" => ("select geom from incidents order by id limit 1", 15),
+        "coverage" => ("select st_centroid(sector) from coverage_cameras order by camera_id limit 1", 14),
+        "coverage_grids" => ("select st_pointonsurface(geom) from current_grids order by code limit 1", 12),
         other => panic!("no sample for {other}"),
     };
     let (lon, lat): (f64, f64) = sqlx::query_as(&format!("select st_x(p), st_y(p) from ({sql}) s(p)"))
@@ -205,8 +211,10 @@ fn expected_fields(layer: &str) -> &'static [&'static str] {
         "counties" | "townships" | "villages" => &["code", "name", "name_en"],
         "grids" => &["code", "name", "village_code", "colour", "version"],
         "buildings" => &["id", "kind", "floors", "grid_code"],
-        "cameras" => &["id", "code", "kind", "status", "heading_deg", "fov_deg", "range_m"],
+        "cameras" | "coverage" => &["id", "code", "kind", "status", "heading_deg", "fov_deg", "range_m"],
         "incidents" => &["id", "category", "status", "priority"],
+        "coverage_buildings" => &["id", "residents", "covered", "covered_occluded"],
+        "coverage_grids" => &["code", "name", "buildings", "covered_buildings", "residents", "share", "share_occluded"],
         other => panic!("no expected attributes for layer {other}: add them here"),
     }
 }
@@ -219,7 +227,8 @@ fn expected_fields(layer: &str) -> &'static [&'static str] {
 async fn every_layer_serves_its_attributes_and_nothing_else() {
     let app = setup().await;
     let token = app.login("admin").await;
-    for layer in &LAYERS {
+    // Heat tiles take a time window and have their own tests (`backend/tests/heat.rs`).
+    for layer in LAYERS.iter().filter(|l| matches!(l.query, tiles::TileQuery::Version)) {
         let (lon, lat, z) = sample_point(&app.pool, layer.name).await;
         let Tile { z, x, y } = Tile::containing(lon, lat, z);
         let v = version(&app.pool, layer.name).await;
@@ -241,14 +250,16 @@ async fn every_layer_serves_its_attributes_and_nothing_else() {
         let catalogue: BTreeSet<String> = layer.fields.iter().map(|(k, _)| (*k).to_owned()).collect();
         assert_eq!(catalogue, fields, "{}: the catalogue's fields", layer.name);
         let keys: BTreeSet<String> = mvt.keys.iter().cloned().collect();
-        // Exactly the catalogue's fields (name_en may be absent when every value is null).
+        // Exactly the catalogue's fields ([`NULLABLE`] ones may be absent).
         let mut expected = fields.clone();
-        if !keys.contains("name_en") {
-            expected.remove("name_en");
+        for k in NULLABLE {
+            if !keys.contains(k) {
+                expected.remove(k);
+            }
         }
         assert_eq!(keys, expected, "{path}: attributes");
         for f in &mvt.feature_keys {
-            let required = fields.iter().filter(|k| *k != "name_en").all(|k| f.contains(k));
+            let required = fields.iter().filter(|k| !NULLABLE.contains(&k.as_str())).all(|k| f.contains(k));
             assert!(required, "{path}: a feature lacks attributes: {f:?}");
         }
         let want = if layer.geometry == tiles::GeometryKind::Point { 1 } else { 3 };
@@ -354,6 +365,14 @@ async fn tiles_need_a_login_and_incidents_a_dispatch_role() {
     assert_error(s, &b, 403, "incidents");
     let res = get_tile(&app, "/tiles/grids/11/1700/820", Some(&planner)).await;
     assert!(res.status().is_success(), "{}", res.status());
+    // Camera coverage: planners and leaders, not dispatchers.
+    let dispatcher = app.login("dispatcher").await;
+    for layer in ["coverage/14/13607/6566", "coverage_buildings/14/13607/6566", "coverage_grids/11/1700/820"] {
+        let (s, b) = app.get(&format!("/tiles/{layer}"), Some(&dispatcher)).await;
+        assert_error(s, &b, 403, "coverage");
+        let res = get_tile(&app, &format!("/tiles/{layer}"), Some(&planner)).await;
+        assert!(res.status().is_success(), "{layer}: {}", res.status());
+    }
     for role in ["admin", "dispatcher", "leader"] {
         let token = app.login(role).await;
         let res = get_tile(&app, "/tiles/incidents/15/27212/13133?v=1", Some(&token)).await;
@@ -478,6 +497,9 @@ async fn densest_tiles_fit_the_budget() {
         ("villages", "admin_units where level = 'village'", "geom", 11),
         ("cameras", "cameras", "geom", 13),
         ("incidents", "incidents", "geom", 15),
+        ("coverage", "coverage_cameras", "sector", 13),
+        ("coverage_buildings", "buildings", "footprint", 14),
+        ("coverage_grids", "current_grids", "geom", 8),
     ] {
         let (x, y): (i32, i32) = sqlx::query_as(&densest(table, geom, z)).fetch_one(&pool).await.unwrap();
         let res = client.get(format!("{}/{layer}/{z}/{x}/{y}", martin.url)).send().await.unwrap();

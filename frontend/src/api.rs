@@ -1,11 +1,13 @@
 //! Calls to the CityGrid backend (`/api/...`) with `fetch`, typed with `citygrid-api`.
 //!
 //! Every non-2xx answer becomes an [`ApiError`]; a 401 is [`ApiError::Unauthorized`], which the
-//! caller turns into a logout. [`decode`] is the pure part and is tested natively.
+//! caller turns into a logout. [`decode`] is the pure part and is tested natively. People read
+//! an error as a translated sentence per error code ([`crate::error_text`]), with the server's
+//! own message as a detail.
 
 use citygrid_api::{
-    AdminUnit, BuildingInfo, CameraInfo, CreateIncidentRequest, ErrorBody, Feature, GridProperties, Incident,
-    IncidentCreated, IncidentDetail, IncidentPage, LayerVersions, LoginRequest, LoginResponse, RouteRequest,
+    AdminUnit, BuildingInfo, CameraInfo, CreateIncidentRequest, ErrorBody, ErrorCode, Feature, GridProperties,
+    Incident, IncidentCreated, IncidentDetail, IncidentPage, LayerVersions, LoginRequest, LoginResponse, RouteRequest,
     RouteResult, SearchHit, TransitionRequest, User,
 };
 use serde::de::DeserializeOwned;
@@ -13,16 +15,30 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::error_text;
 use crate::i18n::{t, Key, Lang};
+
+/// A non-2xx answer: the backend's `ErrorBody` when it sent one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerError {
+    pub status: u16,
+    /// `None` when the body was not an error body of the catalogue.
+    pub code: Option<ErrorCode>,
+    /// The server's explanation (English), or the start of whatever body it sent.
+    pub message: String,
+    /// The input at fault.
+    pub field: Option<String>,
+    /// Machine-readable context, such as the nearest grid of a point outside the city.
+    pub details: Option<serde_json::Value>,
+}
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    /// 401: no token, or the token has expired.
-    Unauthorized(String),
-    /// Any other non-2xx answer, with the backend's `ErrorBody` when it sent one (`details`:
-    /// its machine-readable context, such as the nearest grid of a point outside the city).
-    Server { status: u16, code: String, message: String, details: Option<serde_json::Value> },
+    /// 401: no token, an expired one, or (at login) bad credentials.
+    Unauthorized(ServerError),
+    /// Any other non-2xx answer.
+    Server(ServerError),
     /// `fetch` itself failed (offline, server down).
     Network(String),
     /// A 2xx answer whose body is not what `citygrid-api` says.
@@ -30,14 +46,33 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// A message for people.
+    /// The sentence for people, in `lang`.
     #[must_use]
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            ApiError::Unauthorized(m) => m.clone(),
-            ApiError::Server { status, code, message, .. } => format!("{message} ({status} {code})"),
-            ApiError::Network(m) => format!("{}: {m}", t(lang, Key::NetworkError)),
-            ApiError::Decode(m) => format!("{}: {m}", t(lang, Key::BadResponse)),
+            ApiError::Unauthorized(e) | ApiError::Server(e) => error_text::sentence(lang, e.code, e.field.as_deref()),
+            ApiError::Network(_) => t(lang, Key::NetworkError).to_owned(),
+            ApiError::Decode(_) => t(lang, Key::BadResponse).to_owned(),
+        }
+    }
+
+    /// What the server (or the browser) said, for the curious: shown smaller under the sentence.
+    #[must_use]
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::Unauthorized(e) | ApiError::Server(e) => {
+                format!("{} ({} {})", e.message, e.status, e.code.map_or("-", ErrorCode::as_str))
+            }
+            ApiError::Network(m) | ApiError::Decode(m) => m.clone(),
+        }
+    }
+
+    /// The server's error, when there was an answer.
+    #[must_use]
+    pub fn server(&self) -> Option<&ServerError> {
+        match self {
+            ApiError::Unauthorized(e) | ApiError::Server(e) => Some(e),
+            ApiError::Network(_) | ApiError::Decode(_) => None,
         }
     }
 }
@@ -47,17 +82,15 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiErro
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()));
     }
-    let (code, message, details) = if let Ok(b) = serde_json::from_str::<ErrorBody>(body) {
-        (b.error.code.as_str().to_owned(), b.error.message, b.error.details)
+    let e = if let Ok(b) = serde_json::from_str::<ErrorBody>(body) {
+        let d = b.error;
+        ServerError { status, code: Some(d.code), message: d.message, field: d.field, details: d.details }
     } else {
         let snippet: String = body.chars().take(160).collect();
-        (format!("http_{status}"), if snippet.trim().is_empty() { format!("HTTP {status}") } else { snippet }, None)
+        let message = if snippet.trim().is_empty() { format!("HTTP {status}") } else { snippet };
+        ServerError { status, code: None, message, field: None, details: None }
     };
-    if status == 401 {
-        Err(ApiError::Unauthorized(message))
-    } else {
-        Err(ApiError::Server { status, code, message, details })
-    }
+    Err(if status == 401 { ApiError::Unauthorized(e) } else { ApiError::Server(e) })
 }
 
 fn js_err(v: &JsValue) -> String {
@@ -183,33 +216,38 @@ mod tests {
         assert_eq!(u.role, citygrid_api::Role::Leader);
     }
 
+    fn server(status: u16, code: Option<ErrorCode>, message: &str) -> ServerError {
+        ServerError { status, code, message: message.into(), field: None, details: None }
+    }
+
     #[test]
     fn error_bodies_become_errors() {
         let e = decode::<User>(404, r#"{"error":{"code":"not_found","message":"no grid 1"}}"#);
-        assert_eq!(
-            e,
-            Err(ApiError::Server { status: 404, code: "not_found".into(), message: "no grid 1".into(), details: None })
+        assert_eq!(e, Err(ApiError::Server(server(404, Some(ErrorCode::NotFound), "no grid 1"))));
+        let e = decode::<User>(
+            422,
+            r#"{"error":{"code":"outside_city","message":"outside","field":"lon","details":{"distance_m":5}}}"#,
         );
-        let e =
-            decode::<User>(422, r#"{"error":{"code":"unprocessable","message":"outside","details":{"distance_m":5}}}"#);
-        assert!(
-            matches!(e, Err(ApiError::Server { status: 422, details: Some(d), .. }) if d["distance_m"] == 5),
-            "details are kept"
-        );
-        let e = decode::<User>(401, r#"{"error":{"code":"unauthorized","message":"log in"}}"#);
-        assert_eq!(e, Err(ApiError::Unauthorized("log in".into())));
-        let e = decode::<User>(502, "");
-        assert_eq!(
-            e,
-            Err(ApiError::Server { status: 502, code: "http_502".into(), message: "HTTP 502".into(), details: None })
-        );
+        let Err(ApiError::Server(e)) = e else { panic!("a server error") };
+        assert_eq!((e.field.as_deref(), e.details.map(|d| d["distance_m"].clone())), (Some("lon"), Some(5.into())));
+        let e = decode::<User>(401, r#"{"error":{"code":"bad_credentials","message":"no"}}"#);
+        assert_eq!(e, Err(ApiError::Unauthorized(server(401, Some(ErrorCode::BadCredentials), "no"))));
+        assert_eq!(decode::<User>(502, ""), Err(ApiError::Server(server(502, None, "HTTP 502"))));
         assert!(matches!(decode::<User>(200, "{}"), Err(ApiError::Decode(_))));
     }
 
     #[test]
-    fn messages_name_the_problem() {
-        let e = ApiError::Server { status: 403, code: "forbidden".into(), message: "no".into(), details: None };
-        assert_eq!(e.message(Lang::En), "no (403 forbidden)");
+    fn messages_are_translated_by_code() {
+        let e =
+            ApiError::Unauthorized(server(401, Some(ErrorCode::BadCredentials), "unknown username or wrong password"));
+        assert_eq!(e.message(Lang::Zh), "用户名或密码错误，或账号已停用");
+        assert_eq!(e.detail(), "unknown username or wrong password (401 bad_credentials)");
+        let e = ApiError::Server(ServerError {
+            field: Some("duplicate_of".into()),
+            ..server(422, Some(ErrorCode::InvalidValue), "duplicate_of: no incident with id 9")
+        });
+        assert_eq!(e.message(Lang::Zh), "“原事件编号”的值不能接受");
+        assert_eq!(ApiError::Server(server(502, None, "HTTP 502")).message(Lang::En), "The request failed");
         assert!(ApiError::Network("down".into()).message(Lang::Zh).starts_with("网络错误"));
     }
 }

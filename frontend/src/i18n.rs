@@ -133,9 +133,7 @@ keys! {
         GroupCameras => "摄像头", "Cameras";
         GroupIncidents => "事件", "Incidents";
         LegendGridColours => "网格（四色着色）", "Grids (four-colour)";
-        LegendCameraOnline => "摄像头 · 在线", "Camera · online";
-        LegendCameraOffline => "摄像头 · 离线", "Camera · offline";
-        LegendCameraMaintenance => "摄像头 · 维护中", "Camera · maintenance";
+        LegendDispatch => "调度标注", "Dispatch drawings";
         Inspector => "详情", "Details";
         Close => "关闭", "Close";
         ZoomTo => "定位", "Zoom to";
@@ -252,6 +250,11 @@ const WIRE: &[(&str, &str, &str)] = &[
     ("online", "在线", "Online"),
     ("offline", "离线", "Offline"),
     ("maintenance", "维护中", "Maintenance"),
+    // Camera owners.
+    ("public_security", "公安", "Public security"),
+    ("community", "社区", "Community"),
+    ("transport", "交通", "Transport"),
+    ("urban_management", "城管", "Urban management"),
     // Incident statuses.
     ("new", "新建", "New"),
     ("assigned", "已派遣", "Assigned"),
@@ -270,6 +273,7 @@ const WIRE: &[(&str, &str, &str)] = &[
     ("escalate", "上报上级", "Escalate"),
     ("reopen", "重新打开", "Reopen"),
     ("mark_duplicate", "标记为重复", "Mark as duplicate"),
+    ("moved", "随网格调整移交", "Moved with a grid boundary change"),
 ];
 
 /// The name of an incident category code (the code itself when unknown).
@@ -407,6 +411,7 @@ mod tests {
         assert_eq!(wire(Lang::Zh, "online"), "在线");
         assert_eq!(wire(Lang::En, "rural_house"), "Rural house");
         assert_eq!(wire(Lang::Zh, "something_new"), "something_new");
+        assert_eq!(wire(Lang::Zh, "public_security"), "公安");
     }
 
     #[test]

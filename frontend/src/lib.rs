@@ -24,6 +24,7 @@ pub mod api;
 pub mod app;
 pub mod browser;
 pub mod components;
+pub mod error_text;
 pub mod hooks;
 pub mod i18n;
 pub mod map;

@@ -133,6 +133,15 @@ impl Notice {
             Notice::Api(e) => e.message(lang),
         }
     }
+
+    /// The server's own words, for a failed API call.
+    #[must_use]
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Notice::Key(_) => None,
+            Notice::Api(e) => Some(e.detail()),
+        }
+    }
 }
 
 impl From<ApiError> for Notice {

@@ -3,7 +3,7 @@
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
-//! - `bench <tiles|route|plan>`: benchmarks against a baseline measured in the same run.
+//! - `bench <tiles|route|plan|heat|stats>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
 mod martin;
@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only
-  bench  <route|tiles|plan> [--scale full|demo]
+  bench  <route|tiles|plan|heat|stats|coverage> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -58,7 +58,10 @@ fn real_main() -> anyhow::Result<()> {
                 Some("route") => bench(&root, "route", scale),
                 Some("tiles") => bench(&root, "tiles", scale),
                 Some("plan") => bench(&root, "plan", scale),
-                _ => bail!("bench what? `cargo xtask bench route`, `tiles` or `plan`"),
+                Some("heat") => bench(&root, "heat", scale),
+                Some("stats") => bench(&root, "stats", scale),
+                Some("coverage") => bench(&root, "coverage", scale),
+                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat`, `stats` or `coverage`"),
             }
         }
         "setup" => {
@@ -276,8 +279,17 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let example = format!("bench_{what}");
     sh::run(sh::cargo().args(["build", "--release", "-p", "citygrid-backend", "--example", &example]))?;
     let exe = sh::target_dir(root).join("release").join("examples").join(&example);
-    if what == "route" {
+    if what == "route" || what == "stats" {
         return sh::run(Command::new(&exe).env("DATABASE_URL", &url));
+    }
+    if what == "coverage" {
+        // Camera moves write: they run on a clone, never on the bench city itself.
+        let clone = format!("{}_coverage", provision::BENCH_DB);
+        provision::clone_database(provision::BENCH_DB, &clone)?;
+        let result =
+            sh::run(Command::new(&exe).env("DATABASE_URL", &url).env("BENCH_CLONE_URL", provision::local_url(&clone)));
+        provision::drop_database(&clone)?;
+        return result;
     }
     if what == "plan" {
         // Plans change the city: work on a clone, never on the bench city itself.

@@ -83,7 +83,8 @@ pub fn url_for(url: &str, name: &str) -> anyhow::Result<String> {
 }
 
 /// Everything a template depends on, hashed: migrations, generator source, the input files next
-/// to the districts file, scale, seed, demo password and whether it accepts connections.
+/// to the districts file, scale, seed, demo password, whether it accepts connections, and the
+/// code that computes its persisted camera coverage.
 fn fingerprint(spec: &TemplateSpec) -> anyhow::Result<String> {
     let mut h = Sha256::new();
     for m in super::MIGRATOR.iter() {
@@ -110,6 +111,7 @@ fn fingerprint(spec: &TemplateSpec) -> anyhow::Result<String> {
     h.update(spec.load.seed.to_le_bytes());
     h.update(spec.demo_password.as_deref().unwrap_or("").as_bytes());
     h.update([u8::from(spec.clone_only)]);
+    h.update(crate::coverage::store::rule_version().as_bytes());
     Ok(format!("citygrid-template {:x}", h.finalize()))
 }
 
@@ -157,6 +159,8 @@ pub async fn ensure(admin_url: &str, spec: &TemplateSpec) -> anyhow::Result<Opti
                     crate::login_throttle::LoginThrottle::new(crate::login_throttle::ThrottleConfig::default());
                 crate::accounts::ensure_demo_accounts(&pool, &throttle, password).await?;
             }
+            // Derived data: clones start with their camera coverage current.
+            crate::coverage::prepare(&pool).await?;
             sqlx::query("vacuum analyze").execute(&pool).await?;
             pool.close().await;
         }

@@ -304,14 +304,14 @@ pub async fn one(
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentDetail>> {
     let id = parse_id("incident", &id)?;
-    incidents::read(&state.pool, &auth.scope, id, Utc::now())
+    incidents::read(&state.pool, &auth.scope, auth.user.role, id, Utc::now())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no incident with id {id}")))
 }
 
 /// Query of `GET /api/incidents`.
-#[derive(Debug, Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `minLon,minLat,maxLon,maxLat`: four decimals; out of range or min ≥ max is 422.
@@ -430,7 +430,7 @@ pub async fn transition(
             let details = serde_json::json!({ "allowed_actions": allowed });
             ApiError::new(ErrorCode::TransitionNotAllowed, e.to_string()).with_details(details)
         }
-        TransitionError::Invalid(_) => ApiError::new(ErrorCode::InvalidValue, e.to_string()),
+        TransitionError::Invalid { field, .. } => ApiError::new(ErrorCode::InvalidValue, e.to_string()).field(field),
         TransitionError::OutsideScope(e) => e.into(),
         TransitionError::Db(e) => ApiError::Internal(e),
     })

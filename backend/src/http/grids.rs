@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
+use chrono::{DateTime, Utc};
 use citygrid_api::{ErrorCode, Feature, FeatureCollection, GridProperties, SearchHit};
 use serde::Deserialize;
 
@@ -10,30 +11,51 @@ use super::auth::{Authorized, MapRead};
 use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::{self, BBox, GridCode};
+use crate::planning::history;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/grids", get(list)).route("/grids/{code}", get(one)).route("/search", get(search))
 }
 
-/// One grid as a GeoJSON Feature with its hierarchy, worker and counts.
+/// Query of `GET /api/grids/{code}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OneParams {
+    /// The version valid at this instant: an RFC 3339 time, or a `YYYY-MM-DD` day in
+    /// Asia/Shanghai (the end of that day). Default: the current version.
+    as_of: Option<String>,
+}
+
+/// Parses `as_of` into the instant it names.
+fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
+    s.map(|s| history::parse_as_of(s).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("as_of")))
+        .transpose()
+}
+
+/// One grid as a GeoJSON Feature with its hierarchy, worker and counts (`as_of`: the version
+/// valid then, retired grids included).
 #[utoipa::path(get, path = "/api/grids/{code}", tag = "grids", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$"), OneParams),
     responses((status = 200, body = Feature<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
               (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
     auth: Authorized<MapRead>,
     Path(code): Path<String>,
+    Query(params): Query<OneParams>,
 ) -> ApiResult<Json<Feature<GridProperties>>> {
     let code = GridCode::parse(&code).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("code"))?;
-    grids::get(&state.pool, &auth.scope, &code)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no current grid with code {}", code.as_str())))
+    let at = as_of(params.as_of.as_deref())?;
+    grids::get(&state.pool, &auth.scope, &code, at).await?.map(Json).ok_or_else(|| {
+        ApiError::NotFound(match at {
+            None => format!("no current grid with code {}", code.as_str()),
+            Some(t) => format!("no grid with code {} at {}", code.as_str(), t.to_rfc3339()),
+        })
+    })
 }
 
 /// Query of `GET /api/grids`.
-#[derive(Debug, Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `minLon,minLat,maxLon,maxLat` (WGS84): four decimals; out of range or min ≥ max is 422.
@@ -41,9 +63,12 @@ pub struct ListParams {
     /// At most this many grids (default 100, capped at 1000).
     #[param(minimum = 1)]
     limit: Option<i64>,
+    /// The partition valid at this instant (RFC 3339, or a `YYYY-MM-DD` Asia/Shanghai day).
+    as_of: Option<String>,
 }
 
-/// Grids intersecting a bounding box, as a FeatureCollection ordered by code.
+/// Grids intersecting a bounding box (current, or valid `as_of`), as a FeatureCollection ordered
+/// by code.
 #[utoipa::path(get, path = "/api/grids", tag = "grids", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = FeatureCollection<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
               (status = 401, body = citygrid_api::ErrorBody), (status = 403, body = citygrid_api::ErrorBody),
@@ -63,12 +88,13 @@ pub async fn list(
         }
         Some(n) => n.min(grids::MAX_LIMIT),
     };
-    let (features, truncated) = grids::in_bbox(&state.pool, &auth.scope, bbox, limit).await?;
+    let at = as_of(params.as_of.as_deref())?;
+    let (features, truncated) = grids::in_bbox(&state.pool, &auth.scope, bbox, limit, at).await?;
     Ok(Json(FeatureCollection { kind: "FeatureCollection".into(), features, truncated }))
 }
 
 /// Query of `GET /api/search`.
-#[derive(Debug, Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A grid code (or its prefix), or part of a grid, village, township or county name (blank

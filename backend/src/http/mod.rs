@@ -19,6 +19,7 @@ use crate::routing::Engine;
 
 pub mod admin_units;
 pub mod auth;
+pub mod coverage;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -27,6 +28,7 @@ pub mod health;
 pub mod openapi;
 pub mod plans;
 pub mod serve;
+pub mod stats;
 pub mod tiles;
 pub mod users;
 
@@ -48,6 +50,12 @@ pub struct AppState {
     pub layer_versions: Arc<TtlCache<&'static str, i64>>,
     /// Login backoff and the bounded pool for password checks.
     pub login: LoginThrottle,
+    /// The camera coverage model, loaded on first use (at startup by `citygrid serve`).
+    pub coverage: Arc<crate::coverage::sync::Handle>,
+    /// Freshness tokens of heat windows ([`crate::stats::heat::token`]), cached like versions.
+    pub heat_tokens: Arc<TtlCache<crate::stats::filter::DayWindow, i64>>,
+    /// Heat scales by request and layer version, for [`HEAT_SCALE_TTL`].
+    pub heat_scales: Arc<TtlCache<(crate::stats::heat::HeatQuery, i64), citygrid_api::HeatScale>>,
 }
 
 /// How long a session check is cached per process.
@@ -55,6 +63,9 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
 /// How long a layer version is cached per process (an edit is visible to new styles and tile
 /// URLs within this time).
 pub const LAYER_VERSION_TTL: Duration = Duration::from_secs(1);
+
+/// How long a heat scale is reused (new incidents in the window hardly move a 99th percentile).
+pub const HEAT_SCALE_TTL: Duration = Duration::from_mins(1);
 
 impl AppState {
     #[must_use]
@@ -64,14 +75,18 @@ impl AppState {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("a plain HTTP client always builds");
+        let coverage = Arc::new(crate::coverage::sync::Handle::new(pool.clone(), config.coverage_min_share));
         AppState {
             pool,
+            coverage,
             login: LoginThrottle::new(config.login.clone()),
             config: Arc::new(config),
             http,
             engine,
             sessions: Arc::new(TtlCache::new(SESSION_CACHE_TTL, 10_000)),
             layer_versions: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 64)),
+            heat_tokens: Arc::new(TtlCache::new(LAYER_VERSION_TTL, 1024)),
+            heat_scales: Arc::new(TtlCache::new(HEAT_SCALE_TTL, 256)),
         }
     }
 }
@@ -109,6 +124,8 @@ pub fn app(state: AppState) -> Router {
         .merge(dispatch::router())
         .merge(plans::router())
         .merge(admin_units::router())
+        .merge(coverage::router())
+        .merge(stats::router())
         .merge(openapi::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method);

@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
-use super::{admin_units, auth, dispatch, grids, health, plans, tiles, users, AppState};
+use super::{admin_units, auth, coverage, dispatch, grids, health, plans, stats, tiles, users, AppState};
 
 struct BearerAuth;
 
@@ -86,7 +86,10 @@ impl Modify for CommonResponses {
         users::update, users::reset_password,
         tiles::style, tiles::versions, tiles::tilejson, tiles::tile, tiles::font,
         plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
-        plans::set_workers,
+        plans::set_workers, plans::history,
+        stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
+        coverage::summary, coverage::grid, coverage::what_if, coverage::suggest,
+        coverage::create, coverage::update, coverage::remove, coverage::add_planned,
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),

@@ -1,4 +1,5 @@
-//! `/api/plans`, `/api/partition/validate`, `/api/grids/{code}/workers`: boundary planning.
+//! `/api/plans`, `/api/partition/validate`, `/api/grids/{code}/workers`, `/api/grids/{code}/history`:
+//! boundary planning and its history.
 
 use std::time::Instant;
 
@@ -8,13 +9,13 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::Utc;
 use citygrid_api::{
-    CreatePlanRequest, ErrorCode, GridWorkers, GridWorkersUpdate, PartitionIssue, PartitionReport, Plan, PlanList,
-    PlanOperation, PlanStatus,
+    CreatePlanRequest, ErrorCode, GridHistory, GridWorkers, GridWorkersUpdate, PartitionIssue, PartitionReport, Plan,
+    PlanList, PlanOperation, PlanStatus,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Authorized, PlansRead, PlansWrite};
+use super::auth::{Authorized, MapRead, PlansRead, PlansWrite};
 use super::extract::{parse_id, Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::grids::GridCode;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{id}/revert", post(revert))
         .route("/partition/validate", get(validate))
         .route("/grids/{code}/workers", put(set_workers))
+        .route("/grids/{code}/history", get(history))
 }
 
 /// Maps a planning error onto the catalogue; `details.reason` is the machine-readable cause.
@@ -146,7 +148,7 @@ pub async fn create(
 }
 
 /// Query of `GET /api/plans`.
-#[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListParams {
     /// `draft`, `committed`, `discarded` or `reverted`.
     status: Option<String>,
@@ -254,7 +256,7 @@ pub async fn revert(
 }
 
 /// Query of `GET /api/partition/validate` (at most one).
-#[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ValidateParams {
     village: Option<String>,
     township: Option<String>,
@@ -347,4 +349,22 @@ pub async fn set_workers(
     }
     let out = planning::workers::set(&state.pool, code.as_str(), &req.workers, auth.user.id, &auth.scope).await?;
     Ok(Json(out))
+}
+
+/// Every boundary version of a grid, oldest first, with the plan, author and note that made it
+/// (retired grids included).
+#[utoipa::path(get, path = "/api/grids/{code}/history", tag = "planning", security(("bearer" = [])),
+    params(("code" = String, Path, description = "15-digit grid code")),
+    responses((status = 200, body = GridHistory), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Authorized<MapRead>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<GridHistory>> {
+    let code = GridCode::parse(&code).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("code"))?;
+    planning::history::grid_history(&state.pool, &auth.scope, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no grid ever had code {}", code.as_str())))
 }

@@ -19,15 +19,18 @@ use axum::extract::State;
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use chrono::Utc;
 
 use super::auth::{authenticate, require};
 use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
-use crate::tiles::{self, Layer, TileCoord};
+use crate::stats::filter::day_of;
+use crate::stats::heat::HeatQuery;
+use crate::tiles::{self, Layer, TileCoord, TileQuery};
 use citygrid_api::ErrorCode;
 use citygrid_api::{LayerVersion, LayerVersions};
 
@@ -47,7 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tile))
 }
 
-fn find_layer(name: &str) -> ApiResult<&'static Layer> {
+pub(super) fn find_layer(name: &str) -> ApiResult<&'static Layer> {
     tiles::layer(name).ok_or_else(|| {
         let known: Vec<&str> = tiles::LAYERS.iter().map(|l| l.name).collect();
         ApiError::NotFound(format!("no tile layer {name:?}; layers: {}", known.join(", ")))
@@ -58,7 +61,7 @@ fn find_layer(name: &str) -> ApiResult<&'static Layer> {
 /// `CITYGRID_PUBLIC_ORIGIN` when configured (behind a proxy, set it), else `http://` + the
 /// request's `Host` (responses say `Vary: Host`), else the listen address. Forwarded headers are
 /// not trusted: anyone can send them, and these URLs receive the user's token.
-fn origin(headers: &HeaderMap, state: &AppState) -> String {
+pub(super) fn origin(headers: &HeaderMap, state: &AppState) -> String {
     if let Some(origin) = &state.config.public_origin {
         return origin.clone();
     }
@@ -77,7 +80,7 @@ fn origin(headers: &HeaderMap, state: &AppState) -> String {
 /// The current version of a layer, cached for [`super::LAYER_VERSION_TTL`]; read afresh when
 /// the caller has seen a newer one (`at_least`: a client that polled another replica, or this
 /// one after the cache was filled).
-async fn layer_version(state: &AppState, layer: &'static Layer, at_least: Option<i64>) -> ApiResult<i64> {
+pub(super) async fn layer_version(state: &AppState, layer: &'static Layer, at_least: Option<i64>) -> ApiResult<i64> {
     if let Some(v) = state.layer_versions.get(&layer.name).filter(|v| at_least.is_none_or(|min| *v >= min)) {
         return Ok(v);
     }
@@ -107,12 +110,19 @@ pub async fn tilejson(
 }
 
 /// The MapLibre style (public): every layer's source at its current version, glyphs from
-/// `/tiles/font/…`.
+/// `/tiles/font/…`; the heat layer (hidden) shows the last 28 days — a workspace sets its own
+/// window through `/api/stats/heat-tiles`.
 #[utoipa::path(get, path = "/style.json", tag = "tiles",
     responses((status = 200, description = "A MapLibre GL style (version 8)", body = Object)))]
 pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let versions = tiles::layer_versions(&state.pool).await?;
-    let body = tiles::style(&origin(&headers, &state), &versions);
+    let origin = origin(&headers, &state);
+    let heat = HeatQuery::parse(&[], day_of(Utc::now()), None).map_err(super::stats::bad_filter)?;
+    let heat_version = versions.get(crate::stats::heat::LAYER).copied().unwrap_or(1);
+    let token = crate::stats::heat::token(&state.pool, heat.days).await?;
+    let heat_tiles = crate::stats::heat::tiles(&origin, &heat, heat_version, token).tiles;
+    let scale = super::stats::cached_scale(&state, heat, heat_version).await?;
+    let body = tiles::style(&origin, &versions, &heat_tiles, &scale);
     Ok(([(CACHE_CONTROL, header_value("no-cache")), (VARY, header_value("Host"))], Json(body)).into_response())
 }
 
@@ -136,12 +146,15 @@ pub async fn versions(State(state): State<AppState>, headers: HeaderMap) -> ApiR
 }
 
 /// Query of a tile URL.
-#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TileParams {
     /// The layer version the URL was made for (from the style or TileJSON): a current `v` makes
-    /// the tile cacheable for a day. Other parameters are ignored.
+    /// the tile cacheable for a day.
     v: Option<String>,
+    /// Heat layers: the freshness token of the filter (from `/api/stats/heat-tiles`); heat tiles
+    /// also read `from`, `to`, `category` and `source`. Other parameters are ignored.
+    t: Option<String>,
 }
 
 /// One Mapbox Vector Tile, proxied from martin (token in the `Authorization` header only). A
@@ -161,6 +174,7 @@ pub async fn tile(
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
     Query(params): Query<TileParams>,
     headers: HeaderMap,
+    uri: Uri,
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
     let coord = TileCoord::parse(&z, &x, &y).map_err(|e| match e {
@@ -171,10 +185,27 @@ pub async fn tile(
     let user = authenticate(&state, &headers).await?;
     require(&user, layer.action)?;
 
-    let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
-    let version = layer_version(&state, layer, asked).await?;
-    // A URL at the current version never changes: data changes bump the version.
-    let cache = if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+    // The proxy builds martin's query itself: a client's own `county=` never reaches it.
+    let (martin_query, cache) = match layer.query {
+        TileQuery::Version => {
+            let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
+            let version = layer_version(&state, layer, asked).await?;
+            let mut query = format!("v={version}");
+            if let (true, Some(county)) = (layer.scoped, user.scope().county_code()) {
+                let _ = write!(query, "&county={county}");
+            }
+            // A URL at the current version never changes: data changes bump the version.
+            (query, if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
+        }
+        TileQuery::Heat => {
+            // The window, filter and the user's county, normalised; the tile is immutable when
+            // the client's URL carries the current version and token.
+            let (q, version, token) = super::stats::heat_request(&state, &user.scope(), uri.query()).await?;
+            let current = params.v.as_deref() == Some(version.to_string().as_str())
+                && params.t.as_deref() == Some(token.to_string().as_str());
+            (q.martin_query(version, token), if current { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
+        }
+    };
     let mut out = HeaderMap::new();
     out.insert(CACHE_CONTROL, header_value(cache));
     out.insert(VARY, header_value("Accept-Encoding"));
@@ -183,18 +214,14 @@ pub async fn tile(
         return Ok((StatusCode::NO_CONTENT, out).into_response());
     }
 
-    let mut url = format!(
-        "{}/{}/{}/{}/{}?v={version}",
+    let url = format!(
+        "{}/{}/{}/{}/{}?{martin_query}",
         state.config.martin_url.trim_end_matches('/'),
         layer.source,
         coord.z,
         coord.x,
         coord.y
     );
-    // The proxy builds martin's query itself: a client's own `county=` never reaches it.
-    if let (true, Some(county)) = (layer.scoped, user.scope().county_code()) {
-        let _ = write!(url, "&county={county}");
-    }
     let (status, mut upstream, body) = fetch(&state, &url, &headers, &format!("tile {}", layer.name)).await?;
     match status {
         StatusCode::OK | StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED => {}

@@ -11,12 +11,14 @@
 //! Submodules: [`lattice`] (the 1e-7° integer grid), [`topology`] (the shared-edge arrangement),
 //! [`edit`] (the four edits), [`validate`] (partition check), [`colour`] (four-colour classes),
 //! [`input`] (GeoJSON in), [`diff`] (consequences), [`plan`] (the plan life cycle in PostGIS),
-//! [`reroute`] (moving open incidents to their new grid), [`workers`] (grid worker assignment).
+//! [`reroute`] (moving open incidents to their new grid), [`workers`] (grid worker assignment),
+//! [`history`] (every version of a grid; the instant `as_of` names).
 
 pub mod apply;
 pub mod colour;
 pub mod diff;
 pub mod edit;
+pub mod history;
 pub mod input;
 pub mod lattice;
 pub mod plan;

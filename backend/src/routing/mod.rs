@@ -23,7 +23,10 @@ pub mod points;
 pub mod sync;
 
 use grid_index::{GridIndex, IndexedGrid};
-use points::{bearing_deg, distance_m, sector_contains, PointIndex};
+use points::{distance_m, PointIndex};
+
+use crate::coverage::model::Status;
+use crate::coverage::sector::Sector;
 
 use crate::scope::{OutsideScope, Scope};
 
@@ -51,6 +54,26 @@ pub struct Camera {
     pub heading_deg: f64,
     pub fov_deg: f64,
     pub range_m: f64,
+}
+
+impl Camera {
+    /// The camera's field of view.
+    #[must_use]
+    pub fn sector(&self) -> Sector {
+        Sector {
+            lon: self.at[0],
+            lat: self.at[1],
+            heading_deg: self.heading_deg,
+            fov_deg: self.fov_deg,
+            range_m: self.range_m,
+        }
+    }
+
+    /// Only online cameras see (the coverage rule, [`Status::sees`]).
+    #[must_use]
+    pub fn online(&self) -> bool {
+        Status::parse(&self.status).is_some_and(Status::sees)
+    }
 }
 
 /// A mediation room and its mediators.
@@ -286,7 +309,7 @@ impl Engine {
         let priority = q.priority.or(settings.map(|s| s.default_priority));
 
         let escalation = escalation_chain(&snap, grid, worker.as_ref(), q.category, priority);
-        let (cameras_seeing, nearest_cameras) = cameras_for(&snap, at);
+        let (cameras_seeing, cameras_not_online, nearest_cameras) = cameras_for(&snap, at);
         let duplicates = match (q.category, settings) {
             (Some(c), Some(s)) => {
                 let since = q.now - chrono::Duration::seconds((s.duplicate_window_hours * 3600.0) as i64);
@@ -308,6 +331,7 @@ impl Engine {
             grid_worker: worker,
             escalation,
             cameras_seeing,
+            cameras_not_online,
             nearest_cameras,
             duplicates,
             mediation,
@@ -405,8 +429,11 @@ fn escalation_chain(
     steps
 }
 
-fn sight(c: &Camera, at: [f64; 2]) -> CameraSight {
-    CameraSight {
+fn sight(c: &Camera, at: [f64; 2]) -> (CameraSight, bool) {
+    let sector = c.sector();
+    let (distance_m, bearing_deg) = sector.distance_bearing(at[0], at[1]);
+    let in_view = sector.contains(at[0], at[1]);
+    let sight = CameraSight {
         id: c.id,
         code: c.code.clone(),
         kind: c.kind.clone(),
@@ -416,27 +443,39 @@ fn sight(c: &Camera, at: [f64; 2]) -> CameraSight {
         heading_deg: c.heading_deg,
         fov_deg: c.fov_deg,
         range_m: c.range_m,
-        distance_m: distance_m(c.at, at),
-        bearing_deg: bearing_deg(c.at, at),
-        sees_point: sector_contains(c.at, c.heading_deg, c.fov_deg, c.range_m, at),
-    }
+        distance_m,
+        bearing_deg,
+        sees_point: in_view && c.online(),
+    };
+    (sight, in_view)
 }
 
-/// Cameras whose sector holds the point (nearest first), else the nearest few.
-fn cameras_for(snap: &Snapshot, at: [f64; 2]) -> (Vec<CameraSight>, Vec<CameraSight>) {
-    let mut seeing: Vec<CameraSight> = snap
-        .camera_index
-        .within(at[0], at[1], snap.max_camera_range_m)
-        .map(|i| sight(&snap.cameras[i as usize], at))
-        .filter(|s| s.sees_point)
-        .collect();
-    seeing.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
-    if !seeing.is_empty() {
-        return (seeing, Vec::new());
+/// Online cameras whose sector holds the point (nearest first); cameras whose sector holds it
+/// but that are not online; and when no camera sees it, the nearest few installed cameras.
+fn cameras_for(snap: &Snapshot, at: [f64; 2]) -> (Vec<CameraSight>, Vec<CameraSight>, Vec<CameraSight>) {
+    let (mut seeing, mut not_online) = (Vec::new(), Vec::new());
+    for i in snap.camera_index.within(at[0], at[1], snap.max_camera_range_m) {
+        let (s, in_view) = sight(&snap.cameras[i as usize], at);
+        match (in_view, s.sees_point) {
+            (true, true) => seeing.push(s),
+            (true, false) => not_online.push(s),
+            _ => {}
+        }
     }
-    let nearest =
-        snap.camera_index.nearest(at[0], at[1]).take(NEAREST_CAMERAS).map(|i| sight(&snap.cameras[i as usize], at));
-    (seeing, nearest.collect())
+    let by_distance = |a: &CameraSight, b: &CameraSight| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id));
+    seeing.sort_by(by_distance);
+    not_online.sort_by(by_distance);
+    if !seeing.is_empty() {
+        return (seeing, not_online, Vec::new());
+    }
+    let nearest = snap
+        .camera_index
+        .nearest(at[0], at[1])
+        .map(|i| &snap.cameras[i as usize])
+        .filter(|c| c.status != Status::Planned.as_str())
+        .take(NEAREST_CAMERAS)
+        .map(|c| sight(c, at).0);
+    (seeing, not_online, nearest.collect())
 }
 
 /// The nearest room with a mediator for `category` (or the nearest room at all).

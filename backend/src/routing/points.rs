@@ -1,23 +1,21 @@
-//! Point indexes in a local metric frame, and field-of-view geometry.
+//! Point indexes in a local metric frame.
 //!
-//! Points are indexed in an equirectangular frame centred on Huai'an (metres east/north of
-//! 119°E 33.5°N): good to a fraction of a percent across the city, enough to *find*
+//! Points are indexed in the city's equirectangular frame ([`LocalFrame::city`], metres
+//! east/north of 119°E 33.5°N): good to about a percent across the city, enough to *find*
 //! candidates within a radius. Reported distances and bearings are then computed on the sphere
-//! (haversine) from the original lon/lat.
+//! (haversine) from the original lon/lat — except for cameras, whose field of view is
+//! [`crate::coverage::sector`]'s.
 
 use geo::{Bearing, Distance, Haversine, Point};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
-const LON0: f64 = 119.0;
-const LAT0: f64 = 33.5;
-const M_PER_DEG_LAT: f64 = 110_574.0;
+use crate::coverage::sector::LocalFrame;
 
-/// Metres east and north of the frame origin.
+/// Metres east and north of the city frame's origin.
 #[must_use]
 pub fn local_xy(lon: f64, lat: f64) -> [f64; 2] {
-    let m_per_deg_lon = 111_320.0 * LAT0.to_radians().cos();
-    [(lon - LON0) * m_per_deg_lon, (lat - LAT0) * M_PER_DEG_LAT]
+    LocalFrame::city().project(lon, lat)
 }
 
 /// Great-circle distance in metres.
@@ -30,21 +28,6 @@ pub fn distance_m(a: [f64; 2], b: [f64; 2]) -> f64 {
 #[must_use]
 pub fn bearing_deg(from: [f64; 2], to: [f64; 2]) -> f64 {
     Haversine.bearing(Point::new(from[0], from[1]), Point::new(to[0], to[1])).rem_euclid(360.0)
-}
-
-/// True when a camera at `camera` looking along `heading_deg` with an opening of `fov_deg` and a
-/// reach of `range_m` sees `target`.
-#[must_use]
-pub fn sector_contains(camera: [f64; 2], heading_deg: f64, fov_deg: f64, range_m: f64, target: [f64; 2]) -> bool {
-    let d = distance_m(camera, target);
-    if d > range_m {
-        return false;
-    }
-    if fov_deg >= 360.0 || d < 0.01 {
-        return true;
-    }
-    let off = (bearing_deg(camera, target) - heading_deg + 540.0).rem_euclid(360.0) - 180.0;
-    off.abs() <= fov_deg / 2.0
 }
 
 /// An R-tree of points (in the local frame) carrying an index into the caller's table.
@@ -60,10 +43,10 @@ impl PointIndex {
         PointIndex { tree: RTree::bulk_load(entries.collect()) }
     }
 
-    /// Positions of the points within about `radius_m` of `(lon, lat)` (a 1 % margin: filter
-    /// with [`distance_m`]).
+    /// Positions of the points within about `radius_m` of `(lon, lat)` (a 2 % margin for the
+    /// frame's scale across the city: filter with [`distance_m`]).
     pub fn within(&self, lon: f64, lat: f64, radius_m: f64) -> impl Iterator<Item = u32> + '_ {
-        let r = radius_m * 1.01;
+        let r = radius_m * 1.02;
         self.tree.locate_within_distance(local_xy(lon, lat), r * r).map(|e| e.data)
     }
 
@@ -86,16 +69,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sectors() {
-        let cam = [119.0, 33.5];
-        let north_50m = [119.0, 33.5 + 50.0 / M_PER_DEG_LAT];
-        assert!((distance_m(cam, north_50m) - 50.0).abs() < 0.5);
-        assert!(bearing_deg(cam, north_50m).abs() < 0.01 || (bearing_deg(cam, north_50m) - 360.0).abs() < 0.01);
-        assert!(sector_contains(cam, 0.0, 60.0, 60.0, north_50m));
-        assert!(sector_contains(cam, 350.0, 30.0, 60.0, north_50m), "wraps around north");
-        assert!(!sector_contains(cam, 90.0, 60.0, 60.0, north_50m), "looking east");
-        assert!(!sector_contains(cam, 0.0, 60.0, 40.0, north_50m), "out of range");
-        assert!(sector_contains(cam, 180.0, 360.0, 60.0, north_50m), "a dome sees all around");
+    fn distances_and_bearings() {
+        let here = [119.0, 33.5];
+        let north_50m = LocalFrame::city().unproject([0.0, 50.0]);
+        assert!((distance_m(here, north_50m) - 50.0).abs() < 0.5);
+        let b = bearing_deg(here, north_50m);
+        assert!(!(0.01..=359.99).contains(&b), "{b}");
     }
 
     #[test]

@@ -280,7 +280,7 @@ pub fn inspector(props: &Props) -> Html {
                         { row(lang, Key::Status, html! {
                             <span class={classes!("status", c.status.clone())}>{ i18n::wire(lang, &c.status) }</span>
                         }) }
-                        { row(lang, Key::Owner, c.owner.clone()) }
+                        { row(lang, Key::Owner, i18n::wire(lang, &c.owner)) }
                         { row(lang, Key::Heading, format!("{:.0}°", c.heading_deg)) }
                         { row(lang, Key::Fov, format!("{:.0}°", c.fov_deg)) }
                         { row(lang, Key::Range, format!("{:.0} m", c.range_m)) }

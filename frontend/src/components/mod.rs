@@ -4,6 +4,7 @@ pub mod coming_soon;
 pub mod inspector;
 pub mod layer_switcher;
 pub mod legend;
+pub mod notice;
 pub mod search;
 pub mod tab_panel;
 pub mod toast;

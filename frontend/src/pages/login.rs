@@ -7,8 +7,9 @@ use yew::prelude::*;
 
 use crate::api;
 use crate::browser;
-use crate::i18n::{self, t, Key};
-use crate::state::{use_app, Action, Session};
+use crate::components::notice::notice_view;
+use crate::i18n::{self, t, Key, Text};
+use crate::state::{use_app, Action, Notice, Session};
 
 const DEMO_PASSWORD: &str = "citygrid-demo";
 
@@ -19,7 +20,7 @@ pub fn login() -> Html {
     let username = use_state(String::new);
     let password = use_state(String::new);
     let busy = use_state(|| false);
-    let error = use_state(|| None::<String>);
+    let error = use_state(|| None::<Notice>);
 
     let onsubmit = {
         let (username, password, busy, error, dispatch) =
@@ -31,7 +32,7 @@ pub fn login() -> Html {
             }
             let req = LoginRequest { username: username.trim().to_owned(), password: (*password).clone() };
             if req.username.is_empty() || req.password.is_empty() {
-                error.set(Some(t(lang, Key::FillBoth).to_owned()));
+                error.set(Some(Notice::Key(Key::FillBoth.phrase())));
                 return;
             }
             busy.set(true);
@@ -44,7 +45,7 @@ pub fn login() -> Html {
                         dispatch.dispatch(Action::LoggedIn(Session { token: resp.token, user: resp.user }));
                     }
                     Err(e) => {
-                        error.set(Some(e.message(lang)));
+                        error.set(Some(Notice::Api(e)));
                         busy.set(false);
                     }
                 }
@@ -97,7 +98,7 @@ pub fn login() -> Html {
                         value={(*password).clone()} oninput={input(&password)} />
                 </label>
                 if let Some(err) = &*error {
-                    <div class="form-error" role="alert">{ err }</div>
+                    { notice_view(lang, err, "form-error") }
                 }
                 <button type="submit" class="primary" disabled={*busy}>
                     { t(lang, if *busy { Key::LoggingIn } else { Key::LogIn }) }

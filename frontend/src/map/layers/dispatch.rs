@@ -2,38 +2,76 @@
 //! routed point and the open incident, in one GeoJSON source. Each feature carries a `role`
 //! property the layers filter on.
 
+use citygrid_api::symbology::dispatch as sym;
 use citygrid_api::CameraSight;
 use serde_json::{json, Value};
 
 use super::{collection, Overlay};
+use crate::components::legend::{Entry, Label, Shape};
+use crate::i18n::Text;
 use crate::map::geometry::sector_ring;
+use crate::workspaces::dispatch::DispatchKey;
 
 /// The Dispatch overlay.
 pub const OVERLAY: Overlay = Overlay { source: "citygrid-dispatch", layers };
 
-const BLUE: &str = "#1f5fd1";
+/// Layer ids, for the legend.
+const SECTOR_SEES: &str = "citygrid-dispatch-sector-sees";
+const SECTOR_BLIND: &str = "citygrid-dispatch-sector-blind";
+const GRID_LINE: &str = "citygrid-dispatch-grid-line";
+const POINT: &str = "citygrid-dispatch-point";
+const INCIDENT: &str = "citygrid-dispatch-incident";
 
-/// The layers drawing [`OVERLAY`], bottom to top.
+/// The layers drawing [`OVERLAY`], bottom to top. Every colour comes from
+/// `citygrid_api::symbology::dispatch`, as does the legend ([`legend`]).
 fn layers() -> Vec<Value> {
     let role = |r: &str| json!(["==", ["get", "role"], r]);
-    let sees = |yes: &str, no: &str| json!(["case", ["==", ["get", "sees"], true], yes, no]);
+    let role_sees = |r: &str, sees: bool| json!(["all", ["==", ["get", "role"], r], ["==", ["get", "sees"], sees]]);
     vec![
-        json!({"id": "citygrid-dispatch-sector-fill", "type": "fill", "filter": role("sector"),
-            "paint": {"fill-color": sees("#2e9d4f", "#6b7f99"), "fill-opacity": 0.28}}),
-        json!({"id": "citygrid-dispatch-sector-line", "type": "line", "filter": role("sector"),
-            "paint": {"line-color": sees("#1e7a3a", "#56657a"), "line-width": 1.2}}),
+        json!({"id": SECTOR_SEES, "type": "fill", "filter": role_sees("sector", true),
+            "paint": {"fill-color": sym::SEES, "fill-opacity": 0.28}}),
+        json!({"id": "citygrid-dispatch-sector-sees-line", "type": "line", "filter": role_sees("sector", true),
+            "paint": {"line-color": sym::SEES, "line-width": 1.2}}),
+        json!({"id": SECTOR_BLIND, "type": "line", "filter": role_sees("sector", false),
+            "paint": {"line-color": sym::BLIND, "line-width": 1.2, "line-dasharray": [2, 2]}}),
         json!({"id": "citygrid-dispatch-grid-casing", "type": "line", "filter": role("grid"),
             "layout": {"line-join": "round"}, "paint": {"line-color": "#ffffff", "line-width": 6, "line-opacity": 0.8}}),
-        json!({"id": "citygrid-dispatch-grid-line", "type": "line", "filter": role("grid"),
-            "layout": {"line-join": "round"}, "paint": {"line-color": BLUE, "line-width": 3}}),
+        json!({"id": GRID_LINE, "type": "line", "filter": role("grid"),
+            "layout": {"line-join": "round"}, "paint": {"line-color": sym::GRID, "line-width": 3}}),
+        // A ring around each camera (its own dot, coloured by status, stays visible).
         json!({"id": "citygrid-dispatch-camera", "type": "circle", "filter": role("camera"),
-            "paint": {"circle-radius": 4.5, "circle-color": sees("#2e9d4f", "#6b7f99"),
-                "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}),
-        json!({"id": "citygrid-dispatch-point", "type": "circle",
-            "filter": ["in", ["get", "role"], ["literal", ["point", "incident"]]],
-            "paint": {"circle-radius": 7,
-                "circle-color": ["match", ["get", "role"], "incident", "#7d4bd1", "#d64545"],
-                "circle-stroke-color": "#ffffff", "circle-stroke-width": 2.5}}),
+            "paint": {"circle-radius": 7, "circle-color": "rgba(0, 0, 0, 0)", "circle-stroke-width": 2,
+                "circle-stroke-color": ["case", ["==", ["get", "sees"], true], sym::SEES, sym::BLIND]}}),
+        // A halo around the open incident (its own dot keeps its status colour).
+        json!({"id": INCIDENT, "type": "circle", "filter": role("incident"),
+            "paint": {"circle-radius": 13, "circle-color": "rgba(0, 0, 0, 0)",
+                "circle-stroke-color": sym::OPEN_INCIDENT, "circle-stroke-width": 3}}),
+        // The routed location: a white ring around a black dot.
+        json!({"id": POINT, "type": "circle", "filter": role("point"),
+            "paint": {"circle-radius": 8, "circle-color": "#ffffff",
+                "circle-stroke-color": sym::POINT, "circle-stroke-width": 3}}),
+        json!({"id": "citygrid-dispatch-point-dot", "type": "circle", "filter": role("point"),
+            "paint": {"circle-radius": 2.5, "circle-color": sym::POINT}}),
+    ]
+}
+
+/// The overlay's legend entries, each naming the layer and paint property of its colour.
+#[must_use]
+pub fn legend() -> Vec<Entry> {
+    let e = |key: DispatchKey, shape, colour, layer, paint| Entry {
+        label: Label::Key(key.phrase()),
+        shape,
+        colour,
+        layer,
+        paint,
+        value: None,
+    };
+    vec![
+        e(DispatchKey::LegendPoint, Shape::Target, sym::POINT, POINT, "circle-stroke-color"),
+        e(DispatchKey::LegendGrid, Shape::ThickLine, sym::GRID, GRID_LINE, "line-color"),
+        e(DispatchKey::LegendSees, Shape::SectorFill, sym::SEES, SECTOR_SEES, "fill-color"),
+        e(DispatchKey::LegendBlind, Shape::SectorOutline, sym::BLIND, SECTOR_BLIND, "line-color"),
+        e(DispatchKey::LegendOpenIncident, Shape::Ring, sym::OPEN_INCIDENT, INCIDENT, "circle-stroke-color"),
     ]
 }
 
@@ -109,6 +147,15 @@ mod tests {
         assert_eq!(v["features"][1]["geometry"]["type"], "Polygon");
         let empty = features(None, None, &[], None);
         assert_eq!(empty["features"].as_array().map(Vec::len), Some(0));
+    }
+
+    #[test]
+    fn the_legend_names_layers_that_paint_its_colours() {
+        let layers = (OVERLAY.layers)();
+        for e in legend() {
+            let layer = layers.iter().find(|l| l["id"] == e.layer).unwrap_or_else(|| panic!("{}", e.layer));
+            assert_eq!(layer["paint"][e.paint], json!(e.colour), "{}", e.layer);
+        }
     }
 
     #[test]

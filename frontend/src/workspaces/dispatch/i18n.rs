@@ -35,6 +35,7 @@ crate::keys! {
         Submitting => "提交中…", "Submitting…";
         Registered => "事件已登记", "Incident registered";
         OpenIncidents => "视野内未结事件", "Open incidents in view";
+        IncidentsInView => "视野内事件", "Incidents in view";
         NoOpenIncidents => "当前视野内没有未结事件", "No open incidents in view";
         FilterAllOpen => "全部未结", "All open";
         FilterAllCategories => "全部类别", "All categories";
@@ -50,6 +51,11 @@ crate::keys! {
         NobodyAssigned => "未派遣", "Not assigned";
         DuplicateOfShort => "重复于", "Duplicate of";
         DueAt => "时限", "Due";
+        LegendPoint => "查询位置", "Routed location";
+        LegendGrid => "责任网格", "Responsible grid";
+        LegendSees => "看得到该位置的摄像头视域", "Camera view that sees the location";
+        LegendBlind => "看不到该位置的摄像头视域", "Camera view that misses the location";
+        LegendOpenIncident => "当前打开的事件", "Incident open in the panel";
         ListTruncated => "仅显示最新的 100 条，放大地图可查看更多", "Showing the newest 100: zoom in for more";
         Timeline => "处置记录", "Timeline";
         Actions => "处置操作", "Actions";
@@ -57,6 +63,14 @@ crate::keys! {
         Note => "备注（可选）", "Note (optional)";
         DuplicateOf => "重复于事件编号", "Duplicate of incident #";
         DuplicateOfMissing => "请填写原事件编号", "Type the number of the original incident";
+        OnBehalfOf => "代", "for";
+        WorkerStepsHint => "签收、开始处置是网格员的步骤，由您代网格员记录：", "Accept and start are the grid worker's steps; you record them for:";
+        NoWorkerYet => "（派遣后确定网格员）", "(the grid worker is set when assigned)";
+        ConfirmTitle => "请填写处置说明并确认", "Add a note and confirm";
+        NoteRequired => "处置说明（必填）", "Note (required)";
+        NoteMissing => "请先填写处置说明", "Write the note first";
+        ConfirmButton => "确认", "Confirm";
+        Cancel => "取消", "Cancel";
         AllowedActions => "当前允许的操作", "Allowed now";
         Assignee => "处理人", "Assignee";
         ReportedAt => "上报时间", "Reported at";

@@ -12,10 +12,11 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::i18n::DispatchKey as D;
-use super::list::{bbox_param, next_request, ListFilters, ListSort, LIST_LIMIT, LIST_REFRESH_MS, OPEN_STATUSES};
+use super::list::{bbox_param, next_request, ListFilters, ListSort, FILTER_STATUSES, LIST_LIMIT, LIST_REFRESH_MS};
 use super::on_map::fly_to_incident;
 use super::state::DispatchAction as A;
 use crate::api;
+use crate::components::notice::notice_view;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::i18n::{self, t, Key, Lang};
 use crate::map::MapHandle;
@@ -52,6 +53,8 @@ fn item_view(
     let colour = symbology::incident_colour(&i.status).unwrap_or(symbology::INCIDENT_OPEN[0].colour);
     html! {
         <li data-testid="incident-item" data-id={i.id.to_string()} data-status={i.status.clone()}
+            data-priority={i.priority.to_string()} data-category={i.category.clone()}
+            data-due={i.step_deadline.clone().unwrap_or_default()} data-assignee={i.assignee.clone().unwrap_or_default()}
             class={classes!("incident-item", i.status.clone(), i.overdue.then_some("is-overdue"),
                 selected.then_some("selected"), new.then_some("is-new"))}
             style={format!("--c:{colour}")} {onclick}>
@@ -99,6 +102,7 @@ fn filters_view(lang: Lang, client: &Client, f: &ListFilters) -> Html {
             client.send(A::SetListFilters(next));
         })
     };
+    let open = f.open_only();
     let sort_label = |s: ListSort| match s {
         ListSort::Newest => D::SortNewest,
         ListSort::Priority => D::SortPriority,
@@ -108,7 +112,7 @@ fn filters_view(lang: Lang, client: &Client, f: &ListFilters) -> Html {
         <div class="list-filters" data-testid="list-filters">
             <select data-filter="status" onchange={set(|f, v| f.status = (!v.is_empty()).then_some(v))}>
                 <option value="" selected={f.status.is_none()}>{ t(lang, D::FilterAllOpen) }</option>
-                { for OPEN_STATUSES.iter().map(|s| html! {
+                { for FILTER_STATUSES.iter().map(|s| html! {
                     <option value={*s} selected={f.status.as_deref() == Some(*s)}>{ i18n::wire(lang, s) }</option>
                 }) }
             </select>
@@ -124,14 +128,16 @@ fn filters_view(lang: Lang, client: &Client, f: &ListFilters) -> Html {
                     <option value={p.to_string()} selected={f.priority == Some(p)}>{ i18n::priority(lang, p) }</option>
                 }) }
             </select>
-            <label><input type="checkbox" data-filter="overdue" checked={f.overdue} onchange={check(|f, v| f.overdue = v)} />
-                { t(lang, D::FilterOverdue) }</label>
-            <label><input type="checkbox" data-filter="unassigned" checked={f.unassigned} onchange={check(|f, v| f.unassigned = v)} />
-                { t(lang, D::FilterUnassigned) }</label>
+            // Deadlines, assignment and their orders belong to open incidents.
+            <label><input type="checkbox" data-filter="overdue" checked={f.overdue && open} disabled={!open}
+                onchange={check(|f, v| f.overdue = v)} />{ t(lang, D::FilterOverdue) }</label>
+            <label><input type="checkbox" data-filter="unassigned" checked={f.unassigned && open} disabled={!open}
+                onchange={check(|f, v| f.unassigned = v)} />{ t(lang, D::FilterUnassigned) }</label>
             <label class="sort">{ t(lang, D::SortBy) }
-                <select data-filter="sort" onchange={set(|f, v| f.sort = ListSort::parse(&v).unwrap_or_default())}>
+                <select data-filter="sort" disabled={!open} onchange={set(|f, v| f.sort = ListSort::parse(&v).unwrap_or_default())}>
                     { for ListSort::ALL.into_iter().map(|s| html! {
-                        <option value={s.as_str()} selected={f.sort == s}>{ t(lang, sort_label(s)) }</option>
+                        <option value={s.as_str()} selected={if open { f.sort == s } else { s == ListSort::Newest }}>
+                            { t(lang, sort_label(s)) }</option>
                     }) }
                 </select>
             </label>
@@ -209,7 +215,7 @@ pub fn incident_list(props: &Props) -> Html {
     html! {
         <section class="incidents">
             <h3>
-                { t(lang, D::OpenIncidents) }
+                { t(lang, if list.filters.open_only() { D::OpenIncidents } else { D::IncidentsInView }) }
                 <span class="count" data-testid="incident-count">{ list.items.len() }</span>
                 if new_count > 0 {
                     <button class="new-cases" data-testid="new-cases" onclick={seen} title={t(lang, D::MarkSeen)}>
@@ -222,7 +228,7 @@ pub fn incident_list(props: &Props) -> Html {
                 <button class="link refresh" onclick={refresh_now} disabled={list.loading}>{ t(lang, Key::Refresh) }</button>
             </h3>
             { filters_view(lang, &client, &list.filters) }
-            if let Some(e) = &list.error { <div class="form-error">{ e.text(lang) }</div> }
+            if let Some(e) = &list.error { { notice_view(lang, e, "form-error") } }
             if list.truncated { <p class="muted small">{ t(lang, D::ListTruncated) }</p> }
             <ul class="incident-list" data-testid="incident-list">
                 { for list.items.iter().map(|i| item_view(lang, i, selected == Some(i.id), list.is_new(i.id), open(i),

@@ -49,7 +49,7 @@ impl ListSort {
 /// What the dispatcher narrowed the list to (all open incidents in view by default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListFilters {
-    /// One open status; `None`: all of them.
+    /// One status of [`FILTER_STATUSES`]; `None`: all open ones.
     pub status: Option<String>,
     pub category: Option<String>,
     pub priority: Option<i16>,
@@ -59,6 +59,22 @@ pub struct ListFilters {
 }
 
 impl ListFilters {
+    /// Whether the list holds open incidents only (the default, or one open status). Overdue,
+    /// unassigned and the deadline and priority orders apply to open incidents only.
+    #[must_use]
+    pub fn open_only(&self) -> bool {
+        self.status.as_deref().is_none_or(is_open)
+    }
+
+    /// Whether an incident with `status` belongs in the list.
+    #[must_use]
+    pub fn shows(&self, status: &str) -> bool {
+        match &self.status {
+            None => is_open(status),
+            Some(s) => s == status,
+        }
+    }
+
     /// The query string of `GET /api/incidents` for these filters (without bbox and limit),
     /// values percent-encoded by `enc`.
     #[must_use]
@@ -70,14 +86,16 @@ impl ListFilters {
         if let Some(p) = self.priority {
             let _ = write!(q, "&priority={p}");
         }
-        if self.overdue {
-            q.push_str("&overdue=true");
-        }
-        if self.unassigned {
-            q.push_str("&unassigned=true");
-        }
-        if self.sort != ListSort::Newest {
-            let _ = write!(q, "&sort={}", self.sort.as_str());
+        if self.open_only() {
+            if self.overdue {
+                q.push_str("&overdue=true");
+            }
+            if self.unassigned {
+                q.push_str("&unassigned=true");
+            }
+            if self.sort != ListSort::Newest {
+                let _ = write!(q, "&sort={}", self.sort.as_str());
+            }
         }
         q
     }
@@ -103,8 +121,11 @@ pub fn bbox_param(b: [f64; 4]) -> Option<String> {
     Some(format!("{w:.6},{s:.6},{e:.6},{n:.6}"))
 }
 
-/// The statuses of open incidents (the list shows only those, and can be narrowed to one).
+/// The statuses of open incidents (what the list shows unless narrowed to one status).
 pub const OPEN_STATUSES: [&str; 4] = ["new", "assigned", "accepted", "in_progress"];
+/// The statuses the list can be narrowed to: the open ones, then the finished ones.
+pub const FILTER_STATUSES: [&str; 7] =
+    ["new", "assigned", "accepted", "in_progress", "resolved", "closed", "duplicate"];
 
 /// Whether an incident status counts as open.
 #[must_use]
@@ -159,7 +180,7 @@ impl IncidentList {
         self.loading = false;
         match result {
             Ok((mut items, truncated)) => {
-                items.retain(|i| is_open(&i.status));
+                items.retain(|i| self.filters.shows(&i.status));
                 if self.seen.is_none() {
                     self.seen = Some(items.iter().map(|i| i.id).max().unwrap_or(0));
                 }
@@ -172,10 +193,10 @@ impl IncidentList {
         true
     }
 
-    /// Replaces an incident after a transition (dropping it once it is no longer open), or adds
-    /// a newly registered one at the top.
+    /// Replaces an incident after a transition (dropping it once the list would not show it),
+    /// or adds a newly registered one at the top.
     pub fn upsert(&mut self, incident: Incident) {
-        let open = is_open(&incident.status);
+        let open = self.filters.shows(&incident.status);
         if let Some(pos) = self.items.iter().position(|i| i.id == incident.id) {
             if open {
                 self.items[pos] = incident;
@@ -271,6 +292,10 @@ pub(crate) mod tests {
         );
         assert!(f.narrowed());
         assert!(!ListFilters { sort: ListSort::Priority, ..ListFilters::default() }.narrowed());
+        // Finished incidents: no open-only filters or orders.
+        let done = ListFilters { status: Some("duplicate".into()), ..f };
+        assert!(!done.open_only() && done.shows("duplicate") && !done.shows("new"));
+        assert_eq!(done.query(enc), "status=duplicate&category=dispute%2Eneighbor&priority=1");
         for s in ListSort::ALL {
             assert_eq!(ListSort::parse(s.as_str()), Some(s));
         }

@@ -8,6 +8,7 @@ use yew::prelude::*;
 use super::i18n::DispatchKey as D;
 use super::state::{char_count, DispatchAction as A, MAX_DESCRIPTION_CHARS};
 use crate::api;
+use crate::components::notice::notice_view;
 use crate::hooks::use_client;
 use crate::i18n::{self, t, Key};
 use crate::state::{use_app, Notice};
@@ -94,7 +95,7 @@ pub fn register_form() -> Html {
             <div class={classes!("counter", (desc_len > MAX_DESCRIPTION_CHARS).then_some("over"))}>
                 { format!("{desc_len} / {MAX_DESCRIPTION_CHARS}") }
             </div>
-            if let Some(e) = &form.error { <div class="form-error" role="alert">{ e.text(lang) }</div> }
+            if let Some(e) = &form.error { { notice_view(lang, e, "form-error") } }
             if let Some(id) = form.created {
                 <div class="form-ok" data-testid="registered">
                     { t(lang, D::Registered) }{ " " }

@@ -1,7 +1,7 @@
 //! The location field and who is responsible for the location: grid, worker, escalation
 //! chain, cameras, possible duplicates and mediation (`POST /api/route`).
 
-use citygrid_api::{CameraSight, GridRef, RouteRequest, RouteResult};
+use citygrid_api::{CameraSight, ErrorCode, GridRef, RouteRequest, RouteResult};
 use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -9,7 +9,8 @@ use yew::prelude::*;
 use super::i18n::DispatchKey as D;
 use super::location::{parse_location, InputError, LocationInput};
 use super::state::{DispatchAction as A, Location, RouteKey, RouteStatus};
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ServerError};
+use crate::components::notice::notice_view;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{self, t, Key, Lang, Text};
 use crate::map::MapHandle;
@@ -43,11 +44,8 @@ async fn fetch_route(client: Client, key: RouteKey) {
             }
             return;
         }
-        Err(error @ ApiError::Server { status: 422, .. }) => {
-            let details = match &error {
-                ApiError::Server { details, .. } => details.clone(),
-                _ => None,
-            };
+        Err(error @ ApiError::Server(ServerError { code: Some(ErrorCode::OutsideCity), .. })) => {
+            let details = error.server().and_then(|e| e.details.clone());
             let nearest =
                 details.as_ref().and_then(|d| serde_json::from_value::<GridRef>(d["nearest_grid"].clone()).ok());
             let distance_m = details.as_ref().and_then(|d| d["distance_m"].as_f64());
@@ -221,7 +219,7 @@ pub fn route_card(props: &Props) -> Html {
         })
     };
 
-    let error = |why: &Notice| html! { <div class="form-error" role="alert">{ why.text(lang) }</div> };
+    let error = |why: &Notice| notice_view(lang, why, "form-error");
     let body = match &d.location {
         Location::None => html! { <p class="muted hint">{ t(lang, D::ClickMapHint) }</p> },
         Location::Failed { why, .. } => error(why),
@@ -238,7 +236,7 @@ pub fn route_card(props: &Props) -> Html {
                                 if let Some(m) = distance_m { { " · " }{ i18n::distance(*m) } }
                             </p>
                         } else {
-                            <p>{ error.message(lang) }</p>
+                            <p>{ error.detail() }</p>
                         }
                     </div>
                 },

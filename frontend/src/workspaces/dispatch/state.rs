@@ -152,6 +152,8 @@ pub struct OpenIncident {
     pub requested: Option<u32>,
     pub note: String,
     pub duplicate_of: String,
+    /// An action that asks for a note and a confirmation (resolve, close) waiting for both.
+    pub confirming: Option<String>,
     pub acting: bool,
     pub error: Option<Notice>,
 }
@@ -165,6 +167,7 @@ impl OpenIncident {
             requested: None,
             note: String::new(),
             duplicate_of: String::new(),
+            confirming: None,
             acting: false,
             error: None,
         }
@@ -228,6 +231,8 @@ pub enum DispatchAction {
     },
     SetNote(String),
     SetDuplicateOf(String),
+    /// Ask for the note and confirmation of `action` (resolve, close); `None`: cancel.
+    Confirm(Option<String>),
     Acting(i64),
     Acted {
         id: i64,
@@ -414,6 +419,12 @@ impl DispatchState {
                     open.duplicate_of = d;
                 }
             }
+            A::Confirm(action) => {
+                if let Some(open) = &mut self.open {
+                    open.confirming = action;
+                    open.error = None;
+                }
+            }
             A::Acting(id) => {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == id) {
                     open.acting = true;
@@ -440,6 +451,7 @@ impl DispatchState {
                     if ok {
                         open.note.clear();
                         open.duplicate_of.clear();
+                        open.confirming = None;
                     }
                 }
             }
@@ -510,6 +522,7 @@ pub struct DispatchDraft {
 mod tests {
     use super::super::list::tests::incident;
     use super::*;
+    use crate::api::ServerError;
     use crate::i18n::Key;
     use citygrid_api::GridWorker;
 
@@ -521,6 +534,7 @@ mod tests {
             grid_worker: None::<GridWorker>,
             escalation: Vec::new(),
             cameras_seeing: Vec::new(),
+            cameras_not_online: Vec::new(),
             nearest_cameras: Vec::new(),
             duplicates: Vec::new(),
             mediation: None,
@@ -582,8 +596,13 @@ mod tests {
         let key = s.needs_route().expect("new point");
         s.apply(DispatchAction::RouteStarted(key.clone()));
         assert!(s.registrable_point().is_none(), "loading");
-        let error =
-            ApiError::Server { status: 422, code: "unprocessable".into(), message: "outside".into(), details: None };
+        let error = ApiError::Server(ServerError {
+            status: 422,
+            code: Some(citygrid_api::ErrorCode::OutsideCity),
+            message: "outside".into(),
+            field: None,
+            details: None,
+        });
         s.apply(DispatchAction::Routed(key, RouteStatus::Outside { nearest: None, distance_m: None, error }));
         assert!(s.registrable_point().is_none());
     }
@@ -635,6 +654,22 @@ mod tests {
         s.apply(DispatchAction::Open(8));
         let open = s.open.as_ref().expect("open");
         assert_eq!((open.id, open.duplicate_of.as_str(), open.note.as_str()), (8, "", ""));
+    }
+
+    #[test]
+    fn a_confirmed_action_waits_and_a_success_ends_it() {
+        let mut s = DispatchState::default();
+        s.apply(DispatchAction::Open(7));
+        s.apply(DispatchAction::Confirm(Some("resolve".into())));
+        assert_eq!(s.open.as_ref().and_then(|o| o.confirming.as_deref()), Some("resolve"));
+        s.apply(DispatchAction::SetNote("已修复".into()));
+        s.apply(DispatchAction::Acting(7));
+        s.apply(DispatchAction::Acted { id: 7, result: Ok(incident(7, "resolved")) });
+        let open = s.open.as_ref().expect("open");
+        assert_eq!((open.confirming.as_deref(), open.note.as_str()), (None, ""));
+        s.apply(DispatchAction::Confirm(Some("close".into())));
+        s.apply(DispatchAction::Open(8));
+        assert_eq!(s.open.as_ref().and_then(|o| o.confirming.as_deref()), None, "belongs to its incident");
     }
 
     #[test]

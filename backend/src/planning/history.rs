@@ -1,0 +1,105 @@
+//! Boundary history and time travel: every version of a grid with the plan that made it, and
+//! the instant a client means by `as_of`. The partition valid at an instant is `grids_at(t)` in
+//! SQL (migration 0031), served by a GiST index over every version and its validity interval.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone as _, Utc};
+use citygrid_api::{GridHistory, GridVersion};
+use sqlx::PgPool;
+
+use crate::grids::GridCode;
+use crate::scope::{Scope, ScopedResult};
+
+/// Asia/Shanghai (UTC+8 all year): the day a bare date names.
+const SHANGHAI_OFFSET_S: i32 = 8 * 3600;
+
+/// The instant of an `as_of` value: an RFC 3339 time as given, or a `YYYY-MM-DD` day in
+/// Asia/Shanghai meaning the end of that day (so a plan committed that day is included).
+pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("as_of {s:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"))?;
+    let next = day.succ_opt().ok_or_else(|| format!("as_of {s:?} is out of range"))?;
+    let offset = FixedOffset::east_opt(SHANGHAI_OFFSET_S).ok_or("bad offset")?;
+    let midnight = next.and_hms_opt(0, 0, 0).ok_or("bad time")?;
+    let end = offset.from_local_datetime(&midnight).single().ok_or_else(|| format!("as_of {s:?} is out of range"))?;
+    Ok(end.with_timezone(&Utc) - Duration::microseconds(1))
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version: i32,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+    plan_id: Option<i64>,
+    author: Option<String>,
+    note: Option<String>,
+    area_m2: f64,
+    geometry: String,
+}
+
+/// Every version of grid `code`, oldest first, retired grids included; `None` if no grid ever
+/// had that code. Refused outside `scope`.
+pub async fn grid_history(pool: &PgPool, scope: &Scope, code: &GridCode) -> ScopedResult<Option<GridHistory>> {
+    scope.check(code.as_str(), || format!("grid {}", code.as_str()))?;
+    let grid: Option<(String, Option<DateTime<Utc>>)> =
+        sqlx::query_as("select name, retired_at from grids where code = $1")
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await
+            .context("reading grid")?;
+    let Some((name, retired_at)) = grid else { return Ok(None) };
+    let rows: Vec<VersionRow> = sqlx::query_as(
+        "select v.version, v.valid_from, v.valid_to, v.plan_id, u.username as author, p.note,
+                st_area(v.geom::geography) as area_m2, st_asgeojson(st_forcepolygonccw(v.geom), 7) as geometry
+         from grid_versions v
+         left join plans p on p.id = v.plan_id
+         left join users u on u.id = p.author_id
+         where v.grid_code = $1 order by v.version",
+    )
+    .bind(code.as_str())
+    .fetch_all(pool)
+    .await
+    .context("reading grid versions")?;
+    let versions = rows
+        .into_iter()
+        .map(|r| {
+            Ok(GridVersion {
+                version: r.version,
+                valid_from: r.valid_from.to_rfc3339(),
+                valid_to: r.valid_to.map(|t| t.to_rfc3339()),
+                plan_id: r.plan_id,
+                author: r.author,
+                note: r.note,
+                area_m2: r.area_m2,
+                geometry: serde_json::from_str(&r.geometry).context("PostGIS returned bad GeoJSON")?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Some(GridHistory {
+        code: code.as_str().to_owned(),
+        name,
+        retired_at: retired_at.map(|t| t.to_rfc3339()),
+        versions,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_reads_times_and_shanghai_days() {
+        let t = parse_as_of("2026-03-05T10:00:00+08:00").expect("time");
+        assert_eq!(t.to_rfc3339(), "2026-03-05T02:00:00+00:00");
+        // A day ends at 24:00 in Shanghai, 16:00 UTC.
+        let d = parse_as_of("2026-03-05").expect("day");
+        assert_eq!(d + Duration::microseconds(1), Utc.with_ymd_and_hms(2026, 3, 5, 16, 0, 0).single().expect("t"));
+        for bad in ["", "yesterday", "2026-13-01", "2026-03-05T25:00:00Z", "05/03/2026"] {
+            let e = parse_as_of(bad).expect_err(bad);
+            assert!(e.contains("as_of"), "{e}");
+        }
+    }
+}
