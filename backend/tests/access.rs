@@ -195,6 +195,51 @@ fn matrix() -> Vec<Row> {
                 json!({"workers": [{"employee_no": format!("M{n}"), "name": "矩阵", "phone": "13800000000"}]}),
             )
         }),
+        row("GET", "/api/grids/{code}/history", Roles("APDL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/grids/{}/history", f.pick(p).grid))
+        }),
+        row("GET", "/api/coverage/summary", Roles("APL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/coverage/summary?level=village&code={}&limit=5", f.county(p)))
+        }),
+        row("GET", "/api/coverage/grids/{code}", Roles("APL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/coverage/grids/{}", f.pick(p).grid))
+        }),
+        row("POST", "/api/coverage/what-if", Roles("APL"), 200, Target, false, |f, p, _| {
+            with("/api/coverage/what-if", json!({"grid": f.pick(p).grid, "changes": []}))
+        }),
+        row("POST", "/api/coverage/suggest", Roles("APL"), 200, Target, false, |f, p, _| {
+            with("/api/coverage/suggest", json!({"area_code": f.pick(p).grid, "k": 1}))
+        }),
+        row("POST", "/api/cameras", Roles("AP"), 200, Target, true, |f, p, n| {
+            with("/api/cameras", camera(&format!("M{n}X{:08x}", f.run), f.pick(p).point))
+        }),
+        row("POST", "/api/cameras/planned", Roles("AP"), 200, Target, true, |f, p, _| {
+            let (lon, lat) = f.pick(p).point;
+            with(
+                "/api/cameras/planned",
+                json!({"kind": "dome", "sites": [{"lon": lon, "lat": lat, "heading_deg": 0.0, "fov_deg": 90.0,
+                                                  "range_m": 30.0}]}),
+            )
+        }),
+        row("PATCH", "/api/cameras/{id}", Roles("AP"), 200, Target, true, |f, p, n| {
+            with(format!("/api/cameras/{}", f.pick(p).camera), json!({"heading_deg": (n % 360) as f64}))
+        }),
+        row("DELETE", "/api/cameras/{id}", Roles("AP"), 200, Target, true, |f, p, _| {
+            req(format!("/api/cameras/{}", f.fresh("camera", p)))
+        }),
+        row("GET", "/api/stats/summary", Roles("AL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/stats/summary?code={}", f.county(p)))
+        }),
+        row("GET", "/api/stats/timeseries", Roles("AL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/stats/timeseries?code={}", f.county(p)))
+        }),
+        row("GET", "/api/stats/hotspots", Roles("AL"), 200, Filtered, false, |_, _, _| req("/api/stats/hotspots")),
+        row("GET", "/api/stats/heat-tiles", Roles("AL"), 200, Filtered, false, |_, _, _| {
+            req("/api/stats/heat-tiles?category=dispute")
+        }),
+        row("GET", "/api/stats/heat-scale", Roles("AL"), 200, Filtered, false, |_, _, _| {
+            req("/api/stats/heat-scale?category=dispute")
+        }),
         row("GET", "/style.json", Public, 200, Unscoped, false, |_, _, _| req("/style.json")),
         row("GET", "/tiles/versions", Public, 200, Unscoped, false, |_, _, _| req("/tiles/versions")),
         row("GET", "/tiles/{layer}", Public, 200, Unscoped, false, |_, _, _| req("/tiles/incidents")),
@@ -230,7 +275,7 @@ struct Fixture {
     home: Site,
     away: Site,
     /// Things each call of a row uses up, per (kind, place): `new` incidents to transition,
-    /// draft plans to commit or discard, committed plans to revert.
+    /// draft plans to commit or discard, committed plans to revert, cameras to delete.
     fresh: Mutex<BTreeMap<(&'static str, usize), Vec<i64>>>,
     /// A user whose login the public login row uses.
     login_user: String,
@@ -262,6 +307,12 @@ fn tile_of(lon: f64, lat: f64) -> (u32, u32) {
     let phi = lat.to_radians();
     let y = ((1.0 - phi.tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor();
     (x as u32, y as u32)
+}
+
+/// A new online camera at a point.
+fn camera(code: &str, (lon, lat): (f64, f64)) -> Value {
+    json!({"code": code, "kind": "dome", "owner": "public_security", "lon": lon, "lat": lat, "heading_deg": 0.0,
+           "fov_deg": 90.0, "range_m": 30.0, "status": "online"})
 }
 
 /// A plan merging two neighbouring grids at their current versions (1: the template's).
@@ -546,6 +597,7 @@ async fn every_route_answers_every_caller_exactly() {
         (codes[0].clone(), codes[1].clone())
     };
     let planner = app.login("planner").await;
+    let admin = app.login("admin").await;
     let mut drafters = [Drafter::new(&app, &home).await, Drafter::new(&app, &away).await];
     let drafted = drafters[0].next(&app, &planner, false).await;
     let home_site = site(&app, &home, &away, run, drafted).await;
@@ -575,6 +627,12 @@ async fn every_route_answers_every_caller_exactly() {
             .await
             .unwrap();
             fresh.entry(("incident", i)).or_default().push(id);
+        }
+        for k in 0..calls_per_place {
+            let (s, body) =
+                app.post("/api/cameras", Some(&admin), &camera(&format!("DEL{i}X{k}X{run:08x}"), site.point)).await;
+            assert_eq!(s, 200, "a camera to delete: {body}");
+            fresh.entry(("camera", i)).or_default().push(body["camera"]["id"].as_i64().unwrap());
         }
     }
     let login_user = format!("login{run:08x}");

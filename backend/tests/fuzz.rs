@@ -2,9 +2,10 @@
 //! examples per operation, as a dispatcher and as an administrator, on the test's own database
 //! (mutating operations included). Zero failures, errors or server errors are the bar.
 //!
-//! schemathesis comes from PyPI (version [`SCHEMATHESIS`]), installed by this test into a venv
-//! under the cargo target directory on first use. The checks' accepted statuses and the link
-//! inference are in `tests/schemathesis/schemathesis.toml`.
+//! schemathesis comes from PyPI, pinned in `tests/schemathesis/requirements.txt`, installed by
+//! `cargo xtask setup` (and `cargo xtask test`) into `<target>/schemathesis-venv`: the test
+//! itself needs no network. The checks' accepted statuses and the link inference are in
+//! `tests/schemathesis/schemathesis.toml`.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod common;
@@ -13,36 +14,32 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const SCHEMATHESIS: &str = "4.32.5";
 const SEED: u64 = 2019;
 /// Test cases per operation and phase.
 const MAX_EXAMPLES: u32 = 10;
 
-/// `<target>/schemathesis-venv`, next to the test binaries (`<target>/debug/deps/fuzz-…`).
-fn venv() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().join("schemathesis-venv")
-}
-
-/// The venv's `schemathesis`, installed (pinned) when absent or another version.
+/// The pinned schemathesis: `$CITYGRID_SCHEMATHESIS` (set by `cargo xtask test`), or
+/// `<target>/schemathesis-venv/bin/schemathesis` next to the test binaries
+/// (`<target>/debug/deps/fuzz-…`); it must be the version of the requirements file.
 fn schemathesis() -> PathBuf {
-    let venv = venv();
-    let bin = venv.join("bin/schemathesis");
+    let bin = std::env::var_os("CITYGRID_SCHEMATHESIS").map_or_else(
+        || {
+            let exe = std::env::current_exe().unwrap();
+            exe.ancestors().nth(3).unwrap().join("schemathesis-venv/bin/schemathesis")
+        },
+        PathBuf::from,
+    );
+    let requirements =
+        std::fs::read_to_string(common::repo_root().join("tests/schemathesis/requirements.txt")).unwrap();
+    let pinned = requirements.lines().find_map(|l| l.trim().strip_prefix("schemathesis==")).unwrap();
     let version = Command::new(&bin).arg("--version").output().ok().filter(|o| o.status.success());
-    if version.is_some_and(|o| String::from_utf8_lossy(&o.stdout).contains(SCHEMATHESIS)) {
-        return bin;
-    }
-    let run = |cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{cmd:?}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", &format!("schemathesis=={SCHEMATHESIS}")]));
+    let version = version.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    assert!(
+        version.contains(pinned),
+        "schemathesis {pinned} is not installed at {} (found {:?}): run `cargo xtask setup`",
+        bin.display(),
+        version.trim()
+    );
     bin
 }
 
@@ -82,7 +79,7 @@ fn run(bin: &Path, base: &str, token: &str, label: &str, operations: &[&str]) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_nothing() {
-    let bin = tokio::task::spawn_blocking(schemathesis).await.unwrap();
+    let bin = schemathesis();
     let app = common::spawn_app_with_martin().await;
     let dispatcher = app.login("dispatcher").await;
     let spare = app.login("dispatcher").await;
