@@ -14,11 +14,11 @@ use serde_json::json;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::choropleth::{classes, source_of};
+use super::state::Mode;
 use super::state::{CommandAction as A, Playback, Window};
 use crate::api;
 use crate::hooks::{use_client, use_interval, Client};
-use super::choropleth::{classes, source_of};
-use super::state::Mode;
 use crate::map::layers::command::{
     choropleth_layer, heat_layer, heat_source, weight, BELOW, CHOROPLETH, CHOROPLETH_BELOW, HEAT, HEAT_OPACITY,
     ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
@@ -217,9 +217,13 @@ pub fn command_map(props: &Props) -> Html {
                         layers: &CHOROPLETH,
                         on_click: Callback::from(move |click: MapClick| {
                             let code = click.features.first().and_then(|(_, p)| {
-                                p["code"].as_str().map(str::to_owned).or_else(|| p["code"].as_i64().map(|c| c.to_string()))
+                                p["code"]
+                                    .as_str()
+                                    .map(str::to_owned)
+                                    .or_else(|| p["code"].as_i64().map(|c| c.to_string()))
                             });
-                            let selection = code.map(|c| if c.len() == 15 { Selection::Grid(c) } else { Selection::Unit(c) });
+                            let selection =
+                                code.map(|c| if c.len() == 15 { Selection::Grid(c) } else { Selection::Unit(c) });
                             // Drill down: the map moves to the unit, whose children it colours next.
                             app2.dispatch(Action::Select { selection, fly: true });
                         }),

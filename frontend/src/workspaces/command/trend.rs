@@ -2,6 +2,8 @@
 //! week, the categories with the most incidents, and the same days a year earlier where the
 //! data covers them. SVG drawn here; no chart library.
 
+use std::fmt::Write as _;
+
 use citygrid_api::TimeSeries;
 use yew::prelude::*;
 
@@ -49,7 +51,7 @@ pub fn path(values: &[Option<f64>], top: f64) -> String {
     for (i, v) in values.iter().enumerate() {
         match v {
             Some(v) => {
-                d.push_str(&format!("{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(*v)));
+                let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(*v));
                 pen_down = true;
             }
             None => pen_down = false,
@@ -88,12 +90,7 @@ pub fn trend_chart(props: &Props) -> Html {
     let last_year: Vec<Option<f64>> = ts.points.iter().map(|p| p.last_year_total.map(|v| v as f64)).collect();
     let has_last_year = last_year.iter().any(Option::is_some);
     let cats = top_categories(ts);
-    let max = ts
-        .points
-        .iter()
-        .map(|p| p.total.max(p.last_year_total.unwrap_or(0)))
-        .max()
-        .unwrap_or(0);
+    let max = ts.points.iter().map(|p| p.total.max(p.last_year_total.unwrap_or(0))).max().unwrap_or(0);
     let top = nice_max(max as f64);
     let first = ts.points.first().map(|p| p.start.clone()).unwrap_or_default();
     let last = ts.points.last().map(|p| p.start.clone()).unwrap_or_default();
@@ -143,11 +140,9 @@ mod tests {
 
     #[test]
     fn axes_end_on_round_numbers() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(12.0), 20.0);
-        assert_eq!(nice_max(40.0), 50.0);
-        assert_eq!(nice_max(100.0), 100.0);
+        for (max, top) in [(0.0, 1.0), (7.0, 10.0), (12.0, 20.0), (40.0, 50.0), (100.0, 100.0)] {
+            assert!((nice_max(max) - top).abs() < 1e-9, "{max}: {}", nice_max(max));
+        }
     }
 
     #[test]
