@@ -292,17 +292,26 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   await settle(page);
   const fill = await page.evaluate(() => window.__citygrid.map.getPaintProperty('citygrid-command-choropleth-villages', 'fill-color'));
   assert.equal(fill[fill.indexOf(village) + 1], classes.at(-1).colour, `the busiest village ${village} has the top colour`);
+  // The same view as a heatmap and as the choropleth: the villages' fills change most of the map.
   const img = await mapImage(page, 'command-villages');
-  const bg = hexRgb('#f3f1ec');
-  const counts = classes.map((c) => {
-    const rgb = hexRgb(c.colour).map((v, i) => Math.round(v * 0.72 + bg[i] * 0.28));
-    let n = 0;
-    for (let o = 0; o < img.rgba.length; o += 4) {
-      if ([0, 1, 2].every((k) => Math.abs(img.rgba[o + k] - rgb[k]) <= 10)) n++;
-    }
-    return n;
-  });
-  assert.ok(counts.filter((n) => n > 500).length >= 2, `the classes' colours fill the map: ${counts}`);
+  await page.locator('[data-testid=mode-heat]').click();
+  await settle(page);
+  const heat = await mapImage(page, 'command-villages-heat');
+  await page.locator('[data-testid=mode-choropleth]').click();
+  await legend('village').waitFor();
+  let changed = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    if ([0, 1, 2].some((k) => Math.abs(img.rgba[o + k] - heat.rgba[o + k]) > 30)) changed++;
+  }
+  assert.ok(changed > img.width * img.height * 0.2, `the choropleth fills the township: ${changed} pixels changed`);
+  // The top class's colour is on the map (blended over what lies below it).
+  const topRgb = hexRgb(classes.at(-1).colour);
+  let reddish = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    const [r, g, b] = [img.rgba[o], img.rgba[o + 1], img.rgba[o + 2]];
+    if (r > 150 && r - g > 60 && r - b > 60 && Math.abs(r - topRgb[0]) < 80) reddish++;
+  }
+  assert.ok(reddish > 200, `pixels of the top class: ${reddish}`);
 
   // The village, then its busiest grid: the grid's trend equals SQL day by day.
   await page.locator(`[data-testid=child][data-code="${village}"] button`).click();
