@@ -325,8 +325,8 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   );
   const expected = sql(`select string_agg(d::date::text || ':' || coalesce(n, 0), ',' order by d) from
       generate_series('${first}'::date, '${last}'::date, interval '1 day') d
-      left join (select (reported_at at time zone 'Asia/Shanghai')::date day, count(*) n from incidents
-                 where grid_code = '${grid}' and ${inWindow} group by 1) c on c.day = d::date`);
+      left join (select (reported_at at time zone 'Asia/Shanghai')::date as dd, count(*) as n from incidents
+                 where grid_code = '${grid}' and ${inWindow} group by 1) c on c.dd = d::date`);
   assert.equal(points.map(([d, n]) => `${d}:${n}`).join(','), expected, 'incidents per day: the chart and SQL');
   assert.ok(points.some(([, n]) => n > 0), 'the grid has incidents in the window');
   assert.ok((await trend.locator('path.total').getAttribute('d')).startsWith('M'));
