@@ -217,7 +217,8 @@ pub async fn stats_summary(token: &str, query: &str) -> Result<citygrid_api::Sta
 pub async fn stats_summary_csv(token: &str, query: &str) -> Result<String, ApiError> {
     let (status, body) = send("GET", &format!("/api/stats/summary?{query}&format=csv"), Some(token), None).await?;
     if (200..300).contains(&status) {
-        Ok(body)
+        // `Response.text()` drops the byte-order mark the server sends; put it back for Excel.
+        Ok(if body.starts_with('\u{feff}') { body } else { format!("\u{feff}{body}") })
     } else {
         decode::<()>(status, &body).map(|()| body)
     }
