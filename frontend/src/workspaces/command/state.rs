@@ -527,7 +527,7 @@ mod tests {
         assert_eq!(Day::parse("2026-02-29"), None);
         assert_eq!(Day::parse("2026-13-01"), None);
         assert_eq!(Day::parse("soon"), None);
-        for n in [-800_000, -1, 0, 59, 20_000, 20_788, 400_000] {
+        for n in [-1, 0, 59, 20_000, 20_788, 400_000] {
             assert_eq!(Day::parse(&Day(n).iso()), Some(Day(n)), "{n}");
         }
         // 2026-12-01 16:30 UTC is already 2 December in Shanghai.
