@@ -318,8 +318,14 @@ pub fn command_map(props: &Props) -> Html {
     {
         let (map, twin, next_url, client) = (props.map.clone(), twin.clone(), next_url.clone(), client.clone());
         let (interval, playing) = (c.playback.interval_ms(), c.playback.playing);
-        use_interval(interval, (props.map.clone(), playing, interval), move || {
+        // On the last day there is nothing to wait for: the next tick stops playback.
+        let at_end = next_window.is_none();
+        use_interval(interval, (props.map.clone(), playing, interval, at_end), move || {
             let Some(map) = map.as_ref().filter(|_| playing) else { return };
+            if at_end {
+                client.send(A::Advance);
+                return;
+            }
             let ready = next_url.borrow().as_deref().is_some_and(|u| twin.borrow().ready(map, u));
             if ready {
                 client.send(A::Advance);
