@@ -10,6 +10,9 @@ use citygrid_api::{
     Incident, IncidentCreated, IncidentDetail, IncidentPage, LayerVersions, LoginRequest, LoginResponse, RouteRequest,
     RouteResult, SearchHit, TransitionRequest, User,
 };
+use citygrid_api::{
+    CoverageSummary, GridCoverage, PlannedCameras, PlannedCamerasRequest, SuggestRequest, SuggestResult,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -203,6 +206,38 @@ pub async fn incident(token: &str, id: i64) -> Result<IncidentDetail, ApiError> 
 
 pub async fn transition(token: &str, id: i64, req: &TransitionRequest) -> Result<Incident, ApiError> {
     post(&format!("/api/incidents/{id}/transitions"), token, req).await
+}
+
+// Coverage workspace (覆盖).
+
+/// Coverage of the grids meeting `bbox` (`minLon,minLat,maxLon,maxLat`) or under the unit
+/// `code`, lowest covered-residents share first, at most `limit`.
+pub async fn coverage_worst_grids(
+    token: &str,
+    bbox: Option<&str>,
+    code: Option<&str>,
+    occlusion: bool,
+    limit: u32,
+) -> Result<CoverageSummary, ApiError> {
+    let area = match (bbox, code) {
+        (_, Some(c)) => format!("&code={}", enc(c)),
+        (Some(b), None) => format!("&bbox={}", enc(b)),
+        (None, None) => String::new(),
+    };
+    get(&format!("/api/coverage/summary?level=grid&sort=worst&limit={limit}&occlusion={occlusion}{area}"), token).await
+}
+
+/// One grid's coverage figures and blind spots.
+pub async fn coverage_grid(token: &str, code: &str, occlusion: bool) -> Result<GridCoverage, ApiError> {
+    get(&format!("/api/coverage/grids/{}?occlusion={occlusion}", enc(code)), token).await
+}
+
+pub async fn coverage_suggest(token: &str, req: &SuggestRequest) -> Result<SuggestResult, ApiError> {
+    post("/api/coverage/suggest", token, req).await
+}
+
+pub async fn add_planned_cameras(token: &str, req: &PlannedCamerasRequest) -> Result<PlannedCameras, ApiError> {
+    post("/api/cameras/planned", token, req).await
 }
 
 #[cfg(test)]
