@@ -183,9 +183,61 @@ pub struct MapClick {
     pub lat: f64,
     /// (layer id, properties) of the features under the click, topmost first.
     pub features: Vec<(String, Value)>,
+    /// Shift was held (adds to a selection).
+    pub shift: bool,
+}
+
+/// Dragging features of an overlay (shared primitive; used by any workspace that edits points
+/// on the map): a press on a feature of one of `layers` starts a drag (the map does not pan),
+/// every mouse move reports the position, the release drops it. Presses elsewhere pan the map
+/// as usual.
+#[derive(Clone)]
+pub struct DragHandler {
+    /// Overlay (or style) layer ids whose features can be dragged.
+    pub layers: &'static [&'static str],
+    /// The press on a feature: its layer, properties and the pointer's position.
+    pub on_start: Callback<DragEvent>,
+    /// Each move while pressed, with the same feature.
+    pub on_move: Callback<DragEvent>,
+    /// The release, with the same feature and the final position.
+    pub on_drop: Callback<DragEvent>,
+}
+
+/// One step of a drag, for a [`DragHandler`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DragEvent {
+    /// The layer and properties of the feature the drag started on.
+    pub layer: String,
+    pub properties: Value,
+    pub lon: f64,
+    pub lat: f64,
 }
 
 type Listener = Closure<dyn FnMut(JsValue)>;
+
+/// Whether Shift was held during a MapLibre mouse event.
+fn shift_held(e: &JsValue) -> bool {
+    Reflect::get(e, &"originalEvent".into())
+        .ok()
+        .and_then(|o| Reflect::get(&o, &"shiftKey".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+fn prevent_default(e: &JsValue) {
+    if let Ok(prevent) = Reflect::get(e, &"preventDefault".into()) {
+        if let Some(f) = prevent.dyn_ref::<Function>() {
+            let _ = f.call0(e);
+        }
+    }
+}
+
+/// `lngLat` of a MapLibre mouse event.
+fn event_lon_lat(e: &JsValue) -> Option<(f64, f64)> {
+    let ll = Reflect::get(e, &"lngLat".into()).ok()?;
+    let num = |k: &str| Reflect::get(&ll, &k.into()).ok().and_then(|v| v.as_f64());
+    Some((num("lng")?, num("lat")?))
+}
 
 struct Inner {
     map: Map,
@@ -195,6 +247,14 @@ struct Inner {
     listeners: RefCell<Vec<Listener>>,
     /// When set (by a workspace), clicks go here instead of selecting a feature.
     click_handler: RefCell<Option<ClickHandler>>,
+    /// When set (by a workspace), double clicks go here instead of zooming in.
+    double_click_handler: RefCell<Option<Callback<MapClick>>>,
+    /// Extra style-source layers a workspace added ([`MapHandle::set_source_filter_layer`]).
+    filter_layers: RefCell<Vec<&'static str>>,
+    /// When set (by a workspace), presses on its layers' features drag them.
+    drag_handler: RefCell<Option<DragHandler>>,
+    /// The drag under way: the handler it started with and the feature pressed.
+    dragging: RefCell<Option<(DragHandler, String, Value)>>,
     /// When set, receives the view's bounds after every move.
     move_handler: RefCell<Option<Callback<[f64; 4]>>>,
     /// The workspaces' drawings and their current features, applied once the style has loaded.
@@ -269,6 +329,10 @@ impl MapHandle {
             hidden: RefCell::new(Vec::new()),
             listeners: RefCell::new(Vec::new()),
             click_handler: RefCell::new(None),
+            double_click_handler: RefCell::new(None),
+            filter_layers: RefCell::new(Vec::new()),
+            drag_handler: RefCell::new(None),
+            dragging: RefCell::new(None),
             move_handler: RefCell::new(None),
             overlays: RefCell::new(Vec::new()),
             overrides: RefCell::new(Vec::new()),
@@ -326,7 +390,7 @@ impl MapHandle {
                     let num = |k: &str| Reflect::get(&ll, &k.into()).ok().and_then(|v| v.as_f64());
                     if let (Some(lon), Some(lat)) = (num("lng"), num("lat")) {
                         let features = h.features_at(&point, handler.layers);
-                        handler.on_click.emit(MapClick { lon, lat, features });
+                        handler.on_click.emit(MapClick { lon, lat, features, shift: shift_held(&e) });
                     }
                     return;
                 }
@@ -334,11 +398,58 @@ impl MapHandle {
             }
         });
         let weak = Rc::downgrade(&handle.0);
+        handle.listen("dblclick", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let handler = inner.double_click_handler.borrow().clone();
+                let (Some(handler), Some((lon, lat))) = (handler, event_lon_lat(&e)) else { return };
+                prevent_default(&e);
+                handler.emit(MapClick { lon, lat, features: Vec::new(), shift: shift_held(&e) });
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("mousedown", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let h = MapHandle(inner);
+                let handler = h.0.drag_handler.borrow().clone();
+                let Some(handler) = handler else { return };
+                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
+                let Some((layer, properties)) = h.features_at(&point, handler.layers).into_iter().next() else {
+                    return;
+                };
+                let Some((lon, lat)) = event_lon_lat(&e) else { return };
+                // Keeps MapLibre's drag-pan (and drag-rotate) out of this gesture.
+                prevent_default(&e);
+                handler.on_start.emit(DragEvent { layer: layer.clone(), properties: properties.clone(), lon, lat });
+                *h.0.dragging.borrow_mut() = Some((handler, layer, properties));
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
+        handle.listen("mouseup", move |e| {
+            if let Some(inner) = weak.upgrade() {
+                let h = MapHandle(inner);
+                let Some((handler, layer, properties)) = h.0.dragging.borrow_mut().take() else { return };
+                if let Some((lon, lat)) = event_lon_lat(&e) {
+                    handler.on_drop.emit(DragEvent { layer, properties, lon, lat });
+                }
+            }
+        });
+        let weak = Rc::downgrade(&handle.0);
         handle.listen("mousemove", move |e| {
             if let Some(inner) = weak.upgrade() {
                 let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
                 let h = MapHandle(inner);
-                let cursor = if h.0.click_handler.borrow().is_some() {
+                let dragging = h.0.dragging.borrow().clone();
+                if let Some((handler, layer, properties)) = dragging {
+                    if let Some((lon, lat)) = event_lon_lat(&e) {
+                        handler.on_move.emit(DragEvent { layer, properties, lon, lat });
+                    }
+                    let _ = h.0.map.get_canvas_container().style().set_property("cursor", "grabbing");
+                    return;
+                }
+                let drag_layers = h.0.drag_handler.borrow().as_ref().map(|d| d.layers);
+                let cursor = if drag_layers.is_some_and(|l| !h.features_at(&point, l).is_empty()) {
+                    "grab"
+                } else if h.0.click_handler.borrow().is_some() {
                     "crosshair"
                 } else if h.pick(&point).is_some() {
                     "pointer"
@@ -477,6 +588,58 @@ impl MapHandle {
     /// Sends clicks to `handler` instead of selecting features (`None`: back to selecting).
     pub fn set_click_handler(&self, handler: Option<ClickHandler>) {
         *self.0.click_handler.borrow_mut() = handler;
+    }
+
+    /// Sends double clicks to `handler` instead of zooming in (`None`: back to zooming). The
+    /// two clicks before a double click still reach the click handler.
+    pub fn set_double_click_handler(&self, handler: Option<Callback<MapClick>>) {
+        *self.0.double_click_handler.borrow_mut() = handler;
+    }
+
+    /// Draws the features of style layer `base`'s source that match `filter` (a MapLibre
+    /// expression; `None` hides the layer) with layer `id` of `kind` and `paint`, above the
+    /// style's layers: a workspace's highlight of tile features (such as buildings by id). The
+    /// layer is added the first time, once the style has loaded.
+    pub fn set_source_filter_layer(
+        &self,
+        id: &'static str,
+        base: &str,
+        kind: &str,
+        paint: &Value,
+        filter: Option<Value>,
+    ) {
+        if !*self.0.loaded.borrow() {
+            return;
+        }
+        if !self.has_layer(id) {
+            let base_layer = self.0.map.get_layer(base);
+            if base_layer.is_undefined() || base_layer.is_null() {
+                return;
+            }
+            let layer = to_js(&json!({"id": id, "type": kind, "paint": paint, "filter": false}));
+            let _ = Reflect::set(
+                &layer,
+                &"source".into(),
+                &Reflect::get(&base_layer, &"source".into()).unwrap_or(JsValue::UNDEFINED),
+            );
+            if let Some(sl) = Reflect::get(&base_layer, &"sourceLayer".into()).ok().filter(|v| v.as_string().is_some())
+            {
+                let _ = Reflect::set(&layer, &"source-layer".into(), &sl);
+            }
+            if let Err(e) = self.0.map.add_layer(&layer) {
+                console_warn(&format!("citygrid map: layer {id}: {:?}", from_js(&e)));
+                return;
+            }
+            self.0.filter_layers.borrow_mut().push(id);
+        }
+        let _ = self.0.map.set_filter(id, &to_js(&filter.unwrap_or(Value::Bool(false))));
+    }
+
+    /// Lets presses on `handler`'s layers drag their features (`None`: no dragging). Replacing
+    /// or clearing the handler ends a drag under way without a drop.
+    pub fn set_drag_handler(&self, handler: Option<DragHandler>) {
+        *self.0.drag_handler.borrow_mut() = handler;
+        *self.0.dragging.borrow_mut() = None;
     }
 
     /// Sends the view's bounds after each move to `on_move` (`None`: stop).
@@ -618,6 +781,50 @@ impl Drop for Interval {
     fn drop(&mut self) {
         if let Some(w) = web_sys::window() {
             w.clear_interval_with_handle(self.id);
+        }
+    }
+}
+
+/// A key pressed anywhere on the page (outside text fields), for a [`KeyListener`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPress {
+    /// `KeyboardEvent.key`: `Enter`, `Escape`, `z`…
+    pub key: String,
+    /// Ctrl or Cmd was held.
+    pub ctrl: bool,
+}
+
+/// Listens to key presses on the page until dropped (`keydown` on `window`). Presses in
+/// inputs and text areas are left to them.
+pub struct KeyListener {
+    closure: Closure<dyn FnMut(web_sys::KeyboardEvent)>,
+}
+
+impl KeyListener {
+    /// `None` when there is no `window`. `f` returns whether it handled the key (then the
+    /// browser's default for it is prevented).
+    pub fn new(mut f: impl FnMut(KeyPress) -> bool + 'static) -> Option<KeyListener> {
+        let closure = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+            let typing = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            if typing {
+                return;
+            }
+            if f(KeyPress { key: e.key(), ctrl: e.ctrl_key() || e.meta_key() }) {
+                e.prevent_default();
+            }
+        });
+        web_sys::window()?.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref()).ok()?;
+        Some(KeyListener { closure })
+    }
+}
+
+impl Drop for KeyListener {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            let _ = w.remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
         }
     }
 }

@@ -14,4 +14,4 @@ pub mod layers;
 pub mod map_view;
 pub mod rules;
 
-pub use bindings::{ClickHandler, MapClick, MapHandle};
+pub use bindings::{ClickHandler, DragEvent, DragHandler, MapClick, MapHandle};

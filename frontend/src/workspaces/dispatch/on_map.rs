@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn a_click_on_an_incident_opens_it() {
-        let click = |features: Vec<(String, Value)>| MapClick { lon: 119.03, lat: 33.6, features };
+        let click = |features: Vec<(String, Value)>| MapClick { lon: 119.03, lat: 33.6, features, shift: false };
         assert_eq!(
             click_action(&click(vec![("incidents-circle".into(), json!({"id": 42, "status": "new"}))])),
             A::Open(42)
