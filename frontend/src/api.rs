@@ -11,7 +11,8 @@ use citygrid_api::{
     RouteResult, SearchHit, TransitionRequest, User,
 };
 use citygrid_api::{
-    CoverageSummary, GridCoverage, PlannedCameras, PlannedCamerasRequest, SuggestRequest, SuggestResult,
+    CameraPatch, CameraSaved, CoverageSummary, GridCoverage, PlannedCameras, PlannedCamerasRequest, SuggestRequest,
+    SuggestResult, WhatIfRequest, WhatIfResult,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -234,6 +235,18 @@ pub async fn coverage_grid(token: &str, code: &str, occlusion: bool) -> Result<G
 
 pub async fn coverage_suggest(token: &str, req: &SuggestRequest) -> Result<SuggestResult, ApiError> {
     post("/api/coverage/suggest", token, req).await
+}
+
+/// Coverage figures as if the changes were applied (nothing is written).
+pub async fn coverage_what_if(token: &str, req: &WhatIfRequest) -> Result<WhatIfResult, ApiError> {
+    post("/api/coverage/what-if", token, req).await
+}
+
+/// Moves, re-aims or re-rates a camera (one audited transaction; coverage follows).
+pub async fn patch_camera(token: &str, id: i64, patch: &CameraPatch) -> Result<CameraSaved, ApiError> {
+    let body = serde_json::to_string(patch).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let (status, text) = send("PATCH", &format!("/api/cameras/{id}"), Some(token), Some(body)).await?;
+    decode(status, &text)
 }
 
 pub async fn add_planned_cameras(token: &str, req: &PlannedCamerasRequest) -> Result<PlannedCameras, ApiError> {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::{collection, Overlay};
 use crate::components::legend::{Entry, Label, Shape};
 use crate::i18n::Text;
-use crate::map::geometry::sector_ring;
+use crate::map::geometry::{offset, sector_ring};
 use crate::workspaces::coverage::CoverageKey;
 
 /// The Coverage overlay.
@@ -22,6 +22,13 @@ const BLIND: &str = "citygrid-coverage-blind";
 const SITE: &str = "citygrid-coverage-site";
 const SITE_NUMBER: &str = "citygrid-coverage-site-number";
 const CAMERA: &str = "citygrid-coverage-camera";
+/// The selected camera's handles: drag the dot to move it, the ring on its heading to turn it.
+pub const MOVE_HANDLE: &str = "citygrid-coverage-move";
+pub const TURN_HANDLE: &str = "citygrid-coverage-turn";
+/// The handles' layers, for the drag handler.
+pub const HANDLES: &[&str] = &[MOVE_HANDLE, TURN_HANDLE];
+/// Where the turn handle sits along the heading, as a share of the range.
+const TURN_HANDLE_AT: f64 = 0.75;
 
 /// The style's coverage layers and the base fills they replace while the page is open:
 /// `(layer id, visible)` for `occlusion` off or on. The choropleth ends at zoom 14, where the
@@ -57,6 +64,12 @@ fn layers() -> Vec<Value> {
             "layout": {"line-join": "round"}, "paint": {"line-color": sym::SELECTED_CAMERA, "line-width": 3}}),
         json!({"id": "citygrid-coverage-site-point", "type": "circle", "filter": role("site-point"),
             "paint": {"circle-radius": 9, "circle-color": sym::SITE, "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 2}}),
+        json!({"id": TURN_HANDLE, "type": "circle", "filter": role("turn"),
+            "paint": {"circle-radius": 7, "circle-color": "#ffffff", "circle-stroke-color": sym::SELECTED_CAMERA,
+                "circle-stroke-width": 3}}),
+        json!({"id": MOVE_HANDLE, "type": "circle", "filter": role("move"),
+            "paint": {"circle-radius": 8, "circle-color": sym::SELECTED_CAMERA, "circle-stroke-color": "#ffffff",
                 "circle-stroke-width": 2}}),
         json!({"id": SITE_NUMBER, "type": "symbol", "filter": role("site-point"),
             "layout": {"text-field": ["to-string", ["get", "n"]], "text-font": [FONT], "text-size": 12,
@@ -146,10 +159,17 @@ fn sector(v: &View, properties: &Value) -> Option<Value> {
     )
 }
 
-/// The features: the blind spots (GeoJSON geometries), the suggested sites numbered from 1 in
-/// pick order, and the selected camera's sector.
+/// Where the turn handle of a camera is drawn.
 #[must_use]
-pub fn features(blind_spots: &[&Value], sites: &[SuggestedSite], camera: Option<&View>) -> Value {
+pub fn turn_handle(v: &View) -> [f64; 2] {
+    offset(v.lon, v.lat, v.heading_deg, v.range_m * TURN_HANDLE_AT)
+}
+
+/// The features: the blind spots (GeoJSON geometries), the suggested sites numbered from 1 in
+/// pick order, and the selected camera's sector (with its move and turn handles when it may be
+/// edited).
+#[must_use]
+pub fn features(blind_spots: &[&Value], sites: &[SuggestedSite], camera: Option<&View>, handles: bool) -> Value {
     let mut out = Vec::new();
     for g in blind_spots {
         out.push(json!({"type": "Feature", "geometry": g, "properties": {"role": "blind"}}));
@@ -166,6 +186,12 @@ pub fn features(blind_spots: &[&Value], sites: &[SuggestedSite], camera: Option<
     }
     if let Some(v) = camera {
         out.extend(sector(v, &json!({"role": "camera"})));
+        if handles {
+            out.push(json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": turn_handle(v)},
+                "properties": {"role": "turn"}}));
+            out.push(json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [v.lon, v.lat]},
+                "properties": {"role": "move"}}));
+        }
     }
     collection(out)
 }
@@ -191,13 +217,19 @@ mod tests {
         let blind = json!({"type": "Polygon",
             "coordinates": [[[119.0, 33.6], [119.001, 33.6], [119.001, 33.601], [119.0, 33.6]]]});
         let cam = View { lon: 119.0, lat: 33.6, heading_deg: 0.0, fov_deg: 60.0, range_m: 80.0 };
-        let v = features(&[&blind], &[site(119.01), site(119.02)], Some(&cam));
+        let v = features(&[&blind], &[site(119.01), site(119.02)], Some(&cam), false);
         let f = v["features"].as_array().cloned().unwrap_or_default();
         let roles: Vec<&str> = f.iter().filter_map(|f| f["properties"]["role"].as_str()).collect();
         assert_eq!(roles, ["blind", "site", "site", "site-point", "site-point", "camera"]);
         assert_eq!(f[3]["properties"]["n"], 1);
         assert_eq!(f[4]["properties"]["n"], 2);
         assert_eq!(f[4]["geometry"]["coordinates"][0], 119.02);
+        let v = features(&[], &[], Some(&cam), true);
+        let roles: Vec<&str> =
+            v["features"].as_array().into_iter().flatten().filter_map(|f| f["properties"]["role"].as_str()).collect();
+        assert_eq!(roles, ["camera", "turn", "move"]);
+        let turn = &v["features"][1]["geometry"]["coordinates"];
+        assert!(turn[1].as_f64().is_some_and(|lat| lat > 33.6), "heading 0 puts the turn handle north: {turn}");
     }
 
     #[test]

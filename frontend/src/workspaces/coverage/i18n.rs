@@ -47,6 +47,17 @@ crate::keys! {
         LegendSite => "建议点位（按选取顺序编号）", "Suggested site (numbered in pick order)";
         LegendSelectedCamera => "所选摄像头视域", "Selected camera's field of view";
         SquareMetres => "平方米", "m²";
+        SelectedCamera => "所选摄像头", "Selected camera";
+        DragHint => "拖动红色圆点移动摄像头，拖动白色圆环调整朝向；松开即保存。", "Drag the red dot to move the camera and the white ring to turn it; releasing saves it.";
+        VillageFigures => "所在村（社区）的覆盖（含规划摄像头）", "Coverage of its village (planned cameras included)";
+        Before => "调整前", "Before";
+        After => "调整后", "After";
+        Saving => "正在保存…", "Saving…";
+        Saved => "已保存", "Saved";
+        NotSaved => "未保存（拖动中）", "Not saved (dragging)";
+        Undo => "撤销上一次调整", "Undo the last change";
+        Degrees => "度", "°";
+        Metres => "米", "m";
         People => "人", "people";
     }
 }
@@ -57,6 +68,6 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages() {
-        crate::i18n::assert_translated(CoverageKey::ALL, &[CoverageKey::SquareMetres]);
+        crate::i18n::assert_translated(CoverageKey::ALL, &[CoverageKey::SquareMetres, CoverageKey::Degrees]);
     }
 }

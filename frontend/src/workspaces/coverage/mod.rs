@@ -7,11 +7,13 @@
 //! - `ranking.rs`: the worst-covered grids of the view or of the selected unit.
 //! - `grid_card.rs`: the selected grid's figures, without and with occlusion.
 //! - `suggest.rs`: "suggest k cameras here" and adding the sites as planned cameras.
+//! - `camera_card.rs`: the selected camera, its what-if figures while dragged, undo.
 //! - `state.rs`: this workspace's slice of the app store; `figures.rs`: pure formatting;
 //!   `i18n.rs`: its text.
 
 use citygrid_api::{allows, Action, Role};
 
+mod camera_card;
 pub mod figures;
 mod grid_card;
 pub mod i18n;

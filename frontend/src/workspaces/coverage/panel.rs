@@ -3,6 +3,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::camera_card::CameraCard;
 use super::grid_card::GridCard;
 use super::i18n::CoverageKey as C;
 use super::on_map::CoverageMap;
@@ -42,6 +43,7 @@ pub fn panel(props: &WorkspaceProps) -> Html {
                     <input type="checkbox" data-testid="coverage-occlusion" checked={occlusion} onchange={on_occlusion} />
                     { t(lang, C::Occlusion) }
                 </label>
+                <CameraCard />
                 <GridCard />
                 <SuggestCard />
             </div>
