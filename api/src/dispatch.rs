@@ -15,6 +15,14 @@ pub struct RouteRequest {
     pub category: Option<String>,
     /// Priority 1 (most urgent) to 4, for the deadlines; default: the category's usual one.
     pub priority: Option<i16>,
+    /// Route against the partition valid at this instant: an RFC 3339 time, or a `YYYY-MM-DD`
+    /// day in Asia/Shanghai (the end of that day). Default: now. For a past instant the grid
+    /// (with its version then) and the escalation chain are those valid then, no grid worker is
+    /// named (worker assignments keep no history), duplicates are incidents open now that were
+    /// reported in the category's window before that instant, and cameras and mediation are
+    /// today's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// The grid responsible for a point.

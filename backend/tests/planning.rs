@@ -1179,3 +1179,97 @@ async fn history_and_time_travel() {
     let plan = plan.join("\n");
     assert!(plan.contains("grid_versions_valid_idx"), "the partition at an instant is not index-backed: {plan}");
 }
+
+/// The grid owning a point at instant `t`, its version and village, by SQL over `grid_versions`
+/// (the smallest code wins on a shared edge).
+async fn owner_at(pool: &PgPool, t: &str, lon: f64, lat: f64) -> Option<(String, i32, String)> {
+    sqlx::query_as(
+        "select v.grid_code, v.version, g.village_code from grid_versions v join grids g on g.code = v.grid_code
+         where v.valid_from <= $1::timestamptz and (v.valid_to is null or v.valid_to > $1::timestamptz)
+           and st_covers(v.geom, st_setsrid(st_makepoint($2, $3), 4326))
+         order by v.grid_code limit 1",
+    )
+    .bind(t)
+    .bind(lon)
+    .bind(lat)
+    .fetch_optional(pool)
+    .await
+    .expect("owner at an instant")
+}
+
+#[tokio::test]
+async fn routing_at_an_instant() {
+    let app = spawn_app().await;
+    let planner = app.login("planner").await;
+    let token = app.login("dispatcher").await;
+    let (g, n) = pair(&app.pool, 40).await;
+    let (survivor, retired) = if g < n { (g.clone(), n.clone()) } else { (n.clone(), g.clone()) };
+    let (vs, vr) = (version(&app.pool, &survivor).await, version(&app.pool, &retired).await);
+    // A point well inside the grid the merge retires.
+    let (lon, lat): (f64, f64) = sqlx::query_as(
+        "select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) x",
+    )
+    .bind(&retired)
+    .fetch_one(&app.pool)
+    .await
+    .expect("point");
+    let body = json!({"operation": "merge", "grids": [g, n], "note": "按时刻路由",
+                      "base_versions": {survivor.clone(): vs, retired.clone(): vr}});
+    let (s, draft) = app.post("/api/plans", Some(&planner), &body).await;
+    assert_eq!(s, 201, "{draft}");
+    let id = draft["id"].as_i64().expect("id");
+    let (s, res) = app.post(&format!("/api/plans/{id}/commit"), Some(&planner), &json!({})).await;
+    assert_eq!(s, 200, "{res}");
+    let (at, before) = instants(&app.pool, &survivor, vs + 1).await;
+
+    // Before the commit the point was the retired grid's; from the commit on, the survivor's.
+    for t in [&before, &at] {
+        let (code, version, village) = owner_at(&app.pool, t, lon, lat).await.expect("an owner");
+        assert_eq!(code == retired, t == &before, "owner at {t}");
+        let (s, r) = app
+            .post("/api/route", Some(&token), &json!({"lon": lon, "lat": lat, "category": "dispute.neighbor", "at": t}))
+            .await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["grid"]["code"], code, "grid at {t}");
+        assert_eq!(r["grid"]["version"], version, "version at {t}");
+        assert!(r["grid_worker"].is_null(), "no worker history: {r}");
+        let parent: String = sqlx::query_scalar("select parent_code from admin_units where code = $1")
+            .bind(&village)
+            .fetch_one(&app.pool)
+            .await
+            .expect("township");
+        let chain: Vec<&str> =
+            r["escalation"].as_array().expect("chain").iter().filter_map(|s| s["code"].as_str()).collect();
+        assert_eq!(&chain[..3], [code.as_str(), village.as_str(), parent.as_str()], "chain at {t}");
+    }
+    // Now, and any instant after now, is the current partition with the grid's worker.
+    let worker: Option<String> =
+        sqlx::query_scalar("select employee_no from grid_workers where grid_code = $1 order by rank limit 1")
+            .bind(&survivor)
+            .fetch_optional(&app.pool)
+            .await
+            .expect("worker");
+    for extra in [json!({}), json!({"at": "2999-01-01"})] {
+        let mut req = json!({"lon": lon, "lat": lat});
+        req.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+        // The in-memory index follows the commit through NOTIFY.
+        let r = eventually("the engine sees the merge", Duration::from_secs(20), || async {
+            let (s, r) = app.post("/api/route", Some(&token), &req).await;
+            assert_eq!(s, 200, "{r}");
+            (r["grid"]["code"] == survivor.as_str()).then_some(r)
+        })
+        .await;
+        assert_eq!(r["grid"]["version"], vs + 1);
+        assert_eq!(r["grid_worker"]["employee_no"].as_str(), worker.as_deref(), "{r}");
+    }
+    // Far outside the city at a past instant: the nearest grid then, and how far.
+    let (s, r) = app.post("/api/route", Some(&token), &json!({"lon": 100.0, "lat": 20.0, "at": before})).await;
+    assert_error(s, &r, 422, "outside every grid");
+    assert!(r["error"]["details"]["nearest_grid"]["code"].is_string(), "{r}");
+    // An instant that does not parse, or does not exist, names the field.
+    for bad in ["last-march", "2026-02-30"] {
+        let (s, r) = app.post("/api/route", Some(&token), &json!({"lon": lon, "lat": lat, "at": bad})).await;
+        assert_error(s, &r, 422, "at: ");
+        assert_eq!(r["error"]["field"], "at", "{r}");
+    }
+}

@@ -17,6 +17,7 @@ use super::{ApiError, ApiResult, AppState};
 use crate::grids::BBox;
 use crate::incidents::list::{self, Cursor, ListFilter, Sort};
 use crate::incidents::{self, NewIncident, TransitionError};
+use crate::planning::history;
 use crate::routing::{RouteError, RouteQuery};
 
 /// The most points one batch may carry.
@@ -105,15 +106,28 @@ pub async fn route(
     if let Some(c) = &req.category {
         check_category(c)?;
     }
+    let now = Utc::now();
+    let at = req
+        .at
+        .as_deref()
+        .map(|s| {
+            history::parse_as_of(s).map_err(|e| ApiError::new(ErrorCode::InvalidValue, format!("at: {e}")).field("at"))
+        })
+        .transpose()?;
     let q = RouteQuery {
         lon: req.lon,
         lat: req.lat,
         category: req.category.as_deref(),
         priority: check_priority(req.priority)?,
-        now: Utc::now(),
+        now: at.unwrap_or(now),
         scope: &auth.scope,
     };
-    state.engine.route(&q).map(Json).map_err(|e| outside(e, req.lon, req.lat))
+    // No plan takes effect in the future, so any instant from now on has today's partition.
+    let answer = match at {
+        Some(t) if t < now => state.engine.route_at(&state.pool, &q).await?,
+        _ => state.engine.route(&q),
+    };
+    answer.map(Json).map_err(|e| outside(e, req.lon, req.lat))
 }
 
 /// The grid of each point (up to 100,000), in input order; `null` outside the city.

@@ -28,8 +28,11 @@ pub struct OneParams {
 
 /// Parses `as_of` into the instant it names.
 fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
-    s.map(|s| history::parse_as_of(s).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("as_of")))
-        .transpose()
+    s.map(|s| {
+        history::parse_as_of(s)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of"))
+    })
+    .transpose()
 }
 
 /// One grid as a GeoJSON Feature with its hierarchy, worker and counts (`as_of`: the version

@@ -13,18 +13,19 @@ use crate::scope::{Scope, ScopedResult};
 /// Asia/Shanghai (UTC+8 all year): the day a bare date names.
 const SHANGHAI_OFFSET_S: i32 = 8 * 3600;
 
-/// The instant of an `as_of` value: an RFC 3339 time as given, or a `YYYY-MM-DD` day in
-/// Asia/Shanghai meaning the end of that day (so a plan committed that day is included).
+/// The instant an `as_of` (or `at`) value names: an RFC 3339 time as given, or a `YYYY-MM-DD`
+/// day in Asia/Shanghai meaning the end of that day (so a plan committed that day is included).
+/// The error says what is wrong with the value; the caller names the field.
 pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
     let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("as_of {s:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"))?;
-    let next = day.succ_opt().ok_or_else(|| format!("as_of {s:?} is out of range"))?;
+        .map_err(|_| format!("{s:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"))?;
+    let next = day.succ_opt().ok_or_else(|| format!("{s:?} is out of range"))?;
     let offset = FixedOffset::east_opt(SHANGHAI_OFFSET_S).ok_or("bad offset")?;
     let midnight = next.and_hms_opt(0, 0, 0).ok_or("bad time")?;
-    let end = offset.from_local_datetime(&midnight).single().ok_or_else(|| format!("as_of {s:?} is out of range"))?;
+    let end = offset.from_local_datetime(&midnight).single().ok_or_else(|| format!("{s:?} is out of range"))?;
     Ok(end.with_timezone(&Utc) - Duration::microseconds(1))
 }
 
@@ -99,7 +100,7 @@ mod tests {
         assert_eq!(d + Duration::microseconds(1), Utc.with_ymd_and_hms(2026, 3, 5, 16, 0, 0).single().expect("t"));
         for bad in ["", "yesterday", "2026-13-01", "2026-03-05T25:00:00Z", "05/03/2026"] {
             let e = parse_as_of(bad).expect_err(bad);
-            assert!(e.contains("as_of"), "{e}");
+            assert!(e.contains(&format!("{bad:?}")), "{e}");
         }
     }
 }

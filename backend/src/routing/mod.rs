@@ -226,6 +226,8 @@ pub struct RouteQuery<'a> {
     pub lat: f64,
     pub category: Option<&'a str>,
     pub priority: Option<i16>,
+    /// The instant routed at: duplicates are those reported in the category's window before
+    /// it, and [`Engine::route_at`] uses the partition valid then.
     pub now: DateTime<Utc>,
     /// Where the caller works: a point outside it is refused, duplicates outside it are not
     /// shown.
@@ -289,10 +291,9 @@ impl Engine {
         points.iter().map(|p| snap.grids.locate(p[0], p[1]).map(|i| snap.grids.get(i).code.clone())).collect()
     }
 
-    /// The full routing answer for one point.
+    /// The full routing answer for one point, from memory (the current partition).
     pub fn route(&self, q: &RouteQuery<'_>) -> Result<RouteResult, RouteError> {
         let snap = self.snapshot();
-        let at = [q.lon, q.lat];
         let Some(gi) = snap.grids.locate(q.lon, q.lat) else {
             let nearest = snap.grids.nearest(q.lon, q.lat);
             return Err(RouteError::OutsideCity {
@@ -301,15 +302,67 @@ impl Engine {
             });
         };
         let grid = snap.grids.get(gi);
+        let worker = snap.workers.get(&grid.code).cloned();
+        self.answer(&snap, q, grid_ref(grid), &grid.village_code, worker)
+    }
+
+    /// The routing answer against the partition valid at `q.now`, asked of PostGIS
+    /// (`grids_at`, index-backed over every version) with the same point → grid rule as the
+    /// in-memory index. No grid worker is named: assignments keep no history. Cameras,
+    /// mediation and the open incidents are today's.
+    pub async fn route_at(&self, pool: &PgPool, q: &RouteQuery<'_>) -> anyhow::Result<Result<RouteResult, RouteError>> {
+        let snap = self.snapshot();
+        let owner: Option<(String, String, i32, String)> = sqlx::query_as(concat!(
+            "select code, name, version, village_code from grids_at($3) where code = (",
+            crate::locate_sql!("grids_at($3)", "st_setsrid(st_makepoint($1, $2), 4326)"),
+            ")"
+        ))
+        .bind(q.lon)
+        .bind(q.lat)
+        .bind(q.now)
+        .fetch_optional(pool)
+        .await
+        .context("locating a point in the partition of an instant")?;
+        if let Some((code, name, version, village_code)) = owner {
+            return Ok(self.answer(&snap, q, GridRef { code, name, version }, &village_code, None));
+        }
+        let nearest: Option<(String, String, i32, f64)> = sqlx::query_as(
+            "with p as (select st_setsrid(st_makepoint($1, $2), 4326) as pt)
+             select code, name, version, st_distance(geom::geography, p.pt::geography)
+             from grids_at($3), p order by geom <-> p.pt limit 1",
+        )
+        .bind(q.lon)
+        .bind(q.lat)
+        .bind(q.now)
+        .fetch_optional(pool)
+        .await
+        .context("finding the nearest grid of an instant")?;
+        Ok(Err(RouteError::OutsideCity {
+            distance_m: nearest.as_ref().map_or(f64::INFINITY, |n| n.3),
+            nearest: nearest.map(|(code, name, version, _)| GridRef { code, name, version }),
+        }))
+    }
+
+    /// Everything about a point once its grid is known: the scope check, the escalation
+    /// chain, cameras, duplicates (reported in the category's window before `q.now`) and
+    /// mediation.
+    fn answer(
+        &self,
+        snap: &Snapshot,
+        q: &RouteQuery<'_>,
+        grid: GridRef,
+        village_code: &str,
+        worker: Option<GridWorker>,
+    ) -> Result<RouteResult, RouteError> {
+        let at = [q.lon, q.lat];
         q.scope
             .check(&grid.code, || format!("point ({}, {}) in grid {}", q.lon, q.lat, grid.code))
             .map_err(RouteError::OutsideScope)?;
-        let worker = snap.workers.get(&grid.code).cloned();
         let settings = q.category.and_then(|c| snap.categories.get(c));
         let priority = q.priority.or(settings.map(|s| s.default_priority));
 
-        let escalation = escalation_chain(&snap, grid, worker.as_ref(), q.category, priority);
-        let (cameras_seeing, cameras_not_online, nearest_cameras) = cameras_for(&snap, at);
+        let escalation = escalation_chain(snap, &grid, village_code, worker.as_ref(), q.category, priority);
+        let (cameras_seeing, cameras_not_online, nearest_cameras) = cameras_for(snap, at);
         let duplicates = match (q.category, settings) {
             (Some(c), Some(s)) => {
                 let since = q.now - chrono::Duration::seconds((s.duplicate_window_hours * 3600.0) as i64);
@@ -323,11 +376,11 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        let mediation = q.category.filter(|c| c.starts_with("dispute.")).and_then(|c| mediation_for(&snap, at, c));
+        let mediation = q.category.filter(|c| c.starts_with("dispute.")).and_then(|c| mediation_for(snap, at, c));
         Ok(RouteResult {
             lon: q.lon,
             lat: q.lat,
-            grid: grid_ref(grid),
+            grid,
             grid_worker: worker,
             escalation,
             cameras_seeing,
@@ -392,7 +445,8 @@ fn grid_ref(g: &IndexedGrid) -> GridRef {
 
 fn escalation_chain(
     snap: &Snapshot,
-    grid: &IndexedGrid,
+    grid: &GridRef,
+    village_code: &str,
     worker: Option<&GridWorker>,
     category: Option<&str>,
     priority: Option<i16>,
@@ -409,7 +463,7 @@ fn escalation_chain(
         responsible: worker.map_or_else(|| "网格员".to_owned(), |w| w.name.clone()),
         deadline_hours: hours(0),
     }];
-    let mut next = Some(grid.village_code.as_str());
+    let mut next = Some(village_code);
     while let Some(code) = next {
         let Some(unit) = snap.units.get(code) else { break };
         if unit.level == AdminLevel::City {

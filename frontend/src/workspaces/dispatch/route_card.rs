@@ -34,7 +34,13 @@ fn input_key(e: InputError) -> D {
 
 /// Asks who is responsible for `key`, then the grid's boundary for the outline.
 async fn fetch_route(client: Client, key: RouteKey) {
-    let req = RouteRequest { lon: key.lon, lat: key.lat, category: Some(key.category.clone()), priority: key.priority };
+    let req = RouteRequest {
+        lon: key.lon,
+        lat: key.lat,
+        category: Some(key.category.clone()),
+        priority: key.priority,
+        at: None,
+    };
     let status = match client.check(api::route(client.token(), &req).await) {
         Ok(result) => {
             let code = result.grid.code.clone();
