@@ -95,7 +95,8 @@ pub const LAYERS: [Layer; 11] = [
     Layer {
         name: "townships",
         source: "townships",
-        minzoom: 9,
+        // Every zoom (migration 0052): the command view names townships over the whole city.
+        minzoom: 0,
         maxzoom: 16,
         description: "Township and street boundaries (乡镇/街道)",
         geometry: GeometryKind::Polygon,

@@ -253,6 +253,29 @@ pub async fn add_planned_cameras(token: &str, req: &PlannedCamerasRequest) -> Re
     post("/api/cameras/planned", token, req).await
 }
 
+// ---- Command workspace (statistics; every query is built by `workspaces::command::state`).
+
+/// `GET /api/stats/summary?{query}`: a unit (absent `code`: the city, or the user's county)
+/// and its children.
+pub async fn stats_summary(token: &str, query: &str) -> Result<citygrid_api::StatsSummary, ApiError> {
+    get(&format!("/api/stats/summary?{query}"), token).await
+}
+
+/// `GET /api/stats/hotspots?{query}`.
+pub async fn stats_hotspots(token: &str, query: &str) -> Result<citygrid_api::Hotspots, ApiError> {
+    get(&format!("/api/stats/hotspots?{query}"), token).await
+}
+
+/// `GET /api/stats/heat-tiles?{query}`: the heat tile URL of a window and filter.
+pub async fn heat_tiles(token: &str, query: &str) -> Result<citygrid_api::HeatTiles, ApiError> {
+    get(&format!("/api/stats/heat-tiles?{query}"), token).await
+}
+
+/// `GET /api/stats/heat-scale?{query}`: the heat layer's reference counts per zoom band.
+pub async fn heat_scale(token: &str, query: &str) -> Result<citygrid_api::HeatScale, ApiError> {
+    get(&format!("/api/stats/heat-scale?{query}"), token).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

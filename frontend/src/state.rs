@@ -216,7 +216,7 @@ pub enum Action {
     Dispatch(Box<DispatchAction>),
     Planning(PlanningAction),
     Coverage(Box<CoverageAction>),
-    Command(CommandAction),
+    Command(Box<CommandAction>),
 }
 
 impl From<DispatchAction> for Action {
@@ -239,7 +239,7 @@ impl From<CoverageAction> for Action {
 
 impl From<CommandAction> for Action {
     fn from(a: CommandAction) -> Self {
-        Action::Command(a)
+        Action::Command(Box::new(a))
     }
 }
 
@@ -284,7 +284,7 @@ impl Reducible for AppState {
             Action::Dispatch(a) => s.workspaces.dispatch.apply(*a),
             Action::Planning(a) => s.workspaces.planning.apply(a),
             Action::Coverage(a) => s.workspaces.coverage.apply(*a),
-            Action::Command(a) => s.workspaces.command.apply(a),
+            Action::Command(a) => s.workspaces.command.apply(*a),
         }
         Rc::new(s)
     }

@@ -123,7 +123,8 @@ pub fn browser_tests(root: &Path, bin: &Path, dist: &Path, prefix: &str) -> anyh
                         .arg(&file)
                         .current_dir(&dir)
                         .env("CITYGRID_URL", format!("http://{listen}"))
-                        // The file's own database, for expected answers computed with SQL.
+                        // The file's own clone, for tests that plant data or compute expected
+                        // figures with SQL (`psql "$CITYGRID_DATABASE_URL"`).
                         .env("CITYGRID_DATABASE_URL", &url)
                         .env("CITYGRID_ARTIFACTS", &artifacts),
                 );

@@ -12,43 +12,34 @@ use sqlx::PgConnection;
 use super::plan::{check_base, patch_unit, to_shape, wkb_of, Assignments, LAYERS_TOUCHED};
 use super::PlanError;
 
-/// Buildings whose point the plan's grids may now own get the grid the rule gives them.
-const REASSIGN_BUILDINGS: &str = concat!(
-    "with region as (select st_setsrid(st_extent(geom)::geometry, 4326) as env from current_grids where code = any($2)),
-     cand as (
-         select b.id, b.grid_code as old, (",
-    crate::locate_sql!("current_grids", "b.point"),
-    ") as new
-         from buildings b, region r
-         where b.grid_code = any($2) or (b.point && r.env and exists (
-             select 1 from current_grids g where g.code = any($2) and st_covers(g.geom, b.point)))),
-     moved as (
-         update buildings b set grid_code = c.new from cand c
-         where b.id = c.id and c.new is not null and c.new <> c.old
-         returning b.id, c.old, c.new)
-     insert into plan_moves (plan_id, kind, object_id, from_grid, to_grid)
-     select $1, 'building', id::text, old, new from moved
-     on conflict (plan_id, kind, object_id) do update set to_grid = excluded.to_grid"
-);
+/// Rows of `$table` (alias `t`) whose point `$point` a grid of the plan (`$2`) may now own get
+/// the grid the point → grid rule gives them; each move is recorded in `plan_moves` as `$kind`
+/// for plan `$1`.
+macro_rules! reassign_sql {
+    ($table:literal, $point:literal, $kind:literal) => {
+        concat!(
+            "with region as (select st_setsrid(st_extent(geom)::geometry, 4326) as env from current_grids where code = any($2)),
+             cand as (
+                 select t.id, t.grid_code as old, (",
+            crate::locate_sql!("current_grids", $point),
+            ") as new
+                 from ", $table, " t, region r
+                 where t.grid_code = any($2) or (", $point, " && r.env and exists (
+                     select 1 from current_grids g where g.code = any($2) and st_covers(g.geom, ", $point, ")))),
+             moved as (
+                 update ", $table, " t set grid_code = c.new from cand c
+                 where t.id = c.id and c.new is not null and c.new <> c.old
+                 returning t.id, c.old, c.new)
+             insert into plan_moves (plan_id, kind, object_id, from_grid, to_grid)
+             select $1, '", $kind, "', id::text, old, new from moved
+             on conflict (plan_id, kind, object_id) do update set to_grid = excluded.to_grid"
+        )
+    };
+}
 
-/// The same for cameras, by their position.
-const REASSIGN_CAMERAS: &str = concat!(
-    "with region as (select st_setsrid(st_extent(geom)::geometry, 4326) as env from current_grids where code = any($2)),
-     cand as (
-         select k.id, k.grid_code as old, (",
-    crate::locate_sql!("current_grids", "k.geom"),
-    ") as new
-         from cameras k, region r
-         where k.grid_code = any($2) or (k.geom && r.env and exists (
-             select 1 from current_grids g where g.code = any($2) and st_covers(g.geom, k.geom)))),
-     moved as (
-         update cameras k set grid_code = c.new from cand c
-         where k.id = c.id and c.new is not null and c.new <> c.old
-         returning k.id, c.old, c.new)
-     insert into plan_moves (plan_id, kind, object_id, from_grid, to_grid)
-     select $1, 'camera', id::text, old, new from moved
-     on conflict (plan_id, kind, object_id) do update set to_grid = excluded.to_grid"
-);
+/// Buildings follow their point; cameras their position.
+const REASSIGN_BUILDINGS: &str = reassign_sql!("buildings", "t.point", "building");
+const REASSIGN_CAMERAS: &str = reassign_sql!("cameras", "t.geom", "camera");
 
 /// Applies plan `plan_id`'s stored `plan_grids` and `plan_units`.
 pub async fn apply(

@@ -61,6 +61,19 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = setLayoutProperty)]
     fn set_layout_property(this: &Map, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
 
+    // Command workspace: layers of its own below the labels, paint and zoom ranges.
+    #[wasm_bindgen(method, catch, js_name = addLayer)]
+    fn add_layer_before(this: &Map, layer: &JsValue, before: &str) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = setPaintProperty)]
+    fn set_paint_property(this: &Map, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = setLayerZoomRange)]
+    fn set_layer_zoom_range_js(this: &Map, layer: &str, min: f64, max: f64) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = isSourceLoaded)]
+    fn is_source_loaded(this: &Map, id: &str) -> Result<bool, JsValue>;
+
     #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
     fn query_rendered_features(this: &Map, point: &JsValue, options: &JsValue) -> Result<Array, JsValue>;
 
@@ -214,6 +227,8 @@ pub struct DragEvent {
 }
 
 type Listener = Closure<dyn FnMut(JsValue)>;
+/// Work for when the style has loaded.
+type Deferred = Box<dyn FnOnce(&MapHandle)>;
 
 /// Whether Shift was held during a MapLibre mouse event.
 fn shift_held(e: &JsValue) -> bool {
@@ -263,6 +278,8 @@ struct Inner {
     /// and the visibility each had before (restored when the override ends).
     overrides: RefCell<Vec<(&'static str, bool)>>,
     originals: RefCell<Vec<(&'static str, bool)>>,
+    /// Work waiting for the style to load ([`MapHandle::when_loaded`]).
+    deferred: RefCell<Vec<Deferred>>,
     _transform: Closure<dyn FnMut(String, JsValue) -> JsValue>,
 }
 
@@ -337,6 +354,7 @@ impl MapHandle {
             overlays: RefCell::new(Vec::new()),
             overrides: RefCell::new(Vec::new()),
             originals: RefCell::new(Vec::new()),
+            deferred: RefCell::new(Vec::new()),
             _transform: transform,
         }));
 
@@ -358,6 +376,10 @@ impl MapHandle {
                 }
                 let overrides = h.0.overrides.borrow().clone();
                 h.apply_overrides(&[], &overrides);
+                let deferred: Vec<_> = h.0.deferred.borrow_mut().drain(..).collect();
+                for f in deferred {
+                    f(&h);
+                }
             }
         });
         let weak = Rc::downgrade(&handle.0);
@@ -701,6 +723,95 @@ impl MapHandle {
         } else {
             source.unchecked_into::<GeoJsonSource>().set_data(&to_js(data));
         }
+    }
+
+    // ---- Command workspace: its heat layers (copies of the style's heatmap on sources of their
+    // own), its choropleth on the style's unit sources, and the label zooms it widens.
+
+    /// Runs `f` once the style has loaded (at once when it has).
+    pub fn when_loaded(&self, f: impl FnOnce(&MapHandle) + 'static) {
+        if *self.0.loaded.borrow() {
+            f(self);
+        } else {
+            self.0.deferred.borrow_mut().push(Box::new(f));
+        }
+    }
+
+    /// The style JSON of a layer of the loaded style (`None` when there is no such layer).
+    #[must_use]
+    pub fn style_layer(&self, id: &str) -> Option<Value> {
+        let style = from_js(&self.0.map.get_style().ok()?);
+        style["layers"].as_array()?.iter().find(|l| l["id"] == id).cloned()
+    }
+
+    /// The style JSON of a source of the loaded style.
+    #[must_use]
+    pub fn style_source(&self, id: &str) -> Option<Value> {
+        let style = from_js(&self.0.map.get_style().ok()?);
+        Some(style["sources"].get(id)?.clone()).filter(|s| !s.is_null())
+    }
+
+    /// Adds a source (style JSON) unless one with this id exists.
+    pub fn ensure_source(&self, id: &str, source: &Value) {
+        let s = self.0.map.get_source(id);
+        if s.is_undefined() || s.is_null() {
+            if let Err(e) = self.0.map.add_source(id, &to_js(source)) {
+                console_warn(&format!("citygrid map: source {id}: {:?}", from_js(&e)));
+            }
+        }
+    }
+
+    /// Adds a layer (style JSON, naming its source) below the style layer `before`, unless a
+    /// layer with its id exists.
+    pub fn ensure_layer_below(&self, layer: &Value, before: &str) {
+        let Some(id) = layer["id"].as_str() else { return };
+        if self.has_layer(id) {
+            return;
+        }
+        let added = if self.has_layer(before) {
+            self.0.map.add_layer_before(&to_js(layer), before)
+        } else {
+            self.0.map.add_layer(&to_js(layer))
+        };
+        if let Err(e) = added {
+            console_warn(&format!("citygrid map: layer {id}: {:?}", from_js(&e)));
+        }
+    }
+
+    /// Sets a paint property of a layer (ignored when the layer does not exist).
+    pub fn set_paint(&self, layer: &str, name: &str, value: &Value) {
+        if self.has_layer(layer) {
+            if let Err(e) = self.0.map.set_paint_property(layer, name, &to_js(value)) {
+                console_warn(&format!("citygrid map: {layer} {name}: {:?}", from_js(&e)));
+            }
+        }
+    }
+
+    /// Shows or hides one layer.
+    pub fn set_layer_visible(&self, layer: &str, visible: bool) {
+        if self.has_layer(layer) {
+            let value = JsValue::from_str(if visible { "visible" } else { "none" });
+            let _ = self.0.map.set_layout_property(layer, "visibility", &value);
+        }
+    }
+
+    /// The zooms a layer is drawn at, `(minzoom, maxzoom)` (the style's 0 and 24 by default).
+    #[must_use]
+    pub fn layer_zoom_range(&self, layer: &str) -> Option<(f64, f64)> {
+        let l = self.style_layer(layer)?;
+        Some((l["minzoom"].as_f64().unwrap_or(0.0), l["maxzoom"].as_f64().unwrap_or(24.0)))
+    }
+
+    pub fn set_layer_zoom_range(&self, layer: &str, min: f64, max: f64) {
+        if self.has_layer(layer) {
+            let _ = self.0.map.set_layer_zoom_range_js(layer, min, max);
+        }
+    }
+
+    /// Whether every tile of the view of source `id` has loaded.
+    #[must_use]
+    pub fn source_loaded(&self, id: &str) -> bool {
+        self.0.map.is_source_loaded(id).unwrap_or(false)
     }
 
     fn apply_group_visibility(&self, group: Group, visible: bool) {

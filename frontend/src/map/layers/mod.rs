@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+pub mod command;
 pub mod coverage;
 pub mod dispatch;
 

@@ -4,7 +4,42 @@ crate::keys! {
     /// Text of the Command workspace.
     pub enum CommandKey {
         Desc => "统计、热力图与预警总览，逐级查看区县、街道和网格。", "Statistics, heatmaps and early warnings, drilling down from county to grid.";
-        Soon => "指挥看板即将上线。", "The command dashboard is coming soon.";
+        Forbidden => "指挥看板仅对领导和管理员开放。", "The command dashboard is for leaders and administrators.";
+        Window => "时间范围", "Time window";
+        LastDays => "近{n}天", "Last {n} days";
+        Custom => "自定义", "Custom";
+        Apply => "应用", "Apply";
+        RangeUnreadable => "请填写起止日期", "Enter both dates";
+        RangeReversed => "结束日期早于开始日期", "The end is before the start";
+        RangeTooLong => "时间范围不能超过三年", "The window can be at most three years";
+        Kpis => "关键指标", "Key figures";
+        Incidents => "事件数", "Incidents";
+        Per1000 => "每千人事件", "Per 1,000 residents";
+        ClosureRate => "办结率", "Closure rate";
+        MedianHandling => "处置时长中位数", "Median handling time";
+        OverdueOpen => "超时未办", "Overdue";
+        ClosedLocally => "村级 / 镇级办结", "Closed at village / township";
+        Hotspots => "热点预警（近7天）", "Hotspot warnings (last 7 days)";
+        NoHotspots => "近7天没有显著上升的网格", "No grid rose significantly in the last 7 days";
+        Observed => "实际", "observed";
+        Expected => "预期", "expected";
+        Since => "始于", "since";
+        Heatmap => "热力图", "Heatmap";
+        HeatLow => "少", "few";
+        HeatHigh => "多", "many";
+        Categories => "事件类别", "Categories";
+        AllCategories => "全部类别", "All categories";
+        Sources => "来源", "Sources";
+        AllSources => "全部来源", "All sources";
+        FamilyDispute => "矛盾纠纷", "Disputes";
+        FamilyAlarm => "报警", "Alarms";
+        FamilyCitizen => "民生诉求", "Citizen issues";
+        WholeWindow => "整个时段", "Whole window";
+        Play => "播放", "Play";
+        Pause => "暂停", "Pause";
+        Speed => "速度", "Speed";
+        Cumulative => "累计", "Cumulative";
+        DayOf => "第{i}/{n}天", "Day {i} of {n}";
     }
 }
 

@@ -1,0 +1,258 @@
+// The Command workspace (issue 16), as a leader sees it: the city with the heatmap, KPI cards
+// equal to SQL on this file's own clone, county and township names over the heatmap, the day
+// slider and playback moving the heatmap, and a burst planted here flagged in the hotspot list,
+// where a click flies to the grid and outlines it. Chinese by default, English on the toggle.
+//
+// Needs CITYGRID_DATABASE_URL (the clone the backend serves; `cargo xtask test` sets it): the
+// test plants its burst there and computes every expected figure there with psql.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+
+import { browserForFile, decodePng, hexRgb, login, screenshot, settle } from './lib.mjs';
+
+const DB = process.env.CITYGRID_DATABASE_URL;
+const HEAT = ['citygrid-command-heat-a', 'citygrid-command-heat-b'];
+const HIGHLIGHT = '#e5484d';
+const session = browserForFile();
+
+/** One value (first column of the first row) of a query on the test's database. */
+function sql(query) {
+  assert.ok(DB, 'CITYGRID_DATABASE_URL names the database the backend serves');
+  return execFileSync('psql', [DB, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' }).trim();
+}
+
+/** The counted incidents (no duplicates) of the families `dispute` and `alarm` in [from, to) (Asia/Shanghai days). */
+function windowFigures(from, to, where = "(category like 'dispute.%' or category like 'alarm.%')") {
+  const row = sql(`select count(*), count(*) filter (where status in ('resolved', 'closed'))
+    from incidents where status <> 'duplicate' and ${where}
+      and reported_at >= '${from}'::timestamp at time zone 'Asia/Shanghai'
+      and reported_at < '${to}'::timestamp at time zone 'Asia/Shanghai'`);
+  const [n, resolved] = row.split('|').map(Number);
+  return { n, resolved };
+}
+
+/** Pixels of the map canvas that are heat colours (warm: red well above blue) rather than the pale background. */
+async function mapImage(page, name) {
+  const box = await page.locator('#map canvas.maplibregl-canvas').boundingBox();
+  return decodePng((await screenshot(page, name, { clip: box })).buf);
+}
+
+function warmPixels(img) {
+  let n = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    const [r, b] = [img.rgba[o], img.rgba[o + 2]];
+    if (r > 200 && r - b > 40) n++;
+  }
+  return n;
+}
+
+function differingPixels(a, b) {
+  let n = 0;
+  for (let o = 0; o < a.rgba.length; o += 4) {
+    if (Math.max(...[0, 1, 2].map((k) => Math.abs(a.rgba[o + k] - b.rgba[o + k]))) > 10) n++;
+  }
+  return n;
+}
+
+/** The heat layer shown (opacity > 0), its tile URL, and whether its tiles have loaded. */
+async function shownHeat(page) {
+  return page.evaluate((ids) => {
+    const map = window.__citygrid.map;
+    return ids
+      .filter((id) => map.getLayer(id) && map.getPaintProperty(id, 'heatmap-opacity') > 0)
+      .map((id) => ({ id, url: map.getSource(id).tiles[0], loaded: map.isSourceLoaded(id) }));
+  }, HEAT);
+}
+
+/** Waits until exactly one heat layer is shown, on a URL for [from, to), loaded; then for the map to settle. */
+async function heatShows(page, from, to) {
+  await page.waitForFunction(
+    ([ids, from, to]) => {
+      const map = window.__citygrid.map;
+      const shown = ids.filter((id) => map.getLayer(id) && map.getPaintProperty(id, 'heatmap-opacity') > 0);
+      if (shown.length !== 1) return false;
+      const url = map.getSource(shown[0]).tiles[0];
+      return url.includes(`from=${from}&`) && url.includes(`to=${to}&`) && map.isSourceLoaded(shown[0]);
+    },
+    [HEAT, from, to],
+    { timeout: 60_000 },
+  );
+  await settle(page);
+}
+
+async function setSlider(page, frame) {
+  await page.locator('[data-testid=day-range]').evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, frame);
+}
+
+// The burst: 25 alarms in the quietest grid, registered in the last half hour (the triggers on
+// `incidents` feed the heat rollups and the figures in the same transaction).
+const burst = {};
+
+test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL', { timeout: 180_000 }, async () => {
+  const { page } = session;
+  const row = sql(`select g.code, st_x(st_pointonsurface(g.geom)), st_y(st_pointonsurface(g.geom)) from current_grids g
+    order by (select count(*) from incidents i where i.grid_code = g.code), g.code limit 1`);
+  [burst.code, burst.lon, burst.lat] = row.split('|');
+  sql(`insert into incidents (category, source, priority, status, description, reported_at, grid_code, geom)
+    select case when k % 2 = 0 then 'alarm.fire' else 'alarm.crowd' end, 'video', 2, 'new', 'planted burst',
+           now() - k * interval '1 minute', g.code, st_pointonsurface(g.geom)
+    from current_grids g, generate_series(1, 25) k where g.code = '${burst.code}'`);
+
+  await login(page, 'leader');
+  assert.equal(await page.locator('.tab-panel').getAttribute('data-tab'), 'command', 'a leader lands on Command');
+  assert.equal(await page.locator('.tab-panel h2').innerText(), '指挥');
+
+  // The window: the last 28 days, today (Asia/Shanghai) included.
+  const [from, to] = sql(`select (d - 27)::text || '|' || (d + 1)::text
+    from (select (now() at time zone 'Asia/Shanghai')::date d) t`).split('|');
+  const slider = page.locator('[data-testid=day-slider]');
+  assert.equal(await slider.getAttribute('data-heat-from'), from);
+  assert.equal(await slider.getAttribute('data-heat-to'), to);
+
+  // KPI cards: the city's disputes and alarms of the window.
+  const expected = windowFigures(from, to);
+  assert.ok(expected.n >= 25, `the window holds the burst at least: ${expected.n}`);
+  const value = (id) => page.locator(`[data-testid=kpi-${id}] .kpi-value`).innerText();
+  await page.waitForFunction(() => document.querySelector('[data-testid=kpi-incidents]'));
+  assert.equal((await value('incidents')).replaceAll(',', ''), String(expected.n));
+  const rate = parseFloat(await value('closure-rate'));
+  assert.ok(Math.abs(rate - (100 * expected.resolved) / expected.n) < 0.051, `closure rate ${rate}`);
+  const residents = Number(sql('select sum(residents) from buildings'));
+  assert.ok(Math.abs(parseFloat(await value('per-1000')) - (expected.n * 1000) / residents) < 0.0051);
+  assert.equal(await page.locator('[data-testid=unit-title] strong').innerText(), sql(`select name from admin_units where level = 'city'`));
+
+  // The heatmap of the window draws, below the county and township names.
+  await heatShows(page, from, to);
+  const withHeat = await mapImage(page, 'command-city');
+  await page.evaluate((ids) => ids.forEach((id) => window.__citygrid.map.setLayoutProperty(id, 'visibility', 'none')), HEAT);
+  await settle(page);
+  const withoutHeat = await mapImage(page, 'command-city-no-heat');
+  await page.evaluate((ids) => ids.forEach((id) => window.__citygrid.map.setLayoutProperty(id, 'visibility', 'visible')), HEAT);
+  await settle(page);
+  const [hot, cold] = [warmPixels(withHeat), warmPixels(withoutHeat)];
+  assert.ok(hot > 2000 && hot > 5 * cold, `heat pixels: ${hot} with the heatmap, ${cold} without`);
+  const names = await page.evaluate(() => {
+    const map = window.__citygrid.map;
+    const order = map.getStyle().layers.map((l) => l.id);
+    const count = (layer) => new Set(map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties.code)).size;
+    return {
+      zoom: map.getZoom(),
+      counties: count('counties-label'),
+      townships: count('townships-label'),
+      below: ['citygrid-command-heat-a', 'citygrid-command-heat-b'].every(
+        (h) => order.indexOf(h) < order.indexOf('townships-label') && order.indexOf(h) < order.indexOf('counties-label'),
+      ),
+    };
+  });
+  assert.ok(names.zoom < 10, `the whole city: z${names.zoom}`);
+  assert.ok(names.counties >= 5, `county names shown: ${names.counties}`);
+  assert.ok(names.townships >= 20, `township names shown at z${names.zoom.toFixed(1)}: ${names.townships}`);
+  assert.ok(names.below, 'the heat layers lie below the names');
+});
+
+test('the planted burst is a hotspot; a click flies there and outlines the grid', { timeout: 120_000 }, async () => {
+  const { page } = session;
+  const item = page.locator(`[data-testid=hotspot][data-code="${burst.code}"]`);
+  await item.waitFor();
+  assert.ok(Number(await item.getAttribute('data-observed')) >= 25);
+  assert.match(await item.innerText(), /实际 \d+ · 预期 [\d.]+/);
+  const today = sql(`select (now() at time zone 'Asia/Shanghai')::date::text`);
+  const firstDay = sql(`select min((reported_at at time zone 'Asia/Shanghai')::date)::text from incidents
+    where description = 'planted burst'`);
+  assert.ok([today, firstDay].includes((await item.innerText()).match(/始于 (\S+)/)?.[1]), 'since the burst began');
+
+  await item.locator('button').click();
+  await page.waitForFunction(
+    ([lon, lat]) => {
+      const map = window.__citygrid.map;
+      return !map.isMoving() && map.getZoom() > 13 && map.getBounds().contains([lon, lat]);
+    },
+    [Number(burst.lon), Number(burst.lat)],
+    { timeout: 30_000 },
+  );
+  await settle(page);
+  const filter = await page.evaluate(() => window.__citygrid.map.getFilter('citygrid-selected-grid'));
+  assert.equal(filter[2], burst.code, 'the highlight layer outlines the grid');
+  const img = await mapImage(page, 'command-hotspot');
+  const [r, g, b] = hexRgb(HIGHLIGHT);
+  let outline = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    if (Math.abs(img.rgba[o] - r) < 30 && Math.abs(img.rgba[o + 1] - g) < 30 && Math.abs(img.rgba[o + 2] - b) < 30) outline++;
+  }
+  assert.ok(outline > 100, `outline pixels: ${outline}`);
+  await page.locator('.inspector button.close, .inspector [data-testid=close]').first().click().catch(() => {});
+});
+
+test('the day slider moves the heatmap day by day; play runs through the window', { timeout: 240_000 }, async () => {
+  const { page } = session;
+  // A custom window over the days of the generated incidents (SQL), shown as the whole city.
+  const [first, last] = sql(`select min(d)::text || '|' || max(d)::text from (select (reported_at at time zone 'Asia/Shanghai')::date d
+    from incidents where description <> 'planted burst') t`).split('|');
+  await page.evaluate(() => window.__citygrid.map.jumpTo({ center: [118.95, 33.45], zoom: 8.6 }));
+  await page.locator('[data-testid=window-custom]').click();
+  await page.locator('[data-testid=range-from]').fill(first);
+  await page.locator('[data-testid=range-to]').fill(last);
+  await page.locator('.custom-range button[type=submit]').click();
+  const days = Number(sql(`select '${last}'::date - '${first}'::date + 1`));
+  assert.ok(days >= 3, `${days} days of incidents`);
+  const dayAt = (i) => sql(`select ('${first}'::date + ${i})::text`);
+
+  // Two days whose counts differ the most (SQL): their heatmaps differ on screen.
+  const perDay = sql(`select string_agg(n::text, ',' order by d) from (select (reported_at at time zone 'Asia/Shanghai')::date d, count(*) n
+    from incidents where status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
+      and description <> 'planted burst' group by 1) t`).split(',').map(Number);
+  const lo = perDay.indexOf(Math.min(...perDay));
+  const hi = perDay.indexOf(Math.max(...perDay));
+  assert.notEqual(lo, hi);
+  const images = {};
+  for (const i of [lo, hi]) {
+    await setSlider(page, i);
+    assert.equal(await page.locator('[data-testid=day-slider]').getAttribute('data-frame'), String(i));
+    await heatShows(page, dayAt(i), dayAt(i + 1));
+    images[i] = await mapImage(page, `command-day-${i}`);
+  }
+  const diff = differingPixels(images[lo], images[hi]);
+  assert.ok(diff > 1000, `the heatmap changes between day ${lo} and day ${hi}: ${diff} pixels`);
+  assert.ok(warmPixels(images[hi]) > 500, 'the busiest day draws heat');
+
+  // Play at 16×: every day in turn, one heat layer shown at every moment, stops on the last day.
+  await page.locator('[data-testid=speed]').selectOption('16');
+  await page.locator('[data-testid=play]').click();
+  const seen = [];
+  const started = Date.now();
+  for (;;) {
+    const [frame, playing, shown] = await Promise.all([
+      page.locator('[data-testid=day-slider]').getAttribute('data-frame'),
+      page.locator('[data-testid=day-slider]').getAttribute('data-playing'),
+      shownHeat(page),
+    ]);
+    assert.equal(shown.length, 1, 'exactly one heat layer is shown');
+    if (seen.at(-1) !== Number(frame)) seen.push(Number(frame));
+    if (playing === 'false') break;
+    assert.ok(Date.now() - started < 180_000, `playback still running: ${seen}`);
+    await page.waitForTimeout(40);
+  }
+  assert.equal(seen.at(-1), days - 1, `playback ends on the last day: ${seen}`);
+  assert.ok(seen.every((f, k) => k === 0 || f > seen[k - 1]), `frames only move forward: ${seen}`);
+  assert.ok(seen.length >= Math.min(days, 3), `frames seen: ${seen}`);
+  await heatShows(page, dayAt(days - 1), dayAt(days));
+
+  // Cumulative: the last frame counts the whole window.
+  await page.locator('[data-testid=cumulative]').check();
+  await heatShows(page, first, dayAt(days));
+});
+
+test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
+  const { page } = session;
+  await page.locator('.lang-toggle').click();
+  await page.locator('.command-figures h3', { hasText: 'Key figures' }).waitFor();
+  assert.equal(await page.locator('[data-testid=kpi-closure-rate] .kpi-label').innerText(), 'Closure rate');
+  assert.match(await page.locator('[data-testid=frame-label]').innerText(), /^Day \d+ of \d+/);
+  await page.locator('.lang-toggle').click();
+  await page.locator('.command-figures h3', { hasText: '关键指标' }).waitFor();
+});
