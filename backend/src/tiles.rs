@@ -295,7 +295,7 @@ impl TileCoord {
     pub fn parse(z: &str, x: &str, y: &str) -> Result<TileCoord, TileCoordError> {
         let y = y.strip_suffix(".pbf").or_else(|| y.strip_suffix(".mvt")).unwrap_or(y);
         let num = |axis: &'static str, s: &str| -> Result<u64, TileCoordError> {
-            if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            if s.is_empty() || s.len() > 7 || !s.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(TileCoordError::NotANumber(axis, s.to_owned()));
             }
             s.parse().map_err(|_| TileCoordError::NotANumber(axis, s.to_owned()))

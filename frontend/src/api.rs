@@ -253,6 +253,36 @@ pub async fn add_planned_cameras(token: &str, req: &PlannedCamerasRequest) -> Re
     post("/api/cameras/planned", token, req).await
 }
 
+// --- User administration (the admin page, `crate::admin`) ---
+
+/// Accounts the administrator manages (their county's, when scoped).
+pub async fn users(token: &str) -> Result<Vec<User>, ApiError> {
+    get("/api/users", token).await
+}
+
+pub async fn create_user(token: &str, req: &citygrid_api::CreateUserRequest) -> Result<User, ApiError> {
+    post("/api/users", token, req).await
+}
+
+/// Changes the display name or role, or disables / enables the account.
+pub async fn update_user(token: &str, username: &str, req: &citygrid_api::UpdateUserRequest) -> Result<User, ApiError> {
+    let body = serde_json::to_string(req).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let (status, text) = send("PATCH", &format!("/api/users/{}", enc(username)), Some(token), Some(body)).await?;
+    decode(status, &text)
+}
+
+/// Sets a new password (204: no body); the account's sessions end.
+pub async fn reset_password(token: &str, username: &str, password: &str) -> Result<(), ApiError> {
+    let body = serde_json::to_string(&citygrid_api::PasswordReset { password: password.to_owned() })
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    let path = format!("/api/users/{}/password", enc(username));
+    let (status, text) = send("PUT", &path, Some(token), Some(body)).await?;
+    if status == 204 {
+        return Ok(());
+    }
+    decode::<serde_json::Value>(status, &text).map(|_| ())
+}
+
 // ---- Command workspace (statistics; every query is built by `workspaces::command::state`).
 
 /// `GET /api/stats/summary?{query}`: a unit (absent `code`: the city, or the user's county)
