@@ -23,7 +23,6 @@ macro_rules! actions {
     ($($(#[$doc:meta])* $name:ident = $wire:literal, [$($role:ident),*], $what:literal;)*) => {
         /// Something a user may be allowed to do; see the module docs for the matrix.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum Action {
             $($(#[$doc])* #[serde(rename = $wire)] $name,)*
         }
@@ -101,6 +100,24 @@ actions! {
     /// Changing the escalation SLA table.
     SlaAdmin = "sla.admin", [Admin], "changing the escalation SLA";
 }
+
+/// The schema: the wire names, and the matrix as its description.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Action {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Action::ALL.iter().map(|a| a.as_str())))
+            .description(Some(format!(
+                "An action of the role × action matrix: which role may take it.\n\n{}",
+                Action::markdown_table()
+            )))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Action {}
 
 /// May `role` take `action`? The one question every check asks.
 #[must_use]

@@ -8,12 +8,15 @@ use crate::{AdminLevel, GridWorker};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RouteRequest {
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub lon: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: f64,
     /// An incident category code such as `dispute.neighbor`; enables deadlines, duplicates and
-    /// (for disputes) mediation.
+    /// (for disputes) mediation. Unknown codes are 422 `unknown_category`.
     pub category: Option<String>,
     /// Priority 1 (most urgent) to 4, for the deadlines; default: the category's usual one.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4))]
     pub priority: Option<i16>,
     /// Route against the partition valid at this instant: an RFC 3339 time, or a `YYYY-MM-DD`
     /// day in Asia/Shanghai (the end of that day). Default: now. For a past instant the grid
@@ -136,7 +139,8 @@ pub struct RouteResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchRouteRequest {
-    /// `[lon, lat]` pairs, at most 100,000.
+    /// `[lon, lat]` pairs (longitude −180…180, latitude −90…90), at most 100,000.
+    #[cfg_attr(feature = "openapi", schema(max_items = 100_000))]
     pub points: Vec<[f64; 2]>,
 }
 
@@ -159,17 +163,22 @@ pub struct OutsideCity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateIncidentRequest {
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub lon: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: f64,
-    /// A category code such as `citizen.infrastructure`.
+    /// A category code such as `citizen.infrastructure` (422 `unknown_category` otherwise).
     pub category: String,
-    /// What happened, at most 4,000 characters.
+    /// What happened, at most 4,000 characters, not blank (422 `invalid_value`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub description: String,
-    /// `hotline`, `patrol`, `wechat`, `video` or `walk_in`.
+    /// `hotline`, `patrol`, `wechat`, `video` or `walk_in` (422 `unknown_source` otherwise).
     pub source: String,
     /// 1 (most urgent) to 4; default: the category's usual priority.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4))]
     pub priority: Option<i16>,
-    /// RFC 3339; default: now. May not lie in the future.
+    /// RFC 3339; default: now. At most 5 minutes in the future (422 `invalid_value`).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub reported_at: Option<String>,
 }
 
@@ -263,12 +272,15 @@ pub const NOTE_REQUIRED: [&str; 2] = ["resolve", "close"];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransitionRequest {
-    /// `assign`, `accept`, `start`, `resolve`, `close`, `escalate`, `reopen` or `mark_duplicate`.
+    /// `assign`, `accept`, `start`, `resolve`, `close`, `escalate`, `reopen` or `mark_duplicate`
+    /// (422 `invalid_value` otherwise; 409 `transition_not_allowed` from the wrong state).
     /// `accept` and `start` are the grid worker's steps, recorded on their behalf.
     pub action: String,
     /// Required for `resolve` (what was done) and `close`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
     /// Required for `mark_duplicate`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub duplicate_of: Option<i64>,
 }
 
@@ -289,8 +301,12 @@ pub struct SlaEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaUpdate {
     pub category: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4))]
     pub priority: i16,
+    /// 0 grid, 1 village, 2 township.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2))]
     pub level: i16,
     /// More than 0 and at most 8,760 (a year).
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 8760))]
     pub hours: f64,
 }

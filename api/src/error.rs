@@ -13,7 +13,6 @@ macro_rules! codes {
     ($($name:ident = $wire:literal, $status:literal, $what:literal;)*) => {
         /// A stable, machine-readable error code (see the module docs for the catalogue).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $(#[doc = $what] #[serde(rename = $wire)] $name,)*
         }
@@ -104,6 +103,24 @@ impl ErrorCode {
         out
     }
 }
+
+/// The schema is the catalogue itself: the wire names, and the table as its description.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .description(Some(format!(
+                "A stable error code; each has one HTTP status. Clients translate by code.\n\n{}",
+                ErrorCode::markdown_table()
+            )))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

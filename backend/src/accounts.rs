@@ -351,6 +351,13 @@ pub async fn reset_password(
     username: &str,
     password: &str,
 ) -> Result<Changed, AccountError> {
+    if username == actor.username {
+        return Err(AccountError::Invalid {
+            field: "username",
+            message: "you cannot reset your own password here (it would end your session); ask another administrator"
+                .into(),
+        });
+    }
     check_password(password)?;
     let hash = hash_on_pool(throttle, password).await?;
     let mut tx = pool.begin().await.context("resetting password")?;

@@ -26,6 +26,8 @@ pub struct Config {
     pub demo_password: String,
     /// Login throttling (`CITYGRID_LOGIN_*`, see [`ThrottleConfig`]).
     pub login: ThrottleConfig,
+    /// Bounds on slow clients and slow requests (`CITYGRID_*_TIMEOUT_SECONDS`).
+    pub timeouts: Timeouts,
     /// `CITYGRID_PUBLIC_ORIGIN` (like `https://grid.example.cn`): the origin tile URLs in the
     /// style point at; default: the request's `Host`.
     pub public_origin: Option<String>,
@@ -51,8 +53,31 @@ impl std::fmt::Debug for Config {
             .field("token_hours", &self.token_hours)
             .field("escalation_interval", &self.escalation_interval)
             .field("login", &self.login)
+            .field("timeouts", &self.timeouts)
             .field("coverage_min_share", &self.coverage_min_share)
             .finish_non_exhaustive()
+    }
+}
+
+/// How long the server waits for slow clients and slow requests (see `http::serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The request line and headers (also a kept-alive connection's idle time before its next
+    /// request); beyond it the connection is closed. Default 10 s.
+    pub header_read: Duration,
+    /// A request body, from its first byte to its last; beyond it 408. Default 15 s.
+    pub body_read: Duration,
+    /// A whole request, body and handler included; beyond it 503. Default 30 s.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(15),
+            request: Duration::from_secs(30),
+        }
     }
 }
 
@@ -72,6 +97,7 @@ impl Config {
             demo_accounts: false,
             demo_password: DEFAULT_DEMO_PASSWORD.into(),
             login: ThrottleConfig::default(),
+            timeouts: Timeouts::default(),
             token_hours: 12,
             public_origin: None,
             escalation_interval: Some(Duration::from_mins(1)),
@@ -109,6 +135,15 @@ impl Config {
             hash_wait: number("CITYGRID_LOGIN_HASH_WAIT_MS")?.map_or(defaults.hash_wait, Duration::from_millis),
             ..defaults
         };
+        let seconds = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            Ok(number(name)?.filter(|n| *n > 0).map_or(default, Duration::from_secs))
+        };
+        let t = Timeouts::default();
+        let timeouts = Timeouts {
+            header_read: seconds("CITYGRID_HEADER_TIMEOUT_SECONDS", t.header_read)?,
+            body_read: seconds("CITYGRID_BODY_TIMEOUT_SECONDS", t.body_read)?,
+            request: seconds("CITYGRID_REQUEST_TIMEOUT_SECONDS", t.request)?,
+        };
         let coverage_min_share = match var("CITYGRID_COVERAGE_MIN_SHARE") {
             None => crate::coverage::DEFAULT_MIN_SHARE,
             Some(v) => v
@@ -130,6 +165,7 @@ impl Config {
             demo_accounts,
             demo_password: var("CITYGRID_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into()),
             login,
+            timeouts,
             token_hours,
             public_origin: var("CITYGRID_PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_owned()),
             escalation_interval: (escalation_secs > 0).then(|| Duration::from_secs(escalation_secs)),

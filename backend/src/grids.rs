@@ -38,20 +38,42 @@ pub struct BBox {
     pub max_lat: f64,
 }
 
+/// Why a bbox was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BBoxError {
+    /// It is not four decimal numbers ([`BBOX_PATTERN`]).
+    #[error("{0}")]
+    Syntax(String),
+    /// Four numbers, but out of range or with min ≥ max.
+    #[error("{0}")]
+    Value(String),
+}
+
+/// The syntax [`BBox::parse`] accepts (ECMA-262, for the OpenAPI document): four decimal
+/// numbers separated by commas, no exponent, no spaces.
+pub const BBOX_PATTERN: &str = r"^-?[0-9]+(\.[0-9]+)?(,-?[0-9]+(\.[0-9]+)?){3}$";
+
+/// `-?[0-9]+(\.[0-9]+)?` as a number; `None` for anything else.
+fn decimal(s: &str) -> Option<f64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
+    let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    (all_digits(int) && frac.is_none_or(all_digits)).then(|| s.parse().ok()).flatten().filter(|x: &f64| x.is_finite())
+}
+
 impl BBox {
-    /// Parses `minLon,minLat,maxLon,maxLat`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    /// Parses `minLon,minLat,maxLon,maxLat` ([`BBOX_PATTERN`]).
+    pub fn parse(s: &str) -> Result<Self, BBoxError> {
+        let parts: Vec<&str> = s.split(',').collect();
         if parts.len() != 4 {
-            return Err(format!("bbox {s:?} must be minLon,minLat,maxLon,maxLat (4 numbers), got {}", parts.len()));
+            return Err(BBoxError::Syntax(format!(
+                "bbox {s:?} must be minLon,minLat,maxLon,maxLat (4 numbers), got {}",
+                parts.len()
+            )));
         }
         let mut v = [0.0; 4];
         for (i, (p, name)) in parts.iter().zip(["minLon", "minLat", "maxLon", "maxLat"]).enumerate() {
-            v[i] = p
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| format!("bbox {name} {p:?} is not a number"))?;
+            v[i] = decimal(p).ok_or_else(|| BBoxError::Syntax(format!("bbox {name} {p:?} is not a decimal number")))?;
         }
         let [min_lon, min_lat, max_lon, max_lat] = v;
         for (name, x, lim) in [
@@ -61,11 +83,11 @@ impl BBox {
             ("maxLat", max_lat, 90.0),
         ] {
             if x.abs() > lim {
-                return Err(format!("bbox {name} {x} is outside [-{lim}, {lim}]"));
+                return Err(BBoxError::Value(format!("bbox {name} {x} is outside [-{lim}, {lim}]")));
             }
         }
         if min_lon >= max_lon || min_lat >= max_lat {
-            return Err(format!("bbox {s:?}: min must be below max on both axes"));
+            return Err(BBoxError::Value(format!("bbox {s:?}: min must be below max on both axes")));
         }
         Ok(BBox { min_lon, min_lat, max_lon, max_lat })
     }
@@ -310,12 +332,24 @@ mod tests {
 
     #[test]
     fn bbox_parsing_names_the_problem() {
-        let b = BBox::parse("118.9, 33.5,119.1,33.7").expect("valid");
+        let b = BBox::parse("118.9,33.5,119.1,33.7").expect("valid");
         assert!((b.max_lat - 33.7).abs() < 1e-12);
-        assert!(BBox::parse("1,2,3").expect_err("count").contains("4 numbers"));
-        assert!(BBox::parse("a,2,3,4").expect_err("nan").contains("minLon"));
-        assert!(BBox::parse("1,2,3,NaN").expect_err("nan").contains("maxLat"));
-        assert!(BBox::parse("1,95,3,96").expect_err("range").contains("minLat"));
-        assert!(BBox::parse("3,2,1,4").expect_err("order").contains("min must be below max"));
+        assert_eq!(BBox::parse("-1,-2,3,4").map(|b| b.min_lat), Ok(-2.0));
+        let syntax = |s: &str| match BBox::parse(s) {
+            Err(BBoxError::Syntax(m)) => m,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert!(syntax("1,2,3").contains("4 numbers"));
+        assert!(syntax("a,2,3,4").contains("minLon"));
+        assert!(syntax("1,2,3,NaN").contains("maxLat"));
+        for s in ["1e1,2,3,4", "1, 2,3,4", "+1,2,3,4", ".5,2,3,4", "1.,2,3,4", "inf,2,3,4"] {
+            syntax(s);
+        }
+        let value = |s: &str| match BBox::parse(s) {
+            Err(BBoxError::Value(m)) => m,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert!(value("1,95,3,96").contains("minLat"));
+        assert!(value("3,2,1,4").contains("min must be below max"));
     }
 }

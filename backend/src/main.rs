@@ -148,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
             let engine = citygrid::routing::sync::start(&pool).await?;
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
+            let header_read = config.timeouts.header_read;
             let state = http::AppState::new(pool.clone(), config, engine);
             // Coverage loads at startup (not on the first request) and makes the persisted
             // coverage current; blind spots are then recomputed in the background.
@@ -159,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
             ));
             tokio::spawn(citygrid::tiles::follow::run(pool, state.layer_versions.clone()));
             let app = http::app(state);
-            http::serve(listener, app, async {
+            http::serve_with(listener, app, header_read, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;

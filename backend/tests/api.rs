@@ -1,10 +1,9 @@
 //! The HTTP API against the real demo city in PostGIS: success and error paths of every
-//! endpoint, and every role against every route.
+//! endpoint (the exact route × role × scope matrix is `tests/access.rs`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use citygrid_api::Role;
 use common::{assert_error, spawn_app};
 use serde_json::{json, Value};
 
@@ -329,80 +328,6 @@ async fn admins_create_users_with_an_audit_record() {
     let (s, body) = app.post("/api/auth/login", None, &json!({"username": username, "password": "s3cret-pass"})).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["user"]["role"], "dispatcher");
-}
-
-/// Every route, and the roles that may use it; `point` is a real point inside the city.
-fn routes(point: [f64; 2]) -> Vec<(&'static str, &'static str, Option<Value>, &'static [Role])> {
-    const ANY: &[Role] = &Role::ALL;
-    // Spelled out rather than taken from the code under test.
-    const DISPATCH: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Leader];
-    let [lon, lat] = point;
-    vec![
-        ("GET", "/api/auth/me", None, ANY),
-        ("GET", "/api/grids/{grid}", None, ANY),
-        ("GET", "/api/grids?bbox=119,33.5,119.05,33.55&limit=2", None, ANY),
-        ("GET", "/api/search?q=320812", None, ANY),
-        ("GET", "/api/admin-units/320812", None, ANY),
-        ("GET", "/api/buildings/{building}", None, ANY),
-        ("GET", "/api/cameras/{camera}", None, ANY),
-        ("GET", "/api/users", None, &[Role::Admin]),
-        (
-            "POST",
-            "/api/users",
-            Some(json!({"username": "x", "password": "short", "display_name": "x", "role": "leader"})),
-            &[Role::Admin],
-        ),
-        ("POST", "/api/route", Some(json!({"lon": lon, "lat": lat})), DISPATCH),
-        ("POST", "/api/route/batch", Some(json!({"points": [[lon, lat]]})), DISPATCH),
-        ("GET", "/api/incidents?limit=1", None, DISPATCH),
-        ("GET", "/api/incidents/{incident}", None, DISPATCH),
-    ]
-}
-
-#[tokio::test]
-async fn every_role_against_every_route() {
-    let app = spawn_app().await;
-    let (grid, _) = some_grid(&app).await;
-    let building: i64 = sqlx::query_scalar("select min(id) from buildings").fetch_one(&app.pool).await.unwrap();
-    let camera: i64 = sqlx::query_scalar("select min(id) from cameras").fetch_one(&app.pool).await.unwrap();
-    let incident: i64 = sqlx::query_scalar("select min(id) from incidents").fetch_one(&app.pool).await.unwrap();
-    let point: (f64, f64) = sqlx::query_as(
-        "select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) s",
-    )
-    .bind(&grid)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    let mut tokens = Vec::new();
-    for role in Role::ALL {
-        tokens.push((role, app.login(role.as_str()).await));
-    }
-    for (method, path, body, allowed) in routes([point.0, point.1]) {
-        let path = path
-            .replace("{grid}", &grid)
-            .replace("{building}", &building.to_string())
-            .replace("{camera}", &camera.to_string())
-            .replace("{incident}", &incident.to_string());
-        let call = |token: Option<String>| {
-            let (app, path, body) = (&app, path.clone(), body.clone());
-            async move {
-                match method {
-                    "GET" => app.get(&path, token.as_deref()).await,
-                    _ => app.post(&path, token.as_deref(), body.as_ref().unwrap()).await,
-                }
-            }
-        };
-        let (s, b) = call(None).await;
-        assert_error(s, &b, 401, "log in");
-        for (role, token) in &tokens {
-            let (s, b) = call(Some(token.clone())).await;
-            if allowed.contains(role) {
-                assert!(s != 401 && s != 403 && s < 500, "{method} {path} as {role:?}: {s} {b}");
-            } else {
-                assert_error(s, &b, 403, role.as_str());
-            }
-        }
-    }
 }
 
 #[tokio::test]

@@ -10,21 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use citygrid::config::Config;
-use citygrid::http::{app, AppState};
 use citygrid::login_throttle::{LoginThrottle, ThrottleConfig};
 use serde_json::json;
-
-/// The app over the test database with these login thresholds; its base URL.
-async fn serve_with(pool: sqlx::PgPool, login: ThrottleConfig) -> String {
-    let config = Config { login, escalation_interval: None, ..Config::new(common::admin_url()) };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let engine = citygrid::routing::sync::start(&pool).await.unwrap();
-    let router = app(AppState::new(pool, config, engine));
-    tokio::spawn(citygrid::http::serve(listener, router, std::future::pending()));
-    base
-}
 
 /// A client whose connections come from `addr` (any 127.x address reaches the loopback server).
 fn client_from(addr: Ipv4Addr) -> reqwest::Client {
@@ -42,8 +29,11 @@ async fn login(client: &reqwest::Client, base: &str, username: &str, password: &
 
 #[tokio::test]
 async fn failures_back_off_per_username_and_address() {
-    let db = common::test_city().await;
-    let pool = db.pool.clone();
+    let app = common::spawn_app_with(|c| {
+        c.login = ThrottleConfig { free_failures: 3, backoff: Duration::from_mins(10), ..ThrottleConfig::default() };
+    })
+    .await;
+    let (pool, base) = (app.pool.clone(), app.base.clone());
     let username = format!("victim{:08x}", rand::random::<u32>());
     let password = "the right one";
     sqlx::query("insert into users (username, display_name, password_hash, role) values ($1, $1, $2, 'admin')")
@@ -52,11 +42,6 @@ async fn failures_back_off_per_username_and_address() {
         .execute(&pool)
         .await
         .unwrap();
-    let base = serve_with(
-        pool.clone(),
-        ThrottleConfig { free_failures: 3, backoff: Duration::from_mins(10), ..ThrottleConfig::default() },
-    )
-    .await;
     let attacker = client_from(Ipv4Addr::new(127, 0, 0, 2));
     for i in 1..=3 {
         let res = login(&attacker, &base, &username, "guess").await;
@@ -144,9 +129,8 @@ async fn me_rate(base: &str, token: &str, clients: usize, window: Duration) -> f
 /// printed and asserted generously.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_login_flood_leaves_authenticated_requests_a_clear_majority() {
-    let db = common::test_city().await;
-    let pool = db.pool.clone();
-    let base = serve_with(pool, ThrottleConfig::default()).await;
+    let app = common::spawn_app_with(|_| {}).await;
+    let base = app.base.clone();
     let client = reqwest::Client::new();
     let res = login(&client, &base, "dispatcher", common::DEMO_PASSWORD).await;
     let token = res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();

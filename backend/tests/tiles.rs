@@ -330,8 +330,9 @@ async fn bad_requests_are_rejected_clearly() {
     let app = setup().await;
     let token = app.login("admin").await;
     for (path, status, needle) in [
-        ("/tiles/grids/3/8/0", 400, "out of range"),
-        ("/tiles/grids/3/0/8", 400, "out of range"),
+        // A well-formed address of a tile that does not exist at that zoom: 404.
+        ("/tiles/grids/3/8/0", 404, "out of range"),
+        ("/tiles/grids/3/0/8", 404, "out of range"),
         ("/tiles/grids/23/0/0", 400, "zoom"),
         ("/tiles/grids/a/0/0", 400, "not a non-negative integer"),
         ("/tiles/grids/3/-1/0", 400, "not a non-negative integer"),

@@ -10,6 +10,10 @@ use citygrid_api::{
     Incident, IncidentCreated, IncidentDetail, IncidentPage, LayerVersions, LoginRequest, LoginResponse, RouteRequest,
     RouteResult, SearchHit, TransitionRequest, User,
 };
+use citygrid_api::{
+    CameraPatch, CameraSaved, CoverageSummary, GridCoverage, PlannedCameras, PlannedCamerasRequest, SuggestRequest,
+    SuggestResult, WhatIfRequest, WhatIfResult,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -203,6 +207,80 @@ pub async fn incident(token: &str, id: i64) -> Result<IncidentDetail, ApiError> 
 
 pub async fn transition(token: &str, id: i64, req: &TransitionRequest) -> Result<Incident, ApiError> {
     post(&format!("/api/incidents/{id}/transitions"), token, req).await
+}
+
+// Coverage workspace (覆盖).
+
+/// Coverage of the grids meeting `bbox` (`minLon,minLat,maxLon,maxLat`) or under the unit
+/// `code`, lowest covered-residents share first, at most `limit`.
+pub async fn coverage_worst_grids(
+    token: &str,
+    bbox: Option<&str>,
+    code: Option<&str>,
+    occlusion: bool,
+    limit: u32,
+) -> Result<CoverageSummary, ApiError> {
+    let area = match (bbox, code) {
+        (_, Some(c)) => format!("&code={}", enc(c)),
+        (Some(b), None) => format!("&bbox={}", enc(b)),
+        (None, None) => String::new(),
+    };
+    get(&format!("/api/coverage/summary?level=grid&sort=worst&limit={limit}&occlusion={occlusion}{area}"), token).await
+}
+
+/// One grid's coverage figures and blind spots.
+pub async fn coverage_grid(token: &str, code: &str, occlusion: bool) -> Result<GridCoverage, ApiError> {
+    get(&format!("/api/coverage/grids/{}?occlusion={occlusion}", enc(code)), token).await
+}
+
+pub async fn coverage_suggest(token: &str, req: &SuggestRequest) -> Result<SuggestResult, ApiError> {
+    post("/api/coverage/suggest", token, req).await
+}
+
+/// Coverage figures as if the changes were applied (nothing is written).
+pub async fn coverage_what_if(token: &str, req: &WhatIfRequest) -> Result<WhatIfResult, ApiError> {
+    post("/api/coverage/what-if", token, req).await
+}
+
+/// Moves, re-aims or re-rates a camera (one audited transaction; coverage follows).
+pub async fn patch_camera(token: &str, id: i64, patch: &CameraPatch) -> Result<CameraSaved, ApiError> {
+    let body = serde_json::to_string(patch).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let (status, text) = send("PATCH", &format!("/api/cameras/{id}"), Some(token), Some(body)).await?;
+    decode(status, &text)
+}
+
+pub async fn add_planned_cameras(token: &str, req: &PlannedCamerasRequest) -> Result<PlannedCameras, ApiError> {
+    post("/api/cameras/planned", token, req).await
+}
+
+// --- User administration (the admin page, `crate::admin`) ---
+
+/// Accounts the administrator manages (their county's, when scoped).
+pub async fn users(token: &str) -> Result<Vec<User>, ApiError> {
+    get("/api/users", token).await
+}
+
+pub async fn create_user(token: &str, req: &citygrid_api::CreateUserRequest) -> Result<User, ApiError> {
+    post("/api/users", token, req).await
+}
+
+/// Changes the display name or role, or disables / enables the account.
+pub async fn update_user(token: &str, username: &str, req: &citygrid_api::UpdateUserRequest) -> Result<User, ApiError> {
+    let body = serde_json::to_string(req).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let (status, text) = send("PATCH", &format!("/api/users/{}", enc(username)), Some(token), Some(body)).await?;
+    decode(status, &text)
+}
+
+/// Sets a new password (204: no body); the account's sessions end.
+pub async fn reset_password(token: &str, username: &str, password: &str) -> Result<(), ApiError> {
+    let body = serde_json::to_string(&citygrid_api::PasswordReset { password: password.to_owned() })
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    let path = format!("/api/users/{}/password", enc(username));
+    let (status, text) = send("PUT", &path, Some(token), Some(body)).await?;
+    if status == 204 {
+        return Ok(());
+    }
+    decode::<serde_json::Value>(status, &text).map(|_| ())
 }
 
 // ---- Command workspace (statistics; every query is built by `workspaces::command::state`).

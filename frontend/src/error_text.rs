@@ -58,6 +58,10 @@ crate::keys! {
         FieldStatus => "状态", "status";
         FieldSort => "排序", "sort";
         FieldCursor => "翻页位置", "page position";
+        // Fields of the admin page's accounts.
+        FieldDisplayName => "姓名", "name";
+        FieldCountyCode => "辖区", "county";
+        FieldRole => "角色", "role";
     }
 }
 
@@ -119,6 +123,9 @@ fn field_name(lang: Lang, field: &str) -> String {
         "status" => K::FieldStatus,
         "sort" => K::FieldSort,
         "cursor" => K::FieldCursor,
+        "display_name" => K::FieldDisplayName,
+        "county_code" => K::FieldCountyCode,
+        "role" => K::FieldRole,
         other => return other.to_owned(),
     };
     t(lang, key).to_owned()

@@ -13,6 +13,7 @@
 //! - `map/`: the map view, `bindings.rs` (every `#[wasm_bindgen]` import — the only JS interop),
 //!   the workspaces' overlay layers (`map/layers/<name>.rs`), and pure map rules and geometry.
 //! - `hooks/`: the session client (`use_client`), intervals, map overlays.
+//! - `admin/`: the admin page (user accounts), a dialog opened from the top bar by administrators.
 //! - `api.rs`: typed calls to `/api` with `fetch`; `browser.rs`: localStorage and the URL.
 //! - Pure logic is tested natively (`cargo test -p frontend`): `i18n.rs`, `state.rs` and each
 //!   workspace's reducer, `route.rs`, `map/rules.rs`, `map/geometry.rs`, `map/layers/`.
@@ -20,6 +21,7 @@
 //! Invariant: UI text only comes from `i18n::t` (keys declared with `keys!`); API types only from
 //! `citygrid-api`.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod browser;

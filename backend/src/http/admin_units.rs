@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 
 /// A county, township, village or grid with its parent chain and its children's codes.
 #[utoipa::path(get, path = "/api/admin-units/{code}", tag = "admin units", security(("bearer" = [])),
-    params(("code" = String, Path, description = "6, 9, 12 or 15-digit code")),
+    params(("code" = String, Path, description = "6, 9, 12 or 15-digit code", pattern = "^[0-9]{6}([0-9]{3}){0,3}$")),
     responses((status = 200, body = AdminUnit), (status = 400, body = citygrid_api::ErrorBody),
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn unit(
@@ -37,7 +37,7 @@ pub async fn unit(
 
 /// One building, for the inspector.
 #[utoipa::path(get, path = "/api/buildings/{id}", tag = "admin units", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = BuildingInfo), (status = 400, body = citygrid_api::ErrorBody),
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn building(
@@ -54,7 +54,7 @@ pub async fn building(
 
 /// One camera, for the inspector.
 #[utoipa::path(get, path = "/api/cameras/{id}", tag = "admin units", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = CameraInfo), (status = 400, body = citygrid_api::ErrorBody),
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn camera(

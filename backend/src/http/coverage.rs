@@ -116,11 +116,7 @@ pub async fn summary(
         }
     };
     let code = p.code.as_deref().map(|c| area_code("code", c, &auth.scope)).transpose()?;
-    let bbox = p
-        .bbox
-        .as_deref()
-        .map(|b| BBox::parse(b).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("bbox")))
-        .transpose()?;
+    let bbox = p.bbox.as_deref().map(|b| BBox::parse(b).map_err(|e| super::extract::bbox_error(&e))).transpose()?;
     let worst_first = match p.sort.as_deref() {
         None | Some("code") => false,
         Some("worst") => true,

@@ -162,10 +162,48 @@ pub async fn route_batch(
     Ok(Json(BatchRouteResponse { grids }))
 }
 
+/// The RFC 3339 times [`parse_time`] reads, as the OpenAPI document states them.
+pub const TIME_PATTERN: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+
+/// Whether `s` has the shape of [`TIME_PATTERN`] (its digits may still name no real time).
+fn time_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let fixed = b.len() >= 19
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !fixed {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|d| d.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    matches!(rest, [b'Z' | b'z'])
+        || matches!(rest, [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()))
+}
+
+/// An RFC 3339 time: `code` (400) when `s` does not have the documented shape, 422
+/// `invalid_value` when it has but names no time (month 13, 25 o'clock).
 fn parse_time(code: ErrorCode, field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ApiError::new(code, format!("{field} {s:?} is not an RFC 3339 time: {e}")).field(field))
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        let code = if time_shaped(s) { ErrorCode::InvalidValue } else { code };
+        ApiError::new(code, format!("{field} {s:?} is not an RFC 3339 time: {e}")).field(field)
+    })
 }
 
 /// 400 `invalid_parameter` naming a query parameter.
@@ -272,7 +310,7 @@ pub async fn create(
 
 /// One incident with its timeline and the actions allowed next.
 #[utoipa::path(get, path = "/api/incidents/{id}", tag = "dispatch", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = IncidentDetail), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
@@ -290,18 +328,23 @@ pub async fn one(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `minLon,minLat,maxLon,maxLat`.
+    /// `minLon,minLat,maxLon,maxLat`: four decimals; out of range or min ≥ max is 422.
     bbox: Option<String>,
     /// A status, a comma-separated list, or `open` for new, assigned, accepted and in_progress.
     status: Option<String>,
+    /// A category code (422 `unknown_category` otherwise).
     category: Option<String>,
     /// 1 (most urgent) to 4.
+    #[param(minimum = 1, maximum = 4)]
     priority: Option<i16>,
     /// RFC 3339, inclusive.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(format = DateTime)]
     to: Option<String>,
     /// 15-digit grid code.
+    #[param(pattern = "^[0-9]{15}$")]
     grid: Option<String>,
     /// A county (6 digits), township (9) or village (12) code.
     unit: Option<String>,
@@ -312,7 +355,8 @@ pub struct ListParams {
     /// `newest` (default), `deadline` (open incidents, earliest deadline first) or `priority`
     /// (open incidents, most urgent first, then by deadline).
     sort: Option<String>,
-    /// Page size, default 50, at most 500.
+    /// Page size, default 50, at most 500 (larger values give 500).
+    #[param(minimum = 1)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page (same filters and sort).
     cursor: Option<String>,
@@ -321,14 +365,15 @@ pub struct ListParams {
 /// Incidents matching the filters in the chosen order, paged by cursor. Every filter and order
 /// is answered from an index.
 #[utoipa::path(get, path = "/api/incidents", tag = "dispatch", security(("bearer" = [])), params(ListParams),
-    responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody)))]
+    responses((status = 200, body = IncidentPage), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Authorized<IncidentsRead>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<IncidentPage>> {
     if let Some(c) = &p.category {
-        check_category(c).map_err(|_| invalid_param("category", format!("category {c:?} is unknown")))?;
+        check_category(c)?;
     }
     if let Some(g) = &p.grid {
         crate::grids::GridCode::parse(g).map_err(|e| invalid_param("grid", e))?;
@@ -336,7 +381,7 @@ pub async fn list(
     let time = |field, s: &str| parse_time(ErrorCode::InvalidParameter, field, s);
     let param = |field: &'static str| move |e: String| invalid_param(field, e);
     let filter = ListFilter {
-        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(param("bbox"))?,
+        bbox: p.bbox.as_deref().map(BBox::parse).transpose().map_err(|e| super::extract::bbox_error(&e))?,
         statuses: p
             .status
             .as_deref()
@@ -356,14 +401,22 @@ pub async fn list(
         after: p.cursor.as_deref().map(Cursor::parse).transpose().map_err(param("cursor"))?,
         limit: p.limit.map_or(list::DEFAULT_LIMIT, |n| n.min(list::MAX_LIMIT)),
     };
-    filter.check().map_err(|(field, e)| invalid_param(field, e))?;
+    // A cursor of another order, or an order that excludes the statuses asked for: each
+    // parameter is well-formed, together they cannot be answered (422).
+    filter.check().map_err(|(field, e)| {
+        if matches!(field, "cursor" | "sort") {
+            ApiError::new(ErrorCode::InvalidValue, e).field(field)
+        } else {
+            invalid_param(field, e)
+        }
+    })?;
     let (items, next_cursor) = list::list(&state.pool, &auth.scope, &filter, Utc::now()).await?;
     Ok(Json(IncidentPage { items, next_cursor }))
 }
 
 /// Moves an incident through its state machine; 409 with the allowed actions when illegal.
 #[utoipa::path(post, path = "/api/incidents/{id}/transitions", tag = "dispatch", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = TransitionRequest,
+    params(("id" = i64, Path, minimum = 1)), request_body = TransitionRequest,
     responses((status = 200, body = citygrid_api::Incident), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn transition(
@@ -435,4 +488,22 @@ pub async fn update_sla(
     incidents::update_sla(&state.pool, &req, auth.user.id).await?.map(Json).ok_or_else(|| {
         ApiError::NotFound(format!("no SLA row for {} priority {} level {}", req.category, req.priority, req.level))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_the_documented_shape_are_400_only_when_misshapen() {
+        let code = |s: &str| parse_time(ErrorCode::BadRequest, "t", s).err().map(|e| e.code());
+        assert_eq!(code("2026-03-01T08:00:00Z"), None);
+        assert_eq!(code("2026-03-01t08:00:00.125+08:00"), None);
+        for impossible in ["2026-13-01T08:00:00Z", "2026-02-30T08:00:00Z", "2026-03-01T25:00:00-01:00"] {
+            assert_eq!(code(impossible), Some(ErrorCode::InvalidValue), "{impossible}");
+        }
+        for misshapen in ["", "2026-03-01", "2026-03-01T08:00Z", "2026-03-01T08:00:00.Z", "2026-03-01T08:00:00+0800"] {
+            assert_eq!(code(misshapen), Some(ErrorCode::BadRequest), "{misshapen}");
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! Our extractors: a bad path, query or JSON body answers our error body with a catalogued code
 //! and the `field` at fault, never axum's plain-text rejection.
 //!
-//! Strings are checked at the boundary: a NUL character anywhere in a JSON body or a query
-//! parameter is refused with 400 `invalid_character` naming the field (PostgreSQL `text` cannot
+//! Strings are checked at the boundary: a NUL character in a path parameter, a query parameter
+//! or a JSON body is refused with 400 `invalid_character` naming the field (PostgreSQL `text` cannot
 //! hold one, so it would otherwise surface as a 500 deep inside a handler).
 
 use axum::body::Bytes;
@@ -14,22 +14,40 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use citygrid_api::ErrorCode;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::serve::BodyReadTimeout;
+use crate::config::Timeouts;
 
 /// A JSON body (`Content-Type: application/json`).
 pub struct Json<T>(pub T);
 
-/// Path parameters.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// Path parameters; a NUL in one is 400 `invalid_character` naming the parameter.
 pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|r| ApiError::new(ErrorCode::InvalidParameter, format!("path: {}", r.body_text())))?;
+        if let Some((name, _)) = raw.iter().find(|(_, v)| v.contains('\0')) {
+            return Err(
+                ApiError::new(ErrorCode::InvalidCharacter, format!("path: {name} holds a NUL character")).field(name)
+            );
+        }
+        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Path(value))
+    }
+}
 
 /// Query-string parameters.
 pub struct Query<T>(pub T);
 
-impl<T: serde::Serialize> IntoResponse for Json<T> {
+impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
         axum::Json(self.0).into_response()
     }
@@ -49,7 +67,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     })
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+impl<T: DeserializeOwned + Serialize, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -60,12 +78,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             )
             .field("Content-Type"));
         }
-        let bytes = tokio::time::timeout(super::serve::BODY_READ_TIMEOUT, Bytes::from_request(req, state))
+        let limit = req.extensions().get::<BodyReadTimeout>().map_or(Timeouts::default().body_read, |t| t.0);
+        let bytes = tokio::time::timeout(limit, Bytes::from_request(req, state))
             .await
             .map_err(|_| {
                 ApiError::new(
                     ErrorCode::RequestTimeout,
-                    format!("request body: not received within {} s", super::serve::BODY_READ_TIMEOUT.as_secs()),
+                    format!("request body: not received within {} s", limit.as_secs()),
                 )
             })?
             .map_err(|r| body_rejection(&r))?;
@@ -81,40 +100,32 @@ fn body_rejection(r: &BytesRejection) -> ApiError {
     }
 }
 
-/// The path of the first string (or object key) holding a NUL character, JSON-path style
+/// The path of the first string holding a NUL character, JSON-path style
 /// (`description`, `points[2].name`); `None` when there is none.
 fn find_nul(v: &Value, path: &str) -> Option<String> {
     let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
     match v {
         Value::String(s) if s.contains('\0') => Some(if path.is_empty() { ".".into() } else { path.to_owned() }),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| find_nul(x, &format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, x)| {
-            if k.contains('\0') {
-                Some(join(&k.replace('\0', "\\u0000")))
-            } else {
-                find_nul(x, &join(k))
-            }
-        }),
+        Value::Object(map) => map.iter().find_map(|(k, x)| find_nul(x, &join(k))),
         _ => None,
+    }
+}
+
+/// 400 `invalid_character` naming the first string of `value` that holds a NUL.
+fn refuse_nul<T: Serialize>(value: &T, part: &str) -> Result<(), ApiError> {
+    let tree = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))?;
+    match find_nul(&tree, "") {
+        Some(path) => {
+            Err(ApiError::new(ErrorCode::InvalidCharacter, format!("{part}: {path} holds a NUL character")).field(path))
+        }
+        None => Ok(()),
     }
 }
 
 /// Parses a JSON body into `T`: 400 `invalid_json` for a syntax error, 400 `invalid_character`
 /// for a NUL in a string, 422 `invalid_body` naming the field that is missing or mistyped.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // A NUL can only arrive escaped (`\u0000`; raw control characters are a syntax error), so
-    // the tree walk that names the field only runs when the escape is there at all.
-    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
-            if let Some(path) = find_nul(&v, "") {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCharacter,
-                    format!("request body: {path} holds a NUL character (\\u0000)"),
-                )
-                .field(path));
-            }
-        }
-    }
+pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = field_of(&e.path().to_string(), &e.inner().to_string());
@@ -131,6 +142,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     de.end().map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {e}")))?;
+    // A NUL can only arrive escaped (`\u0000`; raw control characters are a syntax error), so the
+    // walk that names the field only runs when the escape is there at all. It walks what `T`
+    // kept, so a NUL in a property the operation ignores is ignored too.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        refuse_nul(&value, "request body")?;
+    }
     Ok(value)
 }
 
@@ -163,17 +180,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// Parses a query string into `T`: 400 `invalid_character` for a NUL, 400 `invalid_parameter`
-/// naming the parameter that does not parse or is missing.
+/// 400 `invalid_parameter` for a bbox that is not four decimals, 422 `invalid_value` for one
+/// out of range.
+#[must_use]
+pub fn bbox_error(e: &crate::grids::BBoxError) -> ApiError {
+    let code = match e {
+        crate::grids::BBoxError::Syntax(_) => ErrorCode::InvalidParameter,
+        crate::grids::BBoxError::Value(_) => ErrorCode::InvalidValue,
+    };
+    ApiError::new(code, e.to_string()).field("bbox")
+}
+
+/// Parses a query string into `T`: 400 `invalid_character` for a NUL (in any parameter, named),
+/// 400 `invalid_parameter` naming the parameter that does not parse or is missing.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if key.contains('\0') || value.contains('\0') {
-            let key = key.replace('\0', "\\u0000");
+    if query.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) || query.contains('\0') {
+        if let Some((name, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let name = name.replace('\0', "\\0");
             return Err(ApiError::new(
                 ErrorCode::InvalidCharacter,
-                format!("query string: {key} holds a NUL character (%00)"),
+                format!("query string: {name} holds a NUL character"),
             )
-            .field(key));
+            .field(name));
         }
     }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
@@ -204,7 +234,7 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
     #[allow(dead_code)]
     struct Body {
         lon: f64,
@@ -245,11 +275,13 @@ mod tests {
             err(parse_json::<Value>(br#"{"a": [{"b": "x"}, {"b": "\u0000"}]}"#)),
             (400, "invalid_character".into(), Some("a[1].b".into()))
         );
+        // A NUL in a property the operation does not read is not its business.
+        assert!(parse_json::<Body>(br#"{"lon": 1, "name": "a", "extra\u0000": "\u0000"}"#).is_ok());
         // An escaped backslash followed by "u0000" is six ordinary characters.
         assert!(parse_json::<Body>(br#"{"lon": 1, "name": "\\u0000"}"#).is_ok());
     }
 
-    #[derive(Debug, serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
     #[allow(dead_code)]
     struct Params {
         q: String,
@@ -259,6 +291,11 @@ mod tests {
     #[test]
     fn query_errors_name_the_parameter() {
         assert_eq!(err(parse_query::<Params>("q=a%00b")), (400, "invalid_character".into(), Some("q".into())));
+        // Any parameter: the tile proxy and the heat endpoints read the raw query too.
+        assert_eq!(
+            err(parse_query::<Params>("q=a&other=%00")),
+            (400, "invalid_character".into(), Some("other".into()))
+        );
         assert_eq!(err(parse_query::<Params>("limit=1")), (400, "invalid_parameter".into(), Some("q".into())));
         assert_eq!(err(parse_query::<Params>("q=a&limit=x")), (400, "invalid_parameter".into(), Some("limit".into())));
         assert!(parse_query::<Params>("q=%E6%B8%85&limit=2").is_ok());

@@ -38,7 +38,7 @@ fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
 /// One grid as a GeoJSON Feature with its hierarchy, worker and counts (`as_of`: the version
 /// valid then, retired grids included).
 #[utoipa::path(get, path = "/api/grids/{code}", tag = "grids", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code"), OneParams),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$"), OneParams),
     responses((status = 200, body = Feature<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
               (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
@@ -61,9 +61,10 @@ pub async fn one(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `minLon,minLat,maxLon,maxLat` (WGS84).
+    /// `minLon,minLat,maxLon,maxLat` (WGS84): four decimals; out of range or min ≥ max is 422.
     bbox: String,
     /// At most this many grids (default 100, capped at 1000).
+    #[param(minimum = 1)]
     limit: Option<i64>,
     /// The partition valid at this instant (RFC 3339, or a `YYYY-MM-DD` Asia/Shanghai day).
     as_of: Option<String>,
@@ -73,13 +74,14 @@ pub struct ListParams {
 /// by code.
 #[utoipa::path(get, path = "/api/grids", tag = "grids", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = FeatureCollection<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
-              (status = 401, body = citygrid_api::ErrorBody)))]
+              (status = 401, body = citygrid_api::ErrorBody), (status = 403, body = citygrid_api::ErrorBody),
+              (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Authorized<MapRead>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Json<FeatureCollection<GridProperties>>> {
-    let bbox = BBox::parse(&params.bbox).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("bbox"))?;
+    let bbox = BBox::parse(&params.bbox).map_err(|e| super::extract::bbox_error(&e))?;
     let limit = match params.limit {
         None => 100,
         Some(n) if n < 1 => {
@@ -98,13 +100,16 @@ pub async fn list(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// A grid code (or its prefix), or part of a grid, village, township or county name.
+    /// A grid code (or its prefix), or part of a grid, village, township or county name (blank
+    /// is 422).
+    #[param(min_length = 1, max_length = 64)]
     q: String,
 }
 
 /// Finds grids and admin units by code or name, grids first (at most 20).
 #[utoipa::path(get, path = "/api/search", tag = "grids", security(("bearer" = [])), params(SearchParams),
-    responses((status = 200, body = Vec<SearchHit>), (status = 400, body = citygrid_api::ErrorBody)))]
+    responses((status = 200, body = Vec<SearchHit>), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     auth: Authorized<MapRead>,
@@ -112,7 +117,7 @@ pub async fn search(
 ) -> ApiResult<Json<Vec<SearchHit>>> {
     let q = params.q.trim();
     if q.is_empty() {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: type part of a code or a name").field("q"));
+        return Err(ApiError::new(ErrorCode::InvalidValue, "q: type part of a code or a name").field("q"));
     }
     if q.chars().count() > 64 {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at most 64 characters").field("q"));

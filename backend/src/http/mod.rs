@@ -33,7 +33,7 @@ pub mod tiles;
 pub mod users;
 
 pub use error::{ApiError, ApiResult};
-pub use serve::serve;
+pub use serve::{serve, serve_with};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -92,7 +92,7 @@ impl AppState {
 }
 
 /// The JSON 404 of an unknown `/api/…` or `/tiles/…` path.
-async fn no_route(uri: axum::http::Uri) -> ApiError {
+async fn no_route(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
     ApiError::new(citygrid_api::ErrorCode::NotFound, format!("no such API route: {}", uri.path()))
 }
 
@@ -102,7 +102,10 @@ fn is_api_path(path: &str) -> bool {
 }
 
 /// The JSON 405 of a known path asked with another method.
-async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+async fn wrong_method(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
     ApiError::new(
         citygrid_api::ErrorCode::MethodNotAllowed,
         format!("{} does not answer {method}; see /api/openapi.json", uri.path()),
@@ -135,7 +138,7 @@ pub fn app(state: AppState) -> Router {
                 let files = files.clone();
                 async move {
                     if is_api_path(request.uri().path()) {
-                        return no_route(request.uri().clone()).await.into_response();
+                        return no_route(axum::extract::OriginalUri(request.uri().clone())).await.into_response();
                     }
                     match files.oneshot(request).await {
                         Ok(response) => response.into_response(),
@@ -146,7 +149,7 @@ pub fn app(state: AppState) -> Router {
         }
         None => app.fallback(no_route),
     };
-    app.layer(axum::middleware::from_fn(serve::limits))
+    app.layer(axum::middleware::from_fn_with_state(state.clone(), serve::limits))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -4,8 +4,9 @@
 use axum::routing::get;
 use axum::Router;
 use citygrid_api::{Action, ErrorCode};
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::Json;
@@ -38,7 +39,7 @@ fn error_response(description: &str) -> RefOr<Response> {
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for op in ops.into_iter().flatten() {
                 let mut add = |status: &str, description: &str| {
@@ -51,6 +52,10 @@ impl Modify for CommonResponses {
                 if secured {
                     add("401", "`unauthorized`: no bearer token, or an unknown or expired one");
                 }
+                // Every secured route but the session's own (`/api/auth/…`) names an action.
+                if secured && !path.starts_with("/api/auth/") {
+                    add("403", "`forbidden`: the role may not; `outside_scope`: outside the user's county");
+                }
                 if op.request_body.is_some() {
                     add("400", "`invalid_json`, `invalid_character` or another malformed body");
                     add("408", "`request_timeout`: the body did not arrive within 15 s");
@@ -61,27 +66,6 @@ impl Modify for CommonResponses {
                     add("400", "`invalid_parameter` or `invalid_character`, naming the parameter");
                 }
             }
-        }
-    }
-}
-
-/// Prints the error catalogue and the role × action matrix into the document.
-struct Catalogues;
-
-impl Modify for Catalogues {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("ErrorCode") {
-            o.description = Some(format!(
-                "A stable error code; each has one HTTP status. Clients translate by code.\n\n{}",
-                ErrorCode::markdown_table()
-            ));
-        }
-        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("Action") {
-            o.description = Some(format!(
-                "The role × action matrix: which role may take which action.\n\n{}",
-                Action::markdown_table()
-            ));
         }
     }
 }
@@ -109,15 +93,125 @@ impl Modify for Catalogues {
         document,
     ),
     components(schemas(citygrid_api::ErrorBody, ErrorCode, Action)),
-    modifiers(&BearerAuth, &Catalogues, &CommonResponses)
+    modifiers(&BearerAuth, &CommonResponses)
 )]
 pub struct ApiDoc;
+
+// The zoom pattern below spells 20..=MAX_REQUEST_ZOOM as `2[0-N]`.
+const _: () = assert!(crate::tiles::MAX_REQUEST_ZOOM >= 20 && crate::tiles::MAX_REQUEST_ZOOM < 30);
+
+/// The facts the annotations cannot state because they live in the catalogues and parsers:
+/// enums of codes, the patterns our parsers accept, and the coordinate ranges of batch points.
+fn refine(doc: &mut Value) {
+    let one_of = |codes: &mut dyn Iterator<Item = &str>| -> Vec<Value> { codes.map(Value::from).collect() };
+    let categories = one_of(&mut citygrid_api::CATEGORIES.iter().map(|c| c.code));
+    let sources = one_of(&mut citygrid_api::SOURCES.iter().map(|c| c.code));
+    let actions = one_of(&mut crate::incidents::ACTIONS.iter().copied());
+    let layers = one_of(&mut crate::tiles::LAYERS.iter().map(|l| l.name));
+    let status = {
+        let any = format!("(open|{})", crate::incidents::STATUSES.join("|"));
+        format!("^{any}(,{any})*$")
+    };
+    let glyphs = format!(
+        "^({})(\\.pbf)?$",
+        (0..=255).map(|i| format!("{}-{}", i * 256, i * 256 + 255)).collect::<Vec<_>>().join("|")
+    );
+    let time = json!({"pattern": dispatch::TIME_PATTERN});
+    let params: [(&str, &str, Value); 14] = [
+        ("from", "query", time.clone()),
+        ("to", "query", time.clone()),
+        ("bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
+        ("status", "query", json!({"pattern": status})),
+        ("cursor", "query", json!({"pattern": crate::incidents::list::CURSOR_PATTERN})),
+        ("sort", "query", json!({"enum": ["newest", "deadline", "priority"]})),
+        ("unit", "query", json!({"pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})),
+        ("category", "query", json!({"enum": categories})),
+        ("layer", "path", json!({"enum": layers})),
+        ("z", "path", json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)})),
+        ("x", "path", json!({"pattern": "^[0-9]{1,7}$"})),
+        ("y", "path", json!({"pattern": "^[0-9]{1,7}(\\.pbf|\\.mvt)?$"})),
+        ("range", "path", json!({"pattern": glyphs})),
+        ("fontstack", "path", json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$", "maxLength": 512})),
+    ];
+    for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+        for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+            for p in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                for (name, place, extra) in &params {
+                    if p["name"] == *name && p["in"] == *place {
+                        merge(&mut p["schema"], extra);
+                    }
+                }
+                no_nul(&mut p["schema"]);
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    let nullable = |v: &Vec<Value>| Value::from(v.iter().cloned().chain([Value::Null]).collect::<Vec<_>>());
+    merge(&mut schemas["RouteRequest"]["properties"]["category"], &json!({"enum": nullable(&categories)}));
+    merge(&mut schemas["CreateIncidentRequest"]["properties"]["category"], &json!({"enum": categories}));
+    merge(&mut schemas["CreateIncidentRequest"]["properties"]["source"], &json!({"enum": sources}));
+    merge(&mut schemas["CreateIncidentRequest"]["properties"]["reported_at"], &time);
+    merge(&mut schemas["SlaUpdate"]["properties"]["category"], &json!({"enum": categories}));
+    merge(&mut schemas["TransitionRequest"]["properties"]["action"], &json!({"enum": actions}));
+    for schema in schemas.as_object_mut().into_iter().flat_map(|s| s.values_mut()) {
+        no_nul(schema);
+    }
+    schemas["BatchRouteRequest"]["properties"]["points"]["items"] = json!({
+        "type": "array", "minItems": 2, "maxItems": 2, "items": false,
+        "prefixItems": [
+            {"type": "number", "minimum": -180, "maximum": 180, "description": "longitude"},
+            {"type": "number", "minimum": -90, "maximum": 90, "description": "latitude"}
+        ]
+    });
+}
+
+/// Every string without a pattern or an enum of its own gets one refusing NUL characters
+/// (`http::extract` answers 400 `invalid_character` to them), in `schema` and what it nests.
+fn no_nul(schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else { return };
+    let is_string = match obj.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_string && !obj.contains_key("pattern") && !obj.contains_key("enum") {
+        obj.insert("pattern".into(), json!("^[^\\u0000]*$"));
+    }
+    for (key, value) in obj.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties", Value::Object(props)) => props.values_mut().for_each(no_nul),
+            ("items" | "additionalProperties", v) => no_nul(v),
+            ("oneOf" | "anyOf" | "allOf" | "prefixItems", Value::Array(list)) => list.iter_mut().for_each(no_nul),
+            _ => {}
+        }
+    }
+}
+
+/// Copies the keys of `extra` into the object `target`.
+fn merge(target: &mut Value, extra: &Value) {
+    if let (Some(t), Some(e)) = (target.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            t.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// The document as served: [`ApiDoc`] refined with the catalogues.
+#[must_use]
+pub fn document_json() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        refine(&mut doc);
+        doc
+    })
+}
 
 /// This document (OpenAPI 3.1).
 #[utoipa::path(get, path = "/api/openapi.json", tag = "health",
     responses((status = 200, description = "The OpenAPI document of this API", body = Object)))]
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document() -> Json<&'static Value> {
+    Json(document_json())
 }
 
 pub fn router() -> Router<AppState> {

@@ -2,11 +2,11 @@
 //! client address on every request, limits answered with our JSON error body, and graceful
 //! shutdown.
 //!
-//! | limit | value | answer |
+//! | limit | default ([`Timeouts`]) | answer |
 //! | --- | --- | --- |
-//! | request line + headers received | [`HEADER_READ_TIMEOUT`] | connection closed (hyper) |
-//! | request body received | [`BODY_READ_TIMEOUT`] (in the `Json` extractor) | 408 `request_timeout` |
-//! | whole request handled | [`REQUEST_TIMEOUT`] | 503 `unavailable` |
+//! | request line + headers received | 10 s | connection closed (hyper) |
+//! | request body received | 15 s (in the `Json` extractor) | 408 `request_timeout` |
+//! | whole request handled | 30 s | 503 `unavailable` |
 //! | request target (path + query) | [`MAX_URI_BYTES`] | 414 `uri_too_long` |
 //! | all header lines together | [`MAX_HEADER_BYTES`] | 431 `headers_too_large` |
 //! | JSON body | 2 MiB (16 MiB for `/api/route/batch`) | 413 `payload_too_large` |
@@ -18,7 +18,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -29,15 +29,12 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceExt as _;
 
-use super::ApiError;
+use super::{ApiError, AppState};
+use crate::config::Timeouts;
 
-/// How long a client may take to send the request line and headers (also the idle time of a
-/// kept-alive connection before its next request).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may take to send a request body, from the first byte to the last.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long one request may take in all, body and handler included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The body-read bound of the current request, for the `Json` extractor (set by [`limits`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyReadTimeout(pub Duration);
 /// The longest request target (path and query).
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// The most bytes of header names and values together.
@@ -47,7 +44,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Limits on the request target and headers, and the whole-request timeout (a middleware
 /// around every route).
-pub async fn limits(request: Request, next: Next) -> Response {
+pub async fn limits(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Timeouts { body_read, request: request_timeout, .. } = state.config.timeouts;
     let uri_len = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI_BYTES {
         return ApiError::new(
@@ -64,22 +62,34 @@ pub async fn limits(request: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    request.extensions_mut().insert(BodyReadTimeout(body_read));
+    match tokio::time::timeout(request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
             ErrorCode::Unavailable,
-            format!("the request took longer than {} s; retry later", REQUEST_TIMEOUT.as_secs()),
+            format!("the request took longer than {} s; retry later", request_timeout.as_secs()),
         )
         .retry_after(Duration::from_secs(5))
         .into_response(),
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish
-/// (at most 10 s). Each request carries the peer address as `ConnectInfo<SocketAddr>`.
+/// [`serve_with`] with the default header-read timeout.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    serve_with(listener, app, Timeouts::default().header_read, shutdown).await
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish
+/// (at most 10 s). A client gets `header_read` to send each request's line and headers. Each
+/// request carries the peer address as `ConnectInfo<SocketAddr>`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_read: Duration,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -103,7 +113,7 @@ pub async fn serve(
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(header_read)
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -26,7 +26,7 @@ use axum::Router;
 use chrono::Utc;
 
 use super::auth::{authenticate, require};
-use super::extract::{Json, Path};
+use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
 use crate::stats::filter::day_of;
 use crate::stats::heat::HeatQuery;
@@ -89,11 +89,6 @@ pub(super) async fn layer_version(state: &AppState, layer: &'static Layer, at_le
     Ok(v)
 }
 
-/// The value of query parameter `name`, undecoded (versions and tokens need no decoding).
-fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
-    uri.query()?.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-}
-
 fn header_value(s: &'static str) -> HeaderValue {
     HeaderValue::from_static(s)
 }
@@ -153,11 +148,13 @@ pub async fn versions(State(state): State<AppState>, headers: HeaderMap) -> ApiR
 /// Query of a tile URL.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct TileParams {
     /// The layer version the URL was made for (from the style or TileJSON): a current `v` makes
-    /// the tile cacheable for a day. Other parameters are ignored.
+    /// the tile cacheable for a day.
     v: Option<String>,
+    /// Heat layers: the freshness token of the filter (from `/api/stats/heat-tiles`); heat tiles
+    /// also read `from`, `to`, `category` and `source`. Other parameters are ignored.
+    t: Option<String>,
 }
 
 /// One Mapbox Vector Tile, proxied from martin (token in the `Authorization` header only). A
@@ -175,18 +172,23 @@ pub struct TileParams {
 pub async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
+    Query(params): Query<TileParams>,
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult<Response> {
     let layer = find_layer(&layer)?;
-    let coord = TileCoord::parse(&z, &x, &y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let coord = TileCoord::parse(&z, &x, &y).map_err(|e| match e {
+        // A well-formed address of a tile that does not exist at that zoom.
+        tiles::TileCoordError::OutOfRange { .. } => ApiError::new(ErrorCode::NotFound, e.to_string()),
+        _ => ApiError::new(ErrorCode::InvalidParameter, e.to_string()),
+    })?;
     let user = authenticate(&state, &headers).await?;
     require(&user, layer.action)?;
 
     // The proxy builds martin's query itself: a client's own `county=` never reaches it.
     let (martin_query, cache) = match layer.query {
         TileQuery::Version => {
-            let asked: Option<i64> = query_param(&uri, "v").and_then(|v| v.parse().ok());
+            let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
             let version = layer_version(&state, layer, asked).await?;
             let mut query = format!("v={version}");
             if let (true, Some(county)) = (layer.scoped, user.scope().county_code()) {
@@ -199,8 +201,8 @@ pub async fn tile(
             // The window, filter and the user's county, normalised; the tile is immutable when
             // the client's URL carries the current version and token.
             let (q, version, token) = super::stats::heat_request(&state, &user.scope(), uri.query()).await?;
-            let current = query_param(&uri, "v") == Some(version.to_string().as_str())
-                && query_param(&uri, "t") == Some(token.to_string().as_str());
+            let current = params.v.as_deref() == Some(version.to_string().as_str())
+                && params.t.as_deref() == Some(token.to_string().as_str());
             (q.martin_query(version, token), if current { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
         }
     };
@@ -251,10 +253,12 @@ pub async fn font(
     Path((fontstack, range)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    if fontstack.split(',').any(|f| matches!(f.trim(), "." | "..")) {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("no font {fontstack:?}")));
+    }
     if fontstack.is_empty()
-        || fontstack.len() > 512
+        || fontstack.chars().count() > 512
         || fontstack.chars().any(|c| c.is_control() || c == '/' || c == '\\')
-        || fontstack.split(',').any(|f| matches!(f.trim(), "." | ".."))
     {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
@@ -359,14 +363,5 @@ mod tests {
         assert_eq!(percent_encode("Noto Sans CJK SC Regular"), "Noto%20Sans%20CJK%20SC%20Regular");
         assert_eq!(percent_encode("A,B/C"), "A,B%2FC");
         assert_eq!(percent_encode("思源"), "%E6%80%9D%E6%BA%90");
-    }
-
-    #[test]
-    fn finds_query_params() {
-        let uri: Uri = "/tiles/grids/1/0/0?county=320803&v=3".parse().expect("uri");
-        assert_eq!(query_param(&uri, "v"), Some("3"));
-        assert_eq!(query_param(&uri, "county"), Some("320803"));
-        let uri: Uri = "/tiles/grids/1/0/0?vv=3".parse().expect("uri");
-        assert_eq!(query_param(&uri, "v"), None);
     }
 }

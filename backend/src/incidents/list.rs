@@ -65,6 +65,10 @@ impl Sort {
     }
 }
 
+/// The syntax of a [`Cursor`] (ECMA-262, for the OpenAPI document): every string that matches
+/// parses, and nothing else does.
+pub const CURSOR_PATTERN: &str = "^([nd][.][0-9]{1,16}|p[.][1-4][.]([0-9]{1,16}|-))[.][1-9][0-9]{0,17}$";
+
 /// Where the previous page ended, in the page's own order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
@@ -98,27 +102,34 @@ impl Cursor {
         }
     }
 
-    /// Parses [`Cursor::encode`]'s output. Only values PostgreSQL can compare with stored rows
-    /// parse: times in the years 1–9999, positive ids, priorities 1–4.
+    /// Parses [`Cursor::encode`]'s output: exactly the strings of [`CURSOR_PATTERN`], so only
+    /// values PostgreSQL can compare with stored rows parse (times from 1970 to 2286, positive
+    /// ids of at most 18 digits, priorities 1–4).
     pub fn parse(s: &str) -> Result<Cursor, String> {
-        use chrono::Datelike as _;
         let bad = |why: &str| format!("cursor {s:?} is not one this API handed out ({why})");
+        let digits = |p: &str, max: usize| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
         let time = |t: &str| {
-            t.parse::<i64>()
-                .ok()
+            Some(t)
+                .filter(|t| digits(t, 16))
+                .and_then(|t| t.parse::<i64>().ok())
                 .and_then(DateTime::from_timestamp_micros)
-                .filter(|t| (1..=9999).contains(&t.year()))
-                .ok_or_else(|| bad("the time is out of range"))
+                .ok_or_else(|| bad("the time is not 1 to 16 digits of microseconds"))
         };
         let id = |id: &str| {
-            id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| bad("the id is not a positive integer"))
+            Some(id)
+                .filter(|id| digits(id, 18) && !id.starts_with('0'))
+                .and_then(|id| id.parse::<i64>().ok())
+                .ok_or_else(|| bad("the id is not a positive integer of at most 18 digits"))
         };
         let parts: Vec<&str> = s.split('.').collect();
         match parts.as_slice() {
             ["n", t, i] => Ok(Cursor::Newest(time(t)?, id(i)?)),
             ["d", t, i] => Ok(Cursor::Deadline(time(t)?, id(i)?)),
             ["p", p, t, i] => {
-                let p = p.parse::<i16>().ok().filter(|p| (1..=4).contains(p)).ok_or_else(|| bad("no priority"))?;
+                let p = Some(*p)
+                    .filter(|p| matches!(*p, "1" | "2" | "3" | "4"))
+                    .and_then(|p| p.parse::<i16>().ok())
+                    .ok_or_else(|| bad("no priority"))?;
                 let t = if *t == "-" { None } else { Some(time(t)?) };
                 Ok(Cursor::Priority(p, t, id(i)?))
             }

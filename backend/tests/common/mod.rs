@@ -297,12 +297,29 @@ pub async fn spawn_app_with_martin() -> TestApp {
 
 /// The real router on `pool`, proxying the martin at `martin_url`; escalation off.
 pub async fn spawn_app_on(pool: PgPool, martin_url: String) -> TestApp {
-    let config = Config { martin_url, token_hours: 1, escalation_interval: None, ..Config::new(admin_url()) };
+    spawn_app_configured(pool, martin_url, |_| {}).await
+}
+
+/// [`spawn_app`] with a configuration of the test's own (login thresholds, timeouts, a static
+/// directory…), served like `citygrid serve` does.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let db = test_city().await;
+    let mut app = spawn_app_configured(db.pool.clone(), "http://127.0.0.1:9".into(), configure).await;
+    app.db = Some(db);
+    app
+}
+
+async fn spawn_app_configured(pool: PgPool, martin_url: String, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config { martin_url, token_hours: 1, escalation_interval: None, ..Config::new(admin_url()) };
+    configure(&mut config);
+    let header_read = config.timeouts.header_read;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let engine = citygrid::routing::sync::start(&pool).await.expect("routing engine");
     let router = app(AppState::new(pool.clone(), config, engine));
-    tokio::spawn(async move { citygrid::http::serve(listener, router, std::future::pending()).await.unwrap() });
+    tokio::spawn(async move {
+        citygrid::http::serve_with(listener, router, header_read, std::future::pending()).await.unwrap();
+    });
     TestApp { base, pool, client: reqwest::Client::new(), martin: None, db: None }
 }
 

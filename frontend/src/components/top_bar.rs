@@ -3,6 +3,7 @@
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::admin::{self, i18n::AdminKey, UserAdmin};
 use crate::api;
 use crate::components::search::Search;
 use crate::i18n::{self, t, Key};
@@ -44,6 +45,17 @@ pub fn top_bar(props: &Props) -> Html {
         })
     };
     let user = app.session.as_ref().map(|s| &s.user);
+    // Admin page: its entry only for roles that may administer users.
+    let admin_open = use_state(|| false);
+    let show_admin = user.is_some_and(|u| admin::visible(u.role));
+    let open_admin = {
+        let admin_open = admin_open.clone();
+        Callback::from(move |_: MouseEvent| admin_open.set(true))
+    };
+    let close_admin = {
+        let admin_open = admin_open.clone();
+        Callback::from(move |()| admin_open.set(false))
+    };
     html! {
         <header class="top-bar">
             <div class="brand">
@@ -54,6 +66,10 @@ pub fn top_bar(props: &Props) -> Html {
             <nav class="tabs" role="tablist">{ for Tab::ALL.into_iter().map(tab_button) }</nav>
             <Search map={props.map.clone()} />
             <div class="spacer"></div>
+            if show_admin {
+                <button class="admin-entry" data-testid="admin-entry" onclick={open_admin}
+                    title={t(lang, AdminKey::EntryTitle)}>{ t(lang, AdminKey::Entry) }</button>
+            }
             <button class="lang-toggle" onclick={toggle_lang} title={t(lang, Key::LangToggleTitle)}>
                 { t(lang, Key::LangToggle) }
             </button>
@@ -65,6 +81,7 @@ pub fn top_bar(props: &Props) -> Html {
                 </div>
             }
             <button class="logout" onclick={logout}>{ t(lang, Key::LogOut) }</button>
+            if show_admin && *admin_open { <UserAdmin on_close={close_admin} /> }
         </header>
     }
 }

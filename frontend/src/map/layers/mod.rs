@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 pub mod command;
+pub mod coverage;
 pub mod dispatch;
 
 /// A workspace's drawings: one GeoJSON source and its layers (bottom to top). The layers carry
