@@ -291,6 +291,22 @@ pub async fn stats_summary(token: &str, query: &str) -> Result<citygrid_api::Sta
     get(&format!("/api/stats/summary?{query}"), token).await
 }
 
+/// `GET /api/stats/summary?{query}&format=csv`: the same figures as CSV (UTF-8 with a BOM).
+pub async fn stats_summary_csv(token: &str, query: &str) -> Result<String, ApiError> {
+    let (status, body) = send("GET", &format!("/api/stats/summary?{query}&format=csv"), Some(token), None).await?;
+    if (200..300).contains(&status) {
+        // `Response.text()` drops the byte-order mark the server sends; put it back for Excel.
+        Ok(if body.starts_with('\u{feff}') { body } else { format!("\u{feff}{body}") })
+    } else {
+        decode::<()>(status, &body).map(|()| body)
+    }
+}
+
+/// `GET /api/stats/timeseries?{query}`.
+pub async fn stats_timeseries(token: &str, query: &str) -> Result<citygrid_api::TimeSeries, ApiError> {
+    get(&format!("/api/stats/timeseries?{query}"), token).await
+}
+
 /// `GET /api/stats/hotspots?{query}`.
 pub async fn stats_hotspots(token: &str, query: &str) -> Result<citygrid_api::Hotspots, ApiError> {
     get(&format!("/api/stats/hotspots?{query}"), token).await

@@ -74,6 +74,9 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = isSourceLoaded)]
     fn is_source_loaded(this: &Map, id: &str) -> Result<bool, JsValue>;
 
+    #[wasm_bindgen(method, js_name = getZoom)]
+    fn get_zoom(this: &Map) -> f64;
+
     #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
     fn query_rendered_features(this: &Map, point: &JsValue, options: &JsValue) -> Result<Array, JsValue>;
 
@@ -808,6 +811,12 @@ impl MapHandle {
         }
     }
 
+    /// The current zoom.
+    #[must_use]
+    pub fn zoom(&self) -> f64 {
+        self.0.map.get_zoom()
+    }
+
     /// Whether every tile of the view of source `id` has loaded.
     #[must_use]
     pub fn source_loaded(&self, id: &str) -> bool {
@@ -937,6 +946,21 @@ impl Drop for KeyListener {
         if let Some(w) = web_sys::window() {
             let _ = w.remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
         }
+    }
+}
+
+/// Saves `text` as a file called `name` (a download made in the page: a `data:` link clicked
+/// once; the Command workspace's CSV export).
+pub fn download(name: &str, mime: &str, text: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(a) = doc.create_element("a") else { return };
+    let href = format!("data:{mime},{}", String::from(js_sys::encode_uri_component(text)));
+    let _ = a.set_attribute("href", &href);
+    let _ = a.set_attribute("download", name);
+    if let (Some(body), Ok(el)) = (doc.body(), a.dyn_into::<web_sys::HtmlElement>()) {
+        let _ = body.append_child(&el);
+        el.click();
+        let _ = body.remove_child(&el);
     }
 }
 
