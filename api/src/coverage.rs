@@ -326,4 +326,9 @@ pub mod symbols {
         [("online", "#1f78b4"), ("offline", "#4d4d4d"), ("maintenance", "#e69a28"), ("planned", "#7b3294")];
     /// Fill opacity of an online sector (planned ones get half).
     pub const SECTOR_OPACITY: f64 = 0.18;
+    /// The Coverage page's overlay: a grid's blind spots, suggested sites (numbered in pick
+    /// order) and the selected camera's field of view.
+    pub const BLIND_SPOT: &str = "#c51b7d";
+    pub const SITE: &str = "#ff5a00";
+    pub const SELECTED_CAMERA: &str = "#e5484d";
 }

@@ -23,6 +23,10 @@ const fn sw(value: &'static str, colour: &'static str) -> Swatch {
     Swatch { value, colour }
 }
 
+/// The fontstack of every label: martin names the Noto CJK faces in
+/// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
+pub const FONT: &str = "Noto Sans CJK SC Regular";
+
 /// The map background.
 pub const BACKGROUND: &str = "#f3f1ec";
 /// The four grid fill colours (`colour` property 0–3 of the grids layer).

@@ -22,9 +22,8 @@ pub const CENTER: [f64; 2] = [119.02, 33.6];
 pub const DEFAULT_ZOOM: f64 = 9.0;
 /// The largest zoom the proxy accepts (MapLibre overzooms beyond a source's `maxzoom`).
 pub const MAX_REQUEST_ZOOM: u8 = 22;
-/// The fontstack of every label: martin names the Noto CJK faces in
-/// `/usr/share/fonts/opentype/noto` by family + style (see martin's `/catalog`).
-pub const FONT: &str = "Noto Sans CJK SC Regular";
+/// The fontstack of every label (`citygrid_api::symbology::FONT`, which the overlays use too).
+pub const FONT: &str = symbology::FONT;
 
 /// MapLibre `heatmap-intensity` of the heat layer: with radii 1.5 times the cell spacing, a cell
 /// at its band's reference among average neighbours reaches the top of the colour ramp.
@@ -657,6 +656,8 @@ pub const COVERAGE_GRIDS_FILL: &str = "coverage_grids-fill";
 pub const COVERAGE_GRIDS_FILL_OCCLUDED: &str = "coverage_grids-fill-occluded";
 pub const COVERAGE_BUILDINGS_FILL: &str = "coverage_buildings-fill";
 pub const COVERAGE_BUILDINGS_FILL_OCCLUDED: &str = "coverage_buildings-fill-occluded";
+/// The zoom from which buildings show their coverage (and the per-grid choropleth ends).
+const COVERAGE_BUILDINGS_MINZOOM: u8 = 14;
 
 /// One coverage style layer (colours: [`citygrid_api::symbols`]).
 fn coverage_style(id: &str, group: &str, property: &str) -> Value {
@@ -685,6 +686,8 @@ fn coverage_style(id: &str, group: &str, property: &str) -> Value {
                 "fill",
                 8,
                 json!({
+                    // Below zoom 14; from there the buildings show what is covered.
+                    "maxzoom": COVERAGE_BUILDINGS_MINZOOM,
                     "layout": hidden,
                     "filter": polygons(),
                     "paint": { "fill-color": colour, "fill-opacity": 0.62, "fill-outline-color": "rgba(60, 60, 60, 0.35)" },
@@ -695,7 +698,7 @@ fn coverage_style(id: &str, group: &str, property: &str) -> Value {
             id,
             group,
             "fill",
-            14,
+            COVERAGE_BUILDINGS_MINZOOM,
             json!({
                 "layout": hidden,
                 "paint": {

@@ -10,6 +10,10 @@ use citygrid_api::{
     Incident, IncidentCreated, IncidentDetail, IncidentPage, LayerVersions, LoginRequest, LoginResponse, RouteRequest,
     RouteResult, SearchHit, TransitionRequest, User,
 };
+use citygrid_api::{
+    CameraPatch, CameraSaved, CoverageSummary, GridCoverage, PlannedCameras, PlannedCamerasRequest, SuggestRequest,
+    SuggestResult, WhatIfRequest, WhatIfResult,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -205,6 +209,50 @@ pub async fn transition(token: &str, id: i64, req: &TransitionRequest) -> Result
     post(&format!("/api/incidents/{id}/transitions"), token, req).await
 }
 
+// Coverage workspace (覆盖).
+
+/// Coverage of the grids meeting `bbox` (`minLon,minLat,maxLon,maxLat`) or under the unit
+/// `code`, lowest covered-residents share first, at most `limit`.
+pub async fn coverage_worst_grids(
+    token: &str,
+    bbox: Option<&str>,
+    code: Option<&str>,
+    occlusion: bool,
+    limit: u32,
+) -> Result<CoverageSummary, ApiError> {
+    let area = match (bbox, code) {
+        (_, Some(c)) => format!("&code={}", enc(c)),
+        (Some(b), None) => format!("&bbox={}", enc(b)),
+        (None, None) => String::new(),
+    };
+    get(&format!("/api/coverage/summary?level=grid&sort=worst&limit={limit}&occlusion={occlusion}{area}"), token).await
+}
+
+/// One grid's coverage figures and blind spots.
+pub async fn coverage_grid(token: &str, code: &str, occlusion: bool) -> Result<GridCoverage, ApiError> {
+    get(&format!("/api/coverage/grids/{}?occlusion={occlusion}", enc(code)), token).await
+}
+
+pub async fn coverage_suggest(token: &str, req: &SuggestRequest) -> Result<SuggestResult, ApiError> {
+    post("/api/coverage/suggest", token, req).await
+}
+
+/// Coverage figures as if the changes were applied (nothing is written).
+pub async fn coverage_what_if(token: &str, req: &WhatIfRequest) -> Result<WhatIfResult, ApiError> {
+    post("/api/coverage/what-if", token, req).await
+}
+
+/// Moves, re-aims or re-rates a camera (one audited transaction; coverage follows).
+pub async fn patch_camera(token: &str, id: i64, patch: &CameraPatch) -> Result<CameraSaved, ApiError> {
+    let body = serde_json::to_string(patch).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let (status, text) = send("PATCH", &format!("/api/cameras/{id}"), Some(token), Some(body)).await?;
+    decode(status, &text)
+}
+
+pub async fn add_planned_cameras(token: &str, req: &PlannedCamerasRequest) -> Result<PlannedCameras, ApiError> {
+    post("/api/cameras/planned", token, req).await
+}
+
 // --- User administration (the admin page, `crate::admin`) ---
 
 /// Accounts the administrator manages (their county's, when scoped).
@@ -241,6 +289,22 @@ pub async fn reset_password(token: &str, username: &str, password: &str) -> Resu
 /// and its children.
 pub async fn stats_summary(token: &str, query: &str) -> Result<citygrid_api::StatsSummary, ApiError> {
     get(&format!("/api/stats/summary?{query}"), token).await
+}
+
+/// `GET /api/stats/summary?{query}&format=csv`: the same figures as CSV (UTF-8 with a BOM).
+pub async fn stats_summary_csv(token: &str, query: &str) -> Result<String, ApiError> {
+    let (status, body) = send("GET", &format!("/api/stats/summary?{query}&format=csv"), Some(token), None).await?;
+    if (200..300).contains(&status) {
+        // `Response.text()` drops the byte-order mark the server sends; put it back for Excel.
+        Ok(if body.starts_with('\u{feff}') { body } else { format!("\u{feff}{body}") })
+    } else {
+        decode::<()>(status, &body).map(|()| body)
+    }
+}
+
+/// `GET /api/stats/timeseries?{query}`.
+pub async fn stats_timeseries(token: &str, query: &str) -> Result<citygrid_api::TimeSeries, ApiError> {
+    get(&format!("/api/stats/timeseries?{query}"), token).await
 }
 
 /// `GET /api/stats/hotspots?{query}`.

@@ -250,6 +250,7 @@ const WIRE: &[(&str, &str, &str)] = &[
     ("online", "在线", "Online"),
     ("offline", "离线", "Offline"),
     ("maintenance", "维护中", "Maintenance"),
+    ("planned", "规划中", "Planned"),
     // Camera owners.
     ("public_security", "公安", "Public security"),
     ("community", "社区", "Community"),

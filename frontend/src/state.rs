@@ -215,7 +215,7 @@ pub enum Action {
     DismissNotice,
     Dispatch(Box<DispatchAction>),
     Planning(PlanningAction),
-    Coverage(CoverageAction),
+    Coverage(Box<CoverageAction>),
     Command(Box<CommandAction>),
 }
 
@@ -233,7 +233,7 @@ impl From<PlanningAction> for Action {
 
 impl From<CoverageAction> for Action {
     fn from(a: CoverageAction) -> Self {
-        Action::Coverage(a)
+        Action::Coverage(Box::new(a))
     }
 }
 
@@ -283,7 +283,7 @@ impl Reducible for AppState {
             Action::DismissNotice => s.notice = None,
             Action::Dispatch(a) => s.workspaces.dispatch.apply(*a),
             Action::Planning(a) => s.workspaces.planning.apply(a),
-            Action::Coverage(a) => s.workspaces.coverage.apply(a),
+            Action::Coverage(a) => s.workspaces.coverage.apply(*a),
             Action::Command(a) => s.workspaces.command.apply(*a),
         }
         Rc::new(s)

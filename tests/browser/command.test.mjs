@@ -220,8 +220,10 @@ test('the day slider moves the heatmap day by day; play runs through the window'
   assert.ok(diff > 1000, `the heatmap changes between day ${lo} and day ${hi}: ${diff} pixels`);
   assert.ok(warmPixels(images[hi]) > 500, 'the busiest day draws heat');
 
-  // Play at 16×: every day in turn, one heat layer shown at every moment, stops on the last day.
-  await page.locator('[data-testid=speed]').selectOption('16');
+  // Play from the first day at 4× (play continues from the slider's day): every day in turn, one
+  // heat layer shown at every moment, stops on the last day.
+  await setSlider(page, 0);
+  await page.locator('[data-testid=speed]').selectOption('4');
   await page.locator('[data-testid=play]').click();
   const seen = [];
   const started = Date.now();
@@ -247,12 +249,109 @@ test('the day slider moves the heatmap day by day; play runs through the window'
   await heatShows(page, first, dayAt(days));
 });
 
+test('choropleths drill down to a village level with a legend; a grid shows its trend and exports its figures', { timeout: 300_000 }, async () => {
+  const { page } = session;
+  const [first, last] = [await page.locator('[data-testid=range-from]').inputValue(), await page.locator('[data-testid=range-to]').inputValue()];
+  const inWindow = `status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
+      and reported_at >= '${first}'::timestamp at time zone 'Asia/Shanghai'
+      and reported_at < ('${last}'::date + 1)::timestamp at time zone 'Asia/Shanghai'`;
+  const busiest = (len, prefix) => sql(`select left(grid_code, ${len}) from incidents where ${inWindow} and grid_code like '${prefix}%'
+      group by 1 order by count(*) desc, 1 limit 1`);
+  const township = busiest(9, '');
+  const village = busiest(12, township);
+  const grid = busiest(15, village);
+  await page.locator('[data-testid=whole-window]').click();
+  // Back to the whole city (the hotspot test selected a grid).
+  if (await page.locator('[data-testid=unit-back]').count()) await page.locator('[data-testid=unit-back]').click();
+  await page.locator('[data-testid=mode-choropleth]').click();
+  const legend = (level) => page.locator(`[data-testid=choropleth-legend][data-level=${level}]`);
+  await legend('county').waitFor({ timeout: 60_000 });
+  assert.equal(Number(await legend('county').getAttribute('data-units')), Number(sql(`select count(*) from admin_units where level = 'county'`)));
+  // Drill down through the ranked children: the county, then the township.
+  await page.locator(`[data-testid=child][data-code="${township.slice(0, 6)}"] button`).click();
+  await legend('township').waitFor({ timeout: 60_000 });
+  await page.locator(`[data-testid=child][data-code="${township}"] button`).click();
+  await legend('village').waitFor({ timeout: 60_000 });
+  const villages = Number(sql(`select count(*) from admin_units where level = 'village' and parent_code = '${township}'`));
+  assert.equal(Number(await legend('village').getAttribute('data-units')), villages, 'one value per village of the township');
+  const classes = await page.locator('[data-testid=choropleth-class]').evaluateAll((els) =>
+    els.map((e) => ({ colour: e.dataset.colour, units: Number(e.dataset.units) })),
+  );
+  assert.ok(classes.length >= 2, `quantile classes: ${JSON.stringify(classes)}`);
+  assert.equal(classes.reduce((a, c) => a + c.units, 0), villages, 'every village (all have a count) is in a class');
+  assert.match(await legend('village').innerText(), /\d+ – \d+/, 'the legend gives each class its range in incidents');
+  // The map has flown to the township (village outlines from z11); the busiest village has the top class colour.
+  await page.waitForFunction(() => {
+    const map = window.__citygrid.map;
+    const id = 'citygrid-command-choropleth-villages';
+    return map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none' && !map.isMoving();
+  }, null, { timeout: 30_000 });
+  // Villages are drawn from zoom 11 (the legend says so): zoom in there if the township's view is wider.
+  await page.evaluate(() => {
+    const map = window.__citygrid.map;
+    if (map.getZoom() < 11) map.jumpTo({ center: map.getCenter(), zoom: 11.2 });
+  });
+  await settle(page);
+  const fill = await page.evaluate(() => window.__citygrid.map.getPaintProperty('citygrid-command-choropleth-villages', 'fill-color'));
+  assert.equal(fill[fill.indexOf(village) + 1], classes.at(-1).colour, `the busiest village ${village} has the top colour`);
+  // The same view as a heatmap and as the choropleth: the villages' fills change most of the map.
+  const img = await mapImage(page, 'command-villages');
+  await page.locator('[data-testid=mode-heat]').click();
+  await settle(page);
+  const heat = await mapImage(page, 'command-villages-heat');
+  await page.locator('[data-testid=mode-choropleth]').click();
+  await legend('village').waitFor();
+  let changed = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    if ([0, 1, 2].some((k) => Math.abs(img.rgba[o + k] - heat.rgba[o + k]) > 30)) changed++;
+  }
+  assert.ok(changed > img.width * img.height * 0.2, `the choropleth fills the township: ${changed} pixels changed`);
+  // The top class's colour is on the map (blended over what lies below it).
+  const topRgb = hexRgb(classes.at(-1).colour);
+  let reddish = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    const [r, g, b] = [img.rgba[o], img.rgba[o + 1], img.rgba[o + 2]];
+    if (r > 150 && r - g > 60 && r - b > 60 && Math.abs(r - topRgb[0]) < 80) reddish++;
+  }
+  assert.ok(reddish > 200, `pixels of the top class: ${reddish}`);
+
+  // The village, then its busiest grid: the grid's trend equals SQL day by day.
+  await page.locator(`[data-testid=child][data-code="${village}"] button`).click();
+  await legend('grid').waitFor({ timeout: 60_000 });
+  await page.locator(`[data-testid=child][data-code="${grid}"] button`).click();
+  const trend = page.locator(`[data-testid=trend][data-code="${grid}"]`);
+  await trend.waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator('[data-testid=unit-title]').getAttribute('data-code'), grid);
+  const points = await trend.locator('[data-testid=trend-point]').evaluateAll((els) =>
+    els.map((e) => [e.dataset.start, Number(e.dataset.total)]),
+  );
+  const expected = sql(`select string_agg(d::date::text || ':' || coalesce(n, 0), ',' order by d) from
+      generate_series('${first}'::date, '${last}'::date, interval '1 day') d
+      left join (select (reported_at at time zone 'Asia/Shanghai')::date as dd, count(*) as n from incidents
+                 where grid_code = '${grid}' and ${inWindow} group by 1) c on c.dd = d::date`);
+  assert.equal(points.map(([d, n]) => `${d}:${n}`).join(','), expected, 'incidents per day: the chart and SQL');
+  assert.ok(points.some(([, n]) => n > 0), 'the grid has incidents in the window');
+  assert.ok((await trend.locator('path.total').getAttribute('d')).startsWith('M'));
+
+  // Export: the grid's figures as CSV, equal to SQL.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-csv]').click()]);
+  const text = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
+  assert.ok(text.startsWith('\ufeff'), 'a byte-order mark for Excel');
+  const rows = text.slice(1).trim().split(/\r?\n/).map((l) => l.split(','));
+  const col = rows[0].indexOf('incidents');
+  const row = rows.find((r) => r[1] === grid);
+  assert.equal(Number(row[col]), Number(sql(`select count(*) from incidents where grid_code = '${grid}' and ${inWindow}`)),
+    'the exported incidents equal SQL');
+  await page.locator('[data-testid=unit-back]').click();
+  await page.locator('[data-testid=mode-heat]').click();
+});
+
 test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
   const { page } = session;
   await page.locator('.lang-toggle').click();
   await page.locator('.command-figures h3', { hasText: 'Key figures' }).waitFor();
   assert.equal(await page.locator('[data-testid=kpi-closure-rate] .kpi-label').innerText(), 'Closure rate');
-  assert.match(await page.locator('[data-testid=frame-label]').innerText(), /^Day \d+ of \d+/);
+  assert.match(await page.locator('[data-testid=frame-label]').innerText(), /^(Day \d+ of \d+|Whole window) · /);
   await page.locator('.lang-toggle').click();
   await page.locator('.command-figures h3', { hasText: '关键指标' }).waitFor();
 });

@@ -10,6 +10,7 @@ use crate::i18n::{self, t, Key, Lang, Phrase, Text};
 use crate::map::layers;
 use crate::map::rules::Group;
 use crate::state::{use_app, Tab};
+use crate::workspaces::coverage::{may_read_coverage, CoverageKey};
 use crate::workspaces::dispatch::may_dispatch;
 use crate::workspaces::planning::{self, PlanningKey};
 
@@ -149,6 +150,8 @@ pub fn legend() -> Html {
         Callback::from(move |_: MouseEvent| open.set(!*open))
     };
     let dispatching = app.tab == Tab::Dispatch && app.session.as_ref().is_some_and(|s| may_dispatch(s.user.role));
+    // Coverage workspace: its sectors, buildings, choropleth steps and overlay.
+    let covering = app.tab == Tab::Coverage && app.session.as_ref().is_some_and(|s| may_read_coverage(s.user.role));
     // Planning workspace.
     let planning_shown =
         app.tab == Tab::Planning && app.session.as_ref().is_some_and(|s| planning::may_read(s.user.role));
@@ -172,6 +175,20 @@ pub fn legend() -> Html {
                     if dispatching {
                         <li class="legend-section">{ t(lang, Key::LegendDispatch) }</li>
                         { for layers::dispatch::legend().iter().map(|e| row(lang, e)) }
+                    }
+                    if covering {
+                        <li class="legend-section">{ t(lang, CoverageKey::LegendCoverage) }</li>
+                        { for layers::coverage::legend().iter().map(|e| row(lang, e)) }
+                        <li class="legend-section">{ t(lang, CoverageKey::LegendShare) }</li>
+                        { for layers::coverage::share_steps().into_iter().map(|(label, colour)| html! {
+                            <li data-testid="legend-share" data-colour={colour}>
+                                <span class="swatch fill" style={format!("--c:{colour}")}></span>{ label }
+                            </li>
+                        }) }
+                        <li data-testid="legend-share" data-colour={citygrid_api::symbols::NO_RESIDENTS}>
+                            <span class="swatch fill" style={format!("--c:{}", citygrid_api::symbols::NO_RESIDENTS)}></span>
+                            { t(lang, CoverageKey::NoResidents) }
+                        </li>
                     }
                     if planning_shown {
                         <li class="legend-section">{ t(lang, PlanningKey::LegendSection) }</li>

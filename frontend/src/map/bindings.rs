@@ -55,6 +55,9 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = setFilter)]
     fn set_filter(this: &Map, layer: &str, filter: &JsValue) -> Result<(), JsValue>;
 
+    #[wasm_bindgen(method, js_name = getLayoutProperty)]
+    fn get_layout_property(this: &Map, layer: &str, name: &str) -> JsValue;
+
     #[wasm_bindgen(method, catch, js_name = setLayoutProperty)]
     fn set_layout_property(this: &Map, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
 
@@ -70,6 +73,9 @@ extern "C" {
 
     #[wasm_bindgen(method, catch, js_name = isSourceLoaded)]
     fn is_source_loaded(this: &Map, id: &str) -> Result<bool, JsValue>;
+
+    #[wasm_bindgen(method, js_name = getZoom)]
+    fn get_zoom(this: &Map) -> f64;
 
     #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
     fn query_rendered_features(this: &Map, point: &JsValue, options: &JsValue) -> Result<Array, JsValue>;
@@ -271,6 +277,10 @@ struct Inner {
     move_handler: RefCell<Option<Callback<[f64; 4]>>>,
     /// The workspaces' drawings and their current features, applied once the style has loaded.
     overlays: RefCell<Vec<(&'static Overlay, Value)>>,
+    /// Style layers a workspace shows or hides while it is open ([`MapHandle::override_layers`]),
+    /// and the visibility each had before (restored when the override ends).
+    overrides: RefCell<Vec<(&'static str, bool)>>,
+    originals: RefCell<Vec<(&'static str, bool)>>,
     /// Work waiting for the style to load ([`MapHandle::when_loaded`]).
     deferred: RefCell<Vec<Deferred>>,
     _transform: Closure<dyn FnMut(String, JsValue) -> JsValue>,
@@ -345,6 +355,8 @@ impl MapHandle {
             dragging: RefCell::new(None),
             move_handler: RefCell::new(None),
             overlays: RefCell::new(Vec::new()),
+            overrides: RefCell::new(Vec::new()),
+            originals: RefCell::new(Vec::new()),
             deferred: RefCell::new(Vec::new()),
             _transform: transform,
         }));
@@ -365,6 +377,8 @@ impl MapHandle {
                 for (overlay, data) in &overlays {
                     h.apply_overlay(overlay, data);
                 }
+                let overrides = h.0.overrides.borrow().clone();
+                h.apply_overrides(&[], &overrides);
                 let deferred: Vec<_> = h.0.deferred.borrow_mut().drain(..).collect();
                 for f in deferred {
                     f(&h);
@@ -797,6 +811,12 @@ impl MapHandle {
         }
     }
 
+    /// The current zoom.
+    #[must_use]
+    pub fn zoom(&self) -> f64 {
+        self.0.map.get_zoom()
+    }
+
     /// Whether every tile of the view of source `id` has loaded.
     #[must_use]
     pub fn source_loaded(&self, id: &str) -> bool {
@@ -806,9 +826,56 @@ impl MapHandle {
     fn apply_group_visibility(&self, group: Group, visible: bool) {
         let Ok(style) = self.0.map.get_style() else { return };
         let style = from_js(&style);
-        let value = JsValue::from_str(if visible { "visible" } else { "none" });
         for id in rules::layers_in_group(&style["layers"], group) {
-            let _ = self.0.map.set_layout_property(&id, "visibility", &value);
+            // A layer a workspace overrides keeps its override; it returns to this afterwards.
+            if let Some(o) = self.0.originals.borrow_mut().iter_mut().find(|(l, _)| *l == id) {
+                o.1 = visible;
+                continue;
+            }
+            self.set_visibility(&id, visible);
+        }
+    }
+
+    fn set_visibility(&self, id: &str, visible: bool) {
+        let _ = self.0.map.set_layout_property(
+            id,
+            "visibility",
+            &JsValue::from_str(if visible { "visible" } else { "none" }),
+        );
+    }
+
+    // Coverage workspace: style layers shown or hidden while a workspace is open.
+
+    /// Shows or hides the style layers `layers` (`(id, visible)`) until the next call, which
+    /// replaces the whole set; layers left out return to the visibility they had (the layer
+    /// switcher's choice). An empty set ends the override.
+    pub fn override_layers(&self, layers: &[(&'static str, bool)]) {
+        let old = std::mem::replace(&mut *self.0.overrides.borrow_mut(), layers.to_vec());
+        if *self.0.loaded.borrow() {
+            self.apply_overrides(&old, layers);
+        }
+    }
+
+    fn apply_overrides(&self, old: &[(&'static str, bool)], new: &[(&'static str, bool)]) {
+        for (id, _) in old.iter().filter(|(id, _)| !new.iter().any(|(n, _)| n == id)) {
+            let original = {
+                let mut originals = self.0.originals.borrow_mut();
+                let pos = originals.iter().position(|(l, _)| l == id);
+                pos.map(|p| originals.remove(p).1)
+            };
+            if let Some(visible) = original {
+                self.set_visibility(id, visible);
+            }
+        }
+        for &(id, visible) in new {
+            if !self.has_layer(id) {
+                continue;
+            }
+            if !self.0.originals.borrow().iter().any(|(l, _)| *l == id) {
+                let now = self.0.map.get_layout_property(id, "visibility").as_string();
+                self.0.originals.borrow_mut().push((id, now.as_deref() != Some("none")));
+            }
+            self.set_visibility(id, visible);
         }
     }
 }
@@ -879,6 +946,21 @@ impl Drop for KeyListener {
         if let Some(w) = web_sys::window() {
             let _ = w.remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
         }
+    }
+}
+
+/// Saves `text` as a file called `name` (a download made in the page: a `data:` link clicked
+/// once; the Command workspace's CSV export).
+pub fn download(name: &str, mime: &str, text: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(a) = doc.create_element("a") else { return };
+    let href = format!("data:{mime},{}", String::from(js_sys::encode_uri_component(text)));
+    let _ = a.set_attribute("href", &href);
+    let _ = a.set_attribute("download", name);
+    if let (Some(body), Ok(el)) = (doc.body(), a.dyn_into::<web_sys::HtmlElement>()) {
+        let _ = body.append_child(&el);
+        el.click();
+        let _ = body.remove_child(&el);
     }
 }
 

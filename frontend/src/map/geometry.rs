@@ -17,6 +17,20 @@ pub fn offset(lon: f64, lat: f64, bearing_deg: f64, distance_m: f64) -> [f64; 2]
     [lon + dlon, lat + dlat]
 }
 
+/// The bearing (degrees clockwise from north, `0 ≤ b < 360`) from `from` to `to`, on the same
+/// local frame as [`offset`] (its inverse for short distances).
+#[must_use]
+pub fn bearing(from: [f64; 2], to: [f64; 2]) -> f64 {
+    let dx = (to[0] - from[0]).to_radians() * from[1].to_radians().cos();
+    let dy = (to[1] - from[1]).to_radians();
+    let b = dx.atan2(dy).to_degrees();
+    if b < 0.0 {
+        (b + 360.0) % 360.0
+    } else {
+        b % 360.0
+    }
+}
+
 /// The field of view of a camera as a closed GeoJSON ring (counter-clockwise, RFC 7946): the
 /// camera, then an arc of radius `range_m` from `heading - fov/2` to `heading + fov/2`, back to
 /// the camera. A field of view of 360° or more is a full circle around the camera. Empty when
@@ -90,6 +104,16 @@ pub fn geometry_bbox(geometry: &Value) -> Option<[f64; 4]> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bearing_inverts_offset() {
+        for b in [0.0, 1.0, 45.0, 90.0, 179.5, 270.0, 359.0] {
+            let p = offset(119.0, 33.6, b, 80.0);
+            let got = bearing([119.0, 33.6], p);
+            // Headings are kept to 0.1°; this native build's trigonometry is a little coarse.
+            assert!((got - b).abs() < 1e-2, "{b} → {got}");
+        }
+    }
 
     fn haversine(a: [f64; 2], b: [f64; 2]) -> f64 {
         let (la1, la2) = (a[1].to_radians(), b[1].to_radians());

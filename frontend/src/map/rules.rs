@@ -9,8 +9,17 @@ use crate::state::Selection;
 /// Huai'an's extent, `[minLon, minLat, maxLon, maxLat]`: the map's first view.
 pub const HUAIAN_BOUNDS: [f64; 4] = [118.2, 32.7, 119.6, 34.1];
 
-/// Layers a click can select, in the order they are queried.
-pub const CLICKABLE_LAYERS: [&str; 3] = ["cameras-circle", "buildings-fill", "grids-fill"];
+/// Layers a click can select, in the order they are queried (the coverage ones are shown instead
+/// of the plain fills on the Coverage page).
+pub const CLICKABLE_LAYERS: [&str; 7] = [
+    "cameras-circle",
+    "buildings-fill",
+    "grids-fill",
+    "coverage_buildings-fill",
+    "coverage_buildings-fill-occluded",
+    "coverage_grids-fill",
+    "coverage_grids-fill-occluded",
+];
 
 /// The style metadata key naming a layer's group.
 pub const GROUP_METADATA_KEY: &str = "citygrid:group";
@@ -99,8 +108,12 @@ pub fn needs_tile_auth(url: &str, origin: &str) -> bool {
 pub fn selection_for(layer_id: &str, props: &Value) -> Option<Selection> {
     let int = |v: &Value| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).or_else(|| v.as_str()?.parse().ok());
     match layer_id {
-        "grids-fill" => props.get("code").and_then(Value::as_str).map(|c| Selection::Grid(c.to_owned())),
-        "buildings-fill" => props.get("id").and_then(int).map(Selection::Building),
+        "grids-fill" | "coverage_grids-fill" | "coverage_grids-fill-occluded" => {
+            props.get("code").and_then(Value::as_str).map(|c| Selection::Grid(c.to_owned()))
+        }
+        "buildings-fill" | "coverage_buildings-fill" | "coverage_buildings-fill-occluded" => {
+            props.get("id").and_then(int).map(Selection::Building)
+        }
         "cameras-circle" => props.get("id").and_then(int).map(Selection::Camera),
         _ => None,
     }

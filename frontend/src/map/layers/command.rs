@@ -22,6 +22,34 @@ pub const BELOW: &str = "grids-label";
 /// The labels that orient a leader over the heatmap: shown at every zoom while the tab is open.
 pub const ORIENTATION_LABELS: [&str; 2] = ["townships-label", "counties-label"];
 
+/// The choropleth layers, one per style source of a level (counties, townships, villages,
+/// grids).
+pub static CHOROPLETH: [&str; 4] = [
+    "citygrid-command-choropleth-counties",
+    "citygrid-command-choropleth-townships",
+    "citygrid-command-choropleth-villages",
+    "citygrid-command-choropleth-grids",
+];
+
+/// The choropleth goes below the style's outlines (which stay visible) and names.
+pub const CHOROPLETH_BELOW: &str = "villages-line";
+
+/// The fill opacity of the choropleth.
+pub const CHOROPLETH_OPACITY: f64 = 0.72;
+
+/// The choropleth layer of a style source (`counties` … `grids`): its polygons,
+/// painted by `fill-color` (set from the classes).
+#[must_use]
+pub fn choropleth_layer(source: &str) -> Option<Value> {
+    let id = CHOROPLETH.iter().find(|id| id.ends_with(&format!("-{source}")))?;
+    Some(json!({
+        "id": id, "type": "fill", "source": source, "source-layer": source,
+        "filter": ["==", ["geometry-type"], "Polygon"],
+        "layout": {"visibility": "visible"},
+        "paint": {"fill-color": "rgba(0, 0, 0, 0)", "fill-opacity": CHOROPLETH_OPACITY},
+    }))
+}
+
 /// A copy of the style's heat source pointing at `tiles`.
 #[must_use]
 pub fn heat_source(style_source: &Value, tiles: &str) -> Value {
@@ -79,6 +107,16 @@ mod tests {
         assert!(l.get("metadata").is_none());
         let s = heat_source(&json!({"type": "vector", "tiles": ["old"], "minzoom": 0}), "new");
         assert_eq!(s, json!({"type": "vector", "tiles": ["new"], "minzoom": 0}));
+    }
+
+    #[test]
+    fn one_choropleth_layer_per_level_source() {
+        for source in ["counties", "townships", "villages", "grids"] {
+            let l = choropleth_layer(source).expect(source);
+            assert_eq!((l["source"].clone(), l["source-layer"].clone()), (json!(source), json!(source)));
+            assert!(CHOROPLETH.contains(&l["id"].as_str().unwrap_or_default()));
+        }
+        assert_eq!(choropleth_layer("cameras"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 pub mod command;
+pub mod coverage;
 pub mod dispatch;
 pub mod planning;
 

@@ -40,6 +40,19 @@ crate::keys! {
         Speed => "速度", "Speed";
         Cumulative => "累计", "Cumulative";
         DayOf => "第{i}/{n}天", "Day {i} of {n}";
+        Choropleth => "分级设色", "Choropleth";
+        NoChildren => "该单位没有下级", "This unit has no children";
+        ClosedAtVillage => "村级办结占比", "Closed at village level";
+        NoValue => "无数据", "no value";
+        ZoomForUnits => "村（社区）和网格从 11 级起显示", "Villages and grids are drawn from zoom 11";
+        BackToAll => "返回全市", "Back to the whole city";
+        ExportCsv => "导出 CSV", "Export CSV";
+        Trend => "趋势", "Trend";
+        Daily => "按日", "Daily";
+        Weekly => "按周", "Weekly";
+        AllShown => "合计", "Total";
+        LastYear => "去年同期", "Last year";
+        ChildrenRanked => "下级排名", "Children ranked";
     }
 }
 

@@ -14,14 +14,17 @@ use serde_json::json;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::choropleth::{classes, source_of};
+use super::state::Mode;
 use super::state::{CommandAction as A, Playback, Window};
 use crate::api;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::map::layers::command::{
-    heat_layer, heat_source, weight, BELOW, HEAT, HEAT_OPACITY, ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
+    choropleth_layer, heat_layer, heat_source, weight, BELOW, CHOROPLETH, CHOROPLETH_BELOW, HEAT, HEAT_OPACITY,
+    ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
 };
-use crate::map::MapHandle;
-use crate::state::use_app;
+use crate::map::{ClickHandler, MapClick, MapHandle};
+use crate::state::{use_app, Action, Selection};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -177,12 +180,59 @@ pub fn command_map(props: &Props) -> Html {
                 for (id, (min, max)) in saved.borrow().iter() {
                     map.set_layer_zoom_range(id, *min, *max);
                 }
-                for id in HEAT {
+                for id in HEAT.iter().chain(CHOROPLETH.iter()) {
                     map.set_layer_visible(id, false);
                 }
+                map.set_click_handler(None);
             }
         }
     });
+
+    // Heatmap or choropleth: the layers of the mode shown, and in a choropleth a click selects
+    // the unit under it.
+    {
+        let app2 = app.clone();
+        // The children of the unit shown.
+        let units = (c.mode == Mode::Choropleth).then(|| c.summary.loaded().map(|s| s.children.clone())).flatten();
+        let deps = (props.map.clone(), c.mode, c.kpi, units);
+        use_effect_with(deps, move |(map, mode, kpi, units)| {
+            if let Some(map) = map {
+                let (mode, kpi, units) = (*mode, *kpi, units.clone());
+                map.when_loaded(move |m| {
+                    for id in HEAT {
+                        m.set_layer_visible(id, mode == Mode::Heat);
+                    }
+                    let shown = units.filter(|u| !u.is_empty()).and_then(|u| {
+                        let (source, _) = source_of(u[0].level)?;
+                        let layer = choropleth_layer(source)?;
+                        m.ensure_layer_below(&layer, CHOROPLETH_BELOW);
+                        let id = layer["id"].as_str()?.to_owned();
+                        m.set_paint(&id, "fill-color", &classes(&u, kpi).1);
+                        Some(id)
+                    });
+                    for id in CHOROPLETH {
+                        m.set_layer_visible(id, shown.as_deref() == Some(id));
+                    }
+                    let handler = (mode == Mode::Choropleth).then(|| ClickHandler {
+                        layers: &CHOROPLETH,
+                        on_click: Callback::from(move |click: MapClick| {
+                            let code = click.features.first().and_then(|(_, p)| {
+                                p["code"]
+                                    .as_str()
+                                    .map(str::to_owned)
+                                    .or_else(|| p["code"].as_i64().map(|c| c.to_string()))
+                            });
+                            let selection =
+                                code.map(|c| if c.len() == 15 { Selection::Grid(c) } else { Selection::Unit(c) });
+                            // Drill down: the map moves to the unit, whose children it colours next.
+                            app2.dispatch(Action::Select { selection, fly: true });
+                        }),
+                    });
+                    m.set_click_handler(handler);
+                });
+            }
+        });
+    }
 
     // The scale of the window and filter: fetched when either changes.
     let scale = use_state(|| None::<(Window, String, HeatScale)>);
@@ -268,8 +318,14 @@ pub fn command_map(props: &Props) -> Html {
     {
         let (map, twin, next_url, client) = (props.map.clone(), twin.clone(), next_url.clone(), client.clone());
         let (interval, playing) = (c.playback.interval_ms(), c.playback.playing);
-        use_interval(interval, (props.map.clone(), playing, interval), move || {
+        // On the last day there is nothing to wait for: the next tick stops playback.
+        let at_end = next_window.is_none();
+        use_interval(interval, (props.map.clone(), playing, interval, at_end), move || {
             let Some(map) = map.as_ref().filter(|_| playing) else { return };
+            if at_end {
+                client.send(A::Advance);
+                return;
+            }
             let ready = next_url.borrow().as_deref().is_some_and(|u| twin.borrow().ready(map, u));
             if ready {
                 client.send(A::Advance);

@@ -6,19 +6,18 @@ use citygrid_api::AdminLevel;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::heat_legend::HeatLegend;
 use super::hotspots::HotspotList;
 use super::i18n::CommandKey as C;
-use super::kpi::KpiCards;
+use super::map_mode::MapMode;
 use super::may_command;
 use super::on_map::CommandMap;
-use super::state::{next_request, CommandAction as A, Day, Load};
+use super::state::{next_request, selected_code, CommandAction as A, Day};
 use super::time::{DaySlider, FilterPicker, WindowPicker};
+use super::unit::UnitView;
 use crate::api;
 use crate::components::coming_soon::ComingSoon;
-use crate::components::notice::notice_view;
 use crate::hooks::{use_client, use_interval};
-use crate::i18n::{self, t, Key, Text};
+use crate::i18n::{t, Text};
 use crate::state::{use_app, Notice};
 use crate::workspaces::WorkspaceProps;
 
@@ -41,19 +40,38 @@ pub fn panel(props: &WorkspaceProps) -> Html {
             }
         });
     }
-    // The figures of the window and filter.
+    // The figures of the unit shown (the selection, or the city) for the window and filter.
     let window = c.window();
     let filters = c.filters.query();
+    let code = selected_code(app.selection.as_ref()).map(str::to_owned);
     {
         let client = client.clone();
-        use_effect_with((allowed, window, filters.clone()), move |(allowed, window, filters)| {
-            if let (true, Some(w)) = (*allowed, *window) {
+        let query = c.summary_query(app.selection.as_ref());
+        use_effect_with((allowed, window, query), move |(allowed, window, query)| {
+            if let (true, Some(_)) = (*allowed, *window) {
                 let seq = next_request();
                 client.send(A::SummaryStarted(seq));
-                let query = format!("{}{filters}", w.query());
+                let query = query.clone();
                 spawn_local(async move {
                     let r = client.check(api::stats_summary(client.token(), &query).await).map_err(Notice::Api);
                     client.send(A::SummaryLoaded(seq, r));
+                });
+            }
+        });
+    }
+    // Its trend, per day or week.
+    {
+        let client = client.clone();
+        let deps = (allowed, window, filters.clone(), code.clone(), c.interval);
+        use_effect_with(deps, move |(allowed, window, filters, code, interval)| {
+            if let (true, Some(w)) = (*allowed, *window) {
+                let seq = next_request();
+                client.send(A::SeriesStarted(seq));
+                let code = code.as_ref().map(|c| format!("&code={c}")).unwrap_or_default();
+                let query = format!("{}{filters}&interval={}{code}", w.query(), interval.slug());
+                spawn_local(async move {
+                    let r = client.check(api::stats_timeseries(client.token(), &query).await).map_err(Notice::Api);
+                    client.send(A::SeriesLoaded(seq, r));
                 });
             }
         });
@@ -82,7 +100,12 @@ pub fn panel(props: &WorkspaceProps) -> Html {
     let flown = use_mut_ref(|| false);
     {
         let (client, map, flown) = (client.clone(), props.map.clone(), flown.clone());
-        let county = c.summary.loaded().filter(|s| s.unit.level == AdminLevel::County).map(|s| s.unit.code.clone());
+        // (Only the page's own unit: a selected county is not a scope.)
+        let county = c
+            .summary
+            .loaded()
+            .filter(|s| s.unit.level == AdminLevel::County && app.selection.is_none())
+            .map(|s| s.unit.code.clone());
         use_effect_with((map, county), move |(map, county)| {
             if let (Some(map), Some(code), false) = (map.clone(), county.clone(), *flown.borrow()) {
                 *flown.borrow_mut() = true;
@@ -100,19 +123,6 @@ pub fn panel(props: &WorkspaceProps) -> Html {
     if !allowed {
         return html! { <ComingSoon desc={C::Desc.phrase()} notice={C::Forbidden.phrase()} /> };
     }
-    let figures = match &c.summary {
-        Load::Idle | Load::Loading(_) => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Load::Failed(n) => notice_view(lang, n, "form-error"),
-        Load::Loaded(s) => html! {
-            <>
-                <div class="unit-title" data-testid="unit-title">
-                    <strong>{ &s.unit.name }</strong>
-                    <small class="muted">{ i18n::level(lang, s.unit.level) }</small>
-                </div>
-                <KpiCards unit={s.unit.clone()} />
-            </>
-        },
-    };
     let map = props.map.clone();
     html! {
         <div class="command" data-testid="command">
@@ -120,10 +130,10 @@ pub fn panel(props: &WorkspaceProps) -> Html {
             <WindowPicker />
             <FilterPicker />
             <DaySlider />
-            <HeatLegend />
+            <MapMode />
             <section class="command-figures">
                 <h3>{ t(lang, C::Kpis) }</h3>
-                { figures }
+                <UnitView />
             </section>
             <HotspotList {map} />
         </div>

