@@ -371,3 +371,55 @@ pub struct GridHistory {
     pub retired_at: Option<String>,
     pub versions: Vec<GridVersion>,
 }
+
+/// A grid next to the one asked about (their boundaries touch), with the version the client
+/// names in `base_versions` when a plan may change it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NeighbourGrid {
+    pub code: String,
+    pub name: String,
+    pub village_code: String,
+    pub version: i32,
+    /// The boundary as a GeoJSON MultiPolygon.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub geometry: serde_json::Value,
+}
+
+/// `GET /api/grids/{code}/workload`: what a planner weighs before redrawing a grid. Counts are
+/// of what is assigned to the grid (buildings and incidents by their stored `grid_code`;
+/// incidents of the last 90 days, duplicates included, as in a plan's diff), per worker against
+/// the same figures over the whole village.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridWorkload {
+    pub code: String,
+    pub name: String,
+    pub village_code: String,
+    pub village_name: String,
+    /// The current boundary version.
+    pub version: i32,
+    pub area_m2: f64,
+    pub buildings: i64,
+    pub households: i64,
+    pub residents: i64,
+    pub cameras: i64,
+    pub open_incidents: i64,
+    pub incidents_90d: i64,
+    /// On duty, the responsible one first.
+    pub workers: Vec<GridWorker>,
+    /// The figures divided by the workers; `None` when the grid has no worker.
+    pub per_worker: Option<Workload>,
+    /// The village's current grids.
+    pub village_grids: i64,
+    /// The village's figures divided by its workers; `None` when it has none.
+    pub village_average: Option<Workload>,
+    /// The grid's boundary (GeoJSON MultiPolygon).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub geometry: serde_json::Value,
+    /// The village outline (GeoJSON MultiPolygon).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub village_geometry: serde_json::Value,
+    /// Current grids whose boundary touches this one (other villages' included), by code.
+    pub neighbours: Vec<NeighbourGrid>,
+}

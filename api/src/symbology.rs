@@ -73,6 +73,30 @@ pub mod dispatch {
     pub const BLIND: &str = "#6b7f99";
 }
 
+/// The Planning overlay (`frontend/src/map/layers/planning.rs`).
+pub mod planning {
+    /// The selected grid's village outline (dashed).
+    pub const VILLAGE: &str = "#4a3f8f";
+    /// The selected grid's neighbours (outline).
+    pub const NEIGHBOUR: &str = "#e07b00";
+    /// Grids picked to merge with the selected one (fill and outline).
+    pub const MERGE: &str = "#2166ac";
+    /// The line being drawn and its vertices.
+    pub const SKETCH: &str = "#111111";
+    /// Area the selected grid gains in a preview.
+    pub const GAINED: &str = "#1a9850";
+    /// Area the selected grid loses in a preview.
+    pub const LOST: &str = "#f46d43";
+    /// Grid outlines after the plan, in a preview.
+    pub const AFTER: &str = "#08306b";
+    /// Buildings that change grid, in a preview.
+    pub const MOVED_BUILDING: &str = "#6a00a8";
+    /// Where a plan breaks a rule (validation error).
+    pub const ERROR: &str = "#e00000";
+    /// Grid boundaries on a past date ("view as of"; dashed).
+    pub const AS_OF: &str = "#8c2d04";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +114,16 @@ mod tests {
             dispatch::OPEN_INCIDENT,
             dispatch::SEES,
             dispatch::BLIND,
+            planning::VILLAGE,
+            planning::NEIGHBOUR,
+            planning::MERGE,
+            planning::SKETCH,
+            planning::GAINED,
+            planning::LOST,
+            planning::AFTER,
+            planning::MOVED_BUILDING,
+            planning::ERROR,
+            planning::AS_OF,
         ];
         v.extend(GRID_FILLS);
         v.extend(CAMERA_STATUS.iter().map(|s| s.colour));

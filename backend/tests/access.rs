@@ -198,6 +198,9 @@ fn matrix() -> Vec<Row> {
         row("GET", "/api/grids/{code}/history", Roles("APDL"), 200, Target, false, |f, p, _| {
             req(format!("/api/grids/{}/history", f.pick(p).grid))
         }),
+        row("GET", "/api/grids/{code}/workload", Roles("APL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/grids/{}/workload", f.pick(p).grid))
+        }),
         row("GET", "/api/coverage/summary", Roles("APL"), 200, Target, false, |f, p, _| {
             req(format!("/api/coverage/summary?level=village&code={}&limit=5", f.county(p)))
         }),

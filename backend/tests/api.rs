@@ -360,6 +360,7 @@ async fn openapi_document_lists_every_route() {
         "/api/partition/validate",
         "/api/grids/{code}/workers",
         "/api/grids/{code}/history",
+        "/api/grids/{code}/workload",
         "/api/coverage/summary",
         "/api/coverage/grids/{code}",
         "/api/coverage/what-if",

@@ -322,6 +322,40 @@ pub async fn heat_scale(token: &str, query: &str) -> Result<citygrid_api::HeatSc
     get(&format!("/api/stats/heat-scale?{query}"), token).await
 }
 
+// Planning workspace.
+
+pub async fn grid_workload(token: &str, code: &str) -> Result<citygrid_api::GridWorkload, ApiError> {
+    get(&format!("/api/grids/{}/workload", enc(code)), token).await
+}
+
+pub async fn create_plan(token: &str, req: &citygrid_api::CreatePlanRequest) -> Result<citygrid_api::Plan, ApiError> {
+    post("/api/plans", token, req).await
+}
+
+pub async fn plan(token: &str, id: i64) -> Result<citygrid_api::Plan, ApiError> {
+    get(&format!("/api/plans/{id}"), token).await
+}
+
+pub async fn grid_history(token: &str, code: &str) -> Result<citygrid_api::GridHistory, ApiError> {
+    get(&format!("/api/grids/{}/history", enc(code)), token).await
+}
+
+/// The grids of `bbox` valid at the end of day `date` (`YYYY-MM-DD`, Asia/Shanghai).
+pub async fn grids_as_of(
+    token: &str,
+    bbox: [f64; 4],
+    date: &str,
+) -> Result<citygrid_api::FeatureCollection<GridProperties>, ApiError> {
+    let [w, s, e, n] = bbox;
+    get(&format!("/api/grids?bbox={w},{s},{e},{n}&limit=1000&as_of={}", enc(date)), token).await
+}
+
+/// `POST /api/plans/{id}/<verb>` (`commit`, `discard`, `revert`).
+pub async fn decide_plan(token: &str, id: i64, verb: &str) -> Result<citygrid_api::Plan, ApiError> {
+    let (status, text) = send("POST", &format!("/api/plans/{id}/{verb}"), Some(token), None).await?;
+    decode(status, &text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::Utc;
 use citygrid_api::{
-    CreatePlanRequest, ErrorCode, GridHistory, GridWorkers, GridWorkersUpdate, PartitionIssue, PartitionReport, Plan,
-    PlanList, PlanOperation, PlanStatus,
+    CreatePlanRequest, ErrorCode, GridHistory, GridWorkers, GridWorkersUpdate, GridWorkload, PartitionIssue,
+    PartitionReport, Plan, PlanList, PlanOperation, PlanStatus,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/partition/validate", get(validate))
         .route("/grids/{code}/workers", put(set_workers))
         .route("/grids/{code}/history", get(history))
+        .route("/grids/{code}/workload", get(workload))
 }
 
 /// Maps a planning error onto the catalogue; `details.reason` is the machine-readable cause.
@@ -367,4 +368,22 @@ pub async fn history(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no grid ever had code {}", code.as_str())))
+}
+
+/// A grid's workload (households, residents, incidents of the last 90 days, buildings per
+/// worker) against its village's average, with its neighbours and the village outline.
+#[utoipa::path(get, path = "/api/grids/{code}/workload", tag = "planning", security(("bearer" = [])),
+    params(("code" = String, Path, description = "15-digit grid code")),
+    responses((status = 200, body = GridWorkload), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn workload(
+    State(state): State<AppState>,
+    auth: Authorized<PlansRead>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<GridWorkload>> {
+    let code = GridCode::parse(&code).map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).field("code"))?;
+    planning::workload::grid_workload(&state.pool, &auth.scope, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no current grid has code {}", code.as_str())))
 }

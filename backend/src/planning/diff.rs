@@ -85,18 +85,20 @@ const INCIDENTS_AFTER: &str = concat!(
 /// (id, stored grid, grid by the rule now, grid by the rule after, open, of the last 90 days).
 type IncidentRow = (i64, Option<String>, Option<String>, Option<String>, bool, bool);
 
+/// What lies in a grid (or a village), counted for workload.
 #[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    buildings: i64,
-    households: i64,
-    residents: i64,
-    cameras: i64,
-    open_incidents: i64,
-    incidents_90d: i64,
-    workers: i64,
+pub(crate) struct Tally {
+    pub buildings: i64,
+    pub households: i64,
+    pub residents: i64,
+    pub cameras: i64,
+    pub open_incidents: i64,
+    pub incidents_90d: i64,
+    pub workers: i64,
 }
 
-fn per_worker(t: &Tally) -> Option<Workload> {
+/// The workload of one worker: the tally divided by its workers (`None` without workers).
+pub(crate) fn per_worker(t: &Tally) -> Option<Workload> {
     (t.workers > 0).then(|| {
         let w = t.workers as f64;
         Workload {
@@ -320,31 +322,7 @@ pub async fn compute(
         .collect();
 
     // The village average per worker: all its grids, stored assignments.
-    let (vname, vt): (String, (i64, i64, i64, i64, i64)) = {
-        let (name, b, h, r, i, w): (String, i64, i64, i64, i64, i64) = sqlx::query_as(
-            "select v.name,
-                    (select count(*) from buildings b join current_grids g on g.code = b.grid_code where g.village_code = v.code),
-                    (select coalesce(sum(b.households), 0)::int8 from buildings b join current_grids g on g.code = b.grid_code where g.village_code = v.code),
-                    (select coalesce(sum(b.residents), 0)::int8 from buildings b join current_grids g on g.code = b.grid_code where g.village_code = v.code),
-                    (select count(*) from incidents i join current_grids g on g.code = i.grid_code where g.village_code = v.code and i.reported_at >= $2),
-                    (select count(*) from grid_workers w join current_grids g on g.code = w.grid_code where g.village_code = v.code)
-             from admin_units v where v.code = $1",
-        )
-        .bind(village)
-        .bind(since)
-        .fetch_one(&mut *conn)
-        .await
-        .context("village totals")?;
-        (name, (b, h, r, i, w))
-    };
-    let village_tally = Tally {
-        buildings: vt.0,
-        households: vt.1,
-        residents: vt.2,
-        incidents_90d: vt.3,
-        workers: vt.4,
-        ..Tally::default()
-    };
+    let (vname, village_tally) = village_totals(conn, village, since).await?;
     let average = per_worker(&village_tally);
     let mut noded_units: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
     noded_units.sort();
@@ -364,4 +342,30 @@ pub async fn compute(
             after: average,
         },
     })
+}
+
+/// A village's name and its totals over its current grids by stored assignment (buildings,
+/// households, residents, incidents reported since `since`, workers): the base of the village
+/// average per worker.
+pub(crate) async fn village_totals(
+    conn: &mut PgConnection,
+    village: &str,
+    since: chrono::DateTime<Utc>,
+) -> anyhow::Result<(String, Tally)> {
+    let (name, buildings, households, residents, incidents_90d, workers): (String, i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "select v.name,
+                    (select count(*) from buildings b join current_grids g on g.code = b.grid_code where g.village_code = v.code),
+                    (select coalesce(sum(b.households), 0)::int8 from buildings b join current_grids g on g.code = b.grid_code where g.village_code = v.code),
+                    (select coalesce(sum(b.residents), 0)::int8 from buildings b join current_grids g on g.code = b.grid_code where g.village_code = v.code),
+                    (select count(*) from incidents i join current_grids g on g.code = i.grid_code where g.village_code = v.code and i.reported_at >= $2),
+                    (select count(*) from grid_workers w join current_grids g on g.code = w.grid_code where g.village_code = v.code)
+             from admin_units v where v.code = $1",
+        )
+        .bind(village)
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await
+        .context("village totals")?;
+    Ok((name, Tally { buildings, households, residents, incidents_90d, workers, ..Tally::default() }))
 }

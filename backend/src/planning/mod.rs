@@ -12,7 +12,8 @@
 //! [`edit`] (the four edits), [`validate`] (partition check), [`colour`] (four-colour classes),
 //! [`input`] (GeoJSON in), [`diff`] (consequences), [`plan`] (the plan life cycle in PostGIS),
 //! [`reroute`] (moving open incidents to their new grid), [`workers`] (grid worker assignment),
-//! [`history`] (every version of a grid; the instant `as_of` names).
+//! [`history`] (every version of a grid; the instant `as_of` names), [`workload`] (a grid's
+//! figures against its village's average, its neighbours).
 
 pub mod apply;
 pub mod colour;
@@ -26,6 +27,7 @@ pub mod reroute;
 pub mod topology;
 pub mod validate;
 pub mod workers;
+pub mod workload;
 
 use citygrid_api::ReshapeMode;
 use serde_json::{json, Value};

@@ -12,6 +12,7 @@ use crate::map::rules::Group;
 use crate::state::{use_app, Tab};
 use crate::workspaces::coverage::{may_read_coverage, CoverageKey};
 use crate::workspaces::dispatch::may_dispatch;
+use crate::workspaces::planning::{self, PlanningKey};
 
 /// How a legend entry is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +152,9 @@ pub fn legend() -> Html {
     let dispatching = app.tab == Tab::Dispatch && app.session.as_ref().is_some_and(|s| may_dispatch(s.user.role));
     // Coverage workspace: its sectors, buildings, choropleth steps and overlay.
     let covering = app.tab == Tab::Coverage && app.session.as_ref().is_some_and(|s| may_read_coverage(s.user.role));
+    // Planning workspace.
+    let planning_shown =
+        app.tab == Tab::Planning && app.session.as_ref().is_some_and(|s| planning::may_read(s.user.role));
     let base = base_entries();
     let (lines, rest) = base.split_at(3);
     html! {
@@ -185,6 +189,10 @@ pub fn legend() -> Html {
                             <span class="swatch fill" style={format!("--c:{}", citygrid_api::symbols::NO_RESIDENTS)}></span>
                             { t(lang, CoverageKey::NoResidents) }
                         </li>
+                    }
+                    if planning_shown {
+                        <li class="legend-section">{ t(lang, PlanningKey::LegendSection) }</li>
+                        { for layers::planning::legend().iter().map(|e| row(lang, e)) }
                     }
                 </ul>
             }

@@ -30,7 +30,7 @@ pub fn workspace() -> Html {
 
     html! {
         <div class={classes!("workspace", app.selection.is_some().then_some("with-inspector"),
-            matches!(app.tab, Tab::Dispatch | Tab::Coverage).then_some("wide-side"))}>
+            matches!(app.tab, Tab::Dispatch | Tab::Planning | Tab::Coverage).then_some("wide-side"))}>
             <TopBar map={(*map).clone()} />
             <TabPanel map={(*map).clone()} />
             <main class="map-area">

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 pub mod command;
 pub mod coverage;
 pub mod dispatch;
+pub mod planning;
 
 /// A workspace's drawings: one GeoJSON source and its layers (bottom to top). The layers carry
 /// no `source`; the map sets it to [`Overlay::source`].

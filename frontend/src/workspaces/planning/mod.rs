@@ -1,19 +1,57 @@
-//! The Planning workspace: redrawing grid boundaries. Its tools arrive in later work; until
-//! then the panel says what the tab is for.
+//! The Planning workspace (规划): select a grid and weigh its workload against the village,
+//! redraw it (split by a line, merge with adjacent grids), preview the consequences, commit or
+//! discard.
+//!
+//! - `panel.rs`: the layout, nothing else.
+//! - `grid_card.rs`: the selected grid's workload against the village average, its workers and
+//!   neighbours (`GET /api/grids/{code}/workload`).
+//! - `edit.rs`: the split and merge tools, the preview (`POST /api/plans`) with its diff table,
+//!   commit and discard, refusals and conflicts as translated sentences.
+//! - `history.rs`: the grid's versions (date, author, plan note), "view as of" a date, and the
+//!   plan to revert (previewed reversed in the edit card).
+//! - `on_map.rs`: map clicks (select, shift-click to merge, split vertices), the keyboard
+//!   (Enter, Esc, Ctrl+Z) and the overlay.
+//! - `state.rs`: this workspace's slice of the app store; `i18n.rs`: its text.
+//!
+//! Who sees what follows the backend's matrix: `plans.read` sees the page, `plans.write` also
+//! the edit tools (leaders read only; the tools are not rendered for them).
 
-use yew::prelude::*;
+use citygrid_api::{allows, Action, Role};
 
-use super::WorkspaceProps;
-use crate::components::coming_soon::ComingSoon;
-use crate::i18n::Text;
-
+mod edit;
+mod grid_card;
+mod history;
 pub mod i18n;
+mod on_map;
+mod panel;
 pub mod state;
 
 pub use i18n::PlanningKey;
+pub use panel::PlanningPanel;
 pub use state::{PlanningAction, PlanningState};
 
-#[function_component(PlanningPanel)]
-pub fn panel(_props: &WorkspaceProps) -> Html {
-    html! { <ComingSoon desc={PlanningKey::Desc.phrase()} notice={PlanningKey::Soon.phrase()} /> }
+/// Who sees the Planning page: the roles that may read plans.
+#[must_use]
+pub fn may_read(role: Role) -> bool {
+    allows(role, Action::PlansRead)
+}
+
+/// Who sees the edit tools: the roles that may change grid boundaries.
+#[must_use]
+pub fn may_edit(role: Role) -> bool {
+    allows(role, Action::PlansWrite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaders_read_planners_and_admins_edit() {
+        assert!(may_read(Role::Leader) && !may_edit(Role::Leader));
+        for r in [Role::Planner, Role::Admin] {
+            assert!(may_read(r) && may_edit(r), "{r:?}");
+        }
+        assert!(!may_read(Role::Dispatcher));
+    }
 }

@@ -1,0 +1,412 @@
+//! The edit tools (split, merge), the preview and its diff table, commit and discard.
+//!
+//! A preview is a draft plan (`POST /api/plans`); its diff is shown per grid before/after
+//! (area, buildings, households, residents, cameras, open incidents, workload per worker against
+//! the village average) with what changes grid, the colour changes and the grids left without a
+//! worker. A refusal is read as one translated sentence: the broken rule (its geometry drawn in
+//! red on the map) or the conflict (who changed which grid).
+
+use citygrid_api::{ErrorCode, GridChange, GridChangeKind, GridFigures, Plan, PlanDiff, PlanStatus};
+use web_sys::HtmlTextAreaElement;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use super::i18n::PlanningKey as P;
+use super::state::{reversed, PlanningAction as A, PlanningState, Preview, Tool};
+use crate::api::{self, ApiError};
+use crate::components::notice::notice_view;
+use crate::hooks::{use_client, Client};
+use crate::i18n::{t, Lang};
+use crate::state::{use_app, Notice};
+
+/// The sentence for a rule a plan breaks (`details.reason` of a 422).
+#[must_use]
+pub fn reason_key(reason: &str) -> P {
+    match reason {
+        "outside_parent" => P::ReasonOutsideParent,
+        "no_neighbour" => P::ReasonNoNeighbour,
+        "edge_leaves" => P::ReasonEdgeLeaves,
+        "edge_ends" => P::ReasonEdgeEnds,
+        "split_line" => P::ReasonSplitLine,
+        "not_adjacent" => P::ReasonNotAdjacent,
+        "different_villages" => P::ReasonDifferentVillages,
+        "sliver" => P::ReasonSliver,
+        "multipolygon" => P::ReasonMultipolygon,
+        "too_close" => P::ReasonTooClose,
+        _ => P::ReasonInvalid,
+    }
+}
+
+/// A grid a 409 names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub code: String,
+    pub current_version: Option<i64>,
+    /// Who made its current version, in which plan.
+    pub changed_by: Option<String>,
+    pub plan_id: Option<i64>,
+}
+
+/// The grids a 409 `stale_version` names.
+#[must_use]
+pub fn conflict_grids(error: &ApiError) -> Vec<Conflict> {
+    let Some(e) = error.server().filter(|e| e.code == Some(ErrorCode::StaleVersion)) else { return Vec::new() };
+    let grids = e.details.as_ref().and_then(|d| d["grids"].as_array().cloned()).unwrap_or_default();
+    grids
+        .iter()
+        .filter_map(|g| {
+            Some(Conflict {
+                code: g["code"].as_str()?.to_owned(),
+                current_version: g["current_version"].as_i64(),
+                changed_by: g["changed_by"].as_str().map(str::to_owned),
+                plan_id: g["plan_id"].as_i64(),
+            })
+        })
+        .collect()
+}
+
+/// The refusal as shown: the rule's sentence, or the conflict, or the generic sentence.
+fn refusal(lang: Lang, error: &ApiError) -> Html {
+    let server = error.server();
+    let reason = server
+        .filter(|e| matches!(e.code, Some(ErrorCode::PartitionRule | ErrorCode::InvalidGeometry)))
+        .and_then(|e| e.details.as_ref())
+        .and_then(|d| d["reason"].as_str().map(str::to_owned));
+    let conflict = conflict_grids(error);
+    html! {
+        <div class="form-error" role="alert" data-testid="plan-refused">
+            if let Some(reason) = reason {
+                <strong>{ t(lang, P::Refused) }{ "：" }</strong>
+                <span class="sentence" data-testid="plan-reason" data-reason={reason.clone()}>
+                    { t(lang, reason_key(&reason)) }
+                </span>
+                <small class="detail">{ error.detail() }</small>
+            } else if !conflict.is_empty() {
+                <span class="sentence" data-testid="plan-conflict">{ t(lang, P::Conflict) }</span>
+                <ul>
+                    { for conflict.iter().map(|c| html! {
+                        <li>
+                            <code>{ &c.code }</code>
+                            if let Some(v) = c.current_version { { format!(" · {} {v}", t(lang, P::NowVersion)) } }
+                            if let Some(by) = &c.changed_by { { format!(" · {} {by}", t(lang, P::ChangedBy)) } }
+                            if let Some(p) = c.plan_id { { format!(" · {} #{p}", t(lang, P::PlanNo)) } }
+                        </li>
+                    }) }
+                </ul>
+            } else {
+                { notice_view(lang, &Notice::Api(error.clone()), "sentence") }
+            }
+        </div>
+    }
+}
+
+fn change_key(c: GridChangeKind) -> P {
+    match c {
+        GridChangeKind::Reshaped => P::ChangeReshaped,
+        GridChangeKind::Noded => P::ChangeNoded,
+        GridChangeKind::Created => P::ChangeCreated,
+        GridChangeKind::Retired => P::ChangeRetired,
+        GridChangeKind::Restored => P::ChangeRestored,
+    }
+}
+
+fn one(f: Option<&GridFigures>, get: fn(&GridFigures) -> String) -> Html {
+    html! { <td class="num">{ f.map_or_else(|| "—".to_owned(), get) }</td> }
+}
+
+/// One figure of the diff table: before and after for every grid.
+fn figure_row(lang: Lang, key: P, grids: &[GridChange], get: fn(&GridFigures) -> String) -> Html {
+    html! {
+        <tr>
+            <th>{ t(lang, key) }</th>
+            { for grids.iter().map(|g| html! { <>{ one(g.before.as_ref(), get) }{ one(g.after.as_ref(), get) }</> }) }
+        </tr>
+    }
+}
+
+fn per(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}"))
+}
+
+fn diff_table(lang: Lang, diff: &PlanDiff) -> Html {
+    let grids: Vec<GridChange> = diff.grids.iter().filter(|g| g.change != GridChangeKind::Noded).cloned().collect();
+    let avg = |f: fn(&citygrid_api::Workload) -> f64| diff.village_average.after.as_ref().map(f);
+    html! {
+        <>
+            <table class="diff" data-testid="plan-diff">
+                <thead>
+                    <tr>
+                        <th rowspan="2">{ t(lang, P::Grid) }</th>
+                        { for grids.iter().map(|g| html! {
+                            <th colspan="2" data-code={g.code.clone()} data-change={format!("{:?}", g.change).to_lowercase()}>
+                                <code>{ &g.code }</code><br />{ &g.name }{ " · " }{ t(lang, change_key(g.change)) }
+                            </th>
+                        }) }
+                    </tr>
+                    <tr>{ for grids.iter().map(|_| html! { <><th>{ t(lang, P::Before) }</th><th>{ t(lang, P::After) }</th></> }) }</tr>
+                </thead>
+                <tbody>
+                    { figure_row(lang, P::Area, &grids, |f| format!("{:.2}", f.area_m2 / 10_000.0)) }
+                    { figure_row(lang, P::Buildings, &grids, |f| f.buildings.to_string()) }
+                    { figure_row(lang, P::Households, &grids, |f| f.households.to_string()) }
+                    { figure_row(lang, P::Residents, &grids, |f| f.residents.to_string()) }
+                    { figure_row(lang, P::Cameras, &grids, |f| f.cameras.to_string()) }
+                    { figure_row(lang, P::OpenIncidents, &grids, |f| f.open_incidents.to_string()) }
+                    { figure_row(lang, P::Workers, &grids, |f| f.workers.to_string()) }
+                    { figure_row(lang, P::Households, &grids, |f| per(f.per_worker.map(|w| w.households))) }
+                    { figure_row(lang, P::Residents, &grids, |f| per(f.per_worker.map(|w| w.residents))) }
+                    { figure_row(lang, P::Incidents90d, &grids, |f| per(f.per_worker.map(|w| w.incidents_90d))) }
+                    { figure_row(lang, P::Buildings, &grids, |f| per(f.per_worker.map(|w| w.buildings))) }
+                </tbody>
+            </table>
+            <p class="muted small">
+                { t(lang, P::PerWorker) }{ " / " }{ t(lang, P::VillageAverage) }{ format!(" ({}): ", diff.village_average.village_name) }
+                { t(lang, P::Households) }{ format!(" {} · ", per(avg(|w| w.households))) }
+                { t(lang, P::Residents) }{ format!(" {} · ", per(avg(|w| w.residents))) }
+                { t(lang, P::Incidents90d) }{ format!(" {} · ", per(avg(|w| w.incidents_90d))) }
+                { t(lang, P::Buildings) }{ format!(" {}", per(avg(|w| w.buildings))) }
+            </p>
+            <dl class="attrs">
+                <dt>{ t(lang, P::BuildingsMoved) }</dt><dd data-testid="buildings-moved">{ diff.buildings_moved.len().to_string() }</dd>
+                <dt>{ t(lang, P::CamerasMoved) }</dt><dd>{ diff.cameras_moved.len().to_string() }</dd>
+                <dt>{ t(lang, P::IncidentsMoved) }</dt><dd>{ diff.incidents_moved.len().to_string() }</dd>
+                <dt>{ t(lang, P::WithoutWorker) }</dt>
+                <dd data-testid="without-worker">{ for diff.without_worker.iter().map(|c| html! { <code>{ c }</code> }) }</dd>
+                if !diff.colour_changes.is_empty() {
+                    <dt>{ t(lang, P::ColourChanges) }</dt>
+                    <dd>{ for diff.colour_changes.iter().map(|c| html! {
+                        <div><code>{ &c.code }</code>{ format!(" {} → {}", c.from.map_or("—".into(), |x| x.to_string()), c.to) }</div>
+                    }) }</dd>
+                }
+            </dl>
+        </>
+    }
+}
+
+async fn preview(client: Client, edit: u32, req: citygrid_api::CreatePlanRequest) {
+    client.send(A::Sending { edit });
+    let result = client.check(api::create_plan(client.token(), &req).await).map(Box::new);
+    client.send(A::Previewed { edit, result });
+}
+
+/// Commits (`commit`), discards (`discard`) or reverts (`revert`, a commit of its own) plan `id`.
+async fn decide(client: Client, id: i64, verb: &'static str) {
+    client.send(A::Deciding);
+    let committed = verb != "discard";
+    let result = client.check(api::decide_plan(client.token(), id, verb).await).map(Box::new);
+    client.send(A::Decided { committed, result });
+}
+
+/// Discards a draft the panel leaves behind (a refused commit), best effort.
+async fn discard_quietly(client: Client, id: i64) {
+    let _ = client.check(api::decide_plan(client.token(), id, "discard").await);
+    client.send(A::Cancel);
+}
+
+fn tool_view(lang: Lang, p: &PlanningState, client: &Client) -> Html {
+    let busy = p.busy();
+    let start_split = {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| client.send(A::StartSplit))
+    };
+    let cancel = {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| client.send(A::Cancel))
+    };
+    let sketch = match &p.tool {
+        Tool::Split { line, finished } => html! {
+            <p class="hint" data-testid="split-status" data-vertices={line.len().to_string()} data-finished={finished.to_string()}>
+                if *finished { { t(lang, P::LineDone) } } else { { t(lang, P::SplitHint) } }
+                { format!(" ({} {})", line.len(), t(lang, P::Vertices)) }
+            </p>
+        },
+        Tool::Select => html! { <p class="hint muted">{ t(lang, P::MergeHint) }</p> },
+    };
+    let merge = (!p.merge.is_empty()).then(|| {
+        html! {
+            <p data-testid="merge-list">{ t(lang, P::MergeWith) }{ for p.merge.keys().map(|c| html! { <code>{ c }</code> }) }</p>
+        }
+    });
+    html! {
+        <div class="tools">
+            <div class="actions">
+                <button data-testid="split" onclick={start_split} disabled={busy || matches!(p.tool, Tool::Split { .. })}>
+                    { t(lang, P::Split) }
+                </button>
+                if matches!(p.tool, Tool::Split { .. }) || !p.merge.is_empty() {
+                    <button data-testid="cancel-edit" onclick={cancel} disabled={busy}>{ t(lang, P::Cancel) }</button>
+                }
+            </div>
+            { sketch }
+            { for merge }
+        </div>
+    }
+}
+
+#[function_component(EditCard)]
+pub fn edit_card() -> Html {
+    let app = use_app();
+    let client = use_client();
+    let lang = app.lang;
+    let p = &app.workspaces.planning;
+    if p.loaded().is_none() {
+        return match &p.preview {
+            Preview::Committed(id) => committed_view(lang, *id),
+            _ => html! {},
+        };
+    }
+    let request = p.request();
+    let on_preview = {
+        let (client, edit, request) = (client.clone(), p.edit, request.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(req) = request.clone() {
+                spawn_local(preview(client.clone(), edit, req));
+            }
+        })
+    };
+    let on_note = {
+        let client = client.clone();
+        Callback::from(move |e: InputEvent| {
+            let area: HtmlTextAreaElement = e.target_unchecked_into();
+            client.send(A::SetNote(area.value()));
+        })
+    };
+    let preview_view = match &p.preview {
+        Preview::None => html! {},
+        Preview::Sending { .. } => html! { <p class="muted">{ t(lang, P::Previewing) }</p> },
+        Preview::Committed(id) => committed_view(lang, *id),
+        Preview::Refused { error, draft } => {
+            let discard = draft.map(|id| {
+                let client = client.clone();
+                Callback::from(move |_: MouseEvent| spawn_local(discard_quietly(client.clone(), id)))
+            });
+            html! {
+                <>
+                    { refusal(lang, error) }
+                    if let Some(discard) = discard {
+                        <button data-testid="discard" onclick={discard}>{ t(lang, P::Discard) }</button>
+                    }
+                </>
+            }
+        }
+        Preview::Draft(plan) | Preview::Deciding(plan) if plan.status == PlanStatus::Draft => {
+            draft_view(lang, plan, p.busy(), &client)
+        }
+        Preview::Draft(plan) | Preview::Revert(plan) | Preview::Deciding(plan) => {
+            revert_view(lang, plan, p.busy(), &client)
+        }
+    };
+    html! {
+        <section class="edit-card" data-testid="planning-tools">
+            <h3>{ t(lang, P::Tools) }</h3>
+            { tool_view(lang, p, &client) }
+            <label class="note">
+                <span>{ t(lang, P::Note) }</span>
+                <textarea rows="2" value={p.note.clone()} oninput={on_note} placeholder={t(lang, P::NotePlaceholder)} />
+            </label>
+            <div class="actions">
+                <button class="primary-action" data-testid="preview" onclick={on_preview}
+                    disabled={request.is_none() || p.busy() || matches!(p.preview, Preview::Draft(_))}>
+                    { t(lang, P::Preview) }
+                </button>
+            </div>
+            { preview_view }
+        </section>
+    }
+}
+
+fn committed_view(lang: Lang, id: i64) -> Html {
+    html! {
+        <p class="done" role="status" data-testid="plan-committed" data-plan={id.to_string()}>
+            { t(lang, P::Committed) }{ format!(" ({} #{id})", t(lang, P::PlanNo)) }
+        </p>
+    }
+}
+
+fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
+    let id = plan.id;
+    let on = |verb: &'static str| {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, verb)))
+    };
+    html! {
+        <div class="preview" data-testid="plan-draft" data-plan={id.to_string()}>
+            <h4>{ t(lang, P::DiffTitle) }{ format!(" · {} #{id}", t(lang, P::PlanNo)) }</h4>
+            { diff_table(lang, &plan.diff) }
+            <div class="actions">
+                <button class="primary-action" data-testid="commit" onclick={on("commit")} disabled={busy}>{ t(lang, P::Commit) }</button>
+                <button data-testid="discard" onclick={on("discard")} disabled={busy}>{ t(lang, P::Discard) }</button>
+                if busy { <span class="muted">{ t(lang, P::Deciding) }</span> }
+            </div>
+        </div>
+    }
+}
+
+/// A committed plan shown the other way round, with the button that reverts it.
+fn revert_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
+    let id = plan.id;
+    let cancel = {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| client.send(A::Cancel))
+    };
+    let confirm = {
+        let client = client.clone();
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert")))
+    };
+    let revertible = plan.status == PlanStatus::Committed;
+    html! {
+        <div class="preview" data-testid="revert-preview" data-plan={id.to_string()}>
+            <h4>{ t(lang, P::RevertTitle) }{ format!(" · {} #{id}", t(lang, P::PlanNo)) }</h4>
+            if !plan.note.is_empty() { <p class="muted">{ &plan.note }</p> }
+            { diff_table(lang, &reversed(&plan.diff)) }
+            if !revertible {
+                <p class="muted">{ t(lang, P::NotRevertible) }</p>
+            }
+            <div class="actions">
+                <button class="primary-action" data-testid="confirm-revert" onclick={confirm} disabled={busy || !revertible}>
+                    { t(lang, P::Revert) }
+                </button>
+                <button onclick={cancel} disabled={busy}>{ t(lang, P::Cancel) }</button>
+                if busy { <span class="muted">{ t(lang, P::Deciding) }</span> }
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ServerError;
+    use serde_json::json;
+
+    #[test]
+    fn every_reason_of_the_engine_has_its_sentence() {
+        for r in ["outside_parent", "no_neighbour", "edge_leaves", "edge_ends", "split_line", "not_adjacent"] {
+            assert_ne!(reason_key(r), P::ReasonInvalid, "{r}");
+        }
+        for r in ["different_villages", "sliver", "multipolygon", "too_close"] {
+            assert_ne!(reason_key(r), P::ReasonInvalid, "{r}");
+        }
+        assert_eq!(reason_key("invalid_geometry"), P::ReasonInvalid);
+    }
+
+    #[test]
+    fn a_stale_version_names_who_changed_which_grid() {
+        let e = ApiError::Server(ServerError {
+            status: 409,
+            code: Some(ErrorCode::StaleVersion),
+            message: "m".into(),
+            field: None,
+            details: Some(json!({"grids": [{"code": "320812001001001", "base_version": 1, "current_version": 2,
+                "changed_by": "admin", "plan_id": 9}]})),
+        });
+        let expected = Conflict {
+            code: "320812001001001".into(),
+            current_version: Some(2),
+            changed_by: Some("admin".into()),
+            plan_id: Some(9),
+        };
+        assert_eq!(conflict_grids(&e), vec![expected]);
+        assert!(conflict_grids(&ApiError::Network("x".into())).is_empty());
+    }
+}

@@ -1,0 +1,384 @@
+// Issue #13, the Planning page: select a grid and see its workload against the village (figures
+// from SQL here); split it by drawing a line on the map, see the preview table with the counts
+// SQL gives for the drawn line, commit, and see two grids on the map without a reload (pixels
+// and rendered tile features); a bad line shows the red geometry and nothing is committed (the
+// database says so); a leader sees no edit controls; a stale edit shows who changed the grid.
+// Each test works on its own grid (of its own village) of this file's database, read with psql
+// (CITYGRID_DATABASE_URL).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { beforeEach, test } from 'node:test';
+
+import { BASE_URL, PASSWORD, browserForFile, decodePng, login, screenshot, settle } from './lib.mjs';
+
+const DB = process.env.CITYGRID_DATABASE_URL;
+const session = browserForFile();
+
+/** Rows of a query (tab-separated fields) through psql. */
+function sql(query) {
+  if (!DB) throw new Error('CITYGRID_DATABASE_URL is not set (cargo xtask test sets it)');
+  const out = execFileSync('psql', [DB, '-AtX', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' });
+  return out.trim() === '' ? [] : out.trim().split('\n').map((l) => l.split('\t'));
+}
+
+/** Grids to work on: single-polygon grids with buildings, each in its own village of 3+ grids. */
+function candidates() {
+  return sql(`select distinct on (g.village_code) g.code from current_grids g
+      where st_numgeometries(g.geom) = 1 and g.version = 1
+        and (select count(*) from buildings b where b.grid_code = g.code) >= 8
+        and (select count(*) from current_grids x where x.village_code = g.village_code) >= 3
+        and st_area(g.geom::geography) between 100000 and 5000000
+      order by g.village_code, g.code limit 6`).map((r) => r[0]);
+}
+
+/** The grid's box and a horizontal line through its interior point, past the box on both sides. */
+function lineFor(code) {
+  const [r] = sql(`select st_xmin(geom), st_ymin(geom), st_xmax(geom), st_ymax(geom), st_y(st_pointonsurface(geom)),
+      st_x(st_pointonsurface(geom)) from current_grids where code = '${code}'`);
+  const [x0, y0, x1, y1, y, x] = r.map(Number);
+  const pad = (x1 - x0) * 0.08;
+  return { box: [x0, y0, x1, y1], inside: [x, y], line: [[x0 - pad, y], [x1 + pad, y]] };
+}
+
+async function apiToken(username) {
+  const res = await fetch(`${BASE_URL}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).token;
+}
+
+async function api(token, method, path, body) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Fits the map to a box (no animation), hides buildings, cameras and incidents (so pixels show
+ * grid fills), folds the legend and the layer switcher (so clicks reach the map), and waits until
+ * it has rendered. */
+async function showBox(page, [x0, y0, x1, y1]) {
+  const open = page.locator('.legend .panel-title[aria-expanded=true], .layer-switcher .panel-title[aria-expanded=true]');
+  while ((await open.count()) > 0) await open.first().click();
+  await page.evaluate(
+    ([b]) =>
+      new Promise((resolve, reject) => {
+        const map = window.__citygrid.map;
+        for (const l of map.getStyle().layers) {
+          const group = l.metadata?.['citygrid:group'];
+          if (['buildings', 'cameras', 'incidents'].includes(group)) map.setLayoutProperty(l.id, 'visibility', 'none');
+        }
+        const timer = setTimeout(() => reject(new Error('map did not become idle within 60 s')), 60_000);
+        map.once('idle', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { animate: false, padding: 60 });
+      }),
+    [[x0, y0, x1, y1]],
+  );
+}
+
+/** Page coordinates of a lon/lat on the map. */
+async function toPage(page, lonLat) {
+  const box = await page.locator('#map canvas.maplibregl-canvas').boundingBox();
+  const p = await page.evaluate((ll) => window.__citygrid.map.project(ll), lonLat);
+  return [box.x + p.x, box.y + p.y];
+}
+
+async function clickAt(page, lonLat, options = {}) {
+  const [x, y] = await toPage(page, lonLat);
+  const onMap = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.classList.contains('maplibregl-canvas'), [x, y]);
+  assert.ok(onMap, `the point ${lonLat} is not on the map canvas at (${x}, ${y})`);
+  await page.mouse.click(x, y, options);
+}
+
+/** Selects a grid by clicking inside it, waits for its card, and fits the map to it again (the
+ * inspector that opens narrows the map). */
+async function selectGrid(page, code, inside, box) {
+  await clickAt(page, inside);
+  await page.locator(`[data-testid=planning-grid][data-code="${code}"]`).waitFor();
+  await page.waitForFunction(() => {
+    const map = window.__citygrid.map;
+    return Math.abs(map.getCanvas().getBoundingClientRect().width - map.getContainer().getBoundingClientRect().width) < 1;
+  });
+  await showBox(page, box);
+}
+
+/** Draws a line with the split tool: one click per vertex, Enter finishes. */
+async function drawSplit(page, line) {
+  await page.locator('[data-testid=split]').click();
+  for (const v of line) await clickAt(page, v);
+  await page.keyboard.press('Enter');
+  await page.locator('[data-testid=split-status][data-finished=true]').waitFor();
+}
+
+/** The line the overlay draws (what the client sends), read back from its GeoJSON source. */
+async function drawnLine(page) {
+  return page.evaluate(async () => {
+    const data = await window.__citygrid.map.getSource('citygrid-planning').getData();
+    return data.features.find((f) => f.properties.role === 'sketch').geometry.coordinates;
+  });
+}
+
+/** The diff table's cells of one grid: {figure label: [before, after]}. */
+async function diffColumn(page, code) {
+  return page.evaluate((code) => {
+    const table = document.querySelector('[data-testid=plan-diff]');
+    const heads = [...table.querySelectorAll('thead tr:first-child th')];
+    const idx = heads.findIndex((h) => h.dataset.code === code);
+    if (idx < 1) throw new Error(`no column for ${code}`);
+    const out = {};
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.trim());
+      const label = tr.querySelector('th').textContent.trim();
+      if (!(label in out)) out[label] = [cells[(idx - 1) * 2], cells[(idx - 1) * 2 + 1]];
+    }
+    return out;
+  }, code);
+}
+
+function pixel(img, [x, y]) {
+  const o = (Math.round(y) * img.width + Math.round(x)) * 4;
+  return [img.rgba[o], img.rgba[o + 1], img.rgba[o + 2]];
+}
+
+/** Grid codes MapLibre renders at a page point (the tiles' features). */
+async function gridsAt(page, lonLat) {
+  return page.evaluate((ll) => {
+    const map = window.__citygrid.map;
+    return map.queryRenderedFeatures(map.project(ll), { layers: ['grids-fill'] }).map((f) => f.properties.code);
+  }, lonLat);
+}
+
+beforeEach(async () => {
+  const { page } = session;
+  await page.goto(`${BASE_URL}/`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+});
+
+const GRIDS = candidates();
+
+test('split a grid: workload, preview with the counts of SQL, commit, two grids on the map', async () => {
+  const { page } = session;
+  const code = GRIDS[0];
+  assert.ok(code, 'a grid to split');
+  const { box, inside, line } = lineFor(code);
+  await login(page, 'planner');
+  await page.locator('.tab-panel[data-tab=planning]').waitFor();
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+
+  // Workload against the village average, from SQL.
+  const [[hh, res, bld, inc, workers]] = sql(`select coalesce(sum(households), 0), coalesce(sum(residents), 0), count(*),
+      (select count(*) from incidents where grid_code = '${code}' and reported_at >= now() - interval '90 days'),
+      (select count(*) from grid_workers where grid_code = '${code}') from buildings where grid_code = '${code}'`);
+  const workload = await page.locator('[data-testid=workload] tbody tr').allTextContents();
+  assert.match(workload[0], new RegExp(`^户数${hh}`), workload[0]);
+  assert.match(workload[1], new RegExp(`^人口${res}`), workload[1]);
+  assert.match(workload[2], new RegExp(`^近 90 天事件${inc}`), workload[2]);
+  assert.match(workload[3], new RegExp(`^楼栋${bld}`), workload[3]);
+  if (Number(workers) > 0) {
+    assert.ok(workload[0].includes((Number(hh) / Number(workers)).toFixed(1)), workload[0]);
+  }
+  const neighbours = sql(`select count(*) from current_grids n join current_grids g on g.code = '${code}'
+      and n.code <> g.code and st_intersects(n.geom, g.geom)`)[0][0];
+  assert.equal(await page.locator('[data-testid=neighbours] li').count(), Number(neighbours));
+
+  // Before: one grid on both sides of the line.
+  const above = [inside[0], inside[1] + (box[3] - inside[1]) * 0.3];
+  const below = [inside[0], inside[1] - (inside[1] - box[1]) * 0.3];
+  assert.deepEqual([...(await gridsAt(page, above)), ...(await gridsAt(page, below))], [code, code]);
+
+  await drawSplit(page, line);
+  const drawn = await drawnLine(page);
+  assert.equal(drawn.length, 2);
+  await page.locator('[data-testid=preview]').click();
+  await page.locator('[data-testid=plan-draft]').waitFor({ timeout: 60_000 });
+  await screenshot(page, 'planning-split-preview');
+
+  // The new grid's figures: the buildings of the split-off part of the drawn line, in SQL.
+  const newCode = await page.locator('[data-testid=plan-diff] thead th[data-change=created]').getAttribute('data-code');
+  assert.ok(newCode.startsWith(code.slice(0, 12)) && newCode > code, newCode);
+  const lineWkt = `LINESTRING(${drawn.map((p) => p.join(' ')).join(', ')})`;
+  const [[nb, nh, nr]] = sql(`with parts as (
+        select (st_dump(st_split(g.geom, st_setsrid(st_geomfromtext('${lineWkt}'), 4326)))).geom as geom
+        from current_grids g where g.code = '${code}'),
+      small as (select geom from parts order by st_area(geom) limit 1)
+      select count(*), coalesce(sum(households), 0), coalesce(sum(residents), 0)
+      from buildings b, small where b.grid_code = '${code}' and st_covers(small.geom, b.point)`);
+  const column = await diffColumn(page, newCode);
+  assert.deepEqual(column['楼栋'], ['—', nb], JSON.stringify(column));
+  assert.deepEqual(column['户数'], ['—', nh], JSON.stringify(column));
+  assert.deepEqual(column['人口'], ['—', nr], JSON.stringify(column));
+  const kept = await diffColumn(page, code);
+  assert.deepEqual(kept['楼栋'], [bld, String(Number(bld) - Number(nb))], JSON.stringify(kept));
+  assert.equal(await page.locator('[data-testid=buildings-moved]').textContent(), nb);
+  assert.ok((await page.locator('[data-testid=without-worker]').textContent()).includes(newCode));
+
+  await page.locator('[data-testid=commit]').click();
+  await page.locator('[data-testid=plan-committed]').waitFor({ timeout: 60_000 });
+  const [[version, exists]] = sql(`select (select version from current_grids where code = '${code}'),
+      (select count(*) from current_grids where code = '${newCode}')`);
+  assert.deepEqual([version, exists], ['2', '1']);
+
+  // Without a reload, the map shows two grids: the tiles render both codes, with different fills.
+  const [[aboveIsNew]] = sql(`select st_covers(geom, st_setsrid(st_point(${above[0]}, ${above[1]}), 4326))
+      from current_grids where code = '${newCode}'`);
+  const [newSide, keptSide] = aboveIsNew === 't' ? [above, below] : [below, above];
+  await page.waitForFunction(
+    ([a, b, n, k]) => {
+      const map = window.__citygrid.map;
+      const at = (ll) => map.queryRenderedFeatures(map.project(ll), { layers: ['grids-fill'] }).map((f) => f.properties.code);
+      return at(a)[0] === n && at(b)[0] === k;
+    },
+    [newSide, keptSide, newCode, code],
+    { timeout: 30_000 },
+  );
+  await settle(page);
+  const shot = decodePng((await screenshot(page, 'planning-split-committed')).buf);
+  const a = pixel(shot, await toPage(page, newSide));
+  const b = pixel(shot, await toPage(page, keptSide));
+  assert.notDeepEqual(a, b, `both sides of the line are painted alike (${a} / ${b})`);
+});
+
+test('a bad line shows the red geometry and commits nothing', async () => {
+  const { page } = session;
+  const code = GRIDS[1];
+  const { box, inside } = lineFor(code);
+  const before = sql(`select count(*), (select version from current_grids where code = '${code}')
+      from plans where status = 'committed'`)[0];
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+  // A line that enters the grid and stops inside it.
+  await drawSplit(page, [[box[0] - (box[2] - box[0]) * 0.1, inside[1]], inside]);
+  await page.locator('[data-testid=preview]').click();
+  const reason = page.locator('[data-testid=plan-reason]');
+  await reason.waitFor({ timeout: 60_000 });
+  assert.equal(await reason.getAttribute('data-reason'), 'split_line');
+  assert.equal(await reason.textContent(), '拆分线须穿过网格一次（进入并离开）');
+  await settle(page);
+  const red = await page.evaluate(() => {
+    const map = window.__citygrid.map;
+    return map.queryRenderedFeatures({ layers: ['citygrid-planning-error-line'] }).length;
+  });
+  assert.ok(red > 0, 'the offending geometry is drawn');
+  const shot = decodePng((await screenshot(page, 'planning-bad-line')).buf);
+  const canvas = await page.locator('#map canvas.maplibregl-canvas').boundingBox();
+  let reds = 0;
+  for (let y = Math.ceil(canvas.y); y < canvas.y + canvas.height; y += 2) {
+    for (let x = Math.ceil(canvas.x); x < canvas.x + canvas.width; x += 2) {
+      const [r, g, b] = pixel(shot, [x, y]);
+      if (r > 200 && g < 50 && b < 50) reds++;
+    }
+  }
+  assert.ok(reds > 20, `red pixels of the error geometry: ${reds}`);
+  assert.deepEqual(
+    sql(`select count(*), (select version from current_grids where code = '${code}') from plans where status = 'committed'`)[0],
+    before,
+  );
+  assert.equal(await page.locator('[data-testid=commit]').count(), 0);
+
+  // English.
+  await page.locator('.lang-toggle').first().click();
+  await page.waitForFunction(() => document.documentElement.lang.startsWith('en'));
+  assert.equal(await reason.textContent(), 'The split line must cross the grid once (enter and leave it)');
+});
+
+test('a leader sees the workload but no edit controls', async () => {
+  const { page } = session;
+  const code = GRIDS[2];
+  const { box, inside } = lineFor(code);
+  await login(page, 'leader');
+  await page.locator('button[role=tab][data-tab=planning]').click();
+  await page.locator('.tab-panel[data-tab=planning]').waitFor();
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+  await page.locator('[data-testid=workload]').waitFor();
+  await page.locator('[data-testid=planning-read-only]').waitFor();
+  for (const id of ['planning-tools', 'split', 'preview', 'commit']) {
+    assert.equal(await page.locator(`[data-testid=${id}]`).count(), 0, `${id} is hidden`);
+  }
+});
+
+test('a stale edit shows who changed the grid', async () => {
+  const { page } = session;
+  const code = GRIDS[3];
+  const { box, inside, line } = lineFor(code);
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+  await drawSplit(page, line);
+
+  // Meanwhile the admin splits the same grid, across the planner's line.
+  const admin = await apiToken('admin');
+  const versions = Object.fromEntries(
+    sql(`select n.code, n.version from current_grids n join current_grids g on g.code = '${code}'
+        and st_intersects(n.geom, g.geom)`).map(([c, v]) => [c, Number(v)]),
+  );
+  const draft = await api(admin, 'POST', '/api/plans', {
+    operation: 'split', grids: [code], base_versions: versions, note: 'admin first',
+    geometry: { type: 'LineString', coordinates: [[inside[0], box[1] - 0.001], [inside[0], box[3] + 0.001]] },
+  });
+  assert.equal(draft.status, 201, JSON.stringify(draft.body));
+  const done = await api(admin, 'POST', `/api/plans/${draft.body.id}/commit`);
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+
+  await page.locator('[data-testid=preview]').click();
+  const conflict = page.locator('[data-testid=plan-conflict]');
+  await conflict.waitFor({ timeout: 60_000 });
+  const text = await page.locator('[data-testid=plan-refused]').textContent();
+  assert.ok(text.includes(code) && text.includes('admin') && text.includes(`#${draft.body.id}`), text);
+  assert.equal(sql(`select count(*) from plans where status = 'committed' and note = 'admin first'`)[0][0], '1');
+});
+
+test('history lists the versions with author and note; a revert previews, then restores the boundary', async () => {
+  const { page } = session;
+  const code = GRIDS[4];
+  const { box, inside, line } = lineFor(code);
+  const admin = await apiToken('admin');
+  const versions = Object.fromEntries(
+    sql(`select n.code, n.version from current_grids n join current_grids g on g.code = '${code}'
+        and st_intersects(n.geom, g.geom)`).map(([c, v]) => [c, Number(v)]),
+  );
+  const draft = await api(admin, 'POST', '/api/plans', {
+    operation: 'split', grids: [code], base_versions: versions, note: '新建小区',
+    geometry: { type: 'LineString', coordinates: line },
+  });
+  assert.equal(draft.status, 201, JSON.stringify(draft.body));
+  assert.equal((await api(admin, 'POST', `/api/plans/${draft.body.id}/commit`)).status, 200);
+
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+  const items = page.locator('[data-testid=history] [data-testid=version]');
+  await page.locator('[data-testid=history] [data-testid=version][data-version="2"]').waitFor();
+  assert.equal(await items.count(), 2);
+  const latest = await items.first().textContent();
+  assert.ok(latest.includes('admin') && latest.includes('新建小区') && latest.includes(`#${draft.body.id}`), latest);
+
+  await page.locator(`[data-testid=revert][data-plan="${draft.body.id}"]`).click();
+  await page.locator('[data-testid=revert-preview]').waitFor();
+  const created = draft.body.diff.grids.find((g) => g.change === 'created').code;
+  assert.equal(
+    await page.locator(`[data-testid=plan-diff] thead th[data-code="${created}"]`).getAttribute('data-change'),
+    'retired',
+  );
+  await page.locator('[data-testid=confirm-revert]').click();
+  await page.locator('[data-testid=plan-committed]').waitFor({ timeout: 60_000 });
+  const [[same, version, gone]] = sql(`select
+      (select st_equals(a.geom, b.geom) from grid_versions a, grid_versions b
+        where a.grid_code = '${code}' and a.version = 1 and b.grid_code = '${code}' and b.valid_to is null),
+      (select version from current_grids where code = '${code}'),
+      (select count(*) from current_grids where code = '${created}')`);
+  assert.deepEqual([same, version, gone], ['t', '3', '0']);
+  await page.locator('[data-testid=history] [data-testid=version][data-version="3"]').waitFor();
+});
