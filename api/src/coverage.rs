@@ -330,5 +330,5 @@ pub mod symbols {
     /// order) and the selected camera's field of view.
     pub const BLIND_SPOT: &str = "#c51b7d";
     pub const SITE: &str = "#ff5a00";
-    pub const SELECTED_CAMERA: &str = "#e5484d";
+    pub const SELECTED_CAMERA: &str = crate::symbology::SELECTION;
 }

@@ -40,6 +40,10 @@ pub const VILLAGE_LINE: &str = "#7c6f8f";
 pub const BUILDING_FILL: &str = "#b9a48f";
 pub const BUILDING_OUTLINE: &str = "#8f7b67";
 
+/// The selection (what a click or a search picked): its outline or ring, over every layer. A
+/// selected camera on the Coverage page is drawn in it too.
+pub const SELECTION: &str = "#e5484d";
+
 /// Camera dots by `status`.
 pub const CAMERA_STATUS: [Swatch; 3] =
     [sw("online", "#1f78b4"), sw("offline", "#4d4d4d"), sw("maintenance", "#e69a28")];
@@ -104,6 +108,7 @@ mod tests {
     fn all() -> Vec<&'static str> {
         let mut v = vec![
             BACKGROUND,
+            SELECTION,
             GRID_LINE,
             COUNTY_LINE,
             TOWNSHIP_LINE,

@@ -165,7 +165,7 @@ const HIGHLIGHTS: [(&str, &str, &str, &str); 6] = [
     ("citygrid-selected-building", "buildings-fill", "line", "id"),
     ("citygrid-selected-camera", "cameras-circle", "circle", "id"),
 ];
-const HIGHLIGHT_COLOUR: &str = "#e5484d";
+const HIGHLIGHT_COLOUR: &str = citygrid_api::symbology::SELECTION;
 const NOTHING: &str = "\u{0}none";
 
 fn highlight_target(sel: Option<&Selection>) -> Option<(&'static str, String)> {
