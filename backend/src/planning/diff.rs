@@ -157,11 +157,11 @@ pub async fn compute(
     let mut before: HashMap<String, Tally> = HashMap::new();
     let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> =
         sqlx::query_as(&format!("select g.code, {GRID_TALLY} from unnest($1::text[]) as g(code)"))
-    .bind(&gone)
-    .bind(&open)
-    .fetch_all(&mut *conn)
-    .await
-    .context("counting before")?;
+            .bind(&gone)
+            .bind(&open)
+            .fetch_all(&mut *conn)
+            .await
+            .context("counting before")?;
     for (code, buildings, households, residents, cameras, open_incidents, workers) in rows {
         before.insert(
             code,
