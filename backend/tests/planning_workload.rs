@@ -140,7 +140,12 @@ async fn workload_against_the_village_average() {
         .iter()
         .map(|n| {
             let s = |k: &str| n[k].as_str().unwrap_or_default().to_owned();
-            (s("code"), s("name"), s("village_code"), n["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or(-1))
+            (
+                s("code"),
+                s("name"),
+                s("village_code"),
+                n["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or(-1),
+            )
         })
         .collect();
     assert_eq!(got, neighbours);
@@ -152,14 +157,13 @@ async fn workload_against_the_village_average() {
         ("village", &w["village_geometry"], "select geom from admin_units where code = left($2, 12)"),
     ] {
         assert_eq!(geometry["type"], "MultiPolygon", "{what}");
-        let same: bool = sqlx::query_scalar(&format!(
-            "select st_equals(st_setsrid(st_geomfromgeojson($1), 4326), ({sql}))"
-        ))
-        .bind(geometry.to_string())
-        .bind(&code)
-        .fetch_one(&app.pool)
-        .await
-        .expect("compare");
+        let same: bool =
+            sqlx::query_scalar(&format!("select st_equals(st_setsrid(st_geomfromgeojson($1), 4326), ({sql}))"))
+                .bind(geometry.to_string())
+                .bind(&code)
+                .fetch_one(&app.pool)
+                .await
+                .expect("compare");
         assert!(same, "{what} geometry differs from the stored one");
     }
     for n in w["neighbours"].as_array().expect("neighbours") {
