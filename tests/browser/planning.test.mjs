@@ -9,20 +9,22 @@
 // (CITYGRID_DATABASE_URL).
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
-import { BASE_URL, PASSWORD, browserForFile, decodePng, login, screenshot, settle } from './lib.mjs';
+import {
+  api,
+  apiToken,
+  browserForFile,
+  decodePng,
+  loggedOutBeforeEach,
+  login,
+  polled,
+  screenshot,
+  settle,
+  sql,
+} from './lib.mjs';
 
-const DB = process.env.CITYGRID_DATABASE_URL;
 const session = browserForFile();
-
-/** Rows of a query (tab-separated fields) through psql. */
-function sql(query) {
-  if (!DB) throw new Error('CITYGRID_DATABASE_URL is not set (cargo xtask test sets it)');
-  const out = execFileSync('psql', [DB, '-AtX', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' });
-  return out.trim() === '' ? [] : out.trim().split('\n').map((l) => l.split('\t'));
-}
 
 /** Grids to work on: single-polygon grids with buildings, each in its own village of 3+ grids. */
 function candidates() {
@@ -32,17 +34,6 @@ function candidates() {
         and (select count(*) from current_grids x where x.village_code = g.village_code) >= 3
         and st_area(g.geom::geography) between 100000 and 5000000
       order by g.village_code, g.code limit 8`).map((r) => r[0]);
-}
-
-/** Polls `fn` until it returns a truthy value (at most `ms`). */
-async function eventually(what, fn, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** A point of the grid well inside it: of 40 seeded random points, the one farthest from its
@@ -73,25 +64,6 @@ function lineFor(code) {
   const [x0, y0, x1, y1, y, x] = r.map(Number);
   const pad = (x1 - x0) * 0.08;
   return { box: [x0, y0, x1, y1], inside: [x, y], line: [[x0 - pad, y], [x1 + pad, y]] };
-}
-
-async function apiToken(username) {
-  const res = await fetch(`${BASE_URL}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
-
-async function api(token, method, path, body) {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
 }
 
 /** Fits the map to a box (no animation), hides buildings, cameras and incidents (so pixels show
@@ -212,12 +184,7 @@ async function gridsAt(page, lonLat) {
   }, lonLat);
 }
 
-beforeEach(async () => {
-  const { page } = session;
-  await page.goto(`${BASE_URL}/`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
+loggedOutBeforeEach(session);
 
 const GRIDS = candidates();
 
@@ -483,7 +450,7 @@ test('merge two adjacent grids: preview against SQL, Esc discards the draft, com
   // Esc drops the edit, and the draft with it: discarded on the server, not left behind.
   const first = await draft.getAttribute('data-plan');
   await page.keyboard.press('Escape');
-  await eventually('the abandoned draft is discarded', () => sql(`select status from plans where id = ${first}`)[0][0] === 'discarded');
+  await polled('the abandoned draft is discarded', () => sql(`select status from plans where id = ${first}`)[0][0] === 'discarded');
   assert.equal(await page.locator('[data-testid=merge-list]').count(), 0);
 
   await shiftClickAt(page, pg);
@@ -532,7 +499,7 @@ test('assign workers from the panel: register, reorder, remove, add back', async
   assert.deepEqual(await listedWorkers(page), before);
 
   const until = async (what, nos) => {
-    await eventually(what, async () => JSON.stringify(await listedWorkers(page)) === JSON.stringify(nos));
+    await polled(what, async () => JSON.stringify(await listedWorkers(page)) === JSON.stringify(nos));
     assert.deepEqual(workersOf(code), nos, `${what} (database)`);
   };
   // Register a new worker: last in the list.
