@@ -231,6 +231,11 @@ pub struct DragEvent {
 }
 
 type Listener = Closure<dyn FnMut(JsValue)>;
+/// A DOM mouse event listener.
+type MouseListener = Closure<dyn FnMut(web_sys::MouseEvent)>;
+/// A drag under way: the handler it started with, the feature pressed (layer, properties) and
+/// the last position reported.
+type Dragging = (DragHandler, String, Value, (f64, f64));
 /// Work for when the style has loaded.
 type Deferred = Box<dyn FnOnce(&MapHandle)>;
 
@@ -281,11 +286,10 @@ struct Inner {
     filter_layers: RefCell<Vec<&'static str>>,
     /// When set (by a workspace), presses on its layers' features drag them.
     drag_handler: RefCell<Option<DragHandler>>,
-    /// The drag under way: the handler it started with, the feature pressed and the last
-    /// position reported.
-    dragging: RefCell<Option<(DragHandler, String, Value, (f64, f64))>>,
+    /// The drag under way.
+    dragging: RefCell<Option<Dragging>>,
     /// `mouseup` on the window: ends a drag released outside the map.
-    release: RefCell<Option<Closure<dyn FnMut(web_sys::MouseEvent)>>>,
+    release: RefCell<Option<MouseListener>>,
     /// When set, receives the view's bounds after every move.
     move_handler: RefCell<Option<Callback<[f64; 4]>>>,
     /// The workspaces' drawings and their current features, applied once the style has loaded.
@@ -350,6 +354,9 @@ impl MapHandle {
             "fitBoundsOptions": {"padding": 24},
             "attributionControl": {"compact": true},
             "dragRotate": true,
+            // Shift-click adds to a selection (the Planning page's merge); MapLibre's box zoom
+            // (shift-drag) would swallow the click that follows every shift-press.
+            "boxZoom": false,
         }));
         Reflect::set(&options, &"container".into(), container).map_err(|e| format!("{e:?}"))?;
         Reflect::set(&options, &"transformRequest".into(), transform.as_ref()).map_err(|e| format!("{e:?}"))?;
@@ -476,7 +483,7 @@ impl MapHandle {
         // A release outside the map (the map's own `mouseup` fires first for one over it, and
         // has taken the drag by the time this runs).
         let weak = Rc::downgrade(&handle.0);
-        let release = Closure::<dyn FnMut(web_sys::MouseEvent)>::new(move |_: web_sys::MouseEvent| {
+        let release = MouseListener::new(move |_: web_sys::MouseEvent| {
             if let Some(inner) = weak.upgrade() {
                 let Some((handler, layer, properties, (lon, lat))) = inner.dragging.borrow_mut().take() else {
                     return;
