@@ -1282,9 +1282,9 @@ async fn incident_grids(pool: &PgPool, id: i64, code: &str) -> (i32, String, i32
                    and (v.valid_to is null or v.valid_to > i.reported_at)),
                 c.code, c.version
          from incidents i
-         join lateral (select g.code, g.version from grid_versions g join grids x on x.code = g.grid_code
+         join lateral (select g.grid_code as code, g.version from grid_versions g join grids x on x.code = g.grid_code
                        where g.valid_to is null and x.retired_at is null and st_covers(g.geom, i.geom)
-                       order by g.code limit 1) c on true
+                       order by g.grid_code limit 1) c on true
          where i.id = $1",
     )
     .bind(id)

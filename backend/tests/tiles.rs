@@ -627,12 +627,13 @@ async fn grid_tiles_as_of_a_day() {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    let (lon, lat): (f64, f64) =
-        sqlx::query_as("select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) s")
-            .bind(&b)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let (lon, lat): (f64, f64) = sqlx::query_as(
+        "select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) s",
+    )
+    .bind(&b)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     let (yesterday, today): (String, String) = sqlx::query_as(
         "select to_char(d - 1, 'YYYY-MM-DD'), to_char(d, 'YYYY-MM-DD')
          from (select (now() at time zone 'Asia/Shanghai')::date d) s",

@@ -194,9 +194,8 @@ pub async fn tile(
     let (martin_query, cache) = match layer.query {
         TileQuery::VersionAsOf if params.as_of.is_some() => {
             let day = params.as_of.as_deref().unwrap_or_default();
-            let at = history::parse_day(day).map_err(|e| {
-                ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of")
-            })?;
+            let at = history::parse_day(day)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of"))?;
             let at_text = at.to_rfc3339_opts(SecondsFormat::Micros, true);
             if at < Utc::now() {
                 // A commit closes versions at its own instant and opens the next from it, so

@@ -148,7 +148,9 @@ pub async fn incident_grid(db: &mut sqlx::PgConnection, id: i64) -> anyhow::Resu
         return Ok(None);
     };
     let current = match (r.current_code, r.current_name, r.current_version) {
-        (Some(code), Some(name), Some(v)) if code != r.code || v != version => Some(CurrentGrid { code, name, version: v }),
+        (Some(code), Some(name), Some(v)) if code != r.code || v != version => {
+            Some(CurrentGrid { code, name, version: v })
+        }
         _ => None,
     };
     Ok(Some(IncidentGrid {
