@@ -151,6 +151,9 @@ async fn pick(
     Ok(out)
 }
 
+/// Per operation: previews, commits, how many were refused, the first refusal.
+type Outcome<'a> = (&'a str, Vec<Duration>, Vec<Duration>, usize, Option<String>);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL")?;
@@ -214,8 +217,6 @@ async fn main() -> anyhow::Result<()> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let per_op = 30;
     let pairs = pick(&pool, &mut rng, per_op * 3).await?;
-    // Per operation: previews, commits, how many were refused, the first refusal.
-    type Outcome<'a> = (&'a str, Vec<Duration>, Vec<Duration>, usize, Option<String>);
     let mut results: Vec<Outcome<'_>> = Vec::new();
     for (k, op) in ["split", "reshape edge", "merge"].into_iter().enumerate() {
         let (mut previews, mut commits, mut refused, mut first_refusal) = (Vec::new(), Vec::new(), 0, None);
