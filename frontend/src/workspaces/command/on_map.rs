@@ -57,8 +57,12 @@ impl Twin {
         1 - self.front
     }
 
-    /// Creates the layers on first use (both on `url`).
+    /// Creates the layers on first use (both on `url`). Only then is the style read (a copy
+    /// of the whole style each time): later frames find them made.
     fn ensure_layers(&mut self, map: &MapHandle, url: &str) -> bool {
+        if self.urls.iter().all(Option::is_some) {
+            return true;
+        }
         let (Some(source), Some(layer)) = (map.style_source(STYLE_HEAT_SOURCE), map.style_layer(STYLE_HEAT_LAYER))
         else {
             return false;
