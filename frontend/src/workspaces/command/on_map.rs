@@ -161,36 +161,48 @@ pub fn command_map(props: &Props) -> Html {
         use_interval(HEAT_REFRESH_MS, (), move || refresh.set((js_sys::Date::now() / 1000.0) as u32));
     }
 
+    // Whether the tab is open: work deferred until the style loads does nothing once it closed.
+    let open = use_mut_ref(|| true);
+
     // Names over the heatmap at every zoom while the tab is open; the layers go when it closes.
-    use_effect_with(props.map.clone(), |map| {
-        let saved: SavedRanges = Rc::default();
-        if let Some(map) = map {
-            let saved = saved.clone();
-            map.when_loaded(move |m| {
-                for id in ORIENTATION_LABELS {
-                    if let Some(range) = m.layer_zoom_range(id) {
-                        saved.borrow_mut().push((id, range));
-                        m.set_layer_zoom_range(id, 0.0, 24.0);
-                    }
-                }
-                for id in HEAT {
-                    m.set_layer_visible(id, true);
-                }
-            });
-        }
-        let map = map.clone();
-        move || {
+    {
+        let open = open.clone();
+        use_effect_with(props.map.clone(), move |map| {
+            *open.borrow_mut() = true;
+            let saved: SavedRanges = Rc::default();
             if let Some(map) = map {
-                for (id, (min, max)) in saved.borrow().iter() {
-                    map.set_layer_zoom_range(id, *min, *max);
-                }
-                for id in HEAT.iter().chain(CHOROPLETH.iter()) {
-                    map.set_layer_visible(id, false);
-                }
-                map.set_click_handler(None);
+                let (saved, open) = (saved.clone(), open.clone());
+                map.when_loaded(move |m| {
+                    // Closed before the style loaded: nothing to widen (or to restore).
+                    if !*open.borrow() {
+                        return;
+                    }
+                    for id in ORIENTATION_LABELS {
+                        if let Some(range) = m.layer_zoom_range(id) {
+                            saved.borrow_mut().push((id, range));
+                            m.set_layer_zoom_range(id, 0.0, 24.0);
+                        }
+                    }
+                    for id in HEAT {
+                        m.set_layer_visible(id, true);
+                    }
+                });
             }
-        }
-    });
+            let map = map.clone();
+            move || {
+                *open.borrow_mut() = false;
+                if let Some(map) = map {
+                    for (id, (min, max)) in saved.borrow_mut().drain(..) {
+                        map.set_layer_zoom_range(id, min, max);
+                    }
+                    for id in HEAT.iter().chain(CHOROPLETH.iter()) {
+                        map.set_layer_visible(id, false);
+                    }
+                    map.set_click_handler(None);
+                }
+            }
+        });
+    }
 
     // Heatmap or choropleth: the layers of the mode shown, and in a choropleth a click selects
     // the unit under it.
@@ -199,10 +211,14 @@ pub fn command_map(props: &Props) -> Html {
         // The children of the unit shown.
         let units = (c.mode == Mode::Choropleth).then(|| c.summary.loaded().map(|s| s.children.clone())).flatten();
         let deps = (props.map.clone(), c.mode, c.kpi, units);
+        let open = open.clone();
         use_effect_with(deps, move |(map, mode, kpi, units)| {
             if let Some(map) = map {
                 let (mode, kpi, units) = (*mode, *kpi, units.clone());
                 map.when_loaded(move |m| {
+                    if !*open.borrow() {
+                        return;
+                    }
                     for id in HEAT {
                         m.set_layer_visible(id, mode == Mode::Heat);
                     }
