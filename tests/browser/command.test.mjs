@@ -202,10 +202,14 @@ test('the day slider moves the heatmap day by day; play runs through the window'
   assert.ok(days >= 3, `${days} days of incidents`);
   const dayAt = (i) => sql(`select ('${first}'::date + ${i})::text`);
 
-  // Two days whose counts differ the most (SQL): their heatmaps differ on screen.
-  const perDay = sql(`select string_agg(n::text, ',' order by d) from (select (reported_at at time zone 'Asia/Shanghai')::date d, count(*) n
-    from incidents where status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
-      and description <> 'planted burst' group by 1) t`).split(',').map(Number);
+  // Two days whose counts differ the most (SQL): their heatmaps differ on screen. One count per
+  // day of the window, the slider's frames (a day without incidents counts 0, it is not skipped).
+  const perDay = sql(`select string_agg(coalesce(n, 0)::text, ',' order by d)
+    from generate_series('${first}'::date, '${last}'::date, interval '1 day') d
+    left join (select (reported_at at time zone 'Asia/Shanghai')::date dd, count(*) n from incidents
+      where status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
+        and description <> 'planted burst' group by 1) t on t.dd = d::date`).split(',').map(Number);
+  assert.equal(perDay.length, days, 'a count for every day of the window');
   const lo = perDay.indexOf(Math.min(...perDay));
   const hi = perDay.indexOf(Math.max(...perDay));
   assert.notEqual(lo, hi);
