@@ -20,8 +20,8 @@ use super::state::{CommandAction as A, Playback, Window};
 use crate::api;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::map::layers::command::{
-    choropleth_layer, heat_layer, heat_source, weight, BELOW, CHOROPLETH, CHOROPLETH_BELOW, HEAT, HEAT_OPACITY,
-    ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
+    choropleth_layer, heat_layer, heat_source, shown_layers, weight, BELOW, CHOROPLETH, CHOROPLETH_BELOW, HEAT,
+    HEAT_OPACITY, ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
 };
 use crate::map::{ClickHandler, MapClick, MapHandle};
 use crate::state::{use_app, Action, Selection};
@@ -183,9 +183,6 @@ pub fn command_map(props: &Props) -> Html {
                             m.set_layer_zoom_range(id, 0.0, 24.0);
                         }
                     }
-                    for id in HEAT {
-                        m.set_layer_visible(id, true);
-                    }
                 });
             }
             let map = map.clone();
@@ -195,21 +192,19 @@ pub fn command_map(props: &Props) -> Html {
                     for (id, (min, max)) in saved.borrow_mut().drain(..) {
                         map.set_layer_zoom_range(id, min, max);
                     }
-                    for id in HEAT.iter().chain(CHOROPLETH.iter()) {
-                        map.set_layer_visible(id, false);
-                    }
+                    map.override_layers(&[]);
                     map.set_click_handler(None);
                 }
             }
         });
     }
 
-    // Heatmap or choropleth: the layers of the mode shown, and in a choropleth a click selects
-    // the unit under it.
+    // Heatmap or choropleth: the layers of the mode shown (the grids' own fill hidden under a
+    // choropleth), and in a choropleth a click selects the unit under it.
     {
         let app2 = app.clone();
         // The children of the unit shown.
-        let units = (c.mode == Mode::Choropleth).then(|| c.summary.loaded().map(|s| s.children.clone())).flatten();
+        let units = (c.mode == Mode::Choropleth).then(|| c.summary.done().map(|s| s.children.clone())).flatten();
         let deps = (props.map.clone(), c.mode, c.kpi, units);
         let open = open.clone();
         use_effect_with(deps, move |(map, mode, kpi, units)| {
@@ -219,9 +214,6 @@ pub fn command_map(props: &Props) -> Html {
                     if !*open.borrow() {
                         return;
                     }
-                    for id in HEAT {
-                        m.set_layer_visible(id, mode == Mode::Heat);
-                    }
                     let shown = units.filter(|u| !u.is_empty()).and_then(|u| {
                         let (source, _) = source_of(u[0].level)?;
                         let layer = choropleth_layer(source)?;
@@ -230,9 +222,7 @@ pub fn command_map(props: &Props) -> Html {
                         m.set_paint(&id, "fill-color", &classes(&u, kpi).1);
                         Some(id)
                     });
-                    for id in CHOROPLETH {
-                        m.set_layer_visible(id, shown.as_deref() == Some(id));
-                    }
+                    m.override_layers(&shown_layers(mode, shown.as_deref()));
                     let handler = (mode == Mode::Choropleth).then(|| ClickHandler {
                         layers: &CHOROPLETH,
                         on_click: Callback::from(move |click: MapClick| {
