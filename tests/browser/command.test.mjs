@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
-import { browserForFile, decodePng, hexRgb, login, screenshot, settle } from './lib.mjs';
+import { BASE_URL, browserForFile, decodePng, hexRgb, login, screenshot, settle } from './lib.mjs';
 
 const DB = process.env.CITYGRID_DATABASE_URL;
 const HEAT = ['citygrid-command-heat-a', 'citygrid-command-heat-b'];
@@ -296,6 +296,9 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
     if (map.getZoom() < 11) map.jumpTo({ center: map.getCenter(), zoom: 11.2 });
   });
   await settle(page);
+  // The grids' own four-colour fill (drawn from z11) is hidden under the choropleth.
+  assert.equal(await page.evaluate(() => window.__citygrid.map.getLayoutProperty('grids-fill', 'visibility')), 'none',
+    'no grid fill under the choropleth');
   const fill = await page.evaluate(() => window.__citygrid.map.getPaintProperty('citygrid-command-choropleth-villages', 'fill-color'));
   assert.equal(fill[fill.indexOf(village) + 1], classes.at(-1).colour, `the busiest village ${village} has the top colour`);
   // The same view as a heatmap and as the choropleth: the villages' fills change most of the map.
@@ -303,6 +306,8 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   await page.locator('[data-testid=mode-heat]').click();
   await settle(page);
   const heat = await mapImage(page, 'command-villages-heat');
+  assert.notEqual(await page.evaluate(() => window.__citygrid.map.getLayoutProperty('grids-fill', 'visibility')), 'none',
+    'the grid fill is back with the heatmap');
   await page.locator('[data-testid=mode-choropleth]').click();
   await legend('village').waitFor();
   let changed = 0;
@@ -358,4 +363,34 @@ test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
   assert.match(await page.locator('[data-testid=frame-label]').innerText(), /^(Day \d+ of \d+|Whole window) · /);
   await page.locator('.lang-toggle').click();
   await page.locator('.command-figures h3', { hasText: '关键指标' }).waitFor();
+});
+
+test('leaving the tab before the map has loaded leaves the labels as the style has them', { timeout: 120_000 }, async () => {
+  const { page } = session;
+  const LABELS = ['townships-label', 'counties-label'];
+  const zooms = (layers) => layers.filter((l) => LABELS.includes(l.id)).map((l) => [l.id, l.minzoom ?? 0, l.maxzoom ?? 24]);
+  const style = zooms((await (await fetch(`${BASE_URL}/style.json`)).json()).layers);
+  assert.equal(style.length, 2);
+  assert.ok(style.every(([, min, max]) => min > 0 || max < 24), `the style limits the labels' zooms: ${JSON.stringify(style)}`);
+  // Hold the style back, reload on the Command tab and leave it for Coverage before the map has loaded.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/style.json', async (route) => { await held; await route.continue(); });
+  await page.goto(`${BASE_URL}/#tab=command`);
+  await page.locator('.tab-panel[data-tab=command]').waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.__citygrid?.map?.isStyleLoaded() ?? false), false, 'the style is held back');
+  await page.locator('[role=tab][data-tab=coverage]').click();
+  await page.locator('.tab-panel[data-tab=coverage]').waitFor();
+  release();
+  await page.unroute('**/style.json');
+  await page.waitForFunction(() => window.__citygrid?.map?.loaded(), null, { timeout: 60_000 });
+  await settle(page);
+  const now = await page.evaluate((ids) => ids.map((id) => {
+    const l = window.__citygrid.map.getLayer(id);
+    return [id, l.minzoom ?? 0, l.maxzoom ?? 24];
+  }), LABELS);
+  assert.deepEqual(now, style, 'the label zoom ranges are the style\'s');
+  const heat = await page.evaluate((ids) => ids.filter((id) => window.__citygrid.map.getLayer(id)
+    && window.__citygrid.map.getLayoutProperty(id, 'visibility') !== 'none'), HEAT);
+  assert.deepEqual(heat, [], 'no heat layer is shown outside the tab');
 });
