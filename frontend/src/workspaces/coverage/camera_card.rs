@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use citygrid_api::CoverageFigures;
 use yew::prelude::*;
 
-use super::figures::percent;
+use crate::format::percent;
 use super::i18n::CoverageKey as C;
 use super::may_edit_cameras;
 use super::on_map::save;

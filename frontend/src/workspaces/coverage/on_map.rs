@@ -25,7 +25,7 @@ use crate::map::geometry::bearing;
 use crate::map::layers::coverage::{features, style_layers, View, HANDLES, OVERLAY, TURN_HANDLE};
 use crate::map::{DragEvent, DragHandler, MapHandle};
 use crate::state::{use_app, Notice, Selection};
-use crate::workspaces::dispatch::list::next_request;
+use crate::load::next_request;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
