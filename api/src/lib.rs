@@ -12,6 +12,7 @@ mod catalogue;
 mod coverage;
 mod dispatch;
 mod error;
+pub mod limits;
 mod planning;
 mod stats;
 pub mod symbology;
