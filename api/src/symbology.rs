@@ -110,8 +110,13 @@ pub const YL_OR_RD: [&str; 5] = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#b
 
 /// The heatmap's colours (MapLibre `heatmap-color` stops of `heatmap-density`): `(density,
 /// colour, opacity)`, transparent to dark red; the Command page's legend draws the same stops.
-pub const HEAT: [(f64, &str, f64); 5] =
-    [(0.0, YL_OR_RD[0], 0.0), (0.2, YL_OR_RD[1], 0.6), (0.45, YL_OR_RD[2], 0.8), (0.7, YL_OR_RD[3], 0.9), (1.0, YL_OR_RD[4], 0.95)];
+pub const HEAT: [(f64, &str, f64); 5] = [
+    (0.0, YL_OR_RD[0], 0.0),
+    (0.2, YL_OR_RD[1], 0.6),
+    (0.45, YL_OR_RD[2], 0.8),
+    (0.7, YL_OR_RD[3], 0.9),
+    (1.0, YL_OR_RD[4], 0.95),
+];
 
 /// `#rrggbb` at `opacity` as CSS `rgba(r, g, b, a)` (what MapLibre and CSS both read).
 #[must_use]

@@ -126,7 +126,10 @@ use citygrid_api::limits::{MAX_DISPLAY_NAME_CHARS, MIN_PASSWORD_CHARS};
 fn check_password(password: &str) -> Result<(), AccountError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(AccountError::Invalid { field: "password", message: format!("password: at least {MIN_PASSWORD_CHARS} characters") });
+        return Err(AccountError::Invalid {
+            field: "password",
+            message: format!("password: at least {MIN_PASSWORD_CHARS} characters"),
+        });
     }
     if n > MAX_PASSWORD {
         return Err(AccountError::Invalid {

@@ -103,10 +103,10 @@ pub fn source_of(level: AdminLevel) -> Option<(&'static str, f64)> {
     LEVELS.iter().find(|(l, _, _)| *l == level).map(|(_, s, z)| (*s, *z))
 }
 
-/// The class colours, low to high (ColorBrewer YlOrRd, 5 classes).
-pub use citygrid_api::symbology::YL_OR_RD as RAMP;
 /// Units without a value.
 pub use citygrid_api::symbology::NO_VALUE;
+/// The class colours, low to high (ColorBrewer YlOrRd, 5 classes).
+pub use citygrid_api::symbology::YL_OR_RD as RAMP;
 
 /// Quantile class breaks: the upper bounds of the first classes (at most `RAMP.len() - 1`,
 /// distinct), so that each class holds about as many units. A value `v` is in class

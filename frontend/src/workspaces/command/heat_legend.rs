@@ -11,7 +11,8 @@ use crate::state::use_app;
 /// The CSS gradient of the ramp.
 #[must_use]
 pub fn gradient() -> String {
-    let stops: Vec<String> = HEAT.iter().map(|(at, colour, a)| format!("{} {:.0}%", rgba(colour, *a), at * 100.0)).collect();
+    let stops: Vec<String> =
+        HEAT.iter().map(|(at, colour, a)| format!("{} {:.0}%", rgba(colour, *a), at * 100.0)).collect();
     format!("linear-gradient(to right, {})", stops.join(", "))
 }
 

@@ -6,9 +6,9 @@ use yew::prelude::*;
 
 use super::i18n::CommandKey as C;
 use super::kpi::fixed;
-use crate::load::Load;
 use crate::components::notice::notice_view;
 use crate::i18n::{t, Key};
+use crate::load::Load;
 use crate::map::MapHandle;
 use crate::state::{use_app, Action, Selection};
 

@@ -9,9 +9,9 @@ use super::choropleth::{classes, source_of, Kpi, NO_VALUE};
 use super::heat_legend::HeatLegend;
 use super::i18n::CommandKey as C;
 use super::state::{level_slug, CommandAction as A, Mode};
-use crate::load::Load;
 use crate::components::notice::notice_view;
 use crate::i18n::{self, t, Key};
+use crate::load::Load;
 use crate::state::use_app;
 
 #[function_component(MapMode)]

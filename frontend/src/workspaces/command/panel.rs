@@ -12,13 +12,13 @@ use super::map_mode::MapMode;
 use super::may_command;
 use super::on_map::CommandMap;
 use super::state::{selected_code, CommandAction as A, Day};
-use crate::load::next_request;
 use super::time::{DaySlider, FilterPicker, WindowPicker};
 use super::unit::UnitView;
 use crate::api;
 use crate::components::coming_soon::ComingSoon;
 use crate::hooks::{use_client, use_interval};
 use crate::i18n::{t, Text};
+use crate::load::next_request;
 use crate::state::{use_app, Notice};
 use crate::workspaces::WorkspaceProps;
 

@@ -10,12 +10,12 @@ use super::choropleth::Kpi;
 use super::i18n::CommandKey as C;
 use super::kpi::KpiCards;
 use super::state::{CommandAction as A, Interval};
-use crate::load::Load;
 use super::trend::TrendChart;
 use crate::api;
 use crate::components::notice::notice_view;
 use crate::hooks::use_client;
 use crate::i18n::{self, t, Key};
+use crate::load::Load;
 use crate::state::{use_app, Action, Notice, Selection};
 
 /// What selecting a unit of the statistics means on the map.

@@ -8,16 +8,16 @@ use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::format::percent;
 use super::i18n::CoverageKey as C;
 use super::state::{CoverageAction as A, Suggestion, MAX_K};
 use super::{may_edit_cameras, suggest_area};
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format::percent;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{self, t, Lang};
-use crate::state::{use_app, Notice};
 use crate::load::{next_request, Load};
+use crate::state::{use_app, Notice};
 
 fn ask(client: &Client, area: String, k: u8, occlusion: bool) {
     let seq = next_request();

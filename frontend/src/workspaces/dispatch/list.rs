@@ -221,8 +221,8 @@ impl IncidentList {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::load::next_request;
     use crate::i18n::{Key, Text};
+    use crate::load::next_request;
 
     pub(crate) fn incident(id: i64, status: &str) -> Incident {
         Incident {
