@@ -48,6 +48,16 @@ function warmPixels(img) {
   return n;
 }
 
+/** Pixels of the darker half of the heat ramp (orange to dark red): where the heat is strong. */
+function strongPixels(img) {
+  let n = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    const [r, g, b] = [img.rgba[o], img.rgba[o + 1], img.rgba[o + 2]];
+    if (r > 180 && r - g > 90 && r - b > 90) n++;
+  }
+  return n;
+}
+
 function differingPixels(a, b) {
   let n = 0;
   for (let o = 0; o < a.rgba.length; o += 4) {
@@ -93,7 +103,7 @@ async function setSlider(page, frame) {
 // `incidents` feed the heat rollups and the figures in the same transaction).
 const burst = {};
 
-test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL', { timeout: 180_000 }, async () => {
+test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL', { timeout: 180_000 }, async (t) => {
   const { page } = session;
   const row = sql(`select g.code, st_x(st_pointonsurface(g.geom)), st_y(st_pointonsurface(g.geom)) from current_grids g
     order by (select count(*) from incidents i where i.grid_code = g.code), g.code limit 1`);
@@ -135,6 +145,7 @@ test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL
   await page.evaluate((ids) => ids.forEach((id) => window.__citygrid.map.setLayoutProperty(id, 'visibility', 'visible')), HEAT);
   await settle(page);
   const [hot, cold] = [warmPixels(withHeat), warmPixels(withoutHeat)];
+  t.diagnostic(`city view (${withHeat.width}×${withHeat.height} px): ${hot} heat pixels, ${strongPixels(withHeat)} strong; ${cold} warm without the heatmap`);
   assert.ok(hot > 2000 && hot > 5 * cold, `heat pixels: ${hot} with the heatmap, ${cold} without`);
   const names = await page.evaluate(() => {
     const map = window.__citygrid.map;
@@ -375,14 +386,17 @@ test('leaving the tab before the map has loaded leaves the labels as the style h
   // Hold the style back, reload on the Command tab and leave it for Coverage before the map has loaded.
   let release;
   const held = new Promise((r) => { release = r; });
-  await page.route('**/style.json', async (route) => { await held; await route.continue(); });
+  const styleUrl = /\/style\.json(\?|$)/;
+  await page.route(styleUrl, async (route) => { await held; await route.continue(); });
+  // A new page load (a goto that only changes the fragment would keep the page).
+  await page.goto('about:blank');
   await page.goto(`${BASE_URL}/#tab=command`);
   await page.locator('.tab-panel[data-tab=command]').waitFor({ timeout: 30_000 });
   assert.equal(await page.evaluate(() => window.__citygrid?.map?.isStyleLoaded() ?? false), false, 'the style is held back');
   await page.locator('[role=tab][data-tab=coverage]').click();
   await page.locator('.tab-panel[data-tab=coverage]').waitFor();
   release();
-  await page.unroute('**/style.json');
+  await page.unroute(styleUrl);
   await page.waitForFunction(() => window.__citygrid?.map?.loaded(), null, { timeout: 60_000 });
   await settle(page);
   const now = await page.evaluate((ids) => ids.map((id) => {
