@@ -377,7 +377,10 @@ test('leaving the tab before the map has loaded leaves the labels as the style h
   let release;
   const held = new Promise((r) => { release = r; });
   const styleUrl = /\/style\.json(\?|$)/;
-  await page.route(styleUrl, async (route) => { await held; await route.continue(); });
+  await page.route(styleUrl, async (route) => {
+    await held;
+    await route.continue().catch(() => {});
+  });
   // A new page load (a goto that only changes the fragment would keep the page).
   await page.goto('about:blank');
   await page.goto(`${BASE_URL}/#tab=command`);
@@ -386,9 +389,9 @@ test('leaving the tab before the map has loaded leaves the labels as the style h
   await page.locator('[role=tab][data-tab=coverage]').click();
   await page.locator('.tab-panel[data-tab=coverage]').waitFor();
   release();
-  await page.unroute(styleUrl);
   await page.waitForFunction(() => window.__citygrid?.map?.loaded(), null, { timeout: 60_000 });
   await settle(page);
+  await page.unroute(styleUrl);
   const now = await page.evaluate((ids) => ids.map((id) => {
     const l = window.__citygrid.map.getLayer(id);
     return [id, l.minzoom ?? 0, l.maxzoom ?? 24];
