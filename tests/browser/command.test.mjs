@@ -366,6 +366,62 @@ test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
   await page.locator('.command-figures h3', { hasText: '关键指标' }).waitFor();
 });
 
+/** What the Command page shows: window, frame, filter, sources, map mode, KPI and unit. */
+async function viewOf(page) {
+  const slider = page.locator('[data-testid=day-slider]');
+  const legend = page.locator('[data-testid=choropleth-legend]');
+  return {
+    from: await slider.getAttribute('data-heat-from'),
+    to: await slider.getAttribute('data-heat-to'),
+    frame: await slider.getAttribute('data-frame'),
+    cumulative: await page.locator('[data-testid=cumulative]').isChecked(),
+    filter: await page.locator('[data-testid=filter-summary]').innerText(),
+    hotline: await page.locator('[data-testid=source-hotline]').isChecked(),
+    level: await legend.getAttribute('data-level'),
+    kpi: await legend.getAttribute('data-kpi'),
+    unit: await page.locator('[data-testid=unit-title]').getAttribute('data-code'),
+  };
+}
+
+test('the view is in the URL: a link opens on the same window, filter, day, mode, KPI and unit', { timeout: 180_000 }, async () => {
+  const { page } = session;
+  const county = sqlValue(`select code from admin_units where level = 'county' order by code limit 1`);
+  // A view: the last 7 days, disputes from the hotline, the window's fourth day, the closure rate
+  // of the county's townships.
+  await page.locator('[data-testid=window-7]').click();
+  await page.locator('[data-testid=family-alarm]').evaluate((el) => el.click());
+  await page.locator('[data-testid=source-hotline]').evaluate((el) => el.click());
+  await setSlider(page, 3);
+  await page.locator('[data-testid=mode-choropleth]').click();
+  await page.locator('[data-testid=choropleth-kpi]').selectOption('closure-rate');
+  await page.locator(`[data-testid=child][data-code="${county}"] button`).click();
+  await page.locator('[data-testid=choropleth-legend][data-level=township][data-kpi=closure-rate]').waitFor({ timeout: 60_000 });
+  const today = sqlValue(`select (now() at time zone 'Asia/Shanghai')::date::text`);
+  const day = sqlValue(`select ('${today}'::date - 6 + 3)::text`);
+  const shown = await viewOf(page);
+  assert.deepEqual({ ...shown, filter: undefined }, {
+    from: day, to: sqlValue(`select ('${day}'::date + 1)::text`), frame: '3', cumulative: false, filter: undefined,
+    hotline: true, level: 'township', kpi: 'closure-rate', unit: county,
+  });
+  const hash = await page.evaluate(() => location.hash);
+  for (const part of [`sel=unit:${county}`, 'w=7', 'cat=dispute', 'src=hotline', `day=${day}`, 'map=choropleth', 'kpi=closure-rate']) {
+    assert.ok(hash.split('&').some((p) => p.replace(/^#/, '') === part), `${part} in ${hash}`);
+  }
+
+  // The link in a fresh page load: the same view.
+  await page.goto('about:blank');
+  await page.goto(`${BASE_URL}/${hash}`);
+  await page.locator('[data-testid=choropleth-legend][data-level=township][data-kpi=closure-rate]').waitFor({ timeout: 90_000 });
+  assert.deepEqual(await viewOf(page), shown, 'the link opens on the view it was taken from');
+  assert.equal(await page.evaluate(() => location.hash), hash, 'and keeps it');
+  // The choropleth is drawn for the townships (the county's), the heatmap is not.
+  await page.waitForFunction(() => {
+    const map = window.__citygrid.map;
+    const id = 'citygrid-command-choropleth-townships';
+    return map.getLayer(id) && map.getLayoutProperty(id, 'visibility') === 'visible';
+  }, null, { timeout: 60_000 });
+});
+
 test('leaving the tab before the map has loaded leaves the labels as the style has them', { timeout: 120_000 }, async () => {
   const { page } = session;
   const LABELS = ['townships-label', 'counties-label'];

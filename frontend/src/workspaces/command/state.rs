@@ -360,6 +360,8 @@ pub struct CommandState {
     /// The trend of the unit shown.
     pub series: Load<TimeSeries>,
     pub interval: Interval,
+    /// The day a link named ([`super::url`]), shown once today is known.
+    pub pending_day: Option<Day>,
 }
 
 /// A change to [`CommandState`].
@@ -418,7 +420,12 @@ impl CommandState {
     pub fn apply(&mut self, action: CommandAction) {
         use CommandAction as A;
         match action {
-            A::SetToday(d) => self.today = Some(d),
+            A::SetToday(d) => {
+                self.today = Some(d);
+                if let (Some(day), Some(w)) = (self.pending_day.take(), self.window()) {
+                    self.playback.frame = Some(day.0 - w.from.0).filter(|i| (0..w.days()).contains(i));
+                }
+            }
             A::SetSpan(s) => {
                 if s != self.span {
                     self.span = s;
