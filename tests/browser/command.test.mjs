@@ -386,12 +386,13 @@ async function viewOf(page) {
 test('the view is in the URL: a link opens on the same window, filter, day, mode, KPI and unit', { timeout: 180_000 }, async () => {
   const { page } = session;
   const county = sqlValue(`select code from admin_units where level = 'county' order by code limit 1`);
-  // A view: the last 7 days, disputes from the hotline, the window's fourth day, the closure rate
-  // of the county's townships.
+  // A view: the last 7 days, disputes from the hotline, up to the window's fourth day
+  // (cumulative), the closure rate of the county's townships.
   await page.locator('[data-testid=window-7]').click();
   await page.locator('[data-testid=family-alarm]').evaluate((el) => el.click());
   await page.locator('[data-testid=source-hotline]').evaluate((el) => el.click());
   await setSlider(page, 3);
+  await page.locator('[data-testid=cumulative]').check();
   await page.locator('[data-testid=mode-choropleth]').click();
   await page.locator('[data-testid=choropleth-kpi]').selectOption('closure-rate');
   await page.locator(`[data-testid=child][data-code="${county}"] button`).click();
@@ -400,11 +401,12 @@ test('the view is in the URL: a link opens on the same window, filter, day, mode
   const day = sqlValue(`select ('${today}'::date - 6 + 3)::text`);
   const shown = await viewOf(page);
   assert.deepEqual({ ...shown, filter: undefined }, {
-    from: day, to: sqlValue(`select ('${day}'::date + 1)::text`), frame: '3', cumulative: false, filter: undefined,
+    from: sqlValue(`select ('${today}'::date - 6)::text`), to: sqlValue(`select ('${day}'::date + 1)::text`), frame: '3',
+    cumulative: true, filter: undefined,
     hotline: true, level: 'township', kpi: 'closure-rate', unit: county,
   });
   const hash = await page.evaluate(() => location.hash);
-  for (const part of [`sel=unit:${county}`, 'w=7', 'cat=dispute', 'src=hotline', `day=${day}`, 'map=choropleth', 'kpi=closure-rate']) {
+  for (const part of [`sel=unit:${county}`, 'w=7', 'cat=dispute', 'src=hotline', `day=${day}`, 'cum=1', 'map=choropleth', 'kpi=closure-rate']) {
     assert.ok(hash.split('&').some((p) => p.replace(/^#/, '') === part), `${part} in ${hash}`);
   }
 
