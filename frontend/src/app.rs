@@ -10,6 +10,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::pages::{login::Login, workspace::Workspace};
 use crate::route::UrlState;
 use crate::state::{Action, AppContext, AppState, Notice, Session, Tab};
+use crate::workspaces::command::url::CommandView;
 use crate::workspaces::dispatch::{DispatchDraft, DispatchState};
 
 /// The browser storage key of the Dispatch workspace's draft.
@@ -66,7 +67,7 @@ pub fn app() -> Html {
 
     // Keep `#tab=…&sel=…` (and on the Command tab its view) in step with the state while
     // someone is logged in.
-    let command_view = if state.tab == Tab::Command { state.workspaces.command.view() } else { Default::default() };
+    let command_view = if state.tab == Tab::Command { state.workspaces.command.view() } else { CommandView::default() };
     use_effect_with(
         (state.session.is_some(), state.tab, state.selection.clone(), command_view),
         |(logged_in, tab, selection, command)| {
