@@ -147,7 +147,7 @@ pub struct GridParams {
 
 /// One grid's coverage figures, cameras by status and blind spots (GeoJSON).
 #[utoipa::path(get, path = "/api/coverage/grids/{code}", tag = "coverage", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code"), GridParams),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$"), GridParams),
     responses((status = 200, body = GridCoverage), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn grid(

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
 pub struct OneParams {
     /// The version valid at this instant: an RFC 3339 time, or a `YYYY-MM-DD` day in
     /// Asia/Shanghai (the end of that day). Default: the current version.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$")]
     as_of: Option<String>,
 }
 
@@ -67,6 +68,7 @@ pub struct ListParams {
     #[param(minimum = 1)]
     limit: Option<i64>,
     /// The partition valid at this instant (RFC 3339, or a `YYYY-MM-DD` Asia/Shanghai day).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$")]
     as_of: Option<String>,
 }
 

@@ -335,7 +335,7 @@ pub async fn validate(
 
 /// Assigns and orders a grid's workers (the first is responsible).
 #[utoipa::path(put, path = "/api/grids/{code}/workers", tag = "planning", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code")), request_body = GridWorkersUpdate,
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")), request_body = GridWorkersUpdate,
     responses((status = 200, body = GridWorkers), (status = 404, body = citygrid_api::ErrorBody),
               (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn set_workers(
@@ -355,7 +355,7 @@ pub async fn set_workers(
 /// Every boundary version of a grid, oldest first, with the plan, author and note that made it
 /// (retired grids included).
 #[utoipa::path(get, path = "/api/grids/{code}/history", tag = "planning", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code")),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")),
     responses((status = 200, body = GridHistory), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn history(
@@ -373,7 +373,7 @@ pub async fn history(
 /// A grid's workload (households, residents, incidents of the last 90 days, buildings per
 /// worker) against its village's average, with its neighbours and the village outline.
 #[utoipa::path(get, path = "/api/grids/{code}/workload", tag = "planning", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code")),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")),
     responses((status = 200, body = GridWorkload), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn workload(
