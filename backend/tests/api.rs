@@ -180,8 +180,8 @@ async fn grids_in_bbox() {
     for (query, status, needle) in [
         ("bbox=1,2,3", 400, "4 numbers"),
         ("bbox=a,2,3,4", 400, "minLon"),
-        ("bbox=119,33,118,34", 400, "min must be below max"),
-        ("bbox=119,33,120,95", 400, "maxLat"),
+        ("bbox=119,33,118,34", 422, "min must be below max"),
+        ("bbox=119,33,120,95", 422, "maxLat"),
         ("bbox=118,32,120,35&limit=0", 400, "limit"),
         ("bbox=118,32,120,35&limit=x", 400, "limit"),
         ("limit=3", 400, "bbox"),
@@ -268,7 +268,7 @@ async fn buildings_cameras_and_search() {
         "{hits}"
     );
     let (s, e) = app.get("/api/search?q=%20", Some(&token)).await;
-    assert_error(s, &e, 400, "q");
+    assert_error(s, &e, 422, "q");
 }
 
 #[tokio::test]
