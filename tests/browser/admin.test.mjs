@@ -4,32 +4,13 @@
 // not administer users (the matrix in api/src/access.rs) see no admin entry at all.
 
 import assert from 'node:assert/strict';
-import { beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
-import { BASE_URL, browserForFile, login, screenshot } from './lib.mjs';
+import { apiLogin, browserForFile, loggedOutBeforeEach, login, screenshot, toggleLanguage } from './lib.mjs';
 
 const session = browserForFile();
 
-async function apiLogin(username, password) {
-  const res = await fetch(`${BASE_URL}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function toggleLanguage(page, expectEnglish) {
-  await page.locator('.lang-toggle').first().click();
-  await page.waitForFunction((en) => document.documentElement.lang.startsWith('en') === en, expectEnglish);
-}
-
-beforeEach(async () => {
-  const { page } = session;
-  await page.goto(`${BASE_URL}/`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
+loggedOutBeforeEach(session);
 
 test('the administrator creates an account that can log in, disables it and resets its password', { timeout: 240_000 }, async () => {
   const { page } = session;

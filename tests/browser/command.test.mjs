@@ -7,30 +7,21 @@
 // test plants its burst there and computes every expected figure there with psql.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
-import { browserForFile, decodePng, hexRgb, login, screenshot, settle } from './lib.mjs';
+import { browserForFile, decodePng, hexRgb, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
 
-const DB = process.env.CITYGRID_DATABASE_URL;
 const HEAT = ['citygrid-command-heat-a', 'citygrid-command-heat-b'];
 const HIGHLIGHT = '#e5484d';
 const session = browserForFile();
 
-/** One value (first column of the first row) of a query on the test's database. */
-function sql(query) {
-  assert.ok(DB, 'CITYGRID_DATABASE_URL names the database the backend serves');
-  return execFileSync('psql', [DB, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' }).trim();
-}
-
 /** The counted incidents (no duplicates) of the families `dispute` and `alarm` in [from, to) (Asia/Shanghai days). */
 function windowFigures(from, to, where = "(category like 'dispute.%' or category like 'alarm.%')") {
-  const row = sql(`select count(*), count(*) filter (where status in ('resolved', 'closed'))
+  const [n, resolved] = sqlRow(`select count(*), count(*) filter (where status in ('resolved', 'closed'))
     from incidents where status <> 'duplicate' and ${where}
       and reported_at >= '${from}'::timestamp at time zone 'Asia/Shanghai'
       and reported_at < '${to}'::timestamp at time zone 'Asia/Shanghai'`);
-  const [n, resolved] = row.split('|').map(Number);
-  return { n, resolved };
+  return { n: Number(n), resolved: Number(resolved) };
 }
 
 /** Pixels of the map canvas that are heat colours (warm: red well above blue) rather than the pale background. */
@@ -95,9 +86,8 @@ const burst = {};
 
 test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL', { timeout: 180_000 }, async () => {
   const { page } = session;
-  const row = sql(`select g.code, st_x(st_pointonsurface(g.geom)), st_y(st_pointonsurface(g.geom)) from current_grids g
+  [burst.code, burst.lon, burst.lat] = sqlRow(`select g.code, st_x(st_pointonsurface(g.geom)), st_y(st_pointonsurface(g.geom)) from current_grids g
     order by (select count(*) from incidents i where i.grid_code = g.code), g.code limit 1`);
-  [burst.code, burst.lon, burst.lat] = row.split('|');
   sql(`insert into incidents (category, source, priority, status, description, reported_at, grid_code, geom)
     select case when k % 2 = 0 then 'alarm.fire' else 'alarm.crowd' end, 'video', 2, 'new', 'planted burst',
            now() - k * interval '1 minute', g.code, st_pointonsurface(g.geom)
@@ -108,7 +98,7 @@ test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL
   assert.equal(await page.locator('.tab-panel h2').innerText(), '指挥');
 
   // The window: the last 28 days, today (Asia/Shanghai) included.
-  const [from, to] = sql(`select (d - 27)::text || '|' || (d + 1)::text
+  const [from, to] = sqlValue(`select (d - 27)::text || '|' || (d + 1)::text
     from (select (now() at time zone 'Asia/Shanghai')::date d) t`).split('|');
   const slider = page.locator('[data-testid=day-slider]');
   assert.equal(await slider.getAttribute('data-heat-from'), from);
@@ -122,9 +112,9 @@ test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL
   assert.equal((await value('incidents')).replaceAll(',', ''), String(expected.n));
   const rate = parseFloat(await value('closure-rate'));
   assert.ok(Math.abs(rate - (100 * expected.resolved) / expected.n) < 0.051, `closure rate ${rate}`);
-  const residents = Number(sql('select sum(residents) from buildings'));
+  const residents = Number(sqlValue('select sum(residents) from buildings'));
   assert.ok(Math.abs(parseFloat(await value('per-1000')) - (expected.n * 1000) / residents) < 0.0051);
-  assert.equal(await page.locator('[data-testid=unit-title] strong').innerText(), sql(`select name from admin_units where level = 'city'`));
+  assert.equal(await page.locator('[data-testid=unit-title] strong').innerText(), sqlValue(`select name from admin_units where level = 'city'`));
 
   // The heatmap of the window draws, below the county and township names.
   await heatShows(page, from, to);
@@ -161,8 +151,8 @@ test('the planted burst is a hotspot; a click flies there and outlines the grid'
   await item.waitFor();
   assert.ok(Number(await item.getAttribute('data-observed')) >= 25);
   assert.match(await item.innerText(), /实际 \d+ · 预期 [\d.]+/);
-  const today = sql(`select (now() at time zone 'Asia/Shanghai')::date::text`);
-  const firstDay = sql(`select min((reported_at at time zone 'Asia/Shanghai')::date)::text from incidents
+  const today = sqlValue(`select (now() at time zone 'Asia/Shanghai')::date::text`);
+  const firstDay = sqlValue(`select min((reported_at at time zone 'Asia/Shanghai')::date)::text from incidents
     where description = 'planted burst'`);
   assert.ok([today, firstDay].includes((await item.innerText()).match(/始于 (\S+)/)?.[1]), 'since the burst began');
 
@@ -191,19 +181,19 @@ test('the planted burst is a hotspot; a click flies there and outlines the grid'
 test('the day slider moves the heatmap day by day; play runs through the window', { timeout: 240_000 }, async () => {
   const { page } = session;
   // A custom window over the days of the generated incidents (SQL), shown as the whole city.
-  const [first, last] = sql(`select min(d)::text || '|' || max(d)::text from (select (reported_at at time zone 'Asia/Shanghai')::date d
+  const [first, last] = sqlValue(`select min(d)::text || '|' || max(d)::text from (select (reported_at at time zone 'Asia/Shanghai')::date d
     from incidents where description <> 'planted burst') t`).split('|');
   await page.evaluate(() => window.__citygrid.map.jumpTo({ center: [118.95, 33.45], zoom: 8.6 }));
   await page.locator('[data-testid=window-custom]').click();
   await page.locator('[data-testid=range-from]').fill(first);
   await page.locator('[data-testid=range-to]').fill(last);
   await page.locator('.custom-range button[type=submit]').click();
-  const days = Number(sql(`select '${last}'::date - '${first}'::date + 1`));
+  const days = Number(sqlValue(`select '${last}'::date - '${first}'::date + 1`));
   assert.ok(days >= 3, `${days} days of incidents`);
-  const dayAt = (i) => sql(`select ('${first}'::date + ${i})::text`);
+  const dayAt = (i) => sqlValue(`select ('${first}'::date + ${i})::text`);
 
   // Two days whose counts differ the most (SQL): their heatmaps differ on screen.
-  const perDay = sql(`select string_agg(n::text, ',' order by d) from (select (reported_at at time zone 'Asia/Shanghai')::date d, count(*) n
+  const perDay = sqlValue(`select string_agg(n::text, ',' order by d) from (select (reported_at at time zone 'Asia/Shanghai')::date d, count(*) n
     from incidents where status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
       and description <> 'planted burst' group by 1) t`).split(',').map(Number);
   const lo = perDay.indexOf(Math.min(...perDay));
@@ -255,7 +245,7 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   const inWindow = `status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
       and reported_at >= '${first}'::timestamp at time zone 'Asia/Shanghai'
       and reported_at < ('${last}'::date + 1)::timestamp at time zone 'Asia/Shanghai'`;
-  const busiest = (len, prefix) => sql(`select left(grid_code, ${len}) from incidents where ${inWindow} and grid_code like '${prefix}%'
+  const busiest = (len, prefix) => sqlValue(`select left(grid_code, ${len}) from incidents where ${inWindow} and grid_code like '${prefix}%'
       group by 1 order by count(*) desc, 1 limit 1`);
   const township = busiest(9, '');
   const village = busiest(12, township);
@@ -266,13 +256,13 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   await page.locator('[data-testid=mode-choropleth]').click();
   const legend = (level) => page.locator(`[data-testid=choropleth-legend][data-level=${level}]`);
   await legend('county').waitFor({ timeout: 60_000 });
-  assert.equal(Number(await legend('county').getAttribute('data-units')), Number(sql(`select count(*) from admin_units where level = 'county'`)));
+  assert.equal(Number(await legend('county').getAttribute('data-units')), Number(sqlValue(`select count(*) from admin_units where level = 'county'`)));
   // Drill down through the ranked children: the county, then the township.
   await page.locator(`[data-testid=child][data-code="${township.slice(0, 6)}"] button`).click();
   await legend('township').waitFor({ timeout: 60_000 });
   await page.locator(`[data-testid=child][data-code="${township}"] button`).click();
   await legend('village').waitFor({ timeout: 60_000 });
-  const villages = Number(sql(`select count(*) from admin_units where level = 'village' and parent_code = '${township}'`));
+  const villages = Number(sqlValue(`select count(*) from admin_units where level = 'village' and parent_code = '${township}'`));
   assert.equal(Number(await legend('village').getAttribute('data-units')), villages, 'one value per village of the township');
   const classes = await page.locator('[data-testid=choropleth-class]').evaluateAll((els) =>
     els.map((e) => ({ colour: e.dataset.colour, units: Number(e.dataset.units) })),
@@ -325,7 +315,7 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   const points = await trend.locator('[data-testid=trend-point]').evaluateAll((els) =>
     els.map((e) => [e.dataset.start, Number(e.dataset.total)]),
   );
-  const expected = sql(`select string_agg(d::date::text || ':' || coalesce(n, 0), ',' order by d) from
+  const expected = sqlValue(`select string_agg(d::date::text || ':' || coalesce(n, 0), ',' order by d) from
       generate_series('${first}'::date, '${last}'::date, interval '1 day') d
       left join (select (reported_at at time zone 'Asia/Shanghai')::date as dd, count(*) as n from incidents
                  where grid_code = '${grid}' and ${inWindow} group by 1) c on c.dd = d::date`);
@@ -340,7 +330,7 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   const rows = text.slice(1).trim().split(/\r?\n/).map((l) => l.split(','));
   const col = rows[0].indexOf('incidents');
   const row = rows.find((r) => r[1] === grid);
-  assert.equal(Number(row[col]), Number(sql(`select count(*) from incidents where grid_code = '${grid}' and ${inWindow}`)),
+  assert.equal(Number(row[col]), Number(sqlValue(`select count(*) from incidents where grid_code = '${grid}' and ${inWindow}`)),
     'the exported incidents equal SQL');
   await page.locator('[data-testid=unit-back]').click();
   await page.locator('[data-testid=mode-heat]').click();

@@ -6,7 +6,6 @@
 // own database (`CITYGRID_DATABASE_URL`, set by `cargo xtask test`), never from today's data.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
 import {
@@ -19,25 +18,13 @@ import {
   login,
   mapBox,
   openBrowser,
+  polled,
   screenshot,
   settle,
+  sql,
 } from './lib.mjs';
 
-const DATABASE_URL = process.env.CITYGRID_DATABASE_URL;
 const CITY_CENTRE = [119.02, 33.6];
-
-/** Rows of `sql` (tab-separated columns) on the test's database. */
-function sql(query) {
-  assert.ok(DATABASE_URL, 'CITYGRID_DATABASE_URL names the database this file runs against');
-  const out = execFileSync('psql', [DATABASE_URL, '-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-    input: query,
-    encoding: 'utf8',
-  });
-  return out
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => l.split('\t'));
-}
 
 /** Per grid: residents and covered residents (one online camera covers the building), from the
  * buildings and their persisted per-building coverage. */
@@ -145,16 +132,6 @@ async function handle(page, role) {
   const f = (await overlay(page)).find((x) => x.properties.role === role);
   assert.ok(f, `the ${role} handle is drawn`);
   return f.geometry.coordinates;
-}
-
-async function polled(what, fn, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const session = browserForFile();

@@ -5,41 +5,25 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 
-import { BASE_URL, PASSWORD, browserForFile, freeSpot, jumpAndSettle, login, mapBox } from './lib.mjs';
+import { BASE_URL, api, apiToken, browserForFile, freeSpot, jumpAndSettle, login, mapBox } from './lib.mjs';
 
 const CITY_CENTRE = [119.02, 33.6];
 
 const session = browserForFile();
 
-/** A bearer token for `username` (the API, not the page). */
-async function apiToken(username) {
-  const res = await fetch(`${BASE_URL}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200, 'login through the API');
-  return (await res.json()).token;
-}
-
 /** Registers an incident through the API; returns it. */
 async function createIncident(token, lon, lat, description) {
-  const res = await fetch(`${BASE_URL}/api/incidents`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ lon, lat, category: 'citizen.infrastructure', source: 'hotline', description }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return (await res.json()).incident;
+  const r = await api(token, 'POST', '/api/incidents', { lon, lat, category: 'citizen.infrastructure', source: 'hotline', description });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.incident;
 }
 
 /** Incidents whose description contains `text` (newest first), as the backend lists them. */
 async function incidentsWith(token, text) {
-  const res = await fetch(`${BASE_URL}/api/incidents?limit=500&from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).items.filter((i) => i.description.includes(text));
+  const from = encodeURIComponent(new Date(Date.now() - 3600_000).toISOString());
+  const r = await api(token, 'GET', `/api/incidents?limit=500&from=${from}`);
+  assert.equal(r.status, 200);
+  return r.body.items.filter((i) => i.description.includes(text));
 }
 
 /** Clicks the map near its middle (off the incidents) and waits for the routed grid. */

@@ -4,32 +4,13 @@
 // resolving asks for a note and a confirmation. Incidents are created through the API.
 
 import assert from 'node:assert/strict';
-import { beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
-import { BASE_URL, PASSWORD, browserForFile, jumpAndSettle, login } from './lib.mjs';
+import { api, apiToken, browserForFile, jumpAndSettle, loggedOutBeforeEach, login, toggleLanguage } from './lib.mjs';
 
 const SPOT = [119.0301, 33.6011];
 
 const session = browserForFile();
-
-async function apiToken(username) {
-  const res = await fetch(`${BASE_URL}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200, 'login through the API');
-  return (await res.json()).token;
-}
-
-async function api(token, method, path, body) {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 async function createIncident(token, description) {
   const r = await api(token, 'POST', '/api/incidents', {
@@ -47,17 +28,7 @@ async function openFromList(page, id) {
   await page.locator(`[data-testid=incident-detail][data-id="${id}"]`).waitFor();
 }
 
-async function toggleLanguage(page, expectEnglish) {
-  await page.locator('.lang-toggle').first().click();
-  await page.waitForFunction((en) => document.documentElement.lang.startsWith('en') === en, expectEnglish);
-}
-
-beforeEach(async () => {
-  const { page } = session;
-  await page.goto(`${BASE_URL}/`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
+loggedOutBeforeEach(session);
 
 test('server errors read as translated sentences, the server text as a detail (item 6)', { timeout: 150_000 }, async () => {
   const { page } = session;

@@ -1,10 +1,13 @@
-// Shared helpers of the browser tests: launching Debian's Chromium, logging in, waiting for the
-// map, screenshots and a tiny PNG decoder (node's zlib, no other dependency).
+// Shared helpers of the browser tests: launching Debian's Chromium, logging in (the form and the
+// API), SQL on the file's own database, waiting for the map, screenshots and a tiny PNG decoder
+// (node's zlib, no other dependency).
 
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { after, before } from 'node:test';
+import { after, before, beforeEach } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
@@ -12,6 +15,8 @@ export const BASE_URL = (process.env.CITYGRID_URL || 'http://127.0.0.1:18080').r
 export const ARTIFACTS = process.env.CITYGRID_ARTIFACTS || join(process.cwd(), 'artifacts');
 export const PASSWORD = process.env.CITYGRID_DEMO_PASSWORD || 'citygrid-demo';
 export const CHROMIUM = process.env.CITYGRID_CHROMIUM || '/usr/bin/chromium';
+/** The database the backend of this test file serves (its own clone; `cargo xtask test` sets it). */
+export const DATABASE_URL = process.env.CITYGRID_DATABASE_URL;
 
 /** Flags that let WebGL render in headless Chromium (SwiftShader) and keep it quiet. */
 export const CHROMIUM_ARGS = [
@@ -25,7 +30,6 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** A fresh browser (launch() gives it a fresh temporary profile) and page. */
 /** One browser for a test file: opened before its tests, closed after them; the page's console
  * is printed when a test failed. Tests take `session.page`. */
 export function browserForFile() {
@@ -38,6 +42,18 @@ export function browserForFile() {
   return session;
 }
 
+/** Before each test of the file: the login page with nothing stored (no token, the default
+ * language), so every test starts logged out. */
+export function loggedOutBeforeEach(session) {
+  beforeEach(async () => {
+    const { page } = session;
+    await page.goto(`${BASE_URL}/`);
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+  });
+}
+
+/** A fresh browser (launch() gives it a fresh temporary profile) and page. */
 export async function openBrowser() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
@@ -65,6 +81,75 @@ export async function login(page, username) {
   await page.waitForFunction(() => document.body.dataset.mapState === 'idle' && window.__citygrid?.map, null, {
     timeout: 90_000,
   });
+}
+
+/** Clicks the language toggle and waits until the page is in English (`true`) or Chinese. */
+export async function toggleLanguage(page, expectEnglish) {
+  await page.locator('.lang-toggle').first().click();
+  await page.waitForFunction((en) => document.documentElement.lang.startsWith('en') === en, expectEnglish);
+}
+
+/** `POST /api/auth/login` as `username`: its status and JSON body. */
+export async function apiLogin(username, password = PASSWORD) {
+  const res = await fetch(`${BASE_URL}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** A bearer token for `username` with the demo password (through the API, not the page). */
+export async function apiToken(username) {
+  const { status, body } = await apiLogin(username);
+  assert.equal(status, 200, `login of ${username} through the API: ${JSON.stringify(body)}`);
+  return body.token;
+}
+
+/** One API call with `token` (and a JSON `body` when given): its status and JSON body. */
+export async function api(token, method, path, body) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** The rows of `query` (each an array of its text fields) on this file's database, through psql. */
+export function sql(query) {
+  assert.ok(DATABASE_URL, 'CITYGRID_DATABASE_URL names the database this file runs against (cargo xtask test sets it)');
+  const out = execFileSync('psql', [DATABASE_URL, '-XAtq', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+    input: query,
+    encoding: 'utf8',
+  });
+  return out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('\t'));
+}
+
+/** The first row of `query` (its text fields). */
+export function sqlRow(query) {
+  const [row] = sql(query);
+  assert.ok(row, `a row from: ${query}`);
+  return row;
+}
+
+/** The first field of the first row of `query` (`''` for no row or a null). */
+export function sqlValue(query) {
+  return sql(query)[0]?.[0] ?? '';
+}
+
+/** Polls `fn` every 250 ms until it returns something truthy (that value), at most `timeoutMs`. */
+export async function polled(what, fn, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Moves the map (no animation) and resolves once it has rendered everything. */

@@ -7,20 +7,11 @@
 // (CITYGRID_DATABASE_URL).
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
-import { BASE_URL, PASSWORD, browserForFile, decodePng, login, screenshot, settle } from './lib.mjs';
+import { api, apiToken, browserForFile, decodePng, loggedOutBeforeEach, login, screenshot, settle, sql } from './lib.mjs';
 
-const DB = process.env.CITYGRID_DATABASE_URL;
 const session = browserForFile();
-
-/** Rows of a query (tab-separated fields) through psql. */
-function sql(query) {
-  if (!DB) throw new Error('CITYGRID_DATABASE_URL is not set (cargo xtask test sets it)');
-  const out = execFileSync('psql', [DB, '-AtX', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' });
-  return out.trim() === '' ? [] : out.trim().split('\n').map((l) => l.split('\t'));
-}
 
 /** Grids to work on: single-polygon grids with buildings, each in its own village of 3+ grids. */
 function candidates() {
@@ -39,25 +30,6 @@ function lineFor(code) {
   const [x0, y0, x1, y1, y, x] = r.map(Number);
   const pad = (x1 - x0) * 0.08;
   return { box: [x0, y0, x1, y1], inside: [x, y], line: [[x0 - pad, y], [x1 + pad, y]] };
-}
-
-async function apiToken(username) {
-  const res = await fetch(`${BASE_URL}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
-
-async function api(token, method, path, body) {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
 }
 
 /** Fits the map to a box (no animation), hides buildings, cameras and incidents (so pixels show
@@ -157,12 +129,7 @@ async function gridsAt(page, lonLat) {
   }, lonLat);
 }
 
-beforeEach(async () => {
-  const { page } = session;
-  await page.goto(`${BASE_URL}/`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
+loggedOutBeforeEach(session);
 
 const GRIDS = candidates();
 
