@@ -102,8 +102,8 @@ pub async fn list(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// A grid code (or its prefix), or part of a grid, village, township or county name (blank
-    /// is 422).
+    /// A grid code (or its prefix), or part of a grid, village, township or county name. Empty
+    /// or over 64 characters is 400 (this schema); only spaces is 422 (nothing to search for).
     #[param(min_length = 1, max_length = 64)]
     q: String,
 }
@@ -117,12 +117,16 @@ pub async fn search(
     auth: Authorized<MapRead>,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHit>>> {
+    // The document's bounds first (on the text as sent), then what it means.
+    if params.q.is_empty() {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at least 1 character").field("q"));
+    }
+    if params.q.chars().count() > 64 {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at most 64 characters").field("q"));
+    }
     let q = params.q.trim();
     if q.is_empty() {
         return Err(ApiError::new(ErrorCode::InvalidValue, "q: type part of a code or a name").field("q"));
-    }
-    if q.chars().count() > 64 {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at most 64 characters").field("q"));
     }
     Ok(Json(grids::search(&state.pool, &auth.scope, q, 20).await?))
 }
