@@ -30,10 +30,26 @@ pub struct OneParams {
 /// Parses `as_of` into the instant it names.
 fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
     s.map(|s| {
-        history::parse_as_of(s)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of"))
+        history::parse_as_of(s).map_err(|e| {
+            // The documented pattern decides 400 or 422: a text of the right shape that names no
+            // instant (`2026-02-30`) is a value the API cannot accept.
+            let code = if as_of_shaped(s) { ErrorCode::InvalidValue } else { ErrorCode::InvalidParameter };
+            ApiError::new(code, format!("as_of: {e}")).field("as_of")
+        })
     })
     .transpose()
+}
+
+/// Does `s` match the pattern `as_of` is documented with, `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$`?
+fn as_of_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && (b.len() == 10 || (b[10] == b'T' && s.len() > 11 && !s[11..].contains(['\n', '\r'])))
 }
 
 /// One grid as a GeoJSON Feature with its hierarchy, worker and counts (`as_of`: the version
@@ -41,7 +57,8 @@ fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
 #[utoipa::path(get, path = "/api/grids/{code}", tag = "grids", security(("bearer" = [])),
     params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$"), OneParams),
     responses((status = 200, body = Feature<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
-              (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
+              (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody),
+              (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
     auth: Authorized<MapRead>,

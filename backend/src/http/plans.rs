@@ -150,16 +150,21 @@ pub async fn create(
 
 /// Query of `GET /api/plans`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `draft`, `committed`, `discarded` or `reverted`.
+    #[param(pattern = "^(draft|committed|discarded|reverted)$")]
     status: Option<String>,
     /// A village, township or county code.
+    #[param(pattern = "^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
     village: Option<String>,
     /// The author's username.
     author: Option<String>,
     /// Plans that change or name this grid.
+    #[param(pattern = "^[0-9]{15}$")]
     grid: Option<String>,
-    /// At most this many (default 50, at most 500).
+    /// At most this many (default 50; more is answered as 500).
+    #[param(minimum = 1)]
     limit: Option<i64>,
 }
 
@@ -201,7 +206,7 @@ pub async fn list(
 
 /// One plan with its diff.
 #[utoipa::path(get, path = "/api/plans/{id}", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
@@ -214,7 +219,7 @@ pub async fn one(
 
 /// Commits a draft atomically; 409 naming the grids that moved since it was drawn.
 #[utoipa::path(post, path = "/api/plans/{id}/commit", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn commit(
@@ -228,7 +233,7 @@ pub async fn commit(
 
 /// Discards a draft.
 #[utoipa::path(post, path = "/api/plans/{id}/discard", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn discard(
@@ -243,7 +248,7 @@ pub async fn discard(
 /// Reverts a committed plan with a new committed plan that restores the previous boundaries
 /// and assignments; 409 when later plans changed those grids.
 #[utoipa::path(post, path = "/api/plans/{id}/revert", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 201, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn revert(
@@ -258,9 +263,16 @@ pub async fn revert(
 
 /// Query of `GET /api/partition/validate` (at most one).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ValidateParams {
+    /// A 12-digit village code.
+    #[param(pattern = "^[0-9]{12}$")]
     village: Option<String>,
+    /// A 9-digit township code.
+    #[param(pattern = "^[0-9]{9}$")]
     township: Option<String>,
+    /// A 6-digit county code.
+    #[param(pattern = "^[0-9]{6}$")]
     county: Option<String>,
 }
 
