@@ -10,15 +10,21 @@
 //!   versions, then the model), p50/p95, on a clone of the city (`DATABASE_URL` is never
 //!   written).
 //! - What-if latency, p50/p95, for one camera change in its township.
+//! - Placement suggestions at k = 20 for the township with the most buildings: time and
+//!   candidate count, against an exact MCLP solution of the same instance (PuLP/CBC, when
+//!   `BENCH_PYTHON` has it; `BENCH_MCLP_SCRIPT` is `tests/mclp/exact_mclp.py`).
 //!
 //! Needs `DATABASE_URL` with the loaded city; `BENCH_CLONE_URL` names the database to clone it
 //! into for the mutating part (the xtask creates it).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use citygrid::coverage::model::{covered_sets, CameraView, Status, Work};
 use citygrid::coverage::sector::Sector;
+use citygrid::coverage::store;
+use citygrid::coverage::suggest::{greedy, SuggestQuery, MAX_POSITIONS};
 use citygrid::coverage::{register, Change, Coverage, DEFAULT_MIN_SHARE};
 use citygrid::scope::Scope;
 use rand::{Rng as _, SeedableRng as _};
@@ -185,6 +191,8 @@ async fn main() -> anyhow::Result<()> {
     }
     whatif.sort_unstable();
 
+    let placement = placement(&pool, &cov).await?;
+
     // One camera's covered sets alone (what an edit recomputes twice: old and new).
     let mut work = Work::default();
     let mut one = Vec::new();
@@ -251,5 +259,100 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&whatif, 0.95)),
         whatif.len()
     );
+    println!("{placement}");
     Ok(())
+}
+
+/// Placement suggestions (#18) for the township with the most buildings, k = 20, the page's
+/// defaults (the typical installed camera, 30 m spacing): the greedy's time (best and median of
+/// 3) and candidate count, and an exact MCLP solution of the same coverage matrix (without
+/// spacing, which the exact model has no notion of) by PuLP/CBC when `BENCH_PYTHON` has it,
+/// stopped after `EXACT_LIMIT_S`.
+async fn placement(pool: &sqlx::PgPool, cov: &Coverage) -> anyhow::Result<String> {
+    const K: usize = 20;
+    const EXACT_LIMIT_S: u32 = 600;
+    let membership = cov.membership();
+    let townships: Vec<String> =
+        sqlx::query_scalar("select code from admin_units where level = 'township'").fetch_all(pool).await?;
+    let township = townships.iter().max_by_key(|t| membership.buildings_under(t).count()).unwrap().clone();
+    let buildings = membership.buildings_under(&township).count();
+    let (_, fov_deg, range_m) = store::typical_camera(pool).await?;
+    let engine = citygrid::routing::Engine::load(pool).await?;
+    let snap = engine.snapshot();
+    let inside =
+        |p: [f64; 2]| snap.grids.locate(p[0], p[1]).is_some_and(|i| snap.grids.get(i).code.starts_with(&township));
+    let q = SuggestQuery {
+        area: township.clone(),
+        k: K,
+        fov_deg,
+        range_m,
+        min_spacing_m: 30.0,
+        occlusion: false,
+        max_positions: MAX_POSITIONS,
+    };
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        last = Some(cov.suggest(&q, &inside));
+        times.push(t.elapsed());
+    }
+    times.sort_unstable();
+    let s = last.unwrap();
+    let gained = s.covered_residents_after - s.covered_residents_before;
+    let mut out = format!(
+        "\nplacement (#18): township {township} ({buildings} buildings), k = {K}, FOV {fov_deg}°, range {range_m} m, \
+         spacing 30 m\n| measure | value |\n| --- | --- |\n\
+         | greedy suggestion time, best / median of 3 | {:.0} ms / {:.0} ms |\n\
+         | positions × headings = candidates | {} → {} |\n\
+         | sites picked, residents gained | {}, {gained} |\n",
+        ms(times[0]),
+        ms(times[1]),
+        s.positions,
+        s.candidates,
+        s.sites.len()
+    );
+    // The exact optimum of the same candidates (spacing 0 on both sides: the exact model has none).
+    let (Ok(python), Ok(script)) = (std::env::var("BENCH_PYTHON"), std::env::var("BENCH_MCLP_SCRIPT")) else {
+        out.push_str("| exact MCLP (PuLP/CBC) | not run: no BENCH_PYTHON |\n");
+        return Ok(out);
+    };
+    let (cands, at, _) = cov.candidates(&q, &inside);
+    let fp = cov.footprints();
+    let residents = |b: u32| i64::from(fp.residents[b as usize]);
+    let t = Instant::now();
+    let picks = greedy(&cands, &at, &residents, K, 0.0);
+    let greedy_time = t.elapsed();
+    let got: i64 = picks.iter().map(|p| p.1).sum();
+    let mut index = std::collections::BTreeMap::new();
+    for b in cands.iter().flat_map(|c| &c.covers) {
+        let next = index.len() as u32;
+        index.entry(*b).or_insert(next);
+    }
+    let mut weights = vec![0i64; index.len()];
+    for (&b, &i) in &index {
+        weights[i as usize] = residents(b);
+    }
+    let covers: Vec<Vec<u32>> = cands.iter().map(|c| c.covers.iter().map(|b| index[b]).collect()).collect();
+    let input = serde_json::json!({"covers": covers, "weights": weights, "k": K, "time_limit_s": EXACT_LIMIT_S});
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.to_string().as_bytes())?;
+    let exact: serde_json::Value = serde_json::from_slice(&child.wait_with_output()?.stdout)?;
+    let best = exact["objective"].as_i64().unwrap_or(0);
+    let optimal = exact["optimal"].as_bool().unwrap_or(false);
+    let _ = write!(
+        out,
+        "| without spacing: greedy time, residents | {:.0} ms, {got} |\n\
+         | without spacing: exact MCLP (PuLP/CBC) time, residents | {:.1} s, {best} ({}) |\n\
+         | greedy / exact | {:.3} |\n",
+        ms(greedy_time),
+        exact["seconds"].as_f64().unwrap_or(f64::NAN),
+        if optimal { "optimal" } else { "time limit: best found, not proven optimal" },
+        got as f64 / best.max(1) as f64
+    );
+    Ok(out)
 }

@@ -17,7 +17,7 @@ use rand::SeedableRng as _;
 use serde_json::{json, Value};
 
 /// A Python with PuLP: `CITYGRID_TEST_PYTHON`, or a venv under the target directory, created
-/// (and `pulp` installed from PyPI) on first use.
+/// (and `tests/mclp/requirements.txt` installed from PyPI) on first use.
 fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("CITYGRID_TEST_PYTHON").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
@@ -29,7 +29,8 @@ fn python() -> PathBuf {
     if !ready {
         let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success())
             && Command::new(venv.join("bin/pip"))
-                .args(["install", "-q", "pulp==3.3.2"])
+                .args(["install", "-q", "-r"])
+                .arg(common::repo_root().join("tests/mclp/requirements.txt"))
                 .status()
                 .is_ok_and(|s| s.success());
         assert!(ok, "could not create a Python venv with pulp at {}", venv.display());
@@ -38,40 +39,21 @@ fn python() -> PathBuf {
 }
 
 /// The exact MCLP optimum (residents) of choosing `k` of `covers` (buildings per candidate,
-/// `weights[b]` residents per building), by PuLP/CBC; and its solve time in seconds.
+/// `weights[b]` residents per building), by PuLP/CBC (`tests/mclp/exact_mclp.py`, which the
+/// coverage benchmark uses too); and its solve time in seconds.
 fn exact_mclp(covers: &[Vec<u32>], weights: &[i64], k: usize) -> (i64, f64) {
-    const SCRIPT: &str = r#"
-import json, sys, time
-import pulp
-d = json.load(sys.stdin)
-covers, w, k = d["covers"], d["weights"], d["k"]
-by_building = {}
-for c, bs in enumerate(covers):
-    for b in bs:
-        by_building.setdefault(b, []).append(c)
-p = pulp.LpProblem("mclp", pulp.LpMaximize)
-x = [pulp.LpVariable(f"x{c}", cat="Binary") for c in range(len(covers))]
-y = {b: pulp.LpVariable(f"y{b}", cat="Binary") for b in by_building}
-p += pulp.lpSum(w[b] * y[b] for b in y)
-p += pulp.lpSum(x) <= k
-for b, cs in by_building.items():
-    p += y[b] <= pulp.lpSum(x[c] for c in cs)
-t = time.time()
-p.solve(pulp.PULP_CBC_CMD(msg=False))
-assert pulp.LpStatus[p.status] == "Optimal", pulp.LpStatus[p.status]
-print(json.dumps({"objective": round(pulp.value(p.objective) or 0), "seconds": time.time() - t}))
-"#;
     let mut child = Command::new(python())
-        .args(["-c", SCRIPT])
+        .arg(common::repo_root().join("tests/mclp/exact_mclp.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("python");
-    let input = json!({"covers": covers, "weights": weights, "k": k});
+    let input = json!({"covers": covers, "weights": weights, "k": k, "time_limit_s": null});
     child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "the MCLP solver failed");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["optimal"], true, "no time limit, so CBC proves the optimum: {v}");
     (v["objective"].as_i64().unwrap(), v["seconds"].as_f64().unwrap())
 }
 

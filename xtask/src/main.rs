@@ -4,7 +4,7 @@
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the test tools: npm packages and
 //!   schemathesis, the frontend build).
-//! - `bench <tiles|route|plan|heat|stats>`: benchmarks against a baseline measured in the same run.
+//! - `bench <tiles|route|plan|heat|stats|coverage|profile>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
 mod martin;
@@ -25,7 +25,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   setup  provision only (packages, PostgreSQL, martin, the test tools, the frontend build)
-  bench  <route|tiles|plan|heat|stats|coverage> [--scale full|demo]
+  bench  <route|tiles|plan|heat|stats|coverage|profile> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
 
@@ -62,7 +62,10 @@ fn real_main() -> anyhow::Result<()> {
                 Some("heat") => bench(&root, "heat", scale),
                 Some("stats") => bench(&root, "stats", scale),
                 Some("coverage") => bench(&root, "coverage", scale),
-                _ => bail!("bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat`, `stats` or `coverage`"),
+                Some("profile") => bench(&root, "profile", scale),
+                _ => bail!(
+                    "bench what? `cargo xtask bench route`, `tiles`, `plan`, `heat`, `stats`, `coverage` or `profile`"
+                ),
             }
         }
         "setup" => {
@@ -146,7 +149,20 @@ fn serve(
 ) -> anyhow::Result<sh::Children> {
     let mut children = sh::Children::default();
     children.push("martin", martin::spawn(root, url, martin_port, 512)?);
-    let backend = Command::new(bin)
+    children.push("backend", spawn_backend(bin, url, dist, listen, martin_port, env)?);
+    Ok(children)
+}
+
+/// Starts the backend `bin` on `listen` and waits until it answers `/api/health`.
+fn spawn_backend(
+    bin: &Path,
+    url: &str,
+    dist: &Path,
+    listen: &str,
+    martin_port: u16,
+    env: &[(&str, &str)],
+) -> anyhow::Result<std::process::Child> {
+    let mut backend = Command::new(bin)
         .args(["serve", "--demo-accounts"])
         .env("DATABASE_URL", url)
         .env("CITYGRID_LISTEN", listen)
@@ -155,12 +171,12 @@ fn serve(
         .envs(env.iter().copied())
         .spawn()
         .context("starting the backend")?;
-    children.push("backend", backend);
     let addr: std::net::SocketAddr = listen.parse().with_context(|| format!("--listen {listen:?} is not host:port"))?;
-    if !sh::wait_http(addr, "/api/health", 60) {
-        bail!("the backend did not answer on http://{listen}/api/health within 60 s (see its log above)");
+    if !sh::wait_http(addr, "/api/health", 120) {
+        let _ = backend.kill();
+        bail!("the backend did not answer on http://{listen}/api/health within 120 s (see its log above)");
     }
-    Ok(children)
+    Ok(backend)
 }
 
 fn run(root: &Path, opts: &Options) -> anyhow::Result<()> {
@@ -276,7 +292,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     result
 }
 
-/// `cargo xtask bench <route|tiles>`: release builds of `backend/examples/bench_*.rs` against the
+/// `cargo xtask bench <what>`: release builds of `backend/examples/bench_*.rs` against the
 /// city in `citygrid_bench` (loaded at `scale` on first use).
 fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     let url = provision::database(provision::BENCH_DB, false)?;
@@ -293,10 +309,36 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
         // Camera moves write: they run on a clone, never on the bench city itself.
         let clone = format!("{}_coverage", provision::BENCH_DB);
         provision::clone_database(provision::BENCH_DB, &clone)?;
-        let result =
-            sh::run(Command::new(&exe).env("DATABASE_URL", &url).env("BENCH_CLONE_URL", provision::local_url(&clone)));
+        let mut cmd = Command::new(&exe);
+        cmd.env("DATABASE_URL", &url).env("BENCH_CLONE_URL", provision::local_url(&clone));
+        cmd.env("BENCH_MCLP_SCRIPT", root.join("tests").join("mclp").join("exact_mclp.py"));
+        match bench_python(root) {
+            Ok(python) => {
+                cmd.env("BENCH_PYTHON", python);
+            }
+            Err(e) => println!("bench: exact placement baseline unavailable: {e:#}"),
+        }
+        let result = sh::run(&mut cmd);
         provision::drop_database(&clone)?;
         return result;
+    }
+    if what == "profile" {
+        // The two builds side by side on one database and one martin.
+        let release = build_backend(root, true)?;
+        martin::ensure_role(provision::BENCH_DB)?;
+        let dist = sh::target_dir(root).join("tmp").join("bench-profile-static");
+        std::fs::create_dir_all(&dist)?;
+        let quiet = [("CITYGRID_ESCALATION_SECONDS", "0")];
+        let mut children = sh::Children::default();
+        children.push("martin", martin::spawn(root, &url, 13300, 512)?);
+        children.push("dev backend", spawn_backend(&bin, &url, &dist, "127.0.0.1:13310", 13300, &quiet)?);
+        children.push("release backend", spawn_backend(&release, &url, &dist, "127.0.0.1:13311", 13300, &quiet)?);
+        return sh::run(
+            Command::new(&exe)
+                .env("DATABASE_URL", &url)
+                .env("BENCH_DEV_URL", "http://127.0.0.1:13310")
+                .env("BENCH_RELEASE_URL", "http://127.0.0.1:13311"),
+        );
     }
     if what == "plan" {
         // Plans change the city: work on a clone, never on the bench city itself.
@@ -328,19 +370,24 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A Python with shapely (for the `coverage_is_valid` baseline): a venv in the target directory.
+/// A Python for the benchmarks' independent baselines, a venv in the target directory: shapely
+/// (`coverage_is_valid`, for `plan`) and PuLP/CBC (the exact placement optimum, for `coverage`).
 fn bench_python(root: &Path) -> anyhow::Result<PathBuf> {
     let venv = sh::target_dir(root).join("bench-venv");
     let python = venv.join("bin").join("python");
-    let has_shapely = |p: &Path| {
+    let ready = |p: &Path| {
         Command::new(p)
-            .args(["-c", "import shapely; assert shapely.geos_version >= (3, 12, 0)"])
+            .args(["-c", "import shapely, pulp; assert shapely.geos_version >= (3, 12, 0)"])
             .status()
             .is_ok_and(|s| s.success())
     };
-    if !has_shapely(&python) {
+    if !ready(&python) {
         sh::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        sh::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "shapely>=2.1"]))?;
+        sh::run(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "shapely>=2.1", "-r"])
+                .arg(root.join("tests").join("mclp").join("requirements.txt")),
+        )?;
     }
     Ok(python)
 }
