@@ -318,7 +318,7 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     counts.push(("grids", grids.len() as u64));
     ph.done("hierarchy", &bar);
 
-    let bar = ph.bar("people", (GRIDS + content::MEDIATORS) as u64);
+    let bar = ph.bar("people", (GRIDS + MEDIATORS) as u64);
     counts.push(("grid_workers", content::write_workers(conn, seed, &grids).await?));
     let names: HashMap<String, String> =
         counties.iter().chain(&townships).map(|u| (u.code.clone(), u.name.clone())).collect();
@@ -336,9 +336,9 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     bar.set_position(set.buildings.len() as u64);
     ph.done("buildings", &bar);
 
-    let bar = ph.bar("cameras", content::CAMERAS as u64);
+    let bar = ph.bar("cameras", CAMERAS as u64);
     counts.push(("cameras", content::write_cameras(conn, seed, &grids, &set).await?));
-    bar.set_position(content::CAMERAS as u64);
+    bar.set_position(CAMERAS as u64);
     ph.done("cameras", &bar);
 
     let bar = ph.bar("incidents", 0);

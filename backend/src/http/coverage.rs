@@ -100,7 +100,7 @@ pub struct SummaryParams {
 /// cameras by status and blind-spot area.
 #[utoipa::path(get, path = "/api/coverage/summary", tag = "coverage", security(("bearer" = [])), params(SummaryParams),
     responses((status = 200, body = CoverageSummary), (status = 400, body = citygrid_api::ErrorBody),
-              (status = 403, body = citygrid_api::ErrorBody)))]
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     auth: Authorized<CoverageRead>,
