@@ -212,6 +212,8 @@ async fn documented_shapes_decide_400_or_422() {
     assert_eq!(s, 400, "{b}");
     let (s, b) = app.get("/api/coverage/summary", Some(&admin)).await;
     assert_code(s, &b, 400, "invalid_parameter", Some("level"));
+    let (s, b) = app.get("/api/partition/validate?township=320812001&county=320812", Some(&admin)).await;
+    assert_code(s, &b, 422, "invalid_value", Some("village"));
 
     let (s, b) = app.post("/api/plans", Some(&admin), &json!({"base_versions": {"k\u{0}": 1.5}})).await;
     assert_eq!(s, 422, "{b}");

@@ -130,11 +130,21 @@ fn refine(doc: &mut Value) {
         (incidents, "unit", "query", json!({"pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})),
         (incidents, "category", "query", json!({"enum": categories})),
         ("/tiles/", "layer", "path", json!({"enum": layers})),
-        ("/tiles/", "z", "path", json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)})),
+        (
+            "/tiles/",
+            "z",
+            "path",
+            json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)}),
+        ),
         ("/tiles/", "x", "path", json!({"pattern": "^[0-9]{1,7}$"})),
         ("/tiles/", "y", "path", json!({"pattern": "^[0-9]{1,7}(\\.pbf|\\.mvt)?$"})),
         ("/tiles/", "range", "path", json!({"pattern": glyphs})),
-        ("/tiles/", "fontstack", "path", json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$", "maxLength": 512})),
+        (
+            "/tiles/",
+            "fontstack",
+            "path",
+            json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$", "maxLength": 512}),
+        ),
     ];
     for (path, item) in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.iter_mut()) {
         for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {

@@ -280,7 +280,8 @@ pub struct ValidateParams {
 /// one side of an edge has, invalid polygons, slivers) from the in-memory grids.
 #[utoipa::path(get, path = "/api/partition/validate", tag = "planning", security(("bearer" = [])),
     params(ValidateParams),
-    responses((status = 200, body = PartitionReport), (status = 400, body = citygrid_api::ErrorBody)))]
+    responses((status = 200, body = PartitionReport), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn validate(
     State(state): State<AppState>,
     auth: Authorized<PlansRead>,
@@ -299,7 +300,11 @@ pub async fn validate(
             }
             (*k, Some((*v).clone()))
         }
-        _ => return Err(ApiError::BadRequest("give at most one of village, township, county".into())),
+        // Each is well-formed; together they ask for two areas at once (no schema states that).
+        _ => {
+            return Err(ApiError::new(ErrorCode::InvalidValue, "give at most one of village, township, county")
+                .field("village"))
+        }
     };
     let scope = &auth.scope;
     match &code {
