@@ -229,6 +229,10 @@ pub struct IncidentDetail {
     pub timeline: Vec<IncidentEvent>,
     /// Actions the caller may take from the current state (none for roles that only read).
     pub allowed_actions: Vec<String>,
+    /// The grid version the incident was routed to and, if it changed since, today's grid for
+    /// its point (absent for an incident outside every grid).
+    #[serde(default)]
+    pub grid: Option<crate::IncidentGrid>,
 }
 
 /// One entry of an incident's history.

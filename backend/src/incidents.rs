@@ -227,11 +227,12 @@ pub async fn read(
 ) -> ScopedResult<Option<IncidentDetail>> {
     let mut conn = pool.acquire().await.context("connecting")?;
     let Some(incident) = get(&mut conn, id, now).await? else { return Ok(None) };
-    drop(conn);
     check_scope(scope, id, incident.grid_code.as_deref())?;
+    let grid = crate::planning::history::incident_grid(&mut conn, id).await?;
+    drop(conn);
     let timeline = timeline(pool, id).await?;
     let allowed_actions = allowed_actions_for(role, &incident.status, incident.escalation_level);
-    Ok(Some(IncidentDetail { incident, timeline, allowed_actions }))
+    Ok(Some(IncidentDetail { incident, timeline, allowed_actions, grid }))
 }
 
 /// An incident's history, oldest first.

@@ -69,6 +69,10 @@ pub struct Layer {
 pub enum TileQuery {
     /// Only the layer version `v`.
     Version,
+    /// `v`, and optionally `as_of=YYYY-MM-DD`: the layer as it was at the end of that
+    /// Asia/Shanghai day ([`crate::planning::history::parse_day`]; the tile function reads
+    /// `grids_at` of that instant). The proxy passes martin the instant, not the client's text.
+    VersionAsOf,
     /// A heat window and filter (`from`, `to`, `category`, `source`), normalised by the proxy,
     /// which adds the caller's county and the window's freshness token
     /// ([`crate::stats::heat::HeatQuery`]).
@@ -136,7 +140,7 @@ pub const LAYERS: [Layer; 11] = [
         action: Action::MapRead,
         scoped: false,
         follows: &[],
-        query: TileQuery::Version,
+        query: TileQuery::VersionAsOf,
     },
     Layer {
         name: "buildings",
@@ -459,7 +463,7 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
         .map(|l| {
             let version = versions.get(l.name).copied().unwrap_or(1);
             let url = match l.query {
-                TileQuery::Version => tile_url(origin, l, version),
+                TileQuery::Version | TileQuery::VersionAsOf => tile_url(origin, l, version),
                 TileQuery::Heat => heat_tiles.to_owned(),
             };
             let source = json!({

@@ -1273,3 +1273,119 @@ async fn routing_at_an_instant() {
         assert_eq!(r["error"]["field"], "at", "{r}");
     }
 }
+
+/// The version of grid `code` valid at incident `id`'s report, and the current grid whose
+/// boundary covers its point (smallest code), by SQL written here.
+async fn incident_grids(pool: &PgPool, id: i64, code: &str) -> (i32, String, i32) {
+    sqlx::query_as(
+        "select (select v.version from grid_versions v where v.grid_code = $2 and v.valid_from <= i.reported_at
+                   and (v.valid_to is null or v.valid_to > i.reported_at)),
+                c.code, c.version
+         from incidents i
+         join lateral (select g.grid_code as code, g.version from grid_versions g join grids x on x.code = g.grid_code
+                       where g.valid_to is null and x.retired_at is null and st_covers(g.geom, i.geom)
+                       order by g.grid_code limit 1) c on true
+         where i.id = $1",
+    )
+    .bind(id)
+    .bind(code)
+    .fetch_one(pool)
+    .await
+    .expect("incident grids")
+}
+
+/// An incident shows the grid version it was routed to: an open one moved by a plan shows the
+/// plan's version of its new grid; a closed one keeps its old grid and version and names the
+/// grid that holds its point today.
+#[tokio::test]
+async fn incidents_keep_the_grid_version_they_were_routed_to() {
+    let app = spawn_app().await;
+    let planner = app.login("planner").await;
+    let dispatcher = app.login("dispatcher").await;
+    // Two neighbours; the one the merge retires holds a closed incident of the loaded week.
+    let (survivor, retired, closed): (String, String, i64) = sqlx::query_as(
+        "select a.code, b.code, (select min(i.id) from incidents i where i.grid_code = b.code and i.status = 'closed')
+         from current_grids a
+         join current_grids b on b.village_code = a.village_code and a.code < b.code and b.geom && a.geom
+              and st_relate(a.geom, b.geom, 'F***1****')
+              and st_numgeometries(st_linemerge(st_intersection(st_boundary(a.geom), st_boundary(b.geom)))) = 1
+         where st_numgeometries(a.geom) = 1 and st_numgeometries(b.geom) = 1
+           and exists (select 1 from incidents i where i.grid_code = b.code and i.status = 'closed')
+         order by a.code, b.code limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("two neighbours, a closed incident");
+    let (vs, vr) = (version(&app.pool, &survivor).await, version(&app.pool, &retired).await);
+    let (lon, lat): (f64, f64) = sqlx::query_as(
+        "select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) x",
+    )
+    .bind(&retired)
+    .fetch_one(&app.pool)
+    .await
+    .expect("point");
+    let (s, created) = app
+        .post(
+            "/api/incidents",
+            Some(&dispatcher),
+            &json!({"lon": lon, "lat": lat, "category": "dispute.neighbor", "source": "hotline",
+                    "description": "网格版本测试"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
+    let open = created["incident"]["id"].as_i64().expect("id");
+    let detail = |id: i64| {
+        let (app, token) = (&app, &dispatcher);
+        async move {
+            let (s, d) = app.get(&format!("/api/incidents/{id}"), Some(token)).await;
+            assert_eq!(s, 200, "{d}");
+            d["grid"].clone()
+        }
+    };
+    for id in [open, closed] {
+        let g = detail(id).await;
+        let (then, _, _) = incident_grids(&app.pool, id, &retired).await;
+        assert_eq!((g["code"].as_str(), g["version"].as_i64()), (Some(retired.as_str()), Some(i64::from(then))), "{g}");
+        assert_eq!(then, vr);
+        assert!(g["valid_to"].is_null() && g["current"].is_null() && g["moved_by_plan"].is_null(), "{g}");
+    }
+
+    let body = json!({"operation": "merge", "grids": [survivor, retired], "note": "事件网格版本",
+                      "base_versions": {survivor.clone(): vs, retired.clone(): vr}});
+    let (s, draft) = app.post("/api/plans", Some(&planner), &body).await;
+    assert_eq!(s, 201, "{draft}");
+    let plan = draft["id"].as_i64().expect("id");
+    let (s, res) = app.post(&format!("/api/plans/{plan}/commit"), Some(&planner), &json!({})).await;
+    assert_eq!(s, 200, "{res}");
+    let committed_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select valid_from from grid_versions where grid_code = $1 and version = $2")
+            .bind(&survivor)
+            .bind(vs + 1)
+            .fetch_one(&app.pool)
+            .await
+            .expect("commit instant");
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().expect("time")).expect("rfc 3339");
+
+    // The open incident was moved by the plan into the survivor's new version.
+    let g = detail(open).await;
+    assert_eq!(g["code"], survivor.as_str(), "{g}");
+    assert_eq!(g["version"], vs + 1);
+    assert_eq!(g["moved_by_plan"], plan);
+    assert_eq!(at(&g["routed_at"]), committed_at);
+    assert!(g["current"].is_null(), "{g}");
+    // The closed one keeps the retired grid's last version and names today's grid for its point.
+    let g = detail(closed).await;
+    let (then, now_code, now_version) = incident_grids(&app.pool, closed, &retired).await;
+    assert_eq!(g["code"], retired.as_str(), "{g}");
+    assert_eq!(g["version"], then);
+    assert_eq!(at(&g["valid_to"]), committed_at);
+    assert_eq!(g["current"]["code"], now_code.as_str(), "{g}");
+    assert_eq!(g["current"]["version"], now_version);
+    assert_eq!(now_code, survivor);
+    let stored: String = sqlx::query_scalar("select grid_code from incidents where id = $1")
+        .bind(closed)
+        .fetch_one(&app.pool)
+        .await
+        .expect("grid");
+    assert_eq!(stored, retired, "closed incidents are never re-routed");
+}

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use citygrid::tiles::{self, LAYERS};
 use common::{assert_error, TestApp};
+use serde_json::json;
 use sqlx::PgPool;
 
 /// The size budget of one tile.
@@ -575,4 +576,124 @@ async fn incident_tiles_carry_the_callers_county_only() {
     assert_eq!(features(scoped, format!("?county={away}")).await, in_home, "a client's county is dropped");
     assert_eq!(features(city.clone(), String::new()).await, in_all);
     assert_eq!(features(city, format!("?county={home}")).await, in_all, "city-wide users cannot narrow it either");
+}
+
+/// The grid codes a decoded `grids` tile draws (grid codes are the 15-digit strings).
+fn grid_codes(body: &[u8]) -> BTreeSet<String> {
+    decode_mvt(body)
+        .iter()
+        .flat_map(|l| l.string_values.iter())
+        .filter(|s| s.len() == 15 && s.bytes().all(|b| b.is_ascii_digit()))
+        .cloned()
+        .collect()
+}
+
+/// The grids valid at the end of Shanghai day `day` whose boundary meets tile `t` (`margin`: the
+/// tile's buffer in extent units), by SQL over `grid_versions` written here.
+async fn grids_in_tile_on(pool: &PgPool, day: &str, t: Tile, margin: f64) -> BTreeSet<String> {
+    sqlx::query_scalar::<_, String>(
+        "with d as (select (($1::date + 1)::timestamp at time zone 'Asia/Shanghai') - interval '1 microsecond' as t)
+         select v.grid_code from grid_versions v, d
+         where v.valid_from <= d.t and (v.valid_to is null or v.valid_to > d.t)
+           and st_intersects(st_transform(v.geom, 3857), st_tileenvelope($2, $3, $4, margin => $5 / 4096.0))",
+    )
+    .bind(day)
+    .bind(i32::try_from(t.z).unwrap())
+    .bind(i32::try_from(t.x).unwrap())
+    .bind(i32::try_from(t.y).unwrap())
+    .bind(margin)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// `as_of=YYYY-MM-DD` on the grids layer: yesterday's tile still draws the grid a plan merged
+/// away today and never changes; today's and the current tile do not draw it; each tile draws
+/// the grids SQL over `grid_versions` finds valid at the end of that Shanghai day.
+#[tokio::test]
+async fn grid_tiles_as_of_a_day() {
+    let app = setup().await;
+    let token = app.login("planner").await;
+    let (a, b, va, vb): (String, String, i32, i32) = sqlx::query_as(
+        "select a.code, b.code, a.version, b.version from current_grids a
+         join current_grids b on b.village_code = a.village_code and a.code < b.code and b.geom && a.geom
+              and st_relate(a.geom, b.geom, 'F***1****')
+              and st_numgeometries(st_linemerge(st_intersection(st_boundary(a.geom), st_boundary(b.geom)))) = 1
+         where st_numgeometries(a.geom) = 1 and st_numgeometries(b.geom) = 1
+         order by a.code, b.code offset 10 limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (lon, lat): (f64, f64) = sqlx::query_as(
+        "select st_x(p), st_y(p) from (select st_pointonsurface(geom) p from current_grids where code = $1) s",
+    )
+    .bind(&b)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (yesterday, today): (String, String) = sqlx::query_as(
+        "select to_char(d - 1, 'YYYY-MM-DD'), to_char(d, 'YYYY-MM-DD')
+         from (select (now() at time zone 'Asia/Shanghai')::date d) s",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let tile = Tile::containing(lon, lat, 14);
+    let path = |q: &str| format!("/tiles/grids/{}/{}/{}?{q}", tile.z, tile.x, tile.y);
+    let fetch = |q: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let res = get_tile(app, &path(&q), Some(token)).await;
+            assert_eq!(res.status(), 200, "{q}");
+            let cache = res.headers()["cache-control"].to_str().unwrap().to_owned();
+            (grid_codes(&res.bytes().await.unwrap()), cache)
+        }
+    };
+    let check = |day: &str, got: &BTreeSet<String>| {
+        let (pool, day, got) = (&app.pool, day.to_owned(), got.clone());
+        async move {
+            let inner = grids_in_tile_on(pool, &day, tile, 0.0).await;
+            let outer = grids_in_tile_on(pool, &day, tile, 64.0).await;
+            assert!(inner.is_subset(&got) && got.is_subset(&outer), "{day}: {got:?} vs {inner:?} ⊆ · ⊆ {outer:?}");
+        }
+    };
+
+    let (before_past, cache) = fetch(format!("as_of={yesterday}")).await;
+    assert_eq!(cache, "private, max-age=86400, immutable", "a past day's tile never changes");
+    assert!(before_past.contains(&b), "{before_past:?}");
+    check(&yesterday, &before_past).await;
+    let (before_now, _) = fetch(String::new()).await;
+    assert_eq!(before_past, before_now, "no plan since yesterday");
+
+    let body = json!({"operation": "merge", "grids": [a, b], "note": "瓦片时间旅行",
+        "base_versions": {a.clone(): va, b.clone(): vb}});
+    let (s, draft) = app.post("/api/plans", Some(&token), &body).await;
+    assert_eq!(s, 201, "{draft}");
+    let (s, res) = app.post(&format!("/api/plans/{}/commit", draft["id"]), Some(&token), &json!({})).await;
+    assert_eq!(s, 200, "{res}");
+
+    // Yesterday's tile is what it was; unknown parameters are still dropped.
+    let (past, _) = fetch(format!("as_of={yesterday}&county=320803&foo=1")).await;
+    assert_eq!(past, before_past);
+    check(&yesterday, &past).await;
+    // Today's end and the current partition: the merged-away grid is gone.
+    let v = version(&app.pool, "grids").await;
+    let (on_today, cache) = fetch(format!("as_of={today}")).await;
+    assert_eq!(cache, "no-cache", "today may still change");
+    let (_, cache) = fetch(format!("as_of={today}&v={v}")).await;
+    assert_eq!(cache, "private, max-age=86400, immutable");
+    assert!(on_today.contains(&a) && !on_today.contains(&b), "{on_today:?}");
+    check(&today, &on_today).await;
+    let (now, _) = fetch(format!("v={v}")).await;
+    assert_eq!(now, on_today);
+
+    // A bad day is a 400 naming `as_of`; times are refused (a day's tiles are one URL).
+    for bad in ["2026-02-30", "2026-03-05T10:00:00Z", "last-march", ""] {
+        let (s, body) = app.get(&path(&format!("as_of={bad}")), Some(&token)).await;
+        assert_error(s, &body, 400, "as_of");
+        assert_eq!(body["error"]["field"], "as_of", "{bad}");
+    }
 }

@@ -23,11 +23,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 
 use super::auth::{authenticate, require};
 use super::extract::{Json, Path, Query};
 use super::{ApiError, ApiResult, AppState};
+use crate::planning::history;
 use crate::stats::filter::day_of;
 use crate::stats::heat::HeatQuery;
 use crate::tiles::{self, Layer, TileCoord, TileQuery};
@@ -155,6 +156,10 @@ pub struct TileParams {
     /// Heat layers: the freshness token of the filter (from `/api/stats/heat-tiles`); heat tiles
     /// also read `from`, `to`, `category` and `source`. Other parameters are ignored.
     t: Option<String>,
+    /// The `grids` layer only: `YYYY-MM-DD`, the partition valid at the end of that
+    /// Asia/Shanghai day (as `as_of` on `/api/grids`). A past day's tiles never change.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    as_of: Option<String>,
 }
 
 /// One Mapbox Vector Tile, proxied from martin (token in the `Authorization` header only). A
@@ -187,7 +192,26 @@ pub async fn tile(
 
     // The proxy builds martin's query itself: a client's own `county=` never reaches it.
     let (martin_query, cache) = match layer.query {
-        TileQuery::Version => {
+        TileQuery::VersionAsOf if params.as_of.is_some() => {
+            let day = params.as_of.as_deref().unwrap_or_default();
+            let at = history::parse_day(day)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of"))?;
+            let at_text = at.to_rfc3339_opts(SecondsFormat::Micros, true);
+            if at < Utc::now() {
+                // A commit closes versions at its own instant and opens the next from it, so
+                // the partition of an instant already past never changes again.
+                (format!("as_of={at_text}"), CACHE_IMMUTABLE)
+            } else {
+                // Today (or later): a commit may still change that day's end, and bumps `v`.
+                let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
+                let version = layer_version(&state, layer, asked).await?;
+                (
+                    format!("v={version}&as_of={at_text}"),
+                    if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE },
+                )
+            }
+        }
+        TileQuery::Version | TileQuery::VersionAsOf => {
             let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
             let version = layer_version(&state, layer, asked).await?;
             let mut query = format!("v={version}");

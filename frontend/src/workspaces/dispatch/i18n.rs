@@ -77,6 +77,8 @@ crate::keys! {
         StepDeadline => "本级时限", "Deadline at this level";
         CurrentLevel => "当前层级", "Current level";
         System => "系统", "System";
+        GridVersion => "边界版本", "boundary version";
+        GridNow => "该位置现属网格", "This place is now in grid";
     }
 }
 

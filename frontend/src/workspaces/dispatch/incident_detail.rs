@@ -158,7 +158,16 @@ fn view(lang: Lang, client: &Client, open: &OpenIncident) -> Html {
                 <dt>{ t(lang, Key::Source) }</dt><dd>{ i18n::source(lang, &i.source) }</dd>
                 <dt>{ t(lang, Key::Priority) }</dt><dd>{ i18n::priority(lang, i.priority) }</dd>
                 <dt>{ t(lang, D::CurrentLevel) }</dt><dd>{ i18n::escalation_level(lang, i.escalation_level) }</dd>
-                <dt>{ t(lang, Key::Grid) }</dt><dd><code>{ i.grid_code.clone().unwrap_or_default() }</code></dd>
+                <dt>{ t(lang, Key::Grid) }</dt>
+                <dd data-testid="detail-grid"><code>{ i.grid_code.clone().unwrap_or_default() }</code>
+                    if let Some(g) = &d.grid {
+                        <small class="muted">{ format!(" · {} {}", t(lang, D::GridVersion), g.version) }</small>
+                        if let Some(now) = &g.current {
+                            <br /><small data-testid="detail-grid-now">{ format!("{} ", t(lang, D::GridNow)) }
+                                <code>{ &now.code }</code>{ format!(" {} · {} {}", now.name, t(lang, D::GridVersion), now.version) }</small>
+                        }
+                    }
+                </dd>
                 <dt>{ t(lang, D::ReportedAt) }</dt><dd>{ i18n::instant(&i.reported_at) }</dd>
                 if let Some(dl) = &i.step_deadline {
                     <dt>{ t(lang, D::StepDeadline) }</dt><dd>{ i18n::instant(dl) }</dd>
