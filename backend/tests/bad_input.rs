@@ -204,6 +204,8 @@ async fn documented_shapes_decide_400_or_422() {
     assert_code(s, &b, 422, "invalid_value", Some("as_of"));
     let (s, b) = app.get(&format!("/api/grids/{code}?as_of=yesterday"), Some(&admin)).await;
     assert_code(s, &b, 400, "invalid_parameter", Some("as_of"));
+    let (s, b) = app.get("/tiles/grids/10/853/408?as_of=2026-02-30", Some(&admin)).await;
+    assert_code(s, &b, 422, "invalid_value", Some("as_of"));
     for path in ["/api/plans/-5", "/api/plans/0"] {
         let (s, b) = app.get(path, Some(&admin)).await;
         assert_code(s, &b, 400, "invalid_parameter", Some("id"));

@@ -41,7 +41,7 @@ fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
 }
 
 /// Does `s` match the pattern `as_of` is documented with, `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$`?
-fn as_of_shaped(s: &str) -> bool {
+pub(super) fn as_of_shaped(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     digits(0..4)
