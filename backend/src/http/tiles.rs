@@ -195,9 +195,9 @@ pub async fn tile(
         TileQuery::VersionAsOf if params.as_of.is_some() => {
             let day = params.as_of.as_deref().unwrap_or_default();
             let at = history::parse_day(day).map_err(|e| {
-                // As on `/api/grids`: the documented shape that names no day is 422.
-                let code =
-                    if super::grids::as_of_shaped(day) { ErrorCode::InvalidValue } else { ErrorCode::InvalidParameter };
+                // As on `/api/grids`: the documented shape (a day, no time) naming no day is 422.
+                let shaped = day.len() == 10 && super::grids::as_of_shaped(day);
+                let code = if shaped { ErrorCode::InvalidValue } else { ErrorCode::InvalidParameter };
                 ApiError::new(code, format!("as_of: {e}")).field("as_of")
             })?;
             let at_text = at.to_rfc3339_opts(SecondsFormat::Micros, true);
