@@ -321,7 +321,7 @@ pub mod symbols {
     pub const SHARE_RAMP: [(f64, &str); 5] =
         [(0.0, "#d7191c"), (0.2, "#fdae61"), (0.4, "#ffffbf"), (0.6, "#a6d96a"), (0.8, "#1a9641")];
     /// A grid without residents.
-    pub const NO_RESIDENTS: &str = "#d9d9d9";
+    pub const NO_RESIDENTS: &str = crate::symbology::NO_VALUE;
     /// Buildings seen enough by one camera, and not.
     pub const COVERED: &str = "#1a9641";
     pub const UNCOVERED: &str = "#d7191c";
@@ -335,5 +335,5 @@ pub mod symbols {
     /// order) and the selected camera's field of view.
     pub const BLIND_SPOT: &str = "#c51b7d";
     pub const SITE: &str = "#ff5a00";
-    pub const SELECTED_CAMERA: &str = "#e5484d";
+    pub const SELECTED_CAMERA: &str = crate::symbology::HIGHLIGHT;
 }

@@ -13,6 +13,7 @@ mod coverage;
 mod dispatch;
 mod error;
 mod history;
+pub mod limits;
 mod planning;
 mod stats;
 pub mod symbology;

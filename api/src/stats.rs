@@ -248,17 +248,6 @@ pub struct HeatScale {
     pub bands: Vec<HeatBand>,
 }
 
-/// The heat colour ramp (MapLibre `heatmap-color` stops of `heatmap-density`), transparent to
-/// dark red; the legend of the command view draws the same stops.
-pub const HEAT_COLOURS: [(f64, &str); 6] = [
-    (0.0, "rgba(255, 255, 178, 0)"),
-    (0.15, "rgba(254, 217, 118, 0.55)"),
-    (0.35, "rgba(254, 178, 76, 0.75)"),
-    (0.55, "rgba(253, 141, 60, 0.85)"),
-    (0.8, "rgba(240, 59, 32, 0.9)"),
-    (1.0, "rgba(189, 0, 38, 0.95)"),
-];
-
 impl HeatScale {
     /// MapLibre `heatmap-weight`: each feature's `count` over its band's reference, switching
     /// at integer zooms (where the map switches tiles).
@@ -296,7 +285,7 @@ impl HeatScale {
         serde_json::Value::Array(stops)
     }
 
-    /// MapLibre `heatmap-color`.
+    /// MapLibre `heatmap-color` ([`crate::symbology::HEAT`]'s stops).
     #[must_use]
     pub fn colour_expression() -> serde_json::Value {
         let mut expr = vec![
@@ -304,9 +293,9 @@ impl HeatScale {
             serde_json::json!(["linear"]),
             serde_json::json!(["heatmap-density"]),
         ];
-        for (at, colour) in HEAT_COLOURS {
+        for (at, colour, opacity) in crate::symbology::HEAT {
             expr.push(serde_json::json!(at));
-            expr.push(serde_json::json!(colour));
+            expr.push(serde_json::json!(crate::symbology::rgba(colour, opacity)));
         }
         serde_json::Value::Array(expr)
     }

@@ -97,9 +97,43 @@ pub mod planning {
     pub const AS_OF: &str = "#8c2d04";
 }
 
+/// The outline of the selected feature, in every workspace (the Coverage page's selected
+/// camera too).
+pub const HIGHLIGHT: &str = "#e5484d";
+
+/// A unit without a value (no residents, no figure) in every choropleth.
+pub const NO_VALUE: &str = "#d9d9d9";
+
+/// ColorBrewer YlOrRd, 5 classes, light to dark: the Command page's choropleth classes and the
+/// heatmap's ramp ([`HEAT`]).
+pub const YL_OR_RD: [&str; 5] = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
+
+/// The heatmap's colours (MapLibre `heatmap-color` stops of `heatmap-density`): `(density,
+/// colour, opacity)`, transparent to dark red; the Command page's legend draws the same stops.
+pub const HEAT: [(f64, &str, f64); 5] = [
+    (0.0, YL_OR_RD[0], 0.0),
+    (0.2, YL_OR_RD[1], 0.6),
+    (0.45, YL_OR_RD[2], 0.8),
+    (0.7, YL_OR_RD[3], 0.9),
+    (1.0, YL_OR_RD[4], 0.95),
+];
+
+/// `#rrggbb` at `opacity` as CSS `rgba(r, g, b, a)` (what MapLibre and CSS both read).
+#[must_use]
+pub fn rgba(hex: &str, opacity: f64) -> String {
+    let channel = |i: usize| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+    format!("rgba({}, {}, {}, {opacity})", channel(1), channel(3), channel(5))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heat_colours_are_the_ramp_with_opacity() {
+        assert_eq!(rgba(HEAT[0].1, HEAT[0].2), "rgba(255, 255, 178, 0)");
+        assert_eq!(rgba(HEAT[4].1, HEAT[4].2), "rgba(189, 0, 38, 0.95)");
+    }
 
     fn all() -> Vec<&'static str> {
         let mut v = vec![
@@ -124,7 +158,10 @@ mod tests {
             planning::MOVED_BUILDING,
             planning::ERROR,
             planning::AS_OF,
+            HIGHLIGHT,
+            NO_VALUE,
         ];
+        v.extend(YL_OR_RD);
         v.extend(GRID_FILLS);
         v.extend(CAMERA_STATUS.iter().map(|s| s.colour));
         v.extend(INCIDENT_OPEN.iter().map(|s| s.colour));

@@ -120,12 +120,16 @@ pub fn token_digest(token: &str) -> Vec<u8> {
 }
 
 /// The most characters of a password (argon2's cost grows with the input).
-pub const MAX_PASSWORD: usize = 1024;
+pub use citygrid_api::limits::MAX_PASSWORD_CHARS as MAX_PASSWORD;
+use citygrid_api::limits::{MAX_DISPLAY_NAME_CHARS, MIN_PASSWORD_CHARS};
 
 fn check_password(password: &str) -> Result<(), AccountError> {
     let n = password.chars().count();
-    if n < 8 {
-        return Err(AccountError::Invalid { field: "password", message: "password: at least 8 characters".into() });
+    if n < MIN_PASSWORD_CHARS {
+        return Err(AccountError::Invalid {
+            field: "password",
+            message: format!("password: at least {MIN_PASSWORD_CHARS} characters"),
+        });
     }
     if n > MAX_PASSWORD {
         return Err(AccountError::Invalid {
@@ -140,10 +144,10 @@ fn check_display_name(name: &str) -> Result<(), AccountError> {
     if name.trim().is_empty() {
         return Err(AccountError::Invalid { field: "display_name", message: "display_name: must not be empty".into() });
     }
-    if name.chars().count() > 100 {
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
         return Err(AccountError::Invalid {
             field: "display_name",
-            message: "display_name: at most 100 characters".into(),
+            message: format!("display_name: at most {MAX_DISPLAY_NAME_CHARS} characters"),
         });
     }
     Ok(())

@@ -9,7 +9,8 @@ use crate::components::toast::Toast;
 use crate::i18n::{t, Key, Lang};
 use crate::pages::{login::Login, workspace::Workspace};
 use crate::route::UrlState;
-use crate::state::{Action, AppContext, AppState, Notice, Session};
+use crate::state::{Action, AppContext, AppState, Notice, Session, Tab};
+use crate::workspaces::command::url::CommandView;
 use crate::workspaces::dispatch::{DispatchDraft, DispatchState};
 
 /// The browser storage key of the Dispatch workspace's draft.
@@ -64,12 +65,18 @@ pub fn app() -> Html {
         browser::set_document_lang(lang.code());
     });
 
-    // Keep `#tab=…&sel=…` in step with the state while someone is logged in.
-    use_effect_with((state.session.is_some(), state.tab, state.selection.clone()), |(logged_in, tab, selection)| {
-        if *logged_in {
-            browser::replace_hash(&UrlState { tab: Some(*tab), selection: selection.clone() }.to_hash());
-        }
-    });
+    // Keep `#tab=…&sel=…` (and on the Command tab its view) in step with the state while
+    // someone is logged in.
+    let command_view = if state.tab == Tab::Command { state.workspaces.command.view() } else { CommandView::default() };
+    use_effect_with(
+        (state.session.is_some(), state.tab, state.selection.clone(), command_view),
+        |(logged_in, tab, selection, command)| {
+            if *logged_in {
+                let url = UrlState { tab: Some(*tab), selection: selection.clone(), command: command.clone() };
+                browser::replace_hash(&url.to_hash());
+            }
+        },
+    );
 
     let body = if state.checking {
         html! { <div class="splash"><div class="spinner"></div><p>{ t(state.lang, Key::CheckingSession) }</p></div> }

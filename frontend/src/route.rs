@@ -4,12 +4,15 @@
 //! survives a reload. Unknown or malformed parts are ignored, never an error.
 
 use crate::state::{Selection, Tab};
+use crate::workspaces::command::url::CommandView;
 
 /// What the URL fragment says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UrlState {
     pub tab: Option<Tab>,
     pub selection: Option<Selection>,
+    /// The Command view (its own keys, [`CommandView::KEYS`]).
+    pub command: CommandView,
 }
 
 impl UrlState {
@@ -23,6 +26,7 @@ impl UrlState {
             match k {
                 "tab" => out.tab = Tab::parse(&v).or(out.tab),
                 "sel" => out.selection = Selection::parse(&v).or(out.selection),
+                k if CommandView::KEYS.contains(&k) => out.command.set(k, &v),
                 _ => {}
             }
         }
@@ -39,6 +43,7 @@ impl UrlState {
         if let Some(sel) = &self.selection {
             parts.push(format!("sel={}", sel.to_token()));
         }
+        parts.extend(self.command.pairs().into_iter().map(|(k, v)| format!("{k}={v}")));
         if parts.is_empty() {
             String::new()
         } else {
@@ -68,18 +73,34 @@ mod tests {
     }
 
     #[test]
+    fn carries_the_command_view() {
+        let u = UrlState::parse("#tab=command&sel=unit:320803&w=90&map=choropleth&kpi=overdue&zoom=3");
+        assert_eq!(u.tab, Some(Tab::Command));
+        assert_eq!(
+            u.command.pairs(),
+            [("w", "90".to_owned()), ("map", "choropleth".to_owned()), ("kpi", "overdue".to_owned())]
+        );
+        assert_eq!(u.to_hash(), "#tab=command&sel=unit:320803&w=90&map=choropleth&kpi=overdue");
+    }
+
+    #[test]
     fn round_trips() {
         for u in [
             UrlState::default(),
-            UrlState { tab: Some(Tab::Command), selection: None },
-            UrlState { tab: Some(Tab::Coverage), selection: Some(Selection::Building(99)) },
-            UrlState { tab: None, selection: Some(Selection::Unit("320803".into())) },
+            UrlState { tab: Some(Tab::Command), selection: None, ..UrlState::default() },
+            UrlState { tab: Some(Tab::Coverage), selection: Some(Selection::Building(99)), ..UrlState::default() },
+            UrlState { tab: None, selection: Some(Selection::Unit("320803".into())), ..UrlState::default() },
         ] {
             assert_eq!(UrlState::parse(&u.to_hash()), u);
         }
         assert_eq!(UrlState::default().to_hash(), "");
         assert_eq!(
-            UrlState { tab: Some(Tab::Planning), selection: Some(Selection::Grid("320812001001001".into())) }.to_hash(),
+            UrlState {
+                tab: Some(Tab::Planning),
+                selection: Some(Selection::Grid("320812001001001".into())),
+                ..UrlState::default()
+            }
+            .to_hash(),
             "#tab=planning&sel=grid:320812001001001"
         );
     }

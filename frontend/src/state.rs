@@ -179,7 +179,7 @@ impl AppState {
     /// The state at page load, from the stored language, whether a token is stored and the URL.
     #[must_use]
     pub fn initial(lang: Lang, has_token: bool, url: &crate::route::UrlState) -> AppState {
-        AppState {
+        let mut s = AppState {
             session: None,
             checking: has_token,
             lang,
@@ -189,7 +189,9 @@ impl AppState {
             selection: url.selection.clone(),
             notice: None,
             workspaces: Workspaces::default(),
-        }
+        };
+        s.workspaces.command.open_view(&url.command);
+        s
     }
 }
 
@@ -331,14 +333,15 @@ mod tests {
 
     #[test]
     fn a_tab_from_the_url_survives_login() {
-        let url = UrlState { tab: Some(Tab::Coverage), selection: None };
+        let url = UrlState { tab: Some(Tab::Coverage), selection: None, ..UrlState::default() };
         let s = fresh(&url).reduce(Action::LoggedIn(session(Role::Leader)));
         assert_eq!(s.tab, Tab::Coverage);
     }
 
     #[test]
     fn a_selection_from_the_url_asks_to_fly() {
-        let url = UrlState { tab: None, selection: Some(Selection::Grid("320812001001001".into())) };
+        let url =
+            UrlState { tab: None, selection: Some(Selection::Grid("320812001001001".into())), ..UrlState::default() };
         let s = fresh(&url);
         assert!(s.fly_pending);
         let s = s.reduce(Action::Flown);

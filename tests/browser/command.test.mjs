@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { browserForFile, decodePng, hexRgb, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
+import { BASE_URL, browserForFile, decodePng, hexRgb, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
 
 const HEAT = ['citygrid-command-heat-a', 'citygrid-command-heat-b'];
 const HIGHLIGHT = '#e5484d';
@@ -35,6 +35,16 @@ function warmPixels(img) {
   for (let o = 0; o < img.rgba.length; o += 4) {
     const [r, b] = [img.rgba[o], img.rgba[o + 2]];
     if (r > 200 && r - b > 40) n++;
+  }
+  return n;
+}
+
+/** Pixels of the darker half of the heat ramp (orange to dark red): where the heat is strong. */
+function strongPixels(img) {
+  let n = 0;
+  for (let o = 0; o < img.rgba.length; o += 4) {
+    const [r, g, b] = [img.rgba[o], img.rgba[o + 1], img.rgba[o + 2]];
+    if (r > 180 && r - g > 90 && r - b > 90) n++;
   }
   return n;
 }
@@ -84,7 +94,7 @@ async function setSlider(page, frame) {
 // `incidents` feed the heat rollups and the figures in the same transaction).
 const burst = {};
 
-test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL', { timeout: 180_000 }, async () => {
+test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL', { timeout: 180_000 }, async (t) => {
   const { page } = session;
   [burst.code, burst.lon, burst.lat] = sqlRow(`select g.code, st_x(st_pointonsurface(g.geom)), st_y(st_pointonsurface(g.geom)) from current_grids g
     order by (select count(*) from incidents i where i.grid_code = g.code), g.code limit 1`);
@@ -125,6 +135,7 @@ test('a leader opens on the city: heatmap, names over it, KPI cards equal to SQL
   await page.evaluate((ids) => ids.forEach((id) => window.__citygrid.map.setLayoutProperty(id, 'visibility', 'visible')), HEAT);
   await settle(page);
   const [hot, cold] = [warmPixels(withHeat), warmPixels(withoutHeat)];
+  t.diagnostic(`city view (${withHeat.width}×${withHeat.height} px): ${hot} heat pixels, ${strongPixels(withHeat)} strong; ${cold} warm without the heatmap`);
   assert.ok(hot > 2000 && hot > 5 * cold, `heat pixels: ${hot} with the heatmap, ${cold} without`);
   const names = await page.evaluate(() => {
     const map = window.__citygrid.map;
@@ -192,10 +203,14 @@ test('the day slider moves the heatmap day by day; play runs through the window'
   assert.ok(days >= 3, `${days} days of incidents`);
   const dayAt = (i) => sqlValue(`select ('${first}'::date + ${i})::text`);
 
-  // Two days whose counts differ the most (SQL): their heatmaps differ on screen.
-  const perDay = sqlValue(`select string_agg(n::text, ',' order by d) from (select (reported_at at time zone 'Asia/Shanghai')::date d, count(*) n
-    from incidents where status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
-      and description <> 'planted burst' group by 1) t`).split(',').map(Number);
+  // Two days whose counts differ the most (SQL): their heatmaps differ on screen. One count per
+  // day of the window, the slider's frames (a day without incidents counts 0, it is not skipped).
+  const perDay = sqlValue(`select string_agg(coalesce(n, 0)::text, ',' order by d)
+    from generate_series('${first}'::date, '${last}'::date, interval '1 day') d
+    left join (select (reported_at at time zone 'Asia/Shanghai')::date dd, count(*) n from incidents
+      where status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
+        and description <> 'planted burst' group by 1) t on t.dd = d::date`).split(',').map(Number);
+  assert.equal(perDay.length, days, 'a count for every day of the window');
   const lo = perDay.indexOf(Math.min(...perDay));
   const hi = perDay.indexOf(Math.max(...perDay));
   assert.notEqual(lo, hi);
@@ -282,6 +297,9 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
     if (map.getZoom() < 11) map.jumpTo({ center: map.getCenter(), zoom: 11.2 });
   });
   await settle(page);
+  // The grids' own four-colour fill (drawn from z11) is hidden under the choropleth.
+  assert.equal(await page.evaluate(() => window.__citygrid.map.getLayoutProperty('grids-fill', 'visibility')), 'none',
+    'no grid fill under the choropleth');
   const fill = await page.evaluate(() => window.__citygrid.map.getPaintProperty('citygrid-command-choropleth-villages', 'fill-color'));
   assert.equal(fill[fill.indexOf(village) + 1], classes.at(-1).colour, `the busiest village ${village} has the top colour`);
   // The same view as a heatmap and as the choropleth: the villages' fills change most of the map.
@@ -289,6 +307,8 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   await page.locator('[data-testid=mode-heat]').click();
   await settle(page);
   const heat = await mapImage(page, 'command-villages-heat');
+  assert.notEqual(await page.evaluate(() => window.__citygrid.map.getLayoutProperty('grids-fill', 'visibility')), 'none',
+    'the grid fill is back with the heatmap');
   await page.locator('[data-testid=mode-choropleth]').click();
   await legend('village').waitFor();
   let changed = 0;
@@ -344,4 +364,98 @@ test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
   assert.match(await page.locator('[data-testid=frame-label]').innerText(), /^(Day \d+ of \d+|Whole window) · /);
   await page.locator('.lang-toggle').click();
   await page.locator('.command-figures h3', { hasText: '关键指标' }).waitFor();
+});
+
+/** What the Command page shows: window, frame, filter, sources, map mode, KPI and unit. */
+async function viewOf(page) {
+  const slider = page.locator('[data-testid=day-slider]');
+  const legend = page.locator('[data-testid=choropleth-legend]');
+  return {
+    from: await slider.getAttribute('data-heat-from'),
+    to: await slider.getAttribute('data-heat-to'),
+    frame: await slider.getAttribute('data-frame'),
+    cumulative: await page.locator('[data-testid=cumulative]').isChecked(),
+    filter: await page.locator('[data-testid=filter-summary]').innerText(),
+    hotline: await page.locator('[data-testid=source-hotline]').isChecked(),
+    level: await legend.getAttribute('data-level'),
+    kpi: await legend.getAttribute('data-kpi'),
+    unit: await page.locator('[data-testid=unit-title]').getAttribute('data-code'),
+  };
+}
+
+test('the view is in the URL: a link opens on the same window, filter, day, mode, KPI and unit', { timeout: 180_000 }, async () => {
+  const { page } = session;
+  const county = sqlValue(`select code from admin_units where level = 'county' order by code limit 1`);
+  // A view: the last 7 days, disputes from the hotline, up to the window's fourth day
+  // (cumulative), the closure rate of the county's townships.
+  await page.locator('[data-testid=window-7]').click();
+  await page.locator('[data-testid=family-alarm]').evaluate((el) => el.click());
+  await page.locator('[data-testid=source-hotline]').evaluate((el) => el.click());
+  await setSlider(page, 3);
+  await page.locator('[data-testid=cumulative]').check();
+  await page.locator('[data-testid=mode-choropleth]').click();
+  await page.locator('[data-testid=choropleth-kpi]').selectOption('closure-rate');
+  await page.locator(`[data-testid=child][data-code="${county}"] button`).click();
+  await page.locator('[data-testid=choropleth-legend][data-level=township][data-kpi=closure-rate]').waitFor({ timeout: 60_000 });
+  const today = sqlValue(`select (now() at time zone 'Asia/Shanghai')::date::text`);
+  const day = sqlValue(`select ('${today}'::date - 6 + 3)::text`);
+  const shown = await viewOf(page);
+  assert.deepEqual({ ...shown, filter: undefined }, {
+    from: sqlValue(`select ('${today}'::date - 6)::text`), to: sqlValue(`select ('${day}'::date + 1)::text`), frame: '3',
+    cumulative: true, filter: undefined,
+    hotline: true, level: 'township', kpi: 'closure-rate', unit: county,
+  });
+  const hash = await page.evaluate(() => location.hash);
+  for (const part of [`sel=unit:${county}`, 'w=7', 'cat=dispute', 'src=hotline', `day=${day}`, 'cum=1', 'map=choropleth', 'kpi=closure-rate']) {
+    assert.ok(hash.split('&').some((p) => p.replace(/^#/, '') === part), `${part} in ${hash}`);
+  }
+
+  // The link in a fresh page load: the same view.
+  await page.goto('about:blank');
+  await page.goto(`${BASE_URL}/${hash}`);
+  await page.locator('[data-testid=choropleth-legend][data-level=township][data-kpi=closure-rate]').waitFor({ timeout: 90_000 });
+  assert.deepEqual(await viewOf(page), shown, 'the link opens on the view it was taken from');
+  assert.equal(await page.evaluate(() => location.hash), hash, 'and keeps it');
+  // The choropleth is drawn for the townships (the county's), the heatmap is not.
+  await page.waitForFunction(() => {
+    const map = window.__citygrid.map;
+    const id = 'citygrid-command-choropleth-townships';
+    return map.getLayer(id) && map.getLayoutProperty(id, 'visibility') === 'visible';
+  }, null, { timeout: 60_000 });
+});
+
+test('leaving the tab before the map has loaded leaves the labels as the style has them', { timeout: 120_000 }, async () => {
+  const { page } = session;
+  const LABELS = ['townships-label', 'counties-label'];
+  const zooms = (layers) => layers.filter((l) => LABELS.includes(l.id)).map((l) => [l.id, l.minzoom ?? 0, l.maxzoom ?? 24]);
+  const style = zooms((await (await fetch(`${BASE_URL}/style.json`)).json()).layers);
+  assert.equal(style.length, 2);
+  assert.ok(style.every(([, min, max]) => min > 0 || max < 24), `the style limits the labels' zooms: ${JSON.stringify(style)}`);
+  // Hold the style back, reload on the Command tab and leave it for Coverage before the map has loaded.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const styleUrl = /\/style\.json(\?|$)/;
+  await page.route(styleUrl, async (route) => {
+    await held;
+    await route.continue().catch(() => {});
+  });
+  // A new page load (a goto that only changes the fragment would keep the page).
+  await page.goto('about:blank');
+  await page.goto(`${BASE_URL}/#tab=command`);
+  await page.locator('.tab-panel[data-tab=command]').waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.__citygrid?.map?.isStyleLoaded() ?? false), false, 'the style is held back');
+  await page.locator('[role=tab][data-tab=coverage]').click();
+  await page.locator('.tab-panel[data-tab=coverage]').waitFor();
+  release();
+  await page.waitForFunction(() => window.__citygrid?.map?.loaded(), null, { timeout: 60_000 });
+  await settle(page);
+  await page.unroute(styleUrl);
+  const now = await page.evaluate((ids) => ids.map((id) => {
+    const l = window.__citygrid.map.getLayer(id);
+    return [id, l.minzoom ?? 0, l.maxzoom ?? 24];
+  }), LABELS);
+  assert.deepEqual(now, style, 'the label zoom ranges are the style\'s');
+  const heat = await page.evaluate((ids) => ids.filter((id) => window.__citygrid.map.getLayer(id)
+    && window.__citygrid.map.getLayoutProperty(id, 'visibility') !== 'none'), HEAT);
+  assert.deepEqual(heat, [], 'no heat layer is shown outside the tab');
 });

@@ -300,8 +300,8 @@ pub async fn remove(
     Ok(Json(CameraDeleted { id, coverage: effect(r) }))
 }
 
-/// The most sites one suggestion (or one planned batch) may have.
-pub const MAX_SITES: i64 = 50;
+// The most sites one suggestion (or one planned batch) may have.
+use citygrid_api::limits::MAX_SITES;
 
 fn bad(field: &str, message: String) -> ApiError {
     ApiError::new(ErrorCode::BadRequest, message).field(field)
@@ -330,7 +330,7 @@ pub async fn suggest(
         let message = format!("area_code {area}: no township, village or grid has this code");
         return Err(ApiError::NotFound(message).field("area_code"));
     }
-    if !(1..=MAX_SITES).contains(&req.k) {
+    if !(1..=i64::from(MAX_SITES)).contains(&req.k) {
         return Err(bad("k", format!("k {} must be 1 to {MAX_SITES}", req.k)));
     }
     let min_spacing_m = req.min_spacing_m.unwrap_or(30.0);
@@ -428,7 +428,7 @@ pub async fn add_planned(
         )
         .field("kind"));
     }
-    if req.sites.is_empty() || req.sites.len() > MAX_SITES as usize {
+    if req.sites.is_empty() || req.sites.len() > usize::from(MAX_SITES) {
         return Err(
             ApiError::new(ErrorCode::InvalidValue, format!("sites: give 1 to {MAX_SITES} sites")).field("sites")
         );

@@ -22,8 +22,8 @@ use crate::routing::{RouteError, RouteQuery};
 
 /// The most points one batch may carry.
 pub const MAX_BATCH: usize = 100_000;
-/// The most characters of a description.
-pub const MAX_DESCRIPTION: usize = 4000;
+// The most characters of a description.
+use citygrid_api::limits::MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION;
 
 pub fn router() -> Router<AppState> {
     Router::new()

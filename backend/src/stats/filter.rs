@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone as 
 use citygrid_api::{CategoryKind, CATEGORIES, SOURCES};
 
 /// The longest window any statistic accepts: three years (of 366 days, so any three calendar
-/// years fit).
-pub const MAX_WINDOW_DAYS: i64 = 3 * 366;
+/// years fit); the client checks the same number.
+pub use citygrid_api::limits::MAX_WINDOW_DAYS;
 
 /// A filter value that cannot be used: which query parameter, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

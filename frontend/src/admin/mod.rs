@@ -23,8 +23,8 @@ use crate::hooks::use_client;
 use crate::i18n::{self as text, t, Key, Lang, Text};
 use crate::state::{use_app, Notice};
 
-/// Huai'an's statistical code: its counties are the choices of an account's county.
-const CITY_CODE: &str = "320800";
+// Huai'an's statistical code: its counties are the choices of an account's county.
+use citygrid_api::limits::CITY_CODE;
 
 /// May `role` open the admin page?
 #[must_use]

@@ -50,10 +50,8 @@ impl Reducible for Accounts {
     }
 }
 
-/// The longest display name and password the server accepts.
-const MAX_NAME_CHARS: usize = 100;
-const MIN_PASSWORD_CHARS: usize = 8;
-const MAX_PASSWORD_CHARS: usize = 1024;
+// The display name and password lengths the server accepts.
+use citygrid_api::limits::{MAX_DISPLAY_NAME_CHARS as MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 /// What the administrator typed into the new-account form.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,9 +74,6 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = isSourceLoaded)]
     fn is_source_loaded(this: &Map, id: &str) -> Result<bool, JsValue>;
 
-    #[wasm_bindgen(method, js_name = getZoom)]
-    fn get_zoom(this: &Map) -> f64;
-
     #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
     fn query_rendered_features(this: &Map, point: &JsValue, options: &JsValue) -> Result<Array, JsValue>;
 
@@ -165,7 +162,7 @@ const HIGHLIGHTS: [(&str, &str, &str, &str); 6] = [
     ("citygrid-selected-building", "buildings-fill", "line", "id"),
     ("citygrid-selected-camera", "cameras-circle", "circle", "id"),
 ];
-const HIGHLIGHT_COLOUR: &str = "#e5484d";
+const HIGHLIGHT_COLOUR: &str = citygrid_api::symbology::HIGHLIGHT;
 const NOTHING: &str = "\u{0}none";
 
 fn highlight_target(sel: Option<&Selection>) -> Option<(&'static str, String)> {
@@ -267,8 +264,6 @@ struct Inner {
     click_handler: RefCell<Option<ClickHandler>>,
     /// When set (by a workspace), double clicks go here instead of zooming in.
     double_click_handler: RefCell<Option<Callback<MapClick>>>,
-    /// Extra style-source layers a workspace added ([`MapHandle::set_source_filter_layer`]).
-    filter_layers: RefCell<Vec<&'static str>>,
     /// When set (by a workspace), presses on its layers' features drag them.
     drag_handler: RefCell<Option<DragHandler>>,
     /// The drag under way: the handler it started with and the feature pressed.
@@ -350,7 +345,6 @@ impl MapHandle {
             listeners: RefCell::new(Vec::new()),
             click_handler: RefCell::new(None),
             double_click_handler: RefCell::new(None),
-            filter_layers: RefCell::new(Vec::new()),
             drag_handler: RefCell::new(None),
             dragging: RefCell::new(None),
             move_handler: RefCell::new(None),
@@ -655,7 +649,6 @@ impl MapHandle {
                 console_warn(&format!("citygrid map: layer {id}: {:?}", from_js(&e)));
                 return;
             }
-            self.0.filter_layers.borrow_mut().push(id);
         }
         let _ = self.0.map.set_filter(id, &to_js(&filter.unwrap_or(Value::Bool(false))));
     }
@@ -778,7 +771,11 @@ impl MapHandle {
         };
         if let Err(e) = added {
             console_warn(&format!("citygrid map: layer {id}: {:?}", from_js(&e)));
+            return;
         }
+        // A workspace's layer added after its override was set: the override applies to it too.
+        let pending: Vec<_> = self.0.overrides.borrow().iter().filter(|(l, _)| *l == id).copied().collect();
+        self.apply_overrides(&[], &pending);
     }
 
     /// Sets a paint property of a layer (ignored when the layer does not exist).
@@ -787,14 +784,6 @@ impl MapHandle {
             if let Err(e) = self.0.map.set_paint_property(layer, name, &to_js(value)) {
                 console_warn(&format!("citygrid map: {layer} {name}: {:?}", from_js(&e)));
             }
-        }
-    }
-
-    /// Shows or hides one layer.
-    pub fn set_layer_visible(&self, layer: &str, visible: bool) {
-        if self.has_layer(layer) {
-            let value = JsValue::from_str(if visible { "visible" } else { "none" });
-            let _ = self.0.map.set_layout_property(layer, "visibility", &value);
         }
     }
 
@@ -809,12 +798,6 @@ impl MapHandle {
         if self.has_layer(layer) {
             let _ = self.0.map.set_layer_zoom_range_js(layer, min, max);
         }
-    }
-
-    /// The current zoom.
-    #[must_use]
-    pub fn zoom(&self) -> f64 {
-        self.0.map.get_zoom()
     }
 
     /// Whether every tile of the view of source `id` has loaded.
@@ -844,11 +827,14 @@ impl MapHandle {
         );
     }
 
-    // Coverage workspace: style layers shown or hidden while a workspace is open.
+    // Layers shown or hidden while a workspace is open: the one way a workspace changes the
+    // visibility of a layer (the layer switcher's groups aside).
 
-    /// Shows or hides the style layers `layers` (`(id, visible)`) until the next call, which
+    /// Shows or hides the layers `layers` (`(id, visible)`) until the next call, which
     /// replaces the whole set; layers left out return to the visibility they had (the layer
-    /// switcher's choice). An empty set ends the override.
+    /// switcher's choice for a style layer, hidden for a workspace's own layer, which is added
+    /// with `visibility: none`). A layer added later ([`MapHandle::ensure_layer_below`]) gets
+    /// its override when it is added. An empty set ends the override.
     pub fn override_layers(&self, layers: &[(&'static str, bool)]) {
         let old = std::mem::replace(&mut *self.0.overrides.borrow_mut(), layers.to_vec());
         if *self.0.loaded.borrow() {

@@ -6,6 +6,8 @@
 use citygrid_api::HeatScale;
 use serde_json::{json, Value};
 
+use crate::workspaces::command::state::Mode;
+
 /// The style's heatmap layer and source the copies start from (hidden in the style).
 pub const STYLE_HEAT_LAYER: &str = "incidents_heat-heatmap";
 pub const STYLE_HEAT_SOURCE: &str = "incidents_heat";
@@ -45,9 +47,27 @@ pub fn choropleth_layer(source: &str) -> Option<Value> {
     Some(json!({
         "id": id, "type": "fill", "source": source, "source-layer": source,
         "filter": ["==", ["geometry-type"], "Polygon"],
-        "layout": {"visibility": "visible"},
+        // Shown by the workspace's override while the tab is open ([`shown_layers`]).
+        "layout": {"visibility": "none"},
         "paint": {"fill-color": "rgba(0, 0, 0, 0)", "fill-opacity": CHOROPLETH_OPACITY},
     }))
+}
+
+/// The style's fill of the grids (their four colours), hidden under a choropleth: from z11 it
+/// would be drawn below the classes and change their colours.
+pub const GRIDS_FILL: &str = "grids-fill";
+
+/// What the tab shows, as the map's layer override: in `Heat` mode the heat layers, in
+/// `Choropleth` mode the choropleth layer `choropleth` (if any) without the grids' fill.
+#[must_use]
+pub fn shown_layers(mode: Mode, choropleth: Option<&str>) -> Vec<(&'static str, bool)> {
+    let heat = mode == Mode::Heat;
+    let mut layers: Vec<(&'static str, bool)> = HEAT.iter().map(|id| (*id, heat)).collect();
+    layers.extend(CHOROPLETH.iter().map(|id| (*id, !heat && choropleth == Some(*id))));
+    if !heat {
+        layers.push((GRIDS_FILL, false));
+    }
+    layers
 }
 
 /// A copy of the style's heat source pointing at `tiles`.
@@ -58,7 +78,8 @@ pub fn heat_source(style_source: &Value, tiles: &str) -> Value {
     s
 }
 
-/// A copy of the style's heatmap layer as layer (and source) `id`, visible, at `opacity`.
+/// A copy of the style's heatmap layer as layer (and source) `id`, at `opacity`, hidden until
+/// the workspace's override shows it ([`shown_layers`]).
 #[must_use]
 pub fn heat_layer(style_layer: &Value, id: &str, opacity: f64) -> Value {
     let mut l = style_layer.clone();
@@ -69,7 +90,7 @@ pub fn heat_layer(style_layer: &Value, id: &str, opacity: f64) -> Value {
     l["id"] = json!(id);
     l["source"] = json!(id);
     l["source-layer"] = json!(STYLE_HEAT_SOURCE);
-    l["layout"] = json!({"visibility": "visible"});
+    l["layout"] = json!({"visibility": "none"});
     l["paint"]["heatmap-opacity"] = json!(opacity);
     l
 }
@@ -101,7 +122,7 @@ mod tests {
             "layout": {"visibility": "none"}, "paint": {"heatmap-radius": 9, "heatmap-opacity": 0.85}});
         let l = heat_layer(&style, HEAT[1], 0.0);
         assert_eq!((l["id"].clone(), l["source"].clone()), (json!(HEAT[1]), json!(HEAT[1])));
-        assert_eq!(l["layout"]["visibility"], "visible");
+        assert_eq!(l["layout"]["visibility"], "none", "shown by the override");
         assert_eq!(l["paint"]["heatmap-radius"], 9);
         assert_eq!(l["paint"]["heatmap-opacity"], 0.0);
         assert!(l.get("metadata").is_none());
@@ -117,6 +138,19 @@ mod tests {
             assert!(CHOROPLETH.contains(&l["id"].as_str().unwrap_or_default()));
         }
         assert_eq!(choropleth_layer("cameras"), None);
+    }
+
+    #[test]
+    fn a_choropleth_hides_the_heat_and_the_grids_fill() {
+        let heat = shown_layers(Mode::Heat, None);
+        assert!(HEAT.iter().all(|id| heat.contains(&(*id, true))));
+        assert!(CHOROPLETH.iter().all(|id| heat.contains(&(*id, false))));
+        assert!(!heat.iter().any(|(id, _)| *id == GRIDS_FILL), "the layer switcher decides");
+        let villages = shown_layers(Mode::Choropleth, Some(CHOROPLETH[2]));
+        assert!(HEAT.iter().all(|id| villages.contains(&(*id, false))));
+        let shown: Vec<_> = villages.iter().filter(|(_, v)| *v).map(|(id, _)| *id).collect();
+        assert_eq!(shown, [CHOROPLETH[2]]);
+        assert!(villages.contains(&(GRIDS_FILL, false)));
     }
 
     #[test]

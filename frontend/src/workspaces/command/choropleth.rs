@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::i18n::CommandKey as C;
 use super::kpi::{count, fixed};
+use crate::format::share;
 use crate::i18n::{t, Key, Lang};
 
 /// The KPIs a choropleth can show.
@@ -75,7 +76,7 @@ impl Kpi {
         match self {
             Kpi::Incidents | Kpi::Overdue => count(v.round() as i64),
             Kpi::Per1000 => fixed(Some(v), 2),
-            Kpi::ClosureRate | Kpi::ClosedLocally => format!("{:.1}%", v * 100.0),
+            Kpi::ClosureRate | Kpi::ClosedLocally => share(Some(v)),
             Kpi::MedianHandling => format!("{} {}", fixed(Some(v), 1), t(lang, Key::HoursUnit)),
         }
     }
@@ -102,10 +103,10 @@ pub fn source_of(level: AdminLevel) -> Option<(&'static str, f64)> {
     LEVELS.iter().find(|(l, _, _)| *l == level).map(|(_, s, z)| (*s, *z))
 }
 
-/// The class colours, low to high (ColorBrewer YlOrRd, 5 classes).
-pub const RAMP: [&str; 5] = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
 /// Units without a value.
-pub const NO_VALUE: &str = "#d9d9d9";
+pub use citygrid_api::symbology::NO_VALUE;
+/// The class colours, low to high (ColorBrewer YlOrRd, 5 classes).
+pub use citygrid_api::symbology::YL_OR_RD as RAMP;
 
 /// Quantile class breaks: the upper bounds of the first classes (at most `RAMP.len() - 1`,
 /// distinct), so that each class holds about as many units. A value `v` is in class
@@ -267,6 +268,6 @@ mod tests {
         assert_eq!(a[3], json!(NO_VALUE));
         assert_eq!(classes(&[], Kpi::Incidents), (Vec::new(), json!("rgba(0, 0, 0, 0)")));
         assert_eq!(Kpi::parse("closure-rate"), Some(Kpi::ClosureRate));
-        assert_eq!(Kpi::ClosureRate.format(Lang::En, 0.625), "62.5%");
+        assert_eq!(Kpi::ClosureRate.format(Lang::En, 0.625), "62.5 %");
     }
 }

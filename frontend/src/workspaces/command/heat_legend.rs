@@ -1,7 +1,7 @@
-//! The heatmap's legend: the colour ramp the heat layers paint (`citygrid_api::HEAT_COLOURS`),
+//! The heatmap's legend: the colour ramp the heat layers paint (`citygrid_api::symbology::HEAT`),
 //! from few to many incidents relative to the window's reference count.
 
-use citygrid_api::HEAT_COLOURS;
+use citygrid_api::symbology::{rgba, HEAT};
 use yew::prelude::*;
 
 use super::i18n::CommandKey as C;
@@ -11,7 +11,8 @@ use crate::state::use_app;
 /// The CSS gradient of the ramp.
 #[must_use]
 pub fn gradient() -> String {
-    let stops: Vec<String> = HEAT_COLOURS.iter().map(|(at, colour)| format!("{colour} {:.0}%", at * 100.0)).collect();
+    let stops: Vec<String> =
+        HEAT.iter().map(|(at, colour, a)| format!("{} {:.0}%", rgba(colour, *a), at * 100.0)).collect();
     format!("linear-gradient(to right, {})", stops.join(", "))
 }
 

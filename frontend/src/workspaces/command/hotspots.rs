@@ -6,9 +6,9 @@ use yew::prelude::*;
 
 use super::i18n::CommandKey as C;
 use super::kpi::fixed;
-use super::state::Load;
 use crate::components::notice::notice_view;
 use crate::i18n::{t, Key};
+use crate::load::Load;
 use crate::map::MapHandle;
 use crate::state::{use_app, Action, Selection};
 
@@ -33,8 +33,8 @@ pub fn hotspot_list(props: &Props) -> Html {
     let body = match &app.workspaces.command.hotspots {
         Load::Idle | Load::Loading(_) => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
         Load::Failed(n) => notice_view(lang, n, "form-error"),
-        Load::Loaded(h) if h.warnings.is_empty() => html! { <p class="muted">{ t(lang, C::NoHotspots) }</p> },
-        Load::Loaded(h) => html! {
+        Load::Done(h) if h.warnings.is_empty() => html! { <p class="muted">{ t(lang, C::NoHotspots) }</p> },
+        Load::Done(h) => html! {
             <ol class="hotspots">
                 { for h.warnings.iter().map(|w| {
                     let onclick = {

@@ -5,6 +5,7 @@ use citygrid_api::UnitStats;
 use yew::prelude::*;
 
 use super::i18n::CommandKey as C;
+use crate::format::{share, NO_FIGURE};
 use crate::i18n::{t, Key, Lang};
 
 /// `1234567` → `1,234,567`.
@@ -24,16 +25,10 @@ pub fn count(n: i64) -> String {
     out
 }
 
-/// A share as a percentage with one decimal; `–` when there is none.
-#[must_use]
-pub fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "–".to_owned(), |s| format!("{:.1}%", s * 100.0))
-}
-
-/// A number with `decimals` decimals; `–` when there is none.
+/// A number with `decimals` decimals ([`NO_FIGURE`] when there is none).
 #[must_use]
 pub fn fixed(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
+    v.map_or_else(|| NO_FIGURE.to_owned(), |v| format!("{v:.decimals$}"))
 }
 
 /// The cards: (test id, label, value).
@@ -41,18 +36,18 @@ pub fn fixed(v: Option<f64>, decimals: usize) -> String {
 pub fn cards(lang: Lang, u: &UnitStats) -> Vec<(&'static str, &'static str, String)> {
     let hours = |h: Option<f64>| match h {
         Some(_) => format!("{} {}", fixed(h, 1), t(lang, Key::HoursUnit)),
-        None => "–".to_owned(),
+        None => NO_FIGURE.to_owned(),
     };
     vec![
         ("incidents", t(lang, C::Incidents), count(u.incidents)),
         ("per-1000", t(lang, C::Per1000), fixed(u.per_1000_residents, 2)),
-        ("closure-rate", t(lang, C::ClosureRate), percent(u.closure_rate)),
+        ("closure-rate", t(lang, C::ClosureRate), share(u.closure_rate)),
         ("median-handling", t(lang, C::MedianHandling), hours(u.handling_median_hours)),
         ("overdue", t(lang, C::OverdueOpen), count(u.overdue)),
         (
             "closed-locally",
             t(lang, C::ClosedLocally),
-            format!("{} / {}", percent(u.share_grid_village), percent(u.share_township)),
+            format!("{} / {}", share(u.share_grid_village), share(u.share_township)),
         ),
     ]
 }
@@ -88,9 +83,7 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(-4200), "-4,200");
-        assert_eq!(percent(Some(0.6234)), "62.3%");
-        assert_eq!(percent(None), "–");
         assert_eq!(fixed(Some(1.23456), 2), "1.23");
-        assert_eq!(fixed(None, 1), "–");
+        assert_eq!(fixed(None, 1), NO_FIGURE);
     }
 }

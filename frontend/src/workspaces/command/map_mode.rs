@@ -8,9 +8,10 @@ use yew::prelude::*;
 use super::choropleth::{classes, source_of, Kpi, NO_VALUE};
 use super::heat_legend::HeatLegend;
 use super::i18n::CommandKey as C;
-use super::state::{level_slug, CommandAction as A, Load, Mode};
+use super::state::{level_slug, CommandAction as A, Mode};
 use crate::components::notice::notice_view;
 use crate::i18n::{self, t, Key};
+use crate::load::Load;
 use crate::state::use_app;
 
 #[function_component(MapMode)]
@@ -34,7 +35,7 @@ pub fn map_mode() -> Html {
     let kpi = c.kpi;
     let legend = match (&c.mode, &c.summary) {
         (Mode::Heat, _) => html! { <HeatLegend /> },
-        (Mode::Choropleth, Load::Loaded(s)) => match s.children.first().map(|u| u.level) {
+        (Mode::Choropleth, Load::Done(s)) => match s.children.first().map(|u| u.level) {
             None => html! { <p class="muted">{ t(lang, C::NoChildren) }</p> },
             Some(level) => {
                 let (rows, _) = classes(&s.children, kpi);

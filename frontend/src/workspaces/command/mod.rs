@@ -29,6 +29,7 @@ pub mod state;
 mod time;
 pub mod trend;
 mod unit;
+pub mod url;
 
 pub use i18n::CommandKey;
 pub use panel::CommandPanel;

@@ -20,8 +20,8 @@ use super::state::{CommandAction as A, Playback, Window};
 use crate::api;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::map::layers::command::{
-    choropleth_layer, heat_layer, heat_source, weight, BELOW, CHOROPLETH, CHOROPLETH_BELOW, HEAT, HEAT_OPACITY,
-    ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
+    choropleth_layer, heat_layer, heat_source, shown_layers, weight, BELOW, CHOROPLETH, CHOROPLETH_BELOW, HEAT,
+    HEAT_OPACITY, ORIENTATION_LABELS, STYLE_HEAT_LAYER, STYLE_HEAT_SOURCE,
 };
 use crate::map::{ClickHandler, MapClick, MapHandle};
 use crate::state::{use_app, Action, Selection};
@@ -57,8 +57,12 @@ impl Twin {
         1 - self.front
     }
 
-    /// Creates the layers on first use (both on `url`).
+    /// Creates the layers on first use (both on `url`). Only then is the style read (a copy
+    /// of the whole style each time): later frames find them made.
     fn ensure_layers(&mut self, map: &MapHandle, url: &str) -> bool {
+        if self.urls.iter().all(Option::is_some) {
+            return true;
+        }
         let (Some(source), Some(layer)) = (map.style_source(STYLE_HEAT_SOURCE), map.style_layer(STYLE_HEAT_LAYER))
         else {
             return false;
@@ -157,50 +161,58 @@ pub fn command_map(props: &Props) -> Html {
         use_interval(HEAT_REFRESH_MS, (), move || refresh.set((js_sys::Date::now() / 1000.0) as u32));
     }
 
-    // Names over the heatmap at every zoom while the tab is open; the layers go when it closes.
-    use_effect_with(props.map.clone(), |map| {
-        let saved: SavedRanges = Rc::default();
-        if let Some(map) = map {
-            let saved = saved.clone();
-            map.when_loaded(move |m| {
-                for id in ORIENTATION_LABELS {
-                    if let Some(range) = m.layer_zoom_range(id) {
-                        saved.borrow_mut().push((id, range));
-                        m.set_layer_zoom_range(id, 0.0, 24.0);
-                    }
-                }
-                for id in HEAT {
-                    m.set_layer_visible(id, true);
-                }
-            });
-        }
-        let map = map.clone();
-        move || {
-            if let Some(map) = map {
-                for (id, (min, max)) in saved.borrow().iter() {
-                    map.set_layer_zoom_range(id, *min, *max);
-                }
-                for id in HEAT.iter().chain(CHOROPLETH.iter()) {
-                    map.set_layer_visible(id, false);
-                }
-                map.set_click_handler(None);
-            }
-        }
-    });
+    // Whether the tab is open: work deferred until the style loads does nothing once it closed.
+    let open = use_mut_ref(|| true);
 
-    // Heatmap or choropleth: the layers of the mode shown, and in a choropleth a click selects
-    // the unit under it.
+    // Names over the heatmap at every zoom while the tab is open; the layers go when it closes.
+    {
+        let open = open.clone();
+        use_effect_with(props.map.clone(), move |map| {
+            *open.borrow_mut() = true;
+            let saved: SavedRanges = Rc::default();
+            if let Some(map) = map {
+                let (saved, open) = (saved.clone(), open.clone());
+                map.when_loaded(move |m| {
+                    // Closed before the style loaded: nothing to widen (or to restore).
+                    if !*open.borrow() {
+                        return;
+                    }
+                    for id in ORIENTATION_LABELS {
+                        if let Some(range) = m.layer_zoom_range(id) {
+                            saved.borrow_mut().push((id, range));
+                            m.set_layer_zoom_range(id, 0.0, 24.0);
+                        }
+                    }
+                });
+            }
+            let map = map.clone();
+            move || {
+                *open.borrow_mut() = false;
+                if let Some(map) = map {
+                    for (id, (min, max)) in saved.borrow_mut().drain(..) {
+                        map.set_layer_zoom_range(id, min, max);
+                    }
+                    map.override_layers(&[]);
+                    map.set_click_handler(None);
+                }
+            }
+        });
+    }
+
+    // Heatmap or choropleth: the layers of the mode shown (the grids' own fill hidden under a
+    // choropleth), and in a choropleth a click selects the unit under it.
     {
         let app2 = app.clone();
         // The children of the unit shown.
-        let units = (c.mode == Mode::Choropleth).then(|| c.summary.loaded().map(|s| s.children.clone())).flatten();
+        let units = (c.mode == Mode::Choropleth).then(|| c.summary.done().map(|s| s.children.clone())).flatten();
         let deps = (props.map.clone(), c.mode, c.kpi, units);
+        let open = open.clone();
         use_effect_with(deps, move |(map, mode, kpi, units)| {
             if let Some(map) = map {
                 let (mode, kpi, units) = (*mode, *kpi, units.clone());
                 map.when_loaded(move |m| {
-                    for id in HEAT {
-                        m.set_layer_visible(id, mode == Mode::Heat);
+                    if !*open.borrow() {
+                        return;
                     }
                     let shown = units.filter(|u| !u.is_empty()).and_then(|u| {
                         let (source, _) = source_of(u[0].level)?;
@@ -210,9 +222,7 @@ pub fn command_map(props: &Props) -> Html {
                         m.set_paint(&id, "fill-color", &classes(&u, kpi).1);
                         Some(id)
                     });
-                    for id in CHOROPLETH {
-                        m.set_layer_visible(id, shown.as_deref() == Some(id));
-                    }
+                    m.override_layers(&shown_layers(mode, shown.as_deref()));
                     let handler = (mode == Mode::Choropleth).then(|| ClickHandler {
                         layers: &CHOROPLETH,
                         on_click: Callback::from(move |click: MapClick| {

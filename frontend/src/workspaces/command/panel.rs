@@ -11,13 +11,14 @@ use super::i18n::CommandKey as C;
 use super::map_mode::MapMode;
 use super::may_command;
 use super::on_map::CommandMap;
-use super::state::{next_request, selected_code, CommandAction as A, Day};
+use super::state::{selected_code, CommandAction as A, Day};
 use super::time::{DaySlider, FilterPicker, WindowPicker};
 use super::unit::UnitView;
 use crate::api;
 use crate::components::coming_soon::ComingSoon;
 use crate::hooks::{use_client, use_interval};
 use crate::i18n::{t, Text};
+use crate::load::next_request;
 use crate::state::{use_app, Notice};
 use crate::workspaces::WorkspaceProps;
 
@@ -103,7 +104,7 @@ pub fn panel(props: &WorkspaceProps) -> Html {
         // (Only the page's own unit: a selected county is not a scope.)
         let county = c
             .summary
-            .loaded()
+            .done()
             .filter(|s| s.unit.level == AdminLevel::County && app.selection.is_none())
             .map(|s| s.unit.code.clone());
         use_effect_with((map, county), move |(map, county)| {

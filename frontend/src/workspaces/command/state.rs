@@ -3,13 +3,12 @@
 //! answers of the statistics API. Kept across tab switches, reset at logout.
 //!
 //! The reducer ([`CommandState::apply`]) is pure. An answer is applied only to the request it
-//! answers ([`next_request`]): a late answer for an older window, filter or unit is dropped.
-
-use std::cell::Cell;
+//! answers ([`crate::load`]): a late answer for an older window, filter or unit is dropped.
 
 use citygrid_api::{AdminLevel, CategoryKind, Hotspots, StatsSummary, TimeSeries, CATEGORIES, SOURCES};
 
 use super::choropleth::Kpi;
+use crate::load::Load;
 use crate::state::{Notice, Selection};
 
 /// A day: the number of days since 1970-01-01 (Asia/Shanghai days, as the API counts them).
@@ -68,8 +67,8 @@ impl Day {
 /// The window choices of the picker: the last 7, 28 or 90 days (today included).
 pub const LAST_DAYS: [i64; 3] = [7, 28, 90];
 
-/// The longest window the API takes (three years).
-pub const MAX_DAYS: i64 = 3 * 366;
+// The longest window the API takes (three years).
+use citygrid_api::limits::MAX_WINDOW_DAYS as MAX_DAYS;
 
 /// Which days the page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,50 +295,6 @@ impl Playback {
     }
 }
 
-/// An API answer the page waits for.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Load<T> {
-    #[default]
-    Idle,
-    /// The request with this number is out.
-    Loading(u64),
-    Loaded(T),
-    Failed(Notice),
-}
-
-impl<T> Load<T> {
-    /// Applies an answer when it answers the request that is out.
-    fn answer(&mut self, seq: u64, result: Result<T, Notice>) {
-        if matches!(self, Load::Loading(s) if *s == seq) {
-            *self = match result {
-                Ok(v) => Load::Loaded(v),
-                Err(n) => Load::Failed(n),
-            };
-        }
-    }
-
-    #[must_use]
-    pub fn loaded(&self) -> Option<&T> {
-        match self {
-            Load::Loaded(v) => Some(v),
-            _ => None,
-        }
-    }
-}
-
-thread_local! {
-    static LAST_REQUEST: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A number for a new request, larger than every earlier one.
-#[must_use]
-pub fn next_request() -> u64 {
-    LAST_REQUEST.with(|c| {
-        c.set(c.get() + 1);
-        c.get()
-    })
-}
-
 /// What the map shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -405,6 +360,8 @@ pub struct CommandState {
     /// The trend of the unit shown.
     pub series: Load<TimeSeries>,
     pub interval: Interval,
+    /// The day a link named ([`super::url`]), shown once today is known.
+    pub pending_day: Option<Day>,
 }
 
 /// A change to [`CommandState`].
@@ -463,7 +420,12 @@ impl CommandState {
     pub fn apply(&mut self, action: CommandAction) {
         use CommandAction as A;
         match action {
-            A::SetToday(d) => self.today = Some(d),
+            A::SetToday(d) => {
+                self.today = Some(d);
+                if let (Some(day), Some(w)) = (self.pending_day.take(), self.window()) {
+                    self.playback.frame = Some(day.0 - w.from.0).filter(|i| (0..w.days()).contains(i));
+                }
+            }
             A::SetSpan(s) => {
                 if s != self.span {
                     self.span = s;
@@ -631,7 +593,7 @@ mod tests {
     #[test]
     fn late_answers_are_dropped() {
         let mut s = CommandState::default();
-        let (old, new) = (next_request(), next_request());
+        let (old, new) = (crate::load::next_request(), crate::load::next_request());
         s.apply(CommandAction::HotspotsStarted(old));
         s.apply(CommandAction::HotspotsStarted(new));
         s.apply(CommandAction::HotspotsLoaded(old, Err(Notice::Key(super::super::CommandKey::Desc.phrase()))));

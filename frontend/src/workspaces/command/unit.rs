@@ -9,12 +9,13 @@ use yew::prelude::*;
 use super::choropleth::Kpi;
 use super::i18n::CommandKey as C;
 use super::kpi::KpiCards;
-use super::state::{CommandAction as A, Interval, Load};
+use super::state::{CommandAction as A, Interval};
 use super::trend::TrendChart;
 use crate::api;
 use crate::components::notice::notice_view;
 use crate::hooks::use_client;
 use crate::i18n::{self, t, Key};
+use crate::load::Load;
 use crate::state::{use_app, Action, Notice, Selection};
 
 /// What selecting a unit of the statistics means on the map.
@@ -47,7 +48,7 @@ pub fn unit_view() -> Html {
     let lang = app.lang;
     let c = &app.workspaces.command;
     let exporting = use_state(|| false);
-    let Load::Loaded(s) = &c.summary else {
+    let Load::Done(s) = &c.summary else {
         return match &c.summary {
             Load::Failed(n) => notice_view(lang, n, "form-error"),
             _ => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
@@ -103,7 +104,7 @@ pub fn unit_view() -> Html {
                     </span>
                 </h3>
                 { match &c.series {
-                    Load::Loaded(ts) => html! { <TrendChart series={ts.clone()} /> },
+                    Load::Done(ts) => html! { <TrendChart series={ts.clone()} /> },
                     Load::Failed(n) => notice_view(lang, n, "form-error"),
                     _ => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
                 } }
@@ -120,7 +121,7 @@ pub fn unit_view() -> Html {
                             html! {
                                 <li data-testid="child" data-code={u.code.clone()} data-incidents={u.incidents.to_string()}>
                                     <button type="button" class="link" {onclick}>{ &u.name }</button>
-                                    <span class="value">{ kpi.value(u).map_or_else(|| "–".to_owned(), |v| kpi.format(lang, v)) }</span>
+                                    <span class="value">{ kpi.value(u).map_or_else(|| crate::format::NO_FIGURE.to_owned(), |v| kpi.format(lang, v)) }</span>
                                 </li>
                             }
                         }) }

@@ -7,12 +7,12 @@ use std::cmp::Ordering;
 use citygrid_api::CoverageFigures;
 use yew::prelude::*;
 
-use super::figures::percent;
 use super::i18n::CoverageKey as C;
 use super::may_edit_cameras;
 use super::on_map::save;
 use super::state::{CameraEdit, Placement};
 use crate::components::notice::notice_view;
+use crate::format::percent;
 use crate::hooks::use_client;
 use crate::i18n::{self, t, Key, Lang};
 use crate::state::{use_app, Selection};

@@ -6,15 +6,16 @@ use citygrid_api::GridCoverage;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::figures::{area_m2, percent, points_change};
+use super::figures::{area_m2, points_change};
 use super::i18n::CoverageKey as C;
-use super::state::{CoverageAction as A, GridFigures, Load};
+use super::state::{CoverageAction as A, GridFigures};
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format::percent;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Key, Lang};
+use crate::load::{next_request, Load};
 use crate::state::{use_app, Notice, Selection};
-use crate::workspaces::dispatch::list::next_request;
 
 /// Loads both figures of grid `code`.
 fn load(client: &Client, code: String) {

@@ -19,8 +19,6 @@ crate::keys! {
         OcclusionChange => "遮挡带来的变化", "Change from occlusion";
         CamerasByStatus => "摄像头（在线 / 离线 / 维护 / 规划）", "Cameras (online / offline / maintenance / planned)";
         BlindSpots => "盲区", "Blind spots";
-        BlindSpotArea => "盲区面积", "Blind-spot area";
-        BlindSpotsPending => "盲区正在重新计算，显示的是上一次结果", "Blind spots are being recomputed; the previous ones are shown";
         Suggest => "建议新增摄像头", "Suggest new cameras";
         SuggestFor => "建议范围", "For";
         SuggestHint => "选择一个网格、村（社区）或街道，计算新增摄像头的最佳位置。", "Select a grid, village or township to find where new cameras would cover the most residents.";
@@ -58,7 +56,6 @@ crate::keys! {
         Undo => "撤销上一次调整", "Undo the last change";
         Degrees => "度", "°";
         Metres => "米", "m";
-        People => "人", "people";
     }
 }
 

@@ -21,11 +21,11 @@ use super::may_edit_cameras;
 use super::state::{CoverageAction as A, CoverageState, Placement};
 use crate::api;
 use crate::hooks::{use_client, use_map_overlay, Client};
+use crate::load::next_request;
 use crate::map::geometry::bearing;
 use crate::map::layers::coverage::{features, style_layers, View, HANDLES, OVERLAY, TURN_HANDLE};
 use crate::map::{DragEvent, DragHandler, MapHandle};
 use crate::state::{use_app, Notice, Selection};
-use crate::workspaces::dispatch::list::next_request;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -9,16 +9,17 @@ use citygrid_api::UnitCoverage;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::figures::share;
 use super::i18n::CoverageKey as C;
-use super::state::{CoverageAction as A, Load};
+use super::state::CoverageAction as A;
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format::share;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Key, Lang};
+use crate::load::{next_request, Load};
 use crate::map::MapHandle;
 use crate::state::{use_app, Action, Notice, Selection};
-use crate::workspaces::dispatch::list::{bbox_param, next_request};
+use crate::workspaces::dispatch::list::bbox_param;
 
 /// How many grids the ranking lists.
 pub const RANKING_LIMIT: u32 = 10;

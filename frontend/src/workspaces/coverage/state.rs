@@ -6,42 +6,13 @@
 
 use citygrid_api::{CameraInfo, GridCoverage, PlannedCameras, SuggestResult, UnitCoverage, WhatIfResult};
 
+use crate::load::Load;
 use crate::state::Notice;
 
 /// The suggestion size when the page opens.
 pub const DEFAULT_K: u8 = 5;
 /// The largest `k` the backend accepts.
-pub const MAX_K: u8 = 50;
-
-/// Something loaded from the API for one request.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Load<T> {
-    #[default]
-    Idle,
-    Loading(u64),
-    Done(T),
-    Failed(Notice),
-}
-
-impl<T> Load<T> {
-    fn answer(&mut self, seq: u64, result: Result<T, Notice>) {
-        if matches!(self, Load::Loading(s) if *s == seq) {
-            *self = match result {
-                Ok(v) => Load::Done(v),
-                Err(e) => Load::Failed(e),
-            };
-        }
-    }
-
-    /// The loaded value.
-    #[must_use]
-    pub fn done(&self) -> Option<&T> {
-        match self {
-            Load::Done(v) => Some(v),
-            _ => None,
-        }
-    }
-}
+pub use citygrid_api::limits::MAX_SITES as MAX_K;
 
 /// One grid's coverage, without and with occlusion (the change occlusion makes is shown).
 #[derive(Debug, Clone, PartialEq)]

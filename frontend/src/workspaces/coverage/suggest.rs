@@ -8,16 +8,16 @@ use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::figures::percent;
 use super::i18n::CoverageKey as C;
-use super::state::{CoverageAction as A, Load, Suggestion, MAX_K};
+use super::state::{CoverageAction as A, Suggestion, MAX_K};
 use super::{may_edit_cameras, suggest_area};
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format::percent;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{self, t, Lang};
+use crate::load::{next_request, Load};
 use crate::state::{use_app, Notice};
-use crate::workspaces::dispatch::list::next_request;
 
 fn ask(client: &Client, area: String, k: u8, occlusion: bool) {
     let seq = next_request();
@@ -78,7 +78,7 @@ fn result_view(lang: Lang, s: &Suggestion, can_add: bool, on_add: Callback<Mouse
                 <ol class="sites" data-testid="suggest-sites">
                     { for r.sites.iter().enumerate().map(|(i, x)| html! {
                         <li data-testid="suggest-site" data-gain={x.gain_residents.to_string()}>
-                            <span class="site-num">{ i + 1 }</span>
+                            <span class="site-num" style={format!("background: {}", citygrid_api::symbols::SITE)}>{ i + 1 }</span>
                             <span>{ format!("{} +{}", t(lang, C::GainResidents), x.gain_residents) }</span>
                             <span class="small muted">{ format!("{} +{}", t(lang, C::GainBuildings), x.gain_buildings) }</span>
                         </li>

@@ -12,13 +12,14 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::i18n::DispatchKey as D;
-use super::list::{bbox_param, next_request, ListFilters, ListSort, FILTER_STATUSES, LIST_LIMIT, LIST_REFRESH_MS};
+use super::list::{bbox_param, ListFilters, ListSort, FILTER_STATUSES, LIST_LIMIT, LIST_REFRESH_MS};
 use super::on_map::fly_to_incident;
 use super::state::DispatchAction as A;
 use crate::api;
 use crate::components::notice::notice_view;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::i18n::{self, t, Key, Lang};
+use crate::load::next_request;
 use crate::map::MapHandle;
 use crate::state::{use_app, Notice};
 

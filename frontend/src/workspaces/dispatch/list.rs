@@ -1,7 +1,6 @@
 //! The open-incident list of the Dispatch workspace: its filters and order, which answer
 //! counts, and how many cases arrived since the dispatcher last looked.
 
-use std::cell::Cell;
 use std::fmt::Write as _;
 
 use citygrid_api::Incident;
@@ -133,22 +132,9 @@ pub fn is_open(status: &str) -> bool {
     OPEN_STATUSES.contains(&status)
 }
 
-thread_local! {
-    static LAST_REQUEST: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A number for a new list request, larger than every earlier one.
-#[must_use]
-pub fn next_request() -> u64 {
-    LAST_REQUEST.with(|c| {
-        c.set(c.get() + 1);
-        c.get()
-    })
-}
-
 /// The open incidents in the current map view.
 ///
-/// Requests are numbered ([`next_request`]): an answer is applied only if it is the newest
+/// Requests are numbered ([`crate::load::next_request`]): an answer is applied only if it is the newest
 /// request's, so a slow answer for an old view never replaces a newer one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncidentList {
@@ -236,6 +222,7 @@ impl IncidentList {
 pub(crate) mod tests {
     use super::*;
     use crate::i18n::{Key, Text};
+    use crate::load::next_request;
 
     pub(crate) fn incident(id: i64, status: &str) -> Incident {
         Incident {

@@ -20,7 +20,7 @@ use crate::i18n::Text;
 use crate::state::Notice;
 
 /// Longest incident description the backend accepts, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+pub use citygrid_api::limits::MAX_DESCRIPTION_CHARS;
 
 /// The category and source a new form starts with.
 pub const DEFAULT_CATEGORY: &str = "citizen.infrastructure";
