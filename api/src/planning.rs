@@ -10,6 +10,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::GridWorker;
 
+/// Every `details.reason` of a 422 refusing a plan (`partition_rule`, or `invalid_geometry`
+/// for the last): which rule the edit or its result breaks. The client has a sentence for each.
+pub const PLAN_REFUSAL_REASONS: [&str; 11] = [
+    "outside_parent",
+    "no_neighbour",
+    "edge_leaves",
+    "edge_ends",
+    "split_line",
+    "not_adjacent",
+    "different_villages",
+    "sliver",
+    "multipolygon",
+    "too_close",
+    "invalid_geometry",
+];
+
 /// What a plan does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

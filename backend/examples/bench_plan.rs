@@ -90,7 +90,7 @@ async fn draft_and_commit(b: &common::Backend, body: &Value) -> Result<(Duration
     let status = res.status().as_u16();
     let mut draft: Value = res.json().await.map_err(|e| e.to_string())?;
     let mut preview = t.elapsed();
-    if status == 409 && draft["error"]["details"]["reason"] == "missing_base_version" {
+    if status == 409 && draft["error"]["code"] == "missing_base_version" {
         // Name the neighbours the change reaches, as a client would, and draft again.
         let mut body = body.clone();
         if let Some(v) = draft["error"]["details"]["versions"].as_object() {
@@ -150,6 +150,9 @@ async fn pick(
     }
     Ok(out)
 }
+
+/// Per operation: previews, commits, how many were refused, the first refusal.
+type Outcome<'a> = (&'a str, Vec<Duration>, Vec<Duration>, usize, Option<String>);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -214,9 +217,9 @@ async fn main() -> anyhow::Result<()> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let per_op = 30;
     let pairs = pick(&pool, &mut rng, per_op * 3).await?;
-    let mut results: Vec<(&str, Vec<Duration>, Vec<Duration>, usize)> = Vec::new();
+    let mut results: Vec<Outcome<'_>> = Vec::new();
     for (k, op) in ["split", "reshape edge", "merge"].into_iter().enumerate() {
-        let (mut previews, mut commits, mut refused) = (Vec::new(), Vec::new(), 0);
+        let (mut previews, mut commits, mut refused, mut first_refusal) = (Vec::new(), Vec::new(), 0, None);
         for (a, b, va, vb) in pairs.iter().skip(k * per_op).take(per_op) {
             let body = match op {
                 "split" => {
@@ -264,16 +267,22 @@ async fn main() -> anyhow::Result<()> {
                     previews.push(p);
                     commits.push(c);
                 }
-                Err(_) => refused += 1,
+                Err(e) => {
+                    refused += 1;
+                    first_refusal.get_or_insert(e);
+                }
             }
         }
-        results.push((op, previews, commits, refused));
+        results.push((op, previews, commits, refused, first_refusal));
     }
     println!("\nplans over HTTP ({per_op} per operation, disjoint grids)");
-    for (op, previews, commits, refused) in results {
+    for (op, previews, commits, refused, first_refusal) in results {
         let (p50, p95, n) = summary(previews);
         let (c50, c95, _) = summary(commits);
         println!("  {op:13} preview p50 {p50:7.1} ms p95 {p95:7.1} ms · commit p50 {c50:7.1} ms p95 {c95:7.1} ms · {n} committed, {refused} refused");
+        if let Some(e) = first_refusal {
+            println!("                first refusal: {e}");
+        }
     }
     Ok(())
 }

@@ -542,6 +542,18 @@ async fn bad_input_changes_nothing() {
             409,
             "changed since",
         ),
+        (
+            // Drawn on old boundaries: the planner hears that first, not about a boundary
+            // they have not seen.
+            "stale base version with a boundary outside the village",
+            json!({"operation": "reshape", "mode": "boundary", "grids": [g],
+                   "geometry": {"type": "Polygon", "coordinates": [[
+                       [vx0 - 0.01, vy0 - 0.01], [vx1 + 0.01, vy0 - 0.01], [vx1 + 0.01, vy1 + 0.01], [vx0 - 0.01, vy0 - 0.01]
+                   ]]},
+                   "base_versions": {g.clone(): v + 7}}),
+            409,
+            "changed since",
+        ),
     ];
     let before = content_hash(&app.pool).await;
     for (what, body, status, needle) in cases {

@@ -33,31 +33,80 @@ async fn workload_against_the_village_average() {
     let (status, w) = app.get(&format!("/api/grids/{code}/workload"), Some(&token)).await;
     assert_eq!(status, 200, "{w}");
 
-    let (buildings, households, residents, incidents, workers, version): (i64, i64, i64, i64, i64, i32) =
-        sqlx::query_as(
-            "select (select count(*) from buildings where grid_code = $1),
-                    (select coalesce(sum(households), 0)::int8 from buildings where grid_code = $1),
-                    (select coalesce(sum(residents), 0)::int8 from buildings where grid_code = $1),
-                    (select count(*) from incidents where grid_code = $1 and reported_at >= now() - interval '90 days'),
-                    (select count(*) from grid_workers where grid_code = $1),
-                    (select version from current_grids where code = $1)",
-        )
-        .bind(&code)
-        .fetch_one(&app.pool)
-        .await
-        .expect("figures");
+    // The grid's own figures, joined and grouped here (the code uses correlated subqueries).
+    #[allow(clippy::type_complexity)]
+    let (name, village, village_name, version, area, buildings, households, residents): (
+        String,
+        String,
+        String,
+        i32,
+        f64,
+        i64,
+        i64,
+        i64,
+    ) = sqlx::query_as(
+        "select g.name, g.village_code, v.name, g.version, st_area(g.geom::geography),
+                count(b.id), coalesce(sum(b.households), 0)::int8, coalesce(sum(b.residents), 0)::int8
+         from current_grids g join admin_units v on v.code = g.village_code
+         left join buildings b on b.grid_code = g.code
+         where g.code = $1 group by g.name, g.village_code, v.name, g.version, g.geom",
+    )
+    .bind(&code)
+    .fetch_one(&app.pool)
+    .await
+    .expect("figures");
+    let (cameras, open, incidents, village_grids): (i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from cameras where grid_code = $1),
+                (select count(*) from incidents where grid_code = $1
+                 and status in ('new', 'assigned', 'accepted', 'in_progress')),
+                (select count(*) from incidents where grid_code = $1 and reported_at >= now() - interval '90 days'),
+                (select count(*) from grids where village_code = $2 and retired_at is null)",
+    )
+    .bind(&code)
+    .bind(&village)
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts");
+    let workers: Vec<(String, String, String)> =
+        sqlx::query_as("select employee_no, name, phone from grid_workers where grid_code = $1 order by rank")
+            .bind(&code)
+            .fetch_all(&app.pool)
+            .await
+            .expect("workers");
+    assert_eq!(w["code"], code.as_str());
+    assert_eq!(w["name"], name.as_str());
+    assert_eq!(w["village_code"], village.as_str());
+    assert_eq!(w["village_name"], village_name.as_str());
+    assert_eq!(w["version"], version);
+    assert!(close(&w["area_m2"], area), "area {} vs {area}", w["area_m2"]);
     assert_eq!(w["buildings"], buildings);
     assert_eq!(w["households"], households);
     assert_eq!(w["residents"], residents);
+    assert_eq!(w["cameras"], cameras);
+    assert_eq!(w["open_incidents"], open);
     assert_eq!(w["incidents_90d"], incidents);
-    assert_eq!(w["version"], version);
-    assert_eq!(w["workers"].as_array().map(Vec::len), Some(usize::try_from(workers).expect("count")));
-    let n = workers as f64;
-    assert!(close(&w["per_worker"]["households"], households as f64 / n), "{}", w["per_worker"]);
-    assert!(close(&w["per_worker"]["buildings"], buildings as f64 / n), "{}", w["per_worker"]);
+    assert_eq!(w["village_grids"], village_grids);
+    let got_workers: Vec<(String, String, String)> = w["workers"]
+        .as_array()
+        .expect("workers")
+        .iter()
+        .map(|x| {
+            let s = |k: &str| x[k].as_str().unwrap_or_default().to_owned();
+            (s("employee_no"), s("name"), s("phone"))
+        })
+        .collect();
+    assert_eq!(got_workers, workers);
+    assert!(!workers.is_empty());
+    let n = workers.len() as f64;
+    for (field, total) in
+        [("buildings", buildings), ("households", households), ("residents", residents), ("incidents_90d", incidents)]
+    {
+        assert!(close(&w["per_worker"][field], total as f64 / n), "{field}: {}", w["per_worker"]);
+    }
 
+    // The village: every building, incident and worker of a grid of the village, by one join.
     let (vb, vh, vr, vi, vw): (i64, i64, i64, i64, i64) = sqlx::query_as(
-        "with g as (select code from current_grids where village_code = left($1, 12))
+        "with g as (select code from grids where village_code = $1 and retired_at is null)
          select (select count(*) from buildings b join g on g.code = b.grid_code),
                 (select coalesce(sum(households), 0)::int8 from buildings b join g on g.code = b.grid_code),
                 (select coalesce(sum(residents), 0)::int8 from buildings b join g on g.code = b.grid_code),
@@ -65,7 +114,7 @@ async fn workload_against_the_village_average() {
                  where i.reported_at >= now() - interval '90 days'),
                 (select count(*) from grid_workers w join g on g.code = w.grid_code)",
     )
-    .bind(&code)
+    .bind(&village)
     .fetch_one(&app.pool)
     .await
     .expect("village figures");
@@ -75,20 +124,59 @@ async fn workload_against_the_village_average() {
         assert!(close(&avg[field], total as f64 / vw), "{field}: {avg}");
     }
 
-    let neighbours: Vec<String> = sqlx::query_scalar(
-        "select n.code from current_grids g join current_grids n on n.code <> g.code and st_intersects(n.geom, g.geom)
-         where g.code = $1 order by n.code",
+    // Neighbours: grids at distance zero (the code asks `&&` and `st_intersects`), with their
+    // names, villages and versions.
+    let neighbours: Vec<(String, String, String, i32)> = sqlx::query_as(
+        "select n.code, n.name, n.village_code, n.version from current_grids g, current_grids n
+         where g.code = $1 and n.code <> g.code and st_distance(n.geom, g.geom) = 0 order by n.code",
     )
     .bind(&code)
     .fetch_all(&app.pool)
     .await
     .expect("neighbours");
-    let got: Vec<&str> =
-        w["neighbours"].as_array().expect("neighbours").iter().filter_map(|n| n["code"].as_str()).collect();
-    assert_eq!(got, neighbours.iter().map(String::as_str).collect::<Vec<_>>());
+    let got: Vec<(String, String, String, i32)> = w["neighbours"]
+        .as_array()
+        .expect("neighbours")
+        .iter()
+        .map(|n| {
+            let s = |k: &str| n[k].as_str().unwrap_or_default().to_owned();
+            (
+                s("code"),
+                s("name"),
+                s("village_code"),
+                n["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(got, neighbours);
     assert!(!got.is_empty());
-    assert_eq!(w["geometry"]["type"], "MultiPolygon");
-    assert_eq!(w["village_geometry"]["type"], "MultiPolygon");
+
+    // The boundaries drawn are the stored ones (to the API's 7 decimals).
+    for (what, geometry, sql) in [
+        ("grid", &w["geometry"], "select geom from current_grids where code = $2"),
+        ("village", &w["village_geometry"], "select geom from admin_units where code = left($2, 12)"),
+    ] {
+        assert_eq!(geometry["type"], "MultiPolygon", "{what}");
+        let same: bool =
+            sqlx::query_scalar(&format!("select st_equals(st_setsrid(st_geomfromgeojson($1), 4326), ({sql}))"))
+                .bind(geometry.to_string())
+                .bind(&code)
+                .fetch_one(&app.pool)
+                .await
+                .expect("compare");
+        assert!(same, "{what} geometry differs from the stored one");
+    }
+    for n in w["neighbours"].as_array().expect("neighbours") {
+        let same: bool = sqlx::query_scalar(
+            "select st_equals(st_setsrid(st_geomfromgeojson($1), 4326), (select geom from current_grids where code = $2))",
+        )
+        .bind(n["geometry"].to_string())
+        .bind(n["code"].as_str())
+        .fetch_one(&app.pool)
+        .await
+        .expect("compare");
+        assert!(same, "neighbour {} geometry", n["code"]);
+    }
 }
 
 #[tokio::test]

@@ -350,6 +350,17 @@ pub async fn grids_as_of(
     get(&format!("/api/grids?bbox={w},{s},{e},{n}&limit=1000&as_of={}", enc(date)), token).await
 }
 
+/// `PUT /api/grids/{code}/workers`: the grid's workers, in order (the first is responsible).
+pub async fn set_grid_workers(
+    token: &str,
+    code: &str,
+    req: &citygrid_api::GridWorkersUpdate,
+) -> Result<citygrid_api::GridWorkers, ApiError> {
+    let body = serde_json::to_string(req).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let (status, text) = send("PUT", &format!("/api/grids/{}/workers", enc(code)), Some(token), Some(body)).await?;
+    decode(status, &text)
+}
+
 /// `POST /api/plans/{id}/<verb>` (`commit`, `discard`, `revert`).
 pub async fn decide_plan(token: &str, id: i64, verb: &str) -> Result<citygrid_api::Plan, ApiError> {
     let (status, text) = send("POST", &format!("/api/plans/{id}/{verb}"), Some(token), None).await?;

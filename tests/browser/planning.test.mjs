@@ -2,14 +2,26 @@
 // from SQL here); split it by drawing a line on the map, see the preview table with the counts
 // SQL gives for the drawn line, commit, and see two grids on the map without a reload (pixels
 // and rendered tile features); a bad line shows the red geometry and nothing is committed (the
-// database says so); a leader sees no edit controls; a stale edit shows who changed the grid.
+// database says so); a leader sees no edit controls; a stale edit shows who changed the grid and
+// is redone on the current boundaries; workers are assigned from the panel.
 // Each test works on its own grid (of its own village) of this file's database, read with psql
 // (CITYGRID_DATABASE_URL).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { api, apiToken, browserForFile, decodePng, loggedOutBeforeEach, login, screenshot, settle, sql } from './lib.mjs';
+import {
+  api,
+  apiToken,
+  browserForFile,
+  decodePng,
+  loggedOutBeforeEach,
+  login,
+  polled,
+  screenshot,
+  settle,
+  sql,
+} from './lib.mjs';
 
 const session = browserForFile();
 
@@ -20,7 +32,28 @@ function candidates() {
         and (select count(*) from buildings b where b.grid_code = g.code) >= 8
         and (select count(*) from current_grids x where x.village_code = g.village_code) >= 3
         and st_area(g.geom::geography) between 100000 and 5000000
-      order by g.village_code, g.code limit 6`).map((r) => r[0]);
+      order by g.village_code, g.code limit 8`).map((r) => r[0]);
+}
+
+/** A point of the grid well inside it: of 40 seeded random points, the one farthest from its
+ * boundary, its interior point and its centroid (where outlines and labels are drawn). */
+function innerPoint(code) {
+  const [[x, y]] = sql(`select st_x(p), st_y(p) from (
+      select (st_dump(st_generatepoints(geom, 40, 7))).geom as p, geom from current_grids where code = '${code}') s
+      order by least(st_distance(p::geography, st_boundary(geom)::geography),
+                     st_distance(p::geography, st_pointonsurface(geom)::geography),
+                     st_distance(p::geography, st_centroid(geom)::geography)) desc limit 1`);
+  return [Number(x), Number(y)];
+}
+
+/** The workers of a grid in rank order (employee numbers), from the database. */
+function workersOf(code) {
+  return sql(`select employee_no from grid_workers where grid_code = '${code}' order by rank`).map((r) => r[0]);
+}
+
+/** The workers the page lists (employee numbers, in order). */
+async function listedWorkers(page) {
+  return page.locator('[data-testid=worker]').evaluateAll((els) => els.map((e) => e.dataset.employee));
 }
 
 /** The grid's box and a horizontal line through its interior point, past the box on both sides. */
@@ -116,6 +149,17 @@ async function diffColumn(page, code) {
   }, code);
 }
 
+/** The rows of a table's body, each as [header cell, data cells…] (trimmed text). */
+async function tableCells(page, selector) {
+  return page.evaluate(
+    (sel) =>
+      [...document.querySelectorAll(`${sel} tbody tr`)].map((tr) =>
+        [...tr.querySelectorAll('th, td')].map((c) => c.textContent.trim()),
+      ),
+    selector,
+  );
+}
+
 function pixel(img, [x, y]) {
   const o = (Math.round(y) * img.width + Math.round(x)) * 4;
   return [img.rgba[o], img.rgba[o + 1], img.rgba[o + 2]];
@@ -147,14 +191,33 @@ test('split a grid: workload, preview with the counts of SQL, commit, two grids 
   const [[hh, res, bld, inc, workers]] = sql(`select coalesce(sum(households), 0), coalesce(sum(residents), 0), count(*),
       (select count(*) from incidents where grid_code = '${code}' and reported_at >= now() - interval '90 days'),
       (select count(*) from grid_workers where grid_code = '${code}') from buildings where grid_code = '${code}'`);
-  const workload = await page.locator('[data-testid=workload] tbody tr').allTextContents();
-  assert.match(workload[0], new RegExp(`^户数${hh}`), workload[0]);
-  assert.match(workload[1], new RegExp(`^人口${res}`), workload[1]);
-  assert.match(workload[2], new RegExp(`^近 90 天事件${inc}`), workload[2]);
-  assert.match(workload[3], new RegExp(`^楼栋${bld}`), workload[3]);
-  if (Number(workers) > 0) {
-    assert.ok(workload[0].includes((Number(hh) / Number(workers)).toFixed(1)), workload[0]);
-  }
+  // Each row: the figure, the grid's total, per worker, the village average per worker.
+  const village = `(select code from current_grids where village_code = left('${code}', 12))`;
+  const [[vhh, vres, vinc, vbld, vworkers]] = sql(`select
+      (select coalesce(sum(households), 0) from buildings where grid_code in ${village}),
+      (select coalesce(sum(residents), 0) from buildings where grid_code in ${village}),
+      (select count(*) from incidents where grid_code in ${village} and reported_at >= now() - interval '90 days'),
+      (select count(*) from buildings where grid_code in ${village}),
+      (select count(*) from grid_workers where grid_code in ${village})`);
+  // A per-worker cell shows one decimal (or — without workers): the ratio rounded, either way at a tie.
+  const perWorker = (cell, total, n, what) => {
+    if (Number(n) === 0) return assert.equal(cell, '—', what);
+    assert.match(cell, /^\d+\.\d$/, what);
+    assert.ok(Math.abs(Number(cell) - Number(total) / Number(n)) <= 0.05 + 1e-9, `${what}: ${cell} vs ${total}/${n}`);
+  };
+  const rows = await tableCells(page, '[data-testid=workload]');
+  const expected = [
+    ['户数', hh, vhh], ['人口', res, vres], ['近 90 天事件', inc, vinc], ['楼栋', bld, vbld],
+  ];
+  assert.equal(rows.length, expected.length, JSON.stringify(rows));
+  expected.forEach(([label, total, villageTotal], i) => {
+    const [th, cell, mine, avg] = rows[i];
+    assert.equal(rows[i].length, 4, JSON.stringify(rows[i]));
+    assert.equal(th, label);
+    assert.equal(cell, total, label);
+    perWorker(mine, total, workers, `${label} per worker`);
+    perWorker(avg, villageTotal, vworkers, `${label} village average`);
+  });
   const neighbours = sql(`select count(*) from current_grids n join current_grids g on g.code = '${code}'
       and n.code <> g.code and st_intersects(n.geom, g.geom)`)[0][0];
   assert.equal(await page.locator('[data-testid=neighbours] li').count(), Number(neighbours));
@@ -271,7 +334,8 @@ test('a leader sees the workload but no edit controls', async () => {
   await selectGrid(page, code, inside, box);
   await page.locator('[data-testid=workload]').waitFor();
   await page.locator('[data-testid=planning-read-only]').waitFor();
-  for (const id of ['planning-tools', 'split', 'preview', 'commit']) {
+  await page.locator('[data-testid=workers]').waitFor();
+  for (const id of ['planning-tools', 'split', 'preview', 'commit', 'worker-add', 'worker-no', 'worker-up', 'worker-remove']) {
     assert.equal(await page.locator(`[data-testid=${id}]`).count(), 0, `${id} is hidden`);
   }
 });
@@ -305,6 +369,70 @@ test('a stale edit shows who changed the grid', async () => {
   const text = await page.locator('[data-testid=plan-refused]').textContent();
   assert.ok(text.includes(code) && text.includes('admin') && text.includes(`#${draft.body.id}`), text);
   assert.equal(sql(`select count(*) from plans where status = 'committed' and note = 'admin first'`)[0][0], '1');
+
+  // Redo the same line on the current boundaries: a new draft naming the current versions,
+  // previewed again, then committed.
+  await page.locator('[data-testid=rebase]').click();
+  const rebased = page.locator('[data-testid=plan-draft]');
+  await rebased.waitFor({ timeout: 60_000 });
+  const id = await rebased.getAttribute('data-plan');
+  const drawn = await drawnLine(page);
+  const wkt = `LINESTRING(${drawn.map((p) => p.join(' ')).join(', ')})`;
+  const [[status, base, current, same]] = sql(`select status, base_versions->>'${code}',
+      (select version from current_grids where code = '${code}'),
+      st_hausdorffdistance(geometry, st_setsrid(st_geomfromtext('${wkt}'), 4326)) < 2e-7 from plans where id = ${id}`);
+  assert.deepEqual([status, base, current, same], ['draft', '2', '2', 't'], 'the same line on the current version');
+  await page.locator('[data-testid=commit]').click();
+  await page.locator('[data-testid=plan-committed]').waitFor({ timeout: 60_000 });
+  assert.deepEqual(sql(`select status, (select version from current_grids where code = '${code}') from plans where id = ${id}`)[0], [
+    'committed',
+    '3',
+  ]);
+});
+
+test('assign workers from the panel: register, reorder, remove, add back', async () => {
+  const { page } = session;
+  const taken = GRIDS.map((c) => `'${c.slice(0, 12)}'`).join(', ');
+  const [[code]] = sql(`select g.code from current_grids g
+      where exists (select 1 from grid_workers w where w.grid_code = g.code) and st_numgeometries(g.geom) = 1
+        and g.village_code not in (${taken})
+      order by (select count(*) from grid_workers w where w.grid_code = g.code) desc, g.code limit 1`);
+  const { box } = lineFor(code);
+  const inside = innerPoint(code);
+  const before = workersOf(code);
+  const audits = () => Number(sql(`select count(*) from audit_log where entity = 'grid_workers' and '${code}' = any(entity_ids)`)[0][0]);
+  const auditsBefore = audits();
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, code, inside, box);
+  await page.locator('[data-testid=workers]').waitFor();
+  assert.deepEqual(await listedWorkers(page), before);
+
+  const until = async (what, nos) => {
+    await polled(what, async () => JSON.stringify(await listedWorkers(page)) === JSON.stringify(nos));
+    assert.deepEqual(workersOf(code), nos, `${what} (database)`);
+  };
+  // Register a new worker: last in the list.
+  await page.locator('[data-testid=worker-no]').fill('T9001');
+  await page.locator('[data-testid=worker-name]').fill('测试网格员');
+  await page.locator('[data-testid=worker-phone]').fill('13900009001');
+  await page.locator('[data-testid=worker-add]').click();
+  await until('registered', [...before, 'T9001']);
+  assert.deepEqual(sql(`select name, phone from grid_workers where employee_no = 'T9001'`)[0], ['测试网格员', '13900009001']);
+  // Move the new one up a place.
+  await page.locator('[data-testid=worker][data-employee=T9001] [data-testid=worker-up]').click();
+  const up = [...before.slice(0, -1), 'T9001', before[before.length - 1]];
+  await until('moved up', up);
+  // Remove the responsible (first) worker: unassigned, not deleted.
+  const first = up[0];
+  await page.locator(`[data-testid=worker][data-employee="${first}"] [data-testid=worker-remove]`).click();
+  await until('removed', up.slice(1));
+  assert.deepEqual(sql(`select grid_code is null from grid_workers where employee_no = '${first}'`)[0], ['t']);
+  // Add them back by number alone: last.
+  await page.locator('[data-testid=worker-no]').fill(first);
+  await page.locator('[data-testid=worker-add]').click();
+  await until('added back', [...up.slice(1), first]);
+  assert.equal(audits() - auditsBefore, 4, 'one audit row per change');
 });
 
 test('history lists the versions with author and note; a revert previews, then restores the boundary', async () => {
@@ -331,6 +459,10 @@ test('history lists the versions with author and note; a revert previews, then r
   assert.equal(await items.count(), 2);
   const latest = await items.first().textContent();
   assert.ok(latest.includes('admin') && latest.includes('新建小区') && latest.includes(`#${draft.body.id}`), latest);
+  // The time of the version in Asia/Shanghai, as the "as of" days are.
+  const [[shanghai]] = sql(`select to_char(valid_from at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+      from grid_versions where grid_code = '${code}' and version = 2`);
+  assert.ok(latest.includes(shanghai), `${latest} shows ${shanghai}`);
 
   await page.locator(`[data-testid=revert][data-plan="${draft.body.id}"]`).click();
   await page.locator('[data-testid=revert-preview]').waitFor();

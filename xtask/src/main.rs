@@ -2,6 +2,7 @@
 //!
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
+//! - `browser [file…]`: only the browser tests (of `tests/browser/<file>.test.mjs`, or all).
 //! - `setup`: only provision the machine (packages, PostgreSQL, martin, the test tools: npm packages and
 //!   schemathesis, the frontend build).
 //! - `bench <tiles|route|plan|heat|stats|coverage|profile>`: benchmarks against a baseline measured in the same run.
@@ -24,6 +25,8 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
          provision PostgreSQL/PostGIS, martin and the frontend, load the Huai'an dataset if the
          database is empty, and serve CityGrid until Ctrl-C
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
+  browser [file…]
+         only the browser tests, of tests/browser/<file>.test.mjs (all files when none is named)
   setup  provision only (packages, PostgreSQL, martin, the test tools, the frontend build)
   bench  <route|tiles|plan|heat|stats|coverage|profile> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
@@ -68,6 +71,7 @@ fn real_main() -> anyhow::Result<()> {
                 ),
             }
         }
+        "browser" => browser(&root, &args[1..]),
         "setup" => {
             provision::database(provision::RUN_DB, false)?;
             provision::packages(true)?;
@@ -285,11 +289,27 @@ fn test(root: &Path) -> anyhow::Result<()> {
                 .env("CITYGRID_SCHEMATHESIS", &schemathesis),
         )?;
         println!("test: browser tests (headless Chromium), each file on its own database");
-        testing::browser_tests(root, &bin, &dist, &prefix)
+        testing::browser_tests(root, &bin, &dist, &prefix, &[])
     })();
     let dropped = testing::drop_databases(&prefix)?;
     println!("test: dropped the run's {dropped} databases; {:.0} s in all", started.elapsed().as_secs_f64());
     result
+}
+
+/// `cargo xtask browser [file…]`: the browser tests alone (of the named files), each file on its
+/// own clone of the template, as `test` runs them.
+fn browser(root: &Path, only: &[String]) -> anyhow::Result<()> {
+    let admin_url = std::env::var("CITYGRID_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map_or_else(|| provision::database(provision::TEST_DB, true), Ok)?;
+    testing::npm_ci(&root.join("tests").join("browser"))?;
+    martin::ensure_installed()?;
+    let bin = build_backend(root, false)?;
+    let dist = frontend::build(root)?;
+    let prefix = testing::db_prefix(root);
+    testing::build_template(&bin, &admin_url, &prefix)?;
+    testing::browser_tests(root, &bin, &dist, &prefix, only)
 }
 
 /// `cargo xtask bench <what>`: release builds of `backend/examples/bench_*.rs` against the

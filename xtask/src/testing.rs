@@ -118,14 +118,24 @@ fn browser_test_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Runs each browser test file against its own clone of the template, with its own backend
-/// (escalation off) and martin on free ports; all files run even when one fails.
-pub fn browser_tests(root: &Path, bin: &Path, dist: &Path, prefix: &str) -> anyhow::Result<()> {
+/// (escalation off) and martin on free ports; all files run even when one fails. `only`: the
+/// files to run by stem (`planning` for `planning.test.mjs`); empty: all.
+pub fn browser_tests(root: &Path, bin: &Path, dist: &Path, prefix: &str, only: &[String]) -> anyhow::Result<()> {
     let dir = root.join("tests").join("browser");
     let artifacts = sh::target_dir(root).join("browser-artifacts");
     std::fs::create_dir_all(&artifacts)?;
     let mut failed = Vec::new();
-    for file in browser_test_files(&dir)? {
+    let files = browser_test_files(&dir)?;
+    for name in only {
+        if !files.iter().any(|f| f.file_name().and_then(|n| n.to_str()) == Some(&format!("{name}.test.mjs"))) {
+            bail!("no tests/browser/{name}.test.mjs");
+        }
+    }
+    for file in files {
         let stem = file.file_name().and_then(|n| n.to_str()).unwrap_or("x").trim_end_matches(".test.mjs").to_owned();
+        if !only.is_empty() && !only.contains(&stem) {
+            continue;
+        }
         let db = format!("{prefix}_br_{}", stem.replace(|c: char| !c.is_ascii_alphanumeric(), "_").to_lowercase());
         let started = Instant::now();
         provision::psql_as_postgres(

@@ -44,6 +44,7 @@ impl From<PlanError> for ApiError {
             PlanError::NotFound(m) => ApiError::NotFound(m),
             PlanError::Invalid(m) => ApiError::new(ErrorCode::InvalidValue, m),
             PlanError::Geometry { reason, message, geometry } => {
+                debug_assert!(citygrid_api::PLAN_REFUSAL_REASONS.contains(&reason), "{reason} is not catalogued");
                 let code =
                     if reason == "invalid_geometry" { ErrorCode::InvalidGeometry } else { ErrorCode::PartitionRule };
                 ApiError::new(code, message).with_details(json!({"reason": reason, "geometry": geometry}))

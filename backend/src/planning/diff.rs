@@ -85,6 +85,17 @@ const INCIDENTS_AFTER: &str = concat!(
 /// (id, stored grid, grid by the rule now, grid by the rule after, open, of the last 90 days).
 type IncidentRow = (i64, Option<String>, Option<String>, Option<String>, bool, bool);
 
+/// What is assigned to the grid aliased `g` (by stored `grid_code`), as the columns
+/// `buildings, households, residents, cameras, open_incidents, workers`; `$2` binds the open
+/// statuses. The one definition of a grid's figures, for the diff's "before" and the grid card.
+pub(crate) const GRID_TALLY: &str = "\
+    (select count(*) from buildings b where b.grid_code = g.code) as buildings, \
+    (select coalesce(sum(b.households), 0)::int8 from buildings b where b.grid_code = g.code) as households, \
+    (select coalesce(sum(b.residents), 0)::int8 from buildings b where b.grid_code = g.code) as residents, \
+    (select count(*) from cameras k where k.grid_code = g.code) as cameras, \
+    (select count(*) from incidents i where i.grid_code = g.code and i.status = any($2)) as open_incidents, \
+    (select count(*) from grid_workers w where w.grid_code = g.code) as workers";
+
 /// What lies in a grid (or a village), counted for workload.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Tally {
@@ -144,21 +155,13 @@ pub async fn compute(
 
     // Before: what is stored.
     let mut before: HashMap<String, Tally> = HashMap::new();
-    let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "select g.code,
-                (select count(*) from buildings b where b.grid_code = g.code),
-                (select coalesce(sum(households), 0)::int8 from buildings b where b.grid_code = g.code),
-                (select coalesce(sum(residents), 0)::int8 from buildings b where b.grid_code = g.code),
-                (select count(*) from cameras k where k.grid_code = g.code),
-                (select count(*) from incidents i where i.grid_code = g.code and i.status = any($2)),
-                (select count(*) from grid_workers w where w.grid_code = g.code)
-         from unnest($1::text[]) as g(code)",
-    )
-    .bind(&gone)
-    .bind(&open)
-    .fetch_all(&mut *conn)
-    .await
-    .context("counting before")?;
+    let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> =
+        sqlx::query_as(&format!("select g.code, {GRID_TALLY} from unnest($1::text[]) as g(code)"))
+            .bind(&gone)
+            .bind(&open)
+            .fetch_all(&mut *conn)
+            .await
+            .context("counting before")?;
     for (code, buildings, households, residents, cameras, open_incidents, workers) in rows {
         before.insert(
             code,

@@ -675,8 +675,13 @@ pub async fn draft(
     rules: Rules,
 ) -> Result<Plan, PlanError> {
     let mut tx = pool.begin().await?;
-    let computed = compute(&mut tx, &req, scope, rules).await?;
+    // Stale versions first: a planner who drew on old boundaries hears that (409) before any
+    // complaint about a boundary they have not seen. Only grids in scope are looked up.
+    for code in req.base_versions.keys() {
+        scope.check(code, || format!("grid {code}")).map_err(|e| e.field("base_versions"))?;
+    }
     check_base(&mut tx, &req.base_versions).await?;
+    let computed = compute(&mut tx, &req, scope, rules).await?;
     let affected: Vec<String> = computed
         .grids
         .iter()

@@ -3,18 +3,18 @@
 use anyhow::Context as _;
 use citygrid_api::{GridWorker, GridWorkers, WorkerAssignment};
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::PlanError;
 use crate::accounts::{audit, AuditEntry};
 use crate::scope::Scope;
 
 /// The grid's workers in rank order.
-pub async fn list(pool: &PgPool, code: &str) -> anyhow::Result<Vec<GridWorker>> {
+pub async fn list(conn: &mut PgConnection, code: &str) -> anyhow::Result<Vec<GridWorker>> {
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("select employee_no, name, phone from grid_workers where grid_code = $1 order by rank")
             .bind(code)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .context("reading grid workers")?;
     Ok(rows.into_iter().map(|(employee_no, name, phone)| GridWorker { employee_no, name, phone }).collect())
@@ -135,6 +135,7 @@ pub async fn set(
         },
     )
     .await?;
+    let workers = list(&mut tx, code).await?;
     tx.commit().await?;
-    Ok(GridWorkers { code: code.to_owned(), workers: list(pool, code).await? })
+    Ok(GridWorkers { code: code.to_owned(), workers })
 }

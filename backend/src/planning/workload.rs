@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use citygrid_api::{GridWorkload, NeighbourGrid};
 use sqlx::PgPool;
 
-use super::diff::{per_worker, village_totals, Tally, WORKLOAD_DAYS};
+use super::diff::{per_worker, village_totals, Tally, GRID_TALLY, WORKLOAD_DAYS};
 use crate::grids::GridCode;
 use crate::incidents::OPEN_STATUSES;
 use crate::scope::{Scope, ScopedResult};
@@ -25,6 +25,7 @@ struct Row {
     residents: i64,
     cameras: i64,
     open_incidents: i64,
+    workers: i64,
     incidents_90d: i64,
     village_grids: i64,
     geometry: String,
@@ -42,20 +43,15 @@ pub async fn grid_workload(pool: &PgPool, scope: &Scope, code: &GridCode) -> Sco
     let since = Utc::now() - Duration::days(WORKLOAD_DAYS);
     let open: Vec<String> = OPEN_STATUSES.iter().map(|s| (*s).to_owned()).collect();
     let mut conn = pool.acquire().await.context("connecting")?;
-    let row: Option<Row> = sqlx::query_as(
-        "select g.name, g.village_code, g.version, st_area(g.geom::geography) as area_m2,
-                (select count(*) from buildings b where b.grid_code = g.code) as buildings,
-                (select coalesce(sum(households), 0)::int8 from buildings b where b.grid_code = g.code) as households,
-                (select coalesce(sum(residents), 0)::int8 from buildings b where b.grid_code = g.code) as residents,
-                (select count(*) from cameras k where k.grid_code = g.code) as cameras,
-                (select count(*) from incidents i where i.grid_code = g.code and i.status = any($2)) as open_incidents,
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select g.name, g.village_code, g.version, st_area(g.geom::geography) as area_m2, {GRID_TALLY},
                 (select count(*) from incidents i where i.grid_code = g.code and i.reported_at >= $3) as incidents_90d,
                 (select count(*) from current_grids x where x.village_code = g.village_code) as village_grids,
                 st_asgeojson(st_forcepolygonccw(g.geom), 7) as geometry,
                 st_asgeojson(st_forcepolygonccw(v.geom), 7) as village_geometry
          from current_grids g join admin_units v on v.code = g.village_code
-         where g.code = $1",
-    )
+         where g.code = $1"
+    ))
     .bind(code.as_str())
     .bind(&open)
     .bind(since)
@@ -72,7 +68,7 @@ pub async fn grid_workload(pool: &PgPool, scope: &Scope, code: &GridCode) -> Sco
     .fetch_all(&mut *conn)
     .await
     .context("reading the neighbours")?;
-    let workers = super::workers::list(pool, code.as_str()).await?;
+    let workers = super::workers::list(&mut conn, code.as_str()).await?;
     let (village_name, village) = village_totals(&mut conn, &row.village_code, since).await?;
     let tally = Tally {
         buildings: row.buildings,
@@ -81,7 +77,7 @@ pub async fn grid_workload(pool: &PgPool, scope: &Scope, code: &GridCode) -> Sco
         cameras: row.cameras,
         open_incidents: row.open_incidents,
         incidents_90d: row.incidents_90d,
-        workers: i64::try_from(workers.len()).unwrap_or(i64::MAX),
+        workers: row.workers,
     };
     Ok(Some(GridWorkload {
         code: code.as_str().to_owned(),

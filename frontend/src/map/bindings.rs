@@ -201,9 +201,10 @@ pub struct MapClick {
 }
 
 /// Dragging features of an overlay (shared primitive; used by any workspace that edits points
-/// on the map): a press on a feature of one of `layers` starts a drag (the map does not pan),
-/// every mouse move reports the position, the release drops it. Presses elsewhere pan the map
-/// as usual.
+/// on the map): a primary-button press on a feature of one of `layers` starts a drag (the map
+/// does not pan), every mouse move over the map reports the position, the release drops it —
+/// over the map at the pointer, anywhere else on the page at the last position reported.
+/// Presses elsewhere (and other buttons) pan or rotate the map as usual.
 #[derive(Clone)]
 pub struct DragHandler {
     /// Overlay (or style) layer ids whose features can be dragged.
@@ -227,6 +228,11 @@ pub struct DragEvent {
 }
 
 type Listener = Closure<dyn FnMut(JsValue)>;
+/// A DOM mouse event listener.
+type MouseListener = Closure<dyn FnMut(web_sys::MouseEvent)>;
+/// A drag under way: the handler it started with, the feature pressed (layer, properties) and
+/// the last position reported.
+type Dragging = (DragHandler, String, Value, (f64, f64));
 /// Work for when the style has loaded.
 type Deferred = Box<dyn FnOnce(&MapHandle)>;
 
@@ -245,6 +251,15 @@ fn prevent_default(e: &JsValue) {
             let _ = f.call0(e);
         }
     }
+}
+
+/// Whether a MapLibre mouse event's button is the primary one (`MouseEvent.button` 0).
+fn primary_button(e: &JsValue) -> bool {
+    Reflect::get(e, &"originalEvent".into())
+        .ok()
+        .and_then(|o| Reflect::get(&o, &"button".into()).ok())
+        .and_then(|v| v.as_f64())
+        .is_some_and(|b| b == 0.0)
 }
 
 /// `lngLat` of a MapLibre mouse event.
@@ -266,8 +281,10 @@ struct Inner {
     double_click_handler: RefCell<Option<Callback<MapClick>>>,
     /// When set (by a workspace), presses on its layers' features drag them.
     drag_handler: RefCell<Option<DragHandler>>,
-    /// The drag under way: the handler it started with and the feature pressed.
-    dragging: RefCell<Option<(DragHandler, String, Value)>>,
+    /// The drag under way.
+    dragging: RefCell<Option<Dragging>>,
+    /// `mouseup` on the window: ends a drag released outside the map.
+    release: RefCell<Option<MouseListener>>,
     /// When set, receives the view's bounds after every move.
     move_handler: RefCell<Option<Callback<[f64; 4]>>>,
     /// The workspaces' drawings and their current features, applied once the style has loaded.
@@ -283,6 +300,9 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        if let (Some(w), Some(release)) = (web_sys::window(), self.release.borrow_mut().take()) {
+            let _ = w.remove_event_listener_with_callback("mouseup", release.as_ref().unchecked_ref());
+        }
         self.map.remove();
         if let Some(w) = web_sys::window() {
             let _ = Reflect::delete_property(&w, &"__citygrid".into());
@@ -329,6 +349,9 @@ impl MapHandle {
             "fitBoundsOptions": {"padding": 24},
             "attributionControl": {"compact": true},
             "dragRotate": true,
+            // Shift-click adds to a selection (the Planning page's merge); MapLibre's box zoom
+            // (shift-drag) would swallow the click that follows every shift-press.
+            "boxZoom": false,
         }));
         Reflect::set(&options, &"container".into(), container).map_err(|e| format!("{e:?}"))?;
         Reflect::set(&options, &"transformRequest".into(), transform.as_ref()).map_err(|e| format!("{e:?}"))?;
@@ -347,6 +370,7 @@ impl MapHandle {
             double_click_handler: RefCell::new(None),
             drag_handler: RefCell::new(None),
             dragging: RefCell::new(None),
+            release: RefCell::new(None),
             move_handler: RefCell::new(None),
             overlays: RefCell::new(Vec::new()),
             overrides: RefCell::new(Vec::new()),
@@ -430,7 +454,7 @@ impl MapHandle {
             if let Some(inner) = weak.upgrade() {
                 let h = MapHandle(inner);
                 let handler = h.0.drag_handler.borrow().clone();
-                let Some(handler) = handler else { return };
+                let Some(handler) = handler.filter(|_| primary_button(&e)) else { return };
                 let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
                 let Some((layer, properties)) = h.features_at(&point, handler.layers).into_iter().next() else {
                     return;
@@ -439,27 +463,44 @@ impl MapHandle {
                 // Keeps MapLibre's drag-pan (and drag-rotate) out of this gesture.
                 prevent_default(&e);
                 handler.on_start.emit(DragEvent { layer: layer.clone(), properties: properties.clone(), lon, lat });
-                *h.0.dragging.borrow_mut() = Some((handler, layer, properties));
+                *h.0.dragging.borrow_mut() = Some((handler, layer, properties, (lon, lat)));
             }
         });
         let weak = Rc::downgrade(&handle.0);
         handle.listen("mouseup", move |e| {
             if let Some(inner) = weak.upgrade() {
-                let h = MapHandle(inner);
-                let Some((handler, layer, properties)) = h.0.dragging.borrow_mut().take() else { return };
-                if let Some((lon, lat)) = event_lon_lat(&e) {
-                    handler.on_drop.emit(DragEvent { layer, properties, lon, lat });
-                }
+                let Some((handler, layer, properties, last)) = inner.dragging.borrow_mut().take() else { return };
+                let (lon, lat) = event_lon_lat(&e).unwrap_or(last);
+                handler.on_drop.emit(DragEvent { layer, properties, lon, lat });
             }
         });
+        // A release outside the map (the map's own `mouseup` fires first for one over it, and
+        // has taken the drag by the time this runs).
+        let weak = Rc::downgrade(&handle.0);
+        let release = MouseListener::new(move |_: web_sys::MouseEvent| {
+            if let Some(inner) = weak.upgrade() {
+                let Some((handler, layer, properties, (lon, lat))) = inner.dragging.borrow_mut().take() else {
+                    return;
+                };
+                let _ = inner.map.get_canvas_container().style().set_property("cursor", "");
+                handler.on_drop.emit(DragEvent { layer, properties, lon, lat });
+            }
+        });
+        window
+            .add_event_listener_with_callback("mouseup", release.as_ref().unchecked_ref())
+            .map_err(|e| format!("{e:?}"))?;
+        *handle.0.release.borrow_mut() = Some(release);
         let weak = Rc::downgrade(&handle.0);
         handle.listen("mousemove", move |e| {
             if let Some(inner) = weak.upgrade() {
                 let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
                 let h = MapHandle(inner);
                 let dragging = h.0.dragging.borrow().clone();
-                if let Some((handler, layer, properties)) = dragging {
+                if let Some((handler, layer, properties, _)) = dragging {
                     if let Some((lon, lat)) = event_lon_lat(&e) {
+                        if let Some(d) = h.0.dragging.borrow_mut().as_mut() {
+                            d.3 = (lon, lat);
+                        }
                         handler.on_move.emit(DragEvent { layer, properties, lon, lat });
                     }
                     let _ = h.0.map.get_canvas_container().style().set_property("cursor", "grabbing");

@@ -17,7 +17,7 @@ use crate::api::{self, ApiError};
 use crate::components::notice::notice_view;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Lang};
-use crate::state::{use_app, Notice};
+use crate::state::{use_app, Action, Notice, Selection};
 
 /// The sentence for a rule a plan breaks (`details.reason` of a 422).
 #[must_use]
@@ -190,17 +190,40 @@ async fn preview(client: Client, edit: u32, req: citygrid_api::CreatePlanRequest
 }
 
 /// Commits (`commit`), discards (`discard`) or reverts (`revert`, a commit of its own) plan `id`.
-async fn decide(client: Client, id: i64, verb: &'static str) {
+/// When the commit retires the grid worked on (merged into another), the grid that takes its
+/// place is selected.
+async fn decide(client: Client, id: i64, verb: &'static str, grid: Option<String>) {
     client.send(A::Deciding);
     let committed = verb != "discard";
     let result = client.check(api::decide_plan(client.token(), id, verb).await).map(Box::new);
+    let successor = result.as_ref().ok().filter(|_| committed).and_then(|plan| successor(&plan.diff, grid.as_deref()));
     client.send(A::Decided { committed, result });
+    if let Some(code) = successor {
+        client.send(Action::Select { selection: Some(Selection::Grid(code)), fly: false });
+    }
+}
+
+/// The grid that takes over from `grid` when the plan retires it: the one grid kept (or made) by
+/// the plan. `None` when `grid` stays.
+fn successor(diff: &PlanDiff, grid: Option<&str>) -> Option<String> {
+    let gone = diff.grids.iter().any(|g| Some(g.code.as_str()) == grid && g.change == GridChangeKind::Retired);
+    let mut kept = diff.grids.iter().filter(|g| g.after.is_some() && g.change != GridChangeKind::Noded);
+    gone.then(|| kept.next().map(|g| g.code.clone())).flatten()
 }
 
 /// Discards a draft the panel leaves behind (a refused commit), best effort.
 async fn discard_quietly(client: Client, id: i64) {
     let _ = client.check(api::decide_plan(client.token(), id, "discard").await);
     client.send(A::Cancel);
+}
+
+/// Discards a draft the page stopped showing. Answered or not (it may have been decided
+/// meanwhile: 409), it leaves the list; a network failure leaves it for the next try.
+async fn discard_abandoned(client: Client, id: i64) {
+    let result = api::decide_plan(client.token(), id, "discard").await;
+    if !matches!(result, Err(ApiError::Network(_))) {
+        client.send(A::Abandoned(id));
+    }
 }
 
 fn tool_view(lang: Lang, p: &PlanningState, client: &Client) -> Html {
@@ -249,6 +272,24 @@ pub fn edit_card() -> Html {
     let client = use_client();
     let lang = app.lang;
     let p = &app.workspaces.planning;
+    {
+        let client = client.clone();
+        use_effect_with(p.abandoned.clone(), move |ids| {
+            for id in ids {
+                spawn_local(discard_abandoned(client.clone(), *id));
+            }
+        });
+    }
+    {
+        // "Redo on the current boundaries": once the workload is back, preview the edit again.
+        let client = client.clone();
+        let request = (p.rebase && p.loaded().is_some()).then(|| p.request()).flatten();
+        use_effect_with((request, p.edit), move |(request, edit)| {
+            if let Some(req) = request.clone() {
+                spawn_local(preview(client.clone(), *edit, req));
+            }
+        });
+    }
     if p.loaded().is_none() {
         return match &p.preview {
             Preview::Committed(id) => committed_view(lang, *id),
@@ -280,20 +321,29 @@ pub fn edit_card() -> Html {
                 let client = client.clone();
                 Callback::from(move |_: MouseEvent| spawn_local(discard_quietly(client.clone(), id)))
             });
+            let rebase = (!conflict_grids(error).is_empty()).then(|| {
+                let client = client.clone();
+                Callback::from(move |_: MouseEvent| client.send(A::Rebase))
+            });
             html! {
                 <>
                     { refusal(lang, error) }
-                    if let Some(discard) = discard {
-                        <button data-testid="discard" onclick={discard}>{ t(lang, P::Discard) }</button>
-                    }
+                    <div class="actions">
+                        if let Some(rebase) = rebase {
+                            <button class="primary-action" data-testid="rebase" onclick={rebase}>{ t(lang, P::Rebase) }</button>
+                        }
+                        if let Some(discard) = discard {
+                            <button data-testid="discard" onclick={discard}>{ t(lang, P::Discard) }</button>
+                        }
+                    </div>
                 </>
             }
         }
         Preview::Draft(plan) | Preview::Deciding(plan) if plan.status == PlanStatus::Draft => {
-            draft_view(lang, plan, p.busy(), &client)
+            draft_view(lang, plan, p.busy(), &client, p.grid.as_deref())
         }
         Preview::Draft(plan) | Preview::Revert(plan) | Preview::Deciding(plan) => {
-            revert_view(lang, plan, p.busy(), &client)
+            revert_view(lang, plan, p.busy(), &client, p.grid.as_deref())
         }
     };
     html! {
@@ -323,11 +373,11 @@ fn committed_view(lang: Lang, id: i64) -> Html {
     }
 }
 
-fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
+fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Option<&str>) -> Html {
     let id = plan.id;
     let on = |verb: &'static str| {
-        let client = client.clone();
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, verb)))
+        let (client, grid) = (client.clone(), grid.map(str::to_owned));
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, verb, grid.clone())))
     };
     html! {
         <div class="preview" data-testid="plan-draft" data-plan={id.to_string()}>
@@ -343,15 +393,15 @@ fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
 }
 
 /// A committed plan shown the other way round, with the button that reverts it.
-fn revert_view(lang: Lang, plan: &Plan, busy: bool, client: &Client) -> Html {
+fn revert_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Option<&str>) -> Html {
     let id = plan.id;
     let cancel = {
         let client = client.clone();
         Callback::from(move |_: MouseEvent| client.send(A::Cancel))
     };
     let confirm = {
-        let client = client.clone();
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert")))
+        let (client, grid) = (client.clone(), grid.map(str::to_owned));
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert", grid.clone())))
     };
     let revertible = plan.status == PlanStatus::Committed;
     html! {
@@ -380,14 +430,22 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn every_reason_of_the_engine_has_its_sentence() {
-        for r in ["outside_parent", "no_neighbour", "edge_leaves", "edge_ends", "split_line", "not_adjacent"] {
-            assert_ne!(reason_key(r), P::ReasonInvalid, "{r}");
+    fn every_catalogued_reason_has_its_own_sentence_in_both_languages() {
+        let generic = (t(Lang::Zh, P::ReasonInvalid), t(Lang::En, P::ReasonInvalid));
+        for r in citygrid_api::PLAN_REFUSAL_REASONS {
+            let (zh, en) = (t(Lang::Zh, reason_key(r)), t(Lang::En, reason_key(r)));
+            for s in [zh, en] {
+                // A sentence, not the wire code (nor any snake_case code) shown as is.
+                assert!(!s.trim().is_empty() && s != r && !s.contains('_'), "{r}: {s:?}");
+            }
+            assert_ne!(zh, en, "{r}: not translated");
+            if r != "invalid_geometry" {
+                assert_ne!((zh, en), generic, "{r} falls back to the generic sentence");
+            }
         }
-        for r in ["different_villages", "sliver", "multipolygon", "too_close"] {
-            assert_ne!(reason_key(r), P::ReasonInvalid, "{r}");
-        }
-        assert_eq!(reason_key("invalid_geometry"), P::ReasonInvalid);
+        let sentences: std::collections::BTreeSet<&str> =
+            citygrid_api::PLAN_REFUSAL_REASONS.iter().map(|r| t(Lang::En, reason_key(r))).collect();
+        assert_eq!(sentences.len(), citygrid_api::PLAN_REFUSAL_REASONS.len(), "two reasons share a sentence");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The selected grid: its workload per worker against the village average, its workers and
 //! neighbours. Fetches `GET /api/grids/{code}/workload` whenever the grid (or, after a commit,
-//! its revision) changes.
+//! its revision) changes. The workers are edited in place by planners and admins
+//! ([`super::workers`]).
 
 use citygrid_api::{GridWorkload, Workload};
 use yew::platform::spawn_local;
@@ -8,6 +9,7 @@ use yew::prelude::*;
 
 use super::i18n::PlanningKey as P;
 use super::state::{Load, PlanningAction as A};
+use super::workers::Workers;
 use crate::api;
 use crate::components::notice::notice_view;
 use crate::hooks::use_client;
@@ -53,8 +55,14 @@ fn workload_table(lang: Lang, w: &GridWorkload) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// The user may assign workers.
+    pub editor: bool,
+}
+
 #[function_component(GridCard)]
-pub fn grid_card() -> Html {
+pub fn grid_card(props: &Props) -> Html {
     let app = use_app();
     let client = use_client();
     let lang = app.lang;
@@ -83,12 +91,7 @@ pub fn grid_card() -> Html {
                     <dt>{ t(lang, P::Version) }</dt><dd>{ w.version.to_string() }</dd>
                     <dt>{ t(lang, P::Area) }</dt><dd>{ format!("{:.2}", w.area_m2 / 10_000.0) }</dd>
                     <dt>{ t(lang, P::Workers) }</dt>
-                    <dd>
-                        if w.workers.is_empty() {
-                            <span class="muted">{ t(lang, P::NoWorker) }</span>
-                        }
-                        { for w.workers.iter().map(|x| html! { <div>{ &x.name }{ " " }<small class="muted">{ &x.employee_no }</small></div> }) }
-                    </dd>
+                    <dd><Workers code={w.code.clone()} workers={w.workers.clone()} editor={props.editor} /></dd>
                     <dt>{ t(lang, P::Cameras) }</dt><dd>{ w.cameras.to_string() }</dd>
                     <dt>{ t(lang, P::OpenIncidents) }</dt><dd>{ w.open_incidents.to_string() }</dd>
                 </dl>

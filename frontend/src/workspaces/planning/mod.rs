@@ -1,6 +1,6 @@
 //! The Planning workspace (规划): select a grid and weigh its workload against the village,
 //! redraw it (split by a line, merge with adjacent grids), preview the consequences, commit or
-//! discard.
+//! discard; after a conflict, redo the edit on the current boundaries; assign its workers.
 //!
 //! - `panel.rs`: the layout, nothing else.
 //! - `grid_card.rs`: the selected grid's workload against the village average, its workers and
@@ -11,6 +11,8 @@
 //!   plan to revert (previewed reversed in the edit card).
 //! - `on_map.rs`: map clicks (select, shift-click to merge, split vertices), the keyboard
 //!   (Enter, Esc, Ctrl+Z) and the overlay.
+//! - `workers.rs`: the grid's workers, reordered, removed and added by editors
+//!   (`PUT /api/grids/{code}/workers`).
 //! - `state.rs`: this workspace's slice of the app store; `i18n.rs`: its text.
 //!
 //! Who sees what follows the backend's matrix: `plans.read` sees the page, `plans.write` also
@@ -25,6 +27,7 @@ pub mod i18n;
 mod on_map;
 mod panel;
 pub mod state;
+mod workers;
 
 pub use i18n::PlanningKey;
 pub use panel::PlanningPanel;

@@ -28,7 +28,7 @@ pub fn panel(props: &WorkspaceProps) -> Html {
             if !editor {
                 <p class="read-only muted" data-testid="planning-read-only">{ t(app.lang, P::ReadOnly) }</p>
             }
-            <GridCard />
+            <GridCard {editor} />
             if editor {
                 <EditCard />
             }

@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 
 use citygrid_api::{
-    AreaTransfer, CreatePlanRequest, GridChange, GridChangeKind, GridHistory, GridWorkload, Plan, PlanDiff,
-    PlanOperation,
+    AreaTransfer, ColourChange, CreatePlanRequest, GridChange, GridChangeKind, GridHistory, GridWorkload, Plan,
+    PlanDiff, PlanOperation,
 };
 use serde_json::json;
 
@@ -84,6 +84,12 @@ pub struct PlanningState {
     /// The grid's versions (fetched with the workload).
     pub history: Option<Load<GridHistory>>,
     pub as_of: Option<AsOf>,
+    /// Drafts the page stopped showing (the edit changed, Esc, another grid): discarded on the
+    /// server ([`PlanningAction::Abandoned`] once done), so they do not pile up in `plans`.
+    pub abandoned: Vec<i64>,
+    /// "Redo on the current boundaries" after a conflict: the workload (with the current
+    /// versions) is fetched again, then the same edit is previewed as a new draft.
+    pub rebase: bool,
 }
 
 /// A change to [`PlanningState`].
@@ -108,6 +114,12 @@ pub enum PlanningAction {
     FinishLine,
     /// Esc: drops the sketch, the merge and a refused preview.
     Cancel,
+    /// The server discarded (or had already decided) an abandoned draft.
+    Abandoned(i64),
+    /// After a conflict: redo the same edit on the current boundaries.
+    Rebase,
+    /// The grid's workers were saved: fetch its workload again.
+    WorkersSaved(String),
     SetNote(String),
     Sending {
         edit: u32,
@@ -147,7 +159,12 @@ impl PlanningState {
             A::Focus(code) => {
                 if code != self.grid {
                     let committed = matches!(self.preview, Preview::Committed(_));
+                    self.abandon();
+                    if let Preview::Refused { draft: Some(id), .. } = self.preview {
+                        self.abandoned.push(id);
+                    }
                     *self = PlanningState {
+                        abandoned: std::mem::take(&mut self.abandoned),
                         workload: code.as_ref().map(|_| Load::Loading),
                         history: code.as_ref().map(|_| Load::Loading),
                         as_of: self.as_of.clone(),
@@ -162,10 +179,38 @@ impl PlanningState {
             }
             A::Workload { code, result } => {
                 if self.grid.as_deref() == Some(code.as_str()) {
+                    if let Ok(w) = &result {
+                        // The grids to merge are neighbours: take their current versions.
+                        for n in &w.neighbours {
+                            if let Some(v) = self.merge.get_mut(&n.code) {
+                                *v = n.version;
+                            }
+                        }
+                    } else {
+                        self.rebase = false;
+                    }
                     self.workload = Some(match result {
                         Ok(w) => Load::Done(*w),
                         Err(e) => Load::Failed(e),
                     });
+                }
+            }
+            A::Rebase => {
+                if let Preview::Refused { error, draft } = &self.preview {
+                    if !error.server().is_some_and(|e| e.code == Some(citygrid_api::ErrorCode::StaleVersion)) {
+                        return;
+                    }
+                    self.abandoned.extend(*draft);
+                    self.preview = Preview::None;
+                    self.rebase = true;
+                    self.workload = self.grid.as_ref().map(|_| Load::Loading);
+                    self.workload_rev += 1;
+                    self.edit += 1;
+                }
+            }
+            A::WorkersSaved(code) => {
+                if self.grid.as_deref() == Some(code.as_str()) {
+                    self.workload_rev += 1;
                 }
             }
             A::ToggleMerge { code, version } => {
@@ -222,10 +267,12 @@ impl PlanningState {
                     self.changed();
                 }
             }
+            A::Abandoned(id) => self.abandoned.retain(|d| *d != id),
             A::SetNote(note) => self.note = note,
             A::Sending { edit } => {
                 if edit == self.edit {
                     self.preview = Preview::Sending { edit };
+                    self.rebase = false;
                 }
             }
             A::Previewed { edit, result } => {
@@ -275,6 +322,7 @@ impl PlanningState {
             }
             A::RevertPreview(result) => {
                 if !self.busy() {
+                    self.abandon();
                     self.tool = Tool::Select;
                     self.merge.clear();
                     self.edit += 1;
@@ -304,9 +352,19 @@ impl PlanningState {
         matches!(self.preview, Preview::Sending { .. } | Preview::Deciding(_))
     }
 
+    /// A draft shown now is left: it goes to [`PlanningState::abandoned`].
+    fn abandon(&mut self) {
+        if let Preview::Draft(plan) = &self.preview {
+            if plan.status == citygrid_api::PlanStatus::Draft && !self.abandoned.contains(&plan.id) {
+                self.abandoned.push(plan.id);
+            }
+        }
+    }
+
     /// The edit changed: an earlier preview no longer shows it.
     fn changed(&mut self) {
         self.edit += 1;
+        self.abandon();
         if matches!(
             self.preview,
             Preview::Sending { .. } | Preview::Draft(_) | Preview::Revert(_) | Preview::Refused { draft: None, .. }
@@ -400,8 +458,20 @@ pub fn reversed(diff: &PlanDiff) -> PlanDiff {
         buildings_moved: diff.buildings_moved.iter().map(swap).collect(),
         cameras_moved: diff.cameras_moved.iter().map(swap).collect(),
         incidents_moved: diff.incidents_moved.iter().map(swap).collect(),
-        colour_changes: Vec::new(),
-        without_worker: Vec::new(),
+        // Each grid goes back to its colour; a grid the plan created retires, so has none.
+        colour_changes: diff
+            .colour_changes
+            .iter()
+            .filter_map(|c| Some(ColourChange { code: c.code.clone(), from: Some(c.to), to: c.from? }))
+            .collect(),
+        // The revert restores the assignments too: the grids without a worker are those that
+        // had none before the plan.
+        without_worker: diff
+            .grids
+            .iter()
+            .filter(|g| g.before.as_ref().is_some_and(|b| b.workers == 0))
+            .map(|g| g.code.clone())
+            .collect(),
         noded_units: diff.noded_units.clone(),
         village_average: diff.village_average.clone(),
     }
@@ -498,6 +568,115 @@ mod tests {
         assert_eq!(req.base_versions.get("320812001001004"), Some(&7));
         s.apply(A::ToggleMerge { code: "320812001001004".into(), version: 7 });
         assert!(s.request().is_none());
+    }
+
+    fn figures(workers: i64) -> Value {
+        json!({"geometry": null, "area_m2": 1.0, "buildings": 1, "households": 1, "residents": 1, "cameras": 0,
+               "open_incidents": 0, "incidents_90d": 0, "workers": workers, "per_worker": null})
+    }
+
+    fn plan(id: i64, status: &str) -> Box<Plan> {
+        let diff = json!({
+            "grids": [
+                {"code": "320812001001001", "name": "一", "village_code": "320812001001", "change": "reshaped",
+                 "base_version": 3, "before": figures(0), "after": figures(0)},
+                {"code": "320812001001009", "name": "新", "village_code": "320812001001", "change": "created",
+                 "base_version": null, "before": null, "after": figures(0)},
+            ],
+            "transfers": [], "buildings_moved": [], "cameras_moved": [], "incidents_moved": [],
+            "colour_changes": [{"code": "320812001001002", "from": 1, "to": 3},
+                               {"code": "320812001001009", "from": null, "to": 2}],
+            "without_worker": ["320812001001001", "320812001001009"], "noded_units": [],
+            "village_average": {"village_code": "320812001001", "village_name": "村", "before": null, "after": null},
+        });
+        Box::new(
+            serde_json::from_value(json!({
+                "id": id, "status": status, "operation": "split", "mode": null, "village_code": "320812001001",
+                "grids": ["320812001001001"], "neighbour": null, "base_versions": {}, "affected": [], "note": "",
+                "author": "planner", "created_at": "2026-12-01T00:00:00Z", "decided_at": null, "decided_by": null,
+                "reverts": null, "reverted_by": null, "diff": diff,
+            }))
+            .expect("a plan"),
+        )
+    }
+
+    /// A finished split line previewed as draft `id`.
+    fn previewed(id: i64) -> PlanningState {
+        let mut s = focused();
+        s.apply(A::StartSplit);
+        s.apply(A::AddVertex([119.0, 33.0]));
+        s.apply(A::AddVertex([119.1, 33.0]));
+        s.apply(A::FinishLine);
+        let edit = s.edit;
+        s.apply(A::Sending { edit });
+        s.apply(A::Previewed { edit, result: Ok(plan(id, "draft")) });
+        assert!(matches!(s.preview, Preview::Draft(_)));
+        s
+    }
+
+    #[test]
+    fn a_draft_the_page_leaves_is_to_be_discarded() {
+        // The edit changes.
+        let mut s = previewed(7);
+        s.apply(A::UndoVertex);
+        assert_eq!(s.abandoned, vec![7]);
+        s.apply(A::Abandoned(7));
+        assert!(s.abandoned.is_empty());
+        // Esc.
+        let mut s = previewed(8);
+        s.apply(A::Cancel);
+        assert_eq!(s.abandoned, vec![8]);
+        // Another grid, kept across the reset.
+        let mut s = previewed(9);
+        s.apply(A::Focus(Some("320812001001003".into())));
+        assert_eq!(s.abandoned, vec![9]);
+        // A discard that the server answered leaves nothing to discard.
+        let mut s = previewed(10);
+        s.apply(A::Deciding);
+        s.apply(A::Decided { committed: false, result: Ok(plan(10, "discarded")) });
+        s.apply(A::Focus(None));
+        assert!(s.abandoned.is_empty());
+    }
+
+    #[test]
+    fn a_conflict_is_redone_on_the_current_versions() {
+        let mut s = previewed(11);
+        s.apply(A::Deciding);
+        let stale = ApiError::Server(crate::api::ServerError {
+            status: 409,
+            code: Some(citygrid_api::ErrorCode::StaleVersion),
+            message: "m".into(),
+            field: None,
+            details: None,
+        });
+        s.apply(A::Decided { committed: true, result: Err(stale) });
+        assert!(matches!(s.preview, Preview::Refused { draft: Some(11), .. }));
+        s.apply(A::Rebase);
+        assert!(s.rebase && s.abandoned == vec![11] && s.workload == Some(Load::Loading));
+        let mut w = workload("320812001001001");
+        w.version = 4;
+        s.apply(A::Workload { code: "320812001001001".into(), result: Ok(Box::new(w)) });
+        let req = s.request().expect("the same edit");
+        assert_eq!(req.base_versions.get("320812001001001"), Some(&4));
+        assert_eq!(req.operation, PlanOperation::Split);
+        let edit = s.edit;
+        s.apply(A::Sending { edit });
+        assert!(!s.rebase);
+        // Only a conflict is redone.
+        let mut s = previewed(12);
+        s.apply(A::Deciding);
+        s.apply(A::Decided { committed: true, result: Err(ApiError::Network("x".into())) });
+        s.apply(A::Rebase);
+        assert!(!s.rebase);
+    }
+
+    #[test]
+    fn a_revert_shows_colours_back_and_the_grids_left_without_a_worker() {
+        let r = reversed(&plan(1, "committed").diff);
+        assert_eq!(r.colour_changes, vec![ColourChange { code: "320812001001002".into(), from: Some(3), to: 1 }]);
+        // The kept grid had no worker before the plan: it has none after the revert either.
+        assert_eq!(r.without_worker, vec!["320812001001001".to_owned()]);
+        assert_eq!(r.grids[1].change, GridChangeKind::Retired);
     }
 
     #[test]
