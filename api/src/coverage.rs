@@ -219,9 +219,11 @@ pub struct CameraDeleted {
 pub struct SuggestCamera {
     /// Default: the median FOV of the most common installed kind.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 360))]
     pub fov_deg: Option<f64>,
     /// Default: the median range of the most common installed kind.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 1000))]
     pub range_m: Option<f64>,
 }
 
@@ -229,14 +231,17 @@ pub struct SuggestCamera {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuggestRequest {
-    /// A grid, village or township code.
+    /// A grid, village or township code (one that does not exist is 404).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9]{9}|[0-9]{12}|[0-9]{15})$"))]
     pub area_code: String,
     /// 1–50 cameras.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub k: i64,
     #[serde(default)]
     pub camera: Option<SuggestCamera>,
     /// No two sites closer than this (metres, default 30; 0 allows several cameras on one pole).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
     pub min_spacing_m: Option<f64>,
     #[serde(default)]
     pub occlusion: bool,

@@ -269,6 +269,11 @@ async fn buildings_cameras_and_search() {
     );
     let (s, e) = app.get("/api/search?q=%20", Some(&token)).await;
     assert_error(s, &e, 422, "q");
+    // Outside the document's bounds (minLength 1, maxLength 64): malformed, 400.
+    for q in [String::new(), "a".repeat(65), format!(" {} ", "a".repeat(63))] {
+        let (s, e) = app.get(&format!("/api/search?q={}", q.replace(' ', "%20")), Some(&token)).await;
+        assert_error(s, &e, 400, "q");
+    }
 }
 
 #[tokio::test]

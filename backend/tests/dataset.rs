@@ -1,5 +1,7 @@
 //! Dataset tests against a real PostGIS: counts, partition validity, buildings in grids,
-//! determinism of the content hash and the district repair.
+//! determinism of the content hash and the district repair. Expected counts are the generator's
+//! own parameters (`dataset::GRIDS`, `Scale::incidents`…) or come from the source districts file,
+//! never figures copied into the test.
 
 mod common;
 
@@ -20,23 +22,45 @@ async fn scalar_i64(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// A generator parameter as the `count(*)` it must equal.
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The features of the source districts file (one per county).
+fn districts() -> Vec<serde_json::Value> {
+    let source: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::districts_path()).expect("districts file"))
+            .expect("districts GeoJSON");
+    source["features"].as_array().expect("features").clone()
+}
+
 #[tokio::test]
 async fn demo_counts() {
     let pool = demo().await;
-    assert_eq!(scalar_i64(&pool, "select count(*) from current_grids").await, 5_565);
-    assert_eq!(scalar_i64(&pool, "select count(*) from admin_units").await, 1_798);
+    assert_eq!(scalar_i64(&pool, "select count(*) from current_grids").await, count(dataset::GRIDS));
+    assert_eq!(scalar_i64(&pool, "select count(*) from admin_units").await, count(dataset::TOTAL_NODES));
     assert_eq!(scalar_i64(&pool, "select count(*) from admin_units where level = 'city'").await, 1);
-    assert_eq!(scalar_i64(&pool, "select count(*) from admin_units where level = 'county'").await, 7);
-    let townships = scalar_i64(&pool, "select count(*) from admin_units where level = 'township'").await;
-    assert!((95..=115).contains(&townships), "{townships} townships");
-    assert_eq!(scalar_i64(&pool, "select count(*) from cameras").await, 10_766);
-    assert_eq!(scalar_i64(&pool, "select count(*) from mediators").await, 529);
-    assert!(scalar_i64(&pool, "select count(*) from mediation_rooms").await >= 104 + 250);
-    assert!(scalar_i64(&pool, "select count(*) from buildings").await >= 200_000);
+    assert_eq!(
+        scalar_i64(&pool, "select count(*) from admin_units where level = 'county'").await,
+        count(districts().len())
+    );
+    assert_eq!(
+        scalar_i64(&pool, "select count(*) from admin_units where level = 'township'").await,
+        count(dataset::TOWNSHIPS)
+    );
+    assert_eq!(scalar_i64(&pool, "select count(*) from cameras").await, count(dataset::CAMERAS));
+    assert_eq!(scalar_i64(&pool, "select count(*) from mediators").await, count(dataset::MEDIATORS));
+    assert_eq!(
+        scalar_i64(&pool, "select count(*) from mediation_rooms").await,
+        count(dataset::TOWNSHIPS + dataset::VILLAGE_MEDIATION_ROOMS)
+    );
+    assert!(scalar_i64(&pool, "select count(*) from buildings").await >= count(Scale::Demo.buildings()));
+    // Residents are scaled to the city's total, up to rounding per building (within 1%).
     let residents = scalar_i64(&pool, "select sum(residents)::int8 from buildings").await;
-    assert!((residents - 5_590_000).abs() < 55_900, "{residents} residents");
-    let incidents = scalar_i64(&pool, "select count(*) from incidents").await;
-    assert!((incidents - 860_000).abs() < 8_600, "{incidents} generated incidents");
+    let total = dataset::TOTAL_RESIDENTS;
+    assert!((residents - total).abs() < total / 100, "{residents} residents of {total}");
+    assert_eq!(scalar_i64(&pool, "select count(*) from incidents").await, count(Scale::Demo.incidents()));
     assert!(
         scalar_i64(
             &pool,
@@ -93,11 +117,7 @@ async fn demo_partition_is_valid() {
     )
     .await;
     assert_eq!(holes, 0, "the city boundary has gaps");
-    let source: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(common::districts_path()).expect("districts file"))
-            .expect("districts GeoJSON");
-    let raw: Vec<String> =
-        source["features"].as_array().expect("features").iter().map(|f| f["geometry"].to_string()).collect();
+    let raw: Vec<String> = districts().iter().map(|f| f["geometry"].to_string()).collect();
     let raw_area: f64 = sqlx::query_scalar(
         "select st_area(st_union(st_makevalid(st_setsrid(st_geomfromgeojson(g), 4326)))::geography)
          from unnest($1::text[]) g",
@@ -207,14 +227,14 @@ async fn content_hash_is_deterministic() {
     let (a, ha) = tiny(7).await;
     eprintln!("{a}");
     assert_eq!(a.content_hash, ha, "stored hash equals recomputed hash");
-    assert!(a.count("buildings") >= 20_000);
-    assert_eq!(a.count("incidents"), 66_855);
+    assert!(a.count("buildings") >= Scale::Tiny.buildings() as u64);
+    assert_eq!(a.count("incidents"), Scale::Tiny.incidents() as u64);
     let (b, _) = tiny(7).await;
     assert_eq!(a.content_hash, b.content_hash);
     let (c, _) = tiny(8).await;
     assert_ne!(a.content_hash, c.content_hash);
     // The repair report lists all districts and the known overlaps moved area.
-    assert_eq!(a.repairs.len(), 7);
+    assert_eq!(a.repairs.len(), districts().len());
     let moved =
         |code: &str| a.repairs.iter().find(|r| r.adcode == code).map_or(0.0, |r| r.moved_in_m2 + r.moved_out_m2);
     assert!(moved("320813") + moved("320830") > 100.0, "Hongze/Xuyi");

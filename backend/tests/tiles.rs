@@ -690,10 +690,11 @@ async fn grid_tiles_as_of_a_day() {
     let (now, _) = fetch(format!("v={v}")).await;
     assert_eq!(now, on_today);
 
-    // A bad day is a 400 naming `as_of`; times are refused (a day's tiles are one URL).
-    for bad in ["2026-02-30", "2026-03-05T10:00:00Z", "last-march", ""] {
+    // A malformed day is a 400 naming `as_of`; times are refused (a day's tiles are one URL); a
+    // day of the documented shape that does not exist is 422.
+    for (bad, status) in [("2026-02-30", 422), ("2026-03-05T10:00:00Z", 400), ("last-march", 400), ("", 400)] {
         let (s, body) = app.get(&path(&format!("as_of={bad}")), Some(&token)).await;
-        assert_error(s, &body, 400, "as_of");
+        assert_error(s, &body, status, "as_of");
         assert_eq!(body["error"]["field"], "as_of", "{bad}");
     }
 }

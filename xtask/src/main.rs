@@ -3,7 +3,8 @@
 //! - `run [--scale demo|full] [--listen ADDR] [--martin-port N]`: provision, load, build, serve.
 //! - `test`: provision, fmt + clippy, load the demo city, every test (unit, DB, API, tiles, browser).
 //! - `browser [file…]`: only the browser tests (of `tests/browser/<file>.test.mjs`, or all).
-//! - `setup`: only provision the machine (packages, PostgreSQL, martin, the frontend build).
+//! - `setup`: only provision the machine (packages, PostgreSQL, martin, the test tools: npm packages and
+//!   schemathesis, the frontend build).
 //! - `bench <tiles|route|plan|heat|stats|coverage|profile>`: benchmarks against a baseline measured in the same run.
 
 mod frontend;
@@ -26,7 +27,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|setup|bench> [options]
   test   provision, then fmt, clippy and the whole test suite against real PostGIS
   browser [file…]
          only the browser tests, of tests/browser/<file>.test.mjs (all files when none is named)
-  setup  provision only
+  setup  provision only (packages, PostgreSQL, martin, the test tools, the frontend build)
   bench  <route|tiles|plan|heat|stats|coverage|profile> [--scale full|demo]
          benchmarks on the full-scale city (database citygrid_bench, loaded on first use),
          each against a baseline measured in the same run";
@@ -73,7 +74,10 @@ fn real_main() -> anyhow::Result<()> {
         "browser" => browser(&root, &args[1..]),
         "setup" => {
             provision::database(provision::RUN_DB, false)?;
+            provision::packages(true)?;
             martin::ensure_installed()?;
+            testing::npm_ci(&root.join("tests").join("browser"))?;
+            testing::schemathesis(&root)?;
             frontend::build(&root)?;
             Ok(())
         }
@@ -263,6 +267,8 @@ fn test(root: &Path) -> anyhow::Result<()> {
     sh::run(sh::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     // Before any test: the style test validates with MapLibre's validator from here.
     testing::npm_ci(&root.join("tests").join("browser"))?;
+    // The fuzz test's schemathesis, from PyPI here so that the test needs no network.
+    let schemathesis = testing::schemathesis(root)?;
     let martin_bin = martin::ensure_installed()?;
     let bin = build_backend(root, false)?;
     let dist = frontend::build(root)?;
@@ -279,7 +285,8 @@ fn test(root: &Path) -> anyhow::Result<()> {
                 .args(["test", "--workspace"])
                 .env("CITYGRID_TEST_DATABASE_URL", &admin_url)
                 .env("CITYGRID_TEST_DB_PREFIX", &prefix)
-                .env("CITYGRID_MARTIN_BIN", &martin_bin),
+                .env("CITYGRID_MARTIN_BIN", &martin_bin)
+                .env("CITYGRID_SCHEMATHESIS", &schemathesis),
         )?;
         println!("test: browser tests (headless Chromium), each file on its own database");
         testing::browser_tests(root, &bin, &dist, &prefix, &[])

@@ -52,8 +52,10 @@ const PACKAGES: &[Package] = &[
 ];
 
 /// Packages only the tests need.
-const TEST_PACKAGES: &[Package] =
-    &[Package { name: "chromium", probe: "/usr/bin/chromium", why: "browser tests (headless)" }];
+const TEST_PACKAGES: &[Package] = &[
+    Package { name: "chromium", probe: "/usr/bin/chromium", why: "browser tests (headless)" },
+    Package { name: "python3-venv", probe: "/usr/share/doc/python3-venv", why: "the fuzzer's venv (schemathesis)" },
+];
 
 /// True when rustup can build for wasm32 without Debian's toolchain.
 pub fn rustup_has_wasm_target() -> bool {

@@ -84,6 +84,28 @@ pub fn npm_ci(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The pinned schemathesis of `tests/schemathesis/requirements.txt` in
+/// `<target>/schemathesis-venv` (where `backend/tests/fuzz.rs` looks), installed from PyPI when
+/// absent or another version; its `schemathesis` executable.
+pub fn schemathesis(root: &Path) -> anyhow::Result<PathBuf> {
+    let requirements = root.join("tests").join("schemathesis").join("requirements.txt");
+    let pinned = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("{}", requirements.display()))?
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("schemathesis==").map(str::to_owned))
+        .with_context(|| format!("{}: no `schemathesis==` line", requirements.display()))?;
+    let venv = sh::target_dir(root).join("schemathesis-venv");
+    let bin = venv.join("bin").join("schemathesis");
+    let installed = Command::new(&bin).arg("--version").output().ok().filter(|o| o.status.success());
+    if installed.is_some_and(|o| String::from_utf8_lossy(&o.stdout).contains(&pinned)) {
+        return Ok(bin);
+    }
+    println!("test: installing schemathesis {pinned} into {}", venv.display());
+    sh::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    sh::run(Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "-r"]).arg(&requirements))?;
+    Ok(bin)
+}
+
 /// The browser test files, in name order.
 fn browser_test_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?

@@ -465,10 +465,13 @@ pub async fn write_cameras(
 }
 
 pub const MEDIATORS: usize = 529;
+/// Mediation rooms in villages (the largest ones), besides one in every township.
+pub const VILLAGE_MEDIATION_ROOMS: usize = 250;
 const DISPUTES: [&str; 6] =
     ["dispute.neighbor", "dispute.family", "dispute.property", "dispute.labor", "dispute.land", "dispute.medical"];
 
-/// Mediation rooms (one per township, plus 250 in the largest villages) and 529 mediators.
+/// Mediation rooms (one per township, plus [`VILLAGE_MEDIATION_ROOMS`] in the largest villages)
+/// and [`MEDIATORS`] mediators.
 pub async fn write_mediation(
     conn: &mut PgConnection,
     seed: u64,
@@ -478,7 +481,7 @@ pub async fn write_mediation(
 ) -> anyhow::Result<(u64, u64)> {
     let mut big: Vec<&Unit> = villages.iter().collect();
     big.sort_by(|a, b| b.mass.total_cmp(&a.mass).then(a.code.cmp(&b.code)));
-    big.truncate(250);
+    big.truncate(VILLAGE_MEDIATION_ROOMS);
     big.sort_by(|a, b| a.code.cmp(&b.code));
     let rooms: Vec<&Unit> = townships.iter().chain(big).collect();
     let mut c = Copier::start(conn, "COPY mediation_rooms (id, name, admin_code, address, geom) FROM STDIN").await?;

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::PgCopyIn;
 use sqlx::{PgConnection, PgPool, Row};
 
+pub use content::{CAMERAS, MEDIATORS, TOTAL_RESIDENTS, VILLAGE_MEDIATION_ROOMS};
 use geom::Density;
 use hierarchy::Level;
 
@@ -31,8 +32,11 @@ pub const FIXED_START: &str = "2026-01-01T00:00:00+08:00";
 /// End of the generated incident period.
 pub const GENERATED_UNTIL: &str = "2026-12-01T00:00:00+08:00";
 
+/// Admin units of every level (the city, its counties, townships and villages).
 pub const TOTAL_NODES: usize = 1_798;
+/// Townships of the city.
 pub const TOWNSHIPS: usize = 104;
+/// Grids of the city (at every scale).
 pub const GRIDS: usize = 5_565;
 
 /// Dataset size.
@@ -69,6 +73,11 @@ impl Scale {
             Self::Demo => 90,
             Self::Full => 365,
         }
+    }
+    /// Generated incidents (duplicates included): exactly this many.
+    #[must_use]
+    pub fn incidents(self) -> usize {
+        incidents::count_for_days(self.days())
     }
 }
 
@@ -309,7 +318,7 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     counts.push(("grids", grids.len() as u64));
     ph.done("hierarchy", &bar);
 
-    let bar = ph.bar("people", (GRIDS + content::MEDIATORS) as u64);
+    let bar = ph.bar("people", (GRIDS + MEDIATORS) as u64);
     counts.push(("grid_workers", content::write_workers(conn, seed, &grids).await?));
     let names: HashMap<String, String> =
         counties.iter().chain(&townships).map(|u| (u.code.clone(), u.name.clone())).collect();
@@ -327,9 +336,9 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     bar.set_position(set.buildings.len() as u64);
     ph.done("buildings", &bar);
 
-    let bar = ph.bar("cameras", content::CAMERAS as u64);
+    let bar = ph.bar("cameras", CAMERAS as u64);
     counts.push(("cameras", content::write_cameras(conn, seed, &grids, &set).await?));
-    bar.set_position(content::CAMERAS as u64);
+    bar.set_position(CAMERAS as u64);
     ph.done("cameras", &bar);
 
     let bar = ph.bar("incidents", 0);

@@ -77,16 +77,20 @@ fn area_code(field: &str, code: &str, scope: &Scope) -> ApiResult<String> {
 
 /// Query of `GET /api/coverage/summary`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryParams {
     /// `county`, `township`, `village` or `grid`.
+    #[param(pattern = "^(county|township|village|grid)$")]
     level: String,
     /// Only units under (or equal to) this unit or grid code.
     code: Option<String>,
     /// `minLon,minLat,maxLon,maxLat`: only units meeting this box.
     bbox: Option<String>,
     /// `code` (default) or `worst` (lowest covered-residents share first).
+    #[param(pattern = "^(code|worst)$")]
     sort: Option<String>,
     /// At most this many units (default and cap 6,000).
+    #[param(minimum = 1)]
     limit: Option<i64>,
     /// Count only what cameras see past the footprints in front (default false).
     occlusion: Option<bool>,
@@ -96,7 +100,7 @@ pub struct SummaryParams {
 /// cameras by status and blind-spot area.
 #[utoipa::path(get, path = "/api/coverage/summary", tag = "coverage", security(("bearer" = [])), params(SummaryParams),
     responses((status = 200, body = CoverageSummary), (status = 400, body = citygrid_api::ErrorBody),
-              (status = 403, body = citygrid_api::ErrorBody)))]
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     auth: Authorized<CoverageRead>,
@@ -140,6 +144,7 @@ pub async fn summary(
 
 /// Query of `GET /api/coverage/grids/{code}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GridParams {
     /// Count only what cameras see past the footprints in front (default false).
     occlusion: Option<bool>,
@@ -147,7 +152,7 @@ pub struct GridParams {
 
 /// One grid's coverage figures, cameras by status and blind spots (GeoJSON).
 #[utoipa::path(get, path = "/api/coverage/grids/{code}", tag = "coverage", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code"), GridParams),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$"), GridParams),
     responses((status = 200, body = GridCoverage), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn grid(
@@ -264,7 +269,7 @@ pub async fn create(
 
 /// Moves, re-aims or changes the status of a camera: coverage updated in the same transaction.
 #[utoipa::path(patch, path = "/api/cameras/{id}", tag = "coverage", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "camera id")), request_body = CameraPatch,
+    params(("id" = i64, Path, description = "camera id", minimum = 1)), request_body = CameraPatch,
     responses((status = 200, body = CameraSaved), (status = 403, body = citygrid_api::ErrorBody),
               (status = 404, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn update(
@@ -281,7 +286,7 @@ pub async fn update(
 
 /// Removes a camera: coverage updated in the same transaction.
 #[utoipa::path(delete, path = "/api/cameras/{id}", tag = "coverage", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "camera id")),
+    params(("id" = i64, Path, description = "camera id", minimum = 1)),
     responses((status = 200, body = CameraDeleted), (status = 403, body = citygrid_api::ErrorBody),
               (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn remove(
@@ -307,7 +312,7 @@ fn bad(field: &str, message: String) -> ApiError {
 #[utoipa::path(post, path = "/api/coverage/suggest", tag = "coverage", security(("bearer" = [])),
     request_body = SuggestRequest,
     responses((status = 200, body = SuggestResult), (status = 400, body = citygrid_api::ErrorBody),
-              (status = 403, body = citygrid_api::ErrorBody)))]
+              (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn suggest(
     State(state): State<AppState>,
     auth: Authorized<CoverageRead>,
@@ -322,7 +327,8 @@ pub async fn suggest(
     }
     auth.scope.check(&area, || format!("area {area}")).map_err(|e| e.field("area_code"))?;
     if store::area_name(&state.pool, &area).await?.is_none() {
-        return Err(bad("area_code", format!("area_code {area}: no township, village or grid has this code")));
+        let message = format!("area_code {area}: no township, village or grid has this code");
+        return Err(ApiError::NotFound(message).field("area_code"));
     }
     if !(1..=i64::from(MAX_SITES)).contains(&req.k) {
         return Err(bad("k", format!("k {} must be 1 to {MAX_SITES}", req.k)));

@@ -194,10 +194,21 @@ impl From<ScopeError> for ApiError {
     }
 }
 
+/// `s` with each NUL replaced by U+FFFD: a message or field that quotes the client's input (a
+/// JSON key with a NUL in it) still matches the document's `^[^\u0000]*$`.
+fn without_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{fffd}")
+    } else {
+        s
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let Problem { code, message, field, details, retry_after } = self.into_problem();
+        let (message, field) = (without_nul(message), field.map(without_nul));
         let body = ErrorBody { error: ErrorDetail { code, message, field, details } };
         let mut response = (status, Json(body)).into_response();
         if let Some(wait) = retry_after {

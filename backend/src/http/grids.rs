@@ -23,16 +23,33 @@ pub fn router() -> Router<AppState> {
 pub struct OneParams {
     /// The version valid at this instant: an RFC 3339 time, or a `YYYY-MM-DD` day in
     /// Asia/Shanghai (the end of that day). Default: the current version.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$")]
     as_of: Option<String>,
 }
 
 /// Parses `as_of` into the instant it names.
 fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
     s.map(|s| {
-        history::parse_as_of(s)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of"))
+        history::parse_as_of(s).map_err(|e| {
+            // The documented pattern decides 400 or 422: a text of the right shape that names no
+            // instant (`2026-02-30`) is a value the API cannot accept.
+            let code = if as_of_shaped(s) { ErrorCode::InvalidValue } else { ErrorCode::InvalidParameter };
+            ApiError::new(code, format!("as_of: {e}")).field("as_of")
+        })
     })
     .transpose()
+}
+
+/// Does `s` match the pattern `as_of` is documented with, `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$`?
+pub(super) fn as_of_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && (b.len() == 10 || (b[10] == b'T' && s.len() > 11 && !s[11..].contains(['\n', '\r'])))
 }
 
 /// One grid as a GeoJSON Feature with its hierarchy, worker and counts (`as_of`: the version
@@ -40,7 +57,8 @@ fn as_of(s: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
 #[utoipa::path(get, path = "/api/grids/{code}", tag = "grids", security(("bearer" = [])),
     params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$"), OneParams),
     responses((status = 200, body = Feature<GridProperties>), (status = 400, body = citygrid_api::ErrorBody),
-              (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
+              (status = 401, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody),
+              (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
     auth: Authorized<MapRead>,
@@ -67,6 +85,7 @@ pub struct ListParams {
     #[param(minimum = 1)]
     limit: Option<i64>,
     /// The partition valid at this instant (RFC 3339, or a `YYYY-MM-DD` Asia/Shanghai day).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$")]
     as_of: Option<String>,
 }
 
@@ -100,8 +119,8 @@ pub async fn list(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// A grid code (or its prefix), or part of a grid, village, township or county name (blank
-    /// is 422).
+    /// A grid code (or its prefix), or part of a grid, village, township or county name. Empty
+    /// or over 64 characters is 400 (this schema); only spaces is 422 (nothing to search for).
     #[param(min_length = 1, max_length = 64)]
     q: String,
 }
@@ -115,12 +134,16 @@ pub async fn search(
     auth: Authorized<MapRead>,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHit>>> {
+    // The document's bounds first (on the text as sent), then what it means.
+    if params.q.is_empty() {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at least 1 character").field("q"));
+    }
+    if params.q.chars().count() > 64 {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at most 64 characters").field("q"));
+    }
     let q = params.q.trim();
     if q.is_empty() {
         return Err(ApiError::new(ErrorCode::InvalidValue, "q: type part of a code or a name").field("q"));
-    }
-    if q.chars().count() > 64 {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "q: at most 64 characters").field("q"));
     }
     Ok(Json(grids::search(&state.pool, &auth.scope, q, 20).await?))
 }

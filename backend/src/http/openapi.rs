@@ -117,27 +117,40 @@ fn refine(doc: &mut Value) {
         (0..=255).map(|i| format!("{}-{}", i * 256, i * 256 + 255)).collect::<Vec<_>>().join("|")
     );
     let time = json!({"pattern": dispatch::TIME_PATTERN});
-    let params: [(&str, &str, Value); 14] = [
-        ("from", "query", time.clone()),
-        ("to", "query", time.clone()),
-        ("bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
-        ("status", "query", json!({"pattern": status})),
-        ("cursor", "query", json!({"pattern": crate::incidents::list::CURSOR_PATTERN})),
-        ("sort", "query", json!({"enum": ["newest", "deadline", "priority"]})),
-        ("unit", "query", json!({"pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})),
-        ("category", "query", json!({"enum": categories})),
-        ("layer", "path", json!({"enum": layers})),
-        ("z", "path", json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)})),
-        ("x", "path", json!({"pattern": "^[0-9]{1,7}$"})),
-        ("y", "path", json!({"pattern": "^[0-9]{1,7}(\\.pbf|\\.mvt)?$"})),
-        ("range", "path", json!({"pattern": glyphs})),
-        ("fontstack", "path", json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$", "maxLength": 512})),
+    // (paths starting with, parameter, in, what it adds): the incident list's filters are its
+    // own (other routes have a `from`, `status` or `sort` of another grammar).
+    let incidents = "/api/incidents";
+    let params: [(&str, &str, &str, Value); 14] = [
+        (incidents, "from", "query", time.clone()),
+        (incidents, "to", "query", time.clone()),
+        ("/", "bbox", "query", json!({"pattern": crate::grids::BBOX_PATTERN})),
+        (incidents, "status", "query", json!({"pattern": status})),
+        (incidents, "cursor", "query", json!({"pattern": crate::incidents::list::CURSOR_PATTERN})),
+        (incidents, "sort", "query", json!({"enum": ["newest", "deadline", "priority"]})),
+        (incidents, "unit", "query", json!({"pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"})),
+        (incidents, "category", "query", json!({"enum": categories})),
+        ("/tiles/", "layer", "path", json!({"enum": layers})),
+        (
+            "/tiles/",
+            "z",
+            "path",
+            json!({"pattern": format!("^([0-9]|1[0-9]|2[0-{}])$", crate::tiles::MAX_REQUEST_ZOOM % 10)}),
+        ),
+        ("/tiles/", "x", "path", json!({"pattern": "^[0-9]{1,7}$"})),
+        ("/tiles/", "y", "path", json!({"pattern": "^[0-9]{1,7}(\\.pbf|\\.mvt)?$"})),
+        ("/tiles/", "range", "path", json!({"pattern": glyphs})),
+        (
+            "/tiles/",
+            "fontstack",
+            "path",
+            json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\\\]+$", "maxLength": 512}),
+        ),
     ];
-    for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+    for (path, item) in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.iter_mut()) {
         for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
             for p in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
-                for (name, place, extra) in &params {
-                    if p["name"] == *name && p["in"] == *place {
+                for (prefix, name, place, extra) in &params {
+                    if path.starts_with(prefix) && p["name"] == *name && p["in"] == *place {
                         merge(&mut p["schema"], extra);
                     }
                 }

@@ -151,16 +151,21 @@ pub async fn create(
 
 /// Query of `GET /api/plans`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `draft`, `committed`, `discarded` or `reverted`.
+    #[param(pattern = "^(draft|committed|discarded|reverted)$")]
     status: Option<String>,
     /// A village, township or county code.
+    #[param(pattern = "^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
     village: Option<String>,
     /// The author's username.
     author: Option<String>,
     /// Plans that change or name this grid.
+    #[param(pattern = "^[0-9]{15}$")]
     grid: Option<String>,
-    /// At most this many (default 50, at most 500).
+    /// At most this many (default 50; more is answered as 500).
+    #[param(minimum = 1)]
     limit: Option<i64>,
 }
 
@@ -202,7 +207,7 @@ pub async fn list(
 
 /// One plan with its diff.
 #[utoipa::path(get, path = "/api/plans/{id}", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
@@ -215,7 +220,7 @@ pub async fn one(
 
 /// Commits a draft atomically; 409 naming the grids that moved since it was drawn.
 #[utoipa::path(post, path = "/api/plans/{id}/commit", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn commit(
@@ -229,7 +234,7 @@ pub async fn commit(
 
 /// Discards a draft.
 #[utoipa::path(post, path = "/api/plans/{id}/discard", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn discard(
@@ -244,7 +249,7 @@ pub async fn discard(
 /// Reverts a committed plan with a new committed plan that restores the previous boundaries
 /// and assignments; 409 when later plans changed those grids.
 #[utoipa::path(post, path = "/api/plans/{id}/revert", tag = "planning", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 201, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
               (status = 409, body = citygrid_api::ErrorBody)))]
 pub async fn revert(
@@ -259,9 +264,16 @@ pub async fn revert(
 
 /// Query of `GET /api/partition/validate` (at most one).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ValidateParams {
+    /// A 12-digit village code.
+    #[param(pattern = "^[0-9]{12}$")]
     village: Option<String>,
+    /// A 9-digit township code.
+    #[param(pattern = "^[0-9]{9}$")]
     township: Option<String>,
+    /// A 6-digit county code.
+    #[param(pattern = "^[0-9]{6}$")]
     county: Option<String>,
 }
 
@@ -269,7 +281,8 @@ pub struct ValidateParams {
 /// one side of an edge has, invalid polygons, slivers) from the in-memory grids.
 #[utoipa::path(get, path = "/api/partition/validate", tag = "planning", security(("bearer" = [])),
     params(ValidateParams),
-    responses((status = 200, body = PartitionReport), (status = 400, body = citygrid_api::ErrorBody)))]
+    responses((status = 200, body = PartitionReport), (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn validate(
     State(state): State<AppState>,
     auth: Authorized<PlansRead>,
@@ -288,7 +301,11 @@ pub async fn validate(
             }
             (*k, Some((*v).clone()))
         }
-        _ => return Err(ApiError::BadRequest("give at most one of village, township, county".into())),
+        // Each is well-formed; together they ask for two areas at once (no schema states that).
+        _ => {
+            return Err(ApiError::new(ErrorCode::InvalidValue, "give at most one of village, township, county")
+                .field("village"))
+        }
     };
     let scope = &auth.scope;
     match &code {
@@ -336,7 +353,7 @@ pub async fn validate(
 
 /// Assigns and orders a grid's workers (the first is responsible).
 #[utoipa::path(put, path = "/api/grids/{code}/workers", tag = "planning", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code")), request_body = GridWorkersUpdate,
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")), request_body = GridWorkersUpdate,
     responses((status = 200, body = GridWorkers), (status = 404, body = citygrid_api::ErrorBody),
               (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn set_workers(
@@ -356,7 +373,7 @@ pub async fn set_workers(
 /// Every boundary version of a grid, oldest first, with the plan, author and note that made it
 /// (retired grids included).
 #[utoipa::path(get, path = "/api/grids/{code}/history", tag = "planning", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code")),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")),
     responses((status = 200, body = GridHistory), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn history(
@@ -374,7 +391,7 @@ pub async fn history(
 /// A grid's workload (households, residents, incidents of the last 90 days, buildings per
 /// worker) against its village's average, with its neighbours and the village outline.
 #[utoipa::path(get, path = "/api/grids/{code}/workload", tag = "planning", security(("bearer" = [])),
-    params(("code" = String, Path, description = "15-digit grid code")),
+    params(("code" = String, Path, description = "15-digit grid code", pattern = "^[0-9]{15}$")),
     responses((status = 200, body = GridWorkload), (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn workload(

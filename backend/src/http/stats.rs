@@ -149,12 +149,15 @@ fn end_of_today() -> chrono::DateTime<Utc> {
 
 /// Query of `GET /api/stats/summary`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryParams {
     /// `city` (the default without `code`), `county`, `township`, `village` or `grid`; must name
     /// the level of the code when both are given (a 9-digit code is a township).
+    #[param(pattern = r"^\s*(city|county|township|village|grid)?\s*$")]
     level: Option<String>,
     /// The unit's statistical code (6, 9, 12 or 15 digits); absent: the city (a county-scoped
     /// user gets their county).
+    #[param(pattern = r"^\s*([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})?\s*$")]
     code: Option<String>,
     /// `YYYY-MM-DD` (midnight, Asia/Shanghai) or RFC 3339; default 27 days before today.
     from: Option<String>,
@@ -165,6 +168,7 @@ pub struct SummaryParams {
     /// Comma-separated source codes.
     source: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = r"^\s*(json|csv)?\s*$")]
     format: Option<String>,
 }
 
@@ -173,7 +177,9 @@ pub struct SummaryParams {
 /// (办结率), median and 90th-percentile handling time, level of resolution, overdue and
 /// escalated incidents.
 #[utoipa::path(get, path = "/api/stats/summary", tag = "stats", security(("bearer" = [])), params(SummaryParams),
-    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`", body = StatsSummary),
+    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`",
+               content((StatsSummary = "application/json"), (String = "text/csv"))),
+              (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn summary_handler(
     State(state): State<AppState>,
@@ -197,27 +203,33 @@ pub async fn summary_handler(
 
 /// Query of `GET /api/stats/timeseries`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SeriesParams {
     /// The unit's statistical code; absent: the city (or the caller's county).
+    #[param(pattern = r"^\s*([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})?\s*$")]
     code: Option<String>,
     /// `YYYY-MM-DD`; default 27 days before today.
     from: Option<String>,
     /// `YYYY-MM-DD`, exclusive; default tomorrow.
     to: Option<String>,
     /// `day` (default) or `week` (7 days from `from`; the last interval may be shorter).
+    #[param(pattern = r"^\s*(day|week)?\s*$")]
     interval: Option<String>,
     /// Comma-separated category codes or families.
     category: Option<String>,
     /// Comma-separated source codes.
     source: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = r"^\s*(json|csv)?\s*$")]
     format: Option<String>,
 }
 
 /// Counts of a unit per day or week and category, with the same days a year earlier where the
 /// data covers them.
 #[utoipa::path(get, path = "/api/stats/timeseries", tag = "stats", security(("bearer" = [])), params(SeriesParams),
-    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`", body = TimeSeries),
+    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`",
+               content((TimeSeries = "application/json"), (String = "text/csv"))),
+              (status = 400, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
 pub async fn timeseries_handler(
     State(state): State<AppState>,
@@ -258,8 +270,10 @@ pub async fn timeseries_handler(
 
 /// Query of `GET /api/stats/hotspots`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HotspotParams {
     /// `grid` (default) or `village`.
+    #[param(pattern = r"^\s*(grid|village)?\s*$")]
     level: Option<String>,
     /// `YYYY-MM-DD` or RFC 3339; default 7 × 24 hours before `to`.
     from: Option<String>,
@@ -270,6 +284,7 @@ pub struct HotspotParams {
     /// Comma-separated source codes.
     source: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = r"^\s*(json|csv)?\s*$")]
     format: Option<String>,
 }
 
@@ -280,7 +295,10 @@ pub struct HotspotParams {
 /// baseline)); Benjamini–Hochberg at FDR 0.01 over every unit in scope; at least 5 incidents in
 /// the window. Each warning: observed, expected, p- and q-value, since when.
 #[utoipa::path(get, path = "/api/stats/hotspots", tag = "stats", security(("bearer" = [])), params(HotspotParams),
-    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`", body = Hotspots)))]
+    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`",
+               content((Hotspots = "application/json"), (String = "text/csv"))),
+              (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody)))]
 pub async fn hotspots_handler(
     State(state): State<AppState>,
     auth: Authorized<StatisticsRead>,
@@ -368,6 +386,7 @@ pub async fn heat_request(state: &AppState, scope: &Scope, query: Option<&str>) 
 /// Query of the heat endpoints (documentation only: they read the raw query string, so that
 /// repeated parameters add up and unknown ones are ignored, exactly as the tile proxy does).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct HeatParams {
     /// First day, `YYYY-MM-DD` (Asia/Shanghai). Default: 27 days before today.

@@ -173,7 +173,7 @@ pub struct TileParams {
               (status = 304, description = "Not modified (`If-None-Match`)"),
               (status = 400, body = citygrid_api::ErrorBody), (status = 401, body = citygrid_api::ErrorBody),
               (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody),
-              (status = 502, body = citygrid_api::ErrorBody)))]
+              (status = 422, body = citygrid_api::ErrorBody), (status = 502, body = citygrid_api::ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
@@ -194,8 +194,12 @@ pub async fn tile(
     let (martin_query, cache) = match layer.query {
         TileQuery::VersionAsOf if params.as_of.is_some() => {
             let day = params.as_of.as_deref().unwrap_or_default();
-            let at = history::parse_day(day)
-                .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("as_of: {e}")).field("as_of"))?;
+            let at = history::parse_day(day).map_err(|e| {
+                // As on `/api/grids`: the documented shape (a day, no time) naming no day is 422.
+                let shaped = day.len() == 10 && super::grids::as_of_shaped(day);
+                let code = if shaped { ErrorCode::InvalidValue } else { ErrorCode::InvalidParameter };
+                ApiError::new(code, format!("as_of: {e}")).field("as_of")
+            })?;
             let at_text = at.to_rfc3339_opts(SecondsFormat::Micros, true);
             if at < Utc::now() {
                 // A commit closes versions at its own instant and opens the next from it, so

@@ -173,6 +173,9 @@ pub fn parse_statuses(s: &str) -> Result<Vec<&'static str>, String> {
             return Err(format!("status {s:?} is not one of open, {}", STATUSES.join(", ")));
         }
     }
+    if out.is_empty() {
+        return Err(format!("status {s:?} names no status; use open or one of {}", STATUSES.join(", ")));
+    }
     out.sort_unstable();
     out.dedup();
     Ok(out)
@@ -419,6 +422,8 @@ mod tests {
         assert_eq!(parse_statuses("open"), Ok(vec!["accepted", "assigned", "in_progress", "new"]));
         assert_eq!(parse_statuses("closed, new,closed"), Ok(vec!["closed", "new"]));
         assert!(parse_statuses("done").is_err());
+        assert!(parse_statuses("").is_err(), "an empty status filter is a client mistake");
+        assert!(parse_statuses(" , ").is_err());
         assert_eq!(parse_unit("320812"), Ok("320812".into()));
         assert!(parse_unit("3208121").is_err());
         assert!(parse_unit("32081200100x").is_err());
