@@ -3,7 +3,8 @@
 // SQL gives for the drawn line, commit, and see two grids on the map without a reload (pixels
 // and rendered tile features); a bad line shows the red geometry and nothing is committed (the
 // database says so); a leader sees no edit controls; a stale edit shows who changed the grid and
-// is redone on the current boundaries; workers are assigned from the panel.
+// is redone on the current boundaries; a merge previews against SQL, an abandoned draft is
+// discarded, and the committed merge is one grid on the map; workers are assigned from the panel.
 // Each test works on its own grid (of its own village) of this file's database, read with psql
 // (CITYGRID_DATABASE_URL).
 
@@ -102,6 +103,16 @@ async function clickAt(page, lonLat, options = {}) {
   const onMap = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.classList.contains('maplibregl-canvas'), [x, y]);
   assert.ok(onMap, `the point ${lonLat} is not on the map canvas at (${x}, ${y})`);
   await page.mouse.click(x, y, options);
+}
+
+/** A shift-click on the map (adds a grid to the merge). */
+async function shiftClickAt(page, lonLat) {
+  await page.keyboard.down('Shift');
+  try {
+    await clickAt(page, lonLat);
+  } finally {
+    await page.keyboard.up('Shift');
+  }
 }
 
 /** Selects a grid by clicking inside it, waits for its card, and fits the map to it again (the
@@ -388,6 +399,85 @@ test('a stale edit shows who changed the grid', async () => {
     'committed',
     '3',
   ]);
+});
+
+test('merge two adjacent grids: preview against SQL, Esc discards the draft, commit, one grid on the map', async () => {
+  const { page } = session;
+  const seed = GRIDS[5];
+  assert.ok(seed, 'a village to merge in');
+  // The pair of adjacent grids of the village with the longest shared border; the smaller code survives.
+  const [[keep, gone]] = sql(`select a.code, b.code from current_grids a join current_grids b
+      on b.village_code = a.village_code and a.code < b.code and a.geom && b.geom
+      where a.village_code = left('${seed}', 12) and st_numgeometries(a.geom) = 1 and st_numgeometries(b.geom) = 1
+      order by st_length(st_intersection(a.geom, b.geom)::geography) desc limit 1`);
+  const [pk, pg] = [innerPoint(keep), innerPoint(gone)];
+  const [[x0, y0, x1, y1]] = sql(`select st_xmin(e), st_ymin(e), st_xmax(e), st_ymax(e) from
+      (select st_extent(geom)::geometry e from current_grids where code in ('${keep}', '${gone}')) s`);
+  const box = [x0, y0, x1, y1].map(Number);
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, keep, pk, box);
+
+  // Before: two grids, painted in different colours.
+  assert.deepEqual([(await gridsAt(page, pk))[0], (await gridsAt(page, pg))[0]], [keep, gone]);
+  await settle(page);
+  let shot = decodePng((await screenshot(page, 'planning-merge-before')).buf);
+  assert.notDeepEqual(pixel(shot, await toPage(page, pk)), pixel(shot, await toPage(page, pg)), 'adjacent grids share a colour');
+
+  await shiftClickAt(page, pg);
+  await page.locator('[data-testid=merge-list]').waitFor();
+  await page.locator('[data-testid=preview]').click();
+  const draft = page.locator('[data-testid=plan-draft]');
+  await draft.waitFor({ timeout: 60_000 });
+  const [[bk, hk, rk, bg, hg, rg]] = sql(`select
+      (select count(*) from buildings where grid_code = '${keep}'),
+      (select coalesce(sum(households), 0) from buildings where grid_code = '${keep}'),
+      (select coalesce(sum(residents), 0) from buildings where grid_code = '${keep}'),
+      (select count(*) from buildings where grid_code = '${gone}'),
+      (select coalesce(sum(households), 0) from buildings where grid_code = '${gone}'),
+      (select coalesce(sum(residents), 0) from buildings where grid_code = '${gone}')`);
+  const sum = (a, b) => String(Number(a) + Number(b));
+  const kept = await diffColumn(page, keep);
+  assert.deepEqual([kept['楼栋'], kept['户数'], kept['人口']], [[bk, sum(bk, bg)], [hk, sum(hk, hg)], [rk, sum(rk, rg)]]);
+  const retired = await diffColumn(page, gone);
+  assert.deepEqual([retired['楼栋'], retired['户数'], retired['人口']], [[bg, '—'], [hg, '—'], [rg, '—']]);
+  assert.equal(
+    await page.locator(`[data-testid=plan-diff] thead th[data-code="${gone}"]`).getAttribute('data-change'),
+    'retired',
+  );
+  assert.equal(await page.locator('[data-testid=buildings-moved]').textContent(), bg);
+
+  // Esc drops the edit, and the draft with it: discarded on the server, not left behind.
+  const first = await draft.getAttribute('data-plan');
+  await page.keyboard.press('Escape');
+  await polled('the abandoned draft is discarded', () => sql(`select status from plans where id = ${first}`)[0][0] === 'discarded');
+  assert.equal(await page.locator('[data-testid=merge-list]').count(), 0);
+
+  await shiftClickAt(page, pg);
+  await page.locator('[data-testid=preview]').click();
+  await page.locator(`[data-testid=plan-draft]:not([data-plan="${first}"])`).waitFor({ timeout: 60_000 });
+  await page.locator('[data-testid=commit]').click();
+  await page.locator('[data-testid=plan-committed]').waitFor({ timeout: 60_000 });
+  const [[version, retiredAt, buildings]] = sql(`select (select version from current_grids where code = '${keep}'),
+      (select retired_at is not null from grids where code = '${gone}'),
+      (select count(*) from buildings where grid_code = '${keep}')`);
+  assert.deepEqual([version, retiredAt, buildings], ['2', 't', sum(bk, bg)]);
+  assert.equal(sql(`select count(*) from plans p join users u on u.id = p.author_id
+      where u.username = 'planner' and p.status = 'draft'`)[0][0], '0', 'no draft left behind');
+
+  // Without a reload: the tiles render one grid over both, in one colour.
+  await page.waitForFunction(
+    ([a, b, k]) => {
+      const map = window.__citygrid.map;
+      const at = (ll) => map.queryRenderedFeatures(map.project(ll), { layers: ['grids-fill'] }).map((f) => f.properties.code);
+      return at(a)[0] === k && at(b)[0] === k;
+    },
+    [pk, pg, keep],
+    { timeout: 30_000 },
+  );
+  await settle(page);
+  shot = decodePng((await screenshot(page, 'planning-merge-committed')).buf);
+  assert.deepEqual(pixel(shot, await toPage(page, pk)), pixel(shot, await toPage(page, pg)), 'one grid, one colour');
 });
 
 test('assign workers from the panel: register, reorder, remove, add back', async () => {
