@@ -661,8 +661,13 @@ async fn grid_tiles_as_of_a_day() {
         }
     };
 
+    // A past day's boundaries never change, but its tiles draw today's names and colours, so
+    // they follow the layer version like every other tile.
+    let v = version(&app.pool, "grids").await;
     let (before_past, cache) = fetch(format!("as_of={yesterday}")).await;
-    assert_eq!(cache, "private, max-age=86400, immutable", "a past day's tile never changes");
+    assert_eq!(cache, "no-cache", "without the layer version");
+    let (_, cache) = fetch(format!("as_of={yesterday}&v={v}")).await;
+    assert_eq!(cache, "private, max-age=86400, immutable", "at the current layer version");
     assert!(before_past.contains(&b), "{before_past:?}");
     check(&yesterday, &before_past).await;
     let (before_now, _) = fetch(String::new()).await;
@@ -675,10 +680,18 @@ async fn grid_tiles_as_of_a_day() {
     let (s, res) = app.post(&format!("/api/plans/{}/commit", draft["id"]), Some(&token), &json!({})).await;
     assert_eq!(s, 200, "{res}");
 
-    // Yesterday's tile is what it was; unknown parameters are still dropped.
+    // Yesterday's tile is what it was; unknown parameters are still dropped. The commit bumped
+    // the layer version, so the old URL is no longer immutable.
     let (past, _) = fetch(format!("as_of={yesterday}&county=320803&foo=1")).await;
     assert_eq!(past, before_past);
     check(&yesterday, &past).await;
+    // (Replicas learn the new version from the NOTIFY, so this is eventual.)
+    common::eventually("yesterday's tile at the old version revalidates", std::time::Duration::from_secs(20), || {
+        let fetch = &fetch;
+        let q = format!("as_of={yesterday}&v={v}");
+        async move { (fetch(q).await.1 == "no-cache").then_some(()) }
+    })
+    .await;
     // Today's end and the current partition: the merged-away grid is gone.
     let v = version(&app.pool, "grids").await;
     let (on_today, cache) = fetch(format!("as_of={today}")).await;
@@ -697,4 +710,10 @@ async fn grid_tiles_as_of_a_day() {
         assert_error(s, &body, status, "as_of");
         assert_eq!(body["error"]["field"], "as_of", "{bad}");
     }
+    // Other layers have no history and draw today, but the parameter is checked all the same.
+    let counties = format!("/tiles/counties/{}/{}/{}", tile.z, tile.x, tile.y);
+    let (s, body) = app.get(&format!("{counties}?as_of=null"), Some(&token)).await;
+    assert_error(s, &body, 400, "as_of");
+    let res = get_tile(&app, &format!("{counties}?as_of={yesterday}"), Some(&token)).await;
+    assert_eq!(res.status(), 200, "a well-formed day on a layer without history");
 }

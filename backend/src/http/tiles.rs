@@ -157,7 +157,8 @@ pub struct TileParams {
     /// also read `from`, `to`, `category` and `source`. Other parameters are ignored.
     t: Option<String>,
     /// The `grids` layer only: `YYYY-MM-DD`, the partition valid at the end of that
-    /// Asia/Shanghai day (as `as_of` on `/api/grids`). A past day's tiles never change.
+    /// Asia/Shanghai day (as `as_of` on `/api/grids`). Versioned by `v` like the current tiles
+    /// (they draw today's names and colours).
     #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     as_of: Option<String>,
 }
@@ -190,32 +191,36 @@ pub async fn tile(
     let user = authenticate(&state, &headers).await?;
     require(&user, layer.action)?;
 
-    // The proxy builds martin's query itself: a client's own `county=` never reaches it.
-    let (martin_query, cache) = match layer.query {
-        TileQuery::VersionAsOf if params.as_of.is_some() => {
-            let day = params.as_of.as_deref().unwrap_or_default();
-            let at = history::parse_day(day).map_err(|e| {
+    // `as_of` is checked on every layer (the document declares it on this route); only `grids`
+    // has a history, the others draw today whatever the day.
+    let as_of = params
+        .as_of
+        .as_deref()
+        .map(|day| {
+            history::parse_day(day).map_err(|e| {
                 // As on `/api/grids`: the documented shape (a day, no time) naming no day is 422.
                 let shaped = day.len() == 10 && super::grids::as_of_shaped(day);
                 let code = if shaped { ErrorCode::InvalidValue } else { ErrorCode::InvalidParameter };
                 ApiError::new(code, format!("as_of: {e}")).field("as_of")
-            })?;
+            })
+        })
+        .transpose()?;
+
+    // The proxy builds martin's query itself: a client's own `county=` never reaches it.
+    let (martin_query, cache) = match (layer.query, as_of) {
+        (TileQuery::VersionAsOf, Some(at)) => {
             let at_text = at.to_rfc3339_opts(SecondsFormat::Micros, true);
-            if at < Utc::now() {
-                // A commit closes versions at its own instant and opens the next from it, so
-                // the partition of an instant already past never changes again.
-                (format!("as_of={at_text}"), CACHE_IMMUTABLE)
-            } else {
-                // Today (or later): a commit may still change that day's end, and bumps `v`.
-                let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
-                let version = layer_version(&state, layer, asked).await?;
-                (
-                    format!("v={version}&as_of={at_text}"),
-                    if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE },
-                )
-            }
+            // Even a past day's tiles follow the layer version: the boundaries of an instant
+            // already past do not change, but the tiles also draw today's names and colours,
+            // which a later commit may change (and then bumps `v`).
+            let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
+            let version = layer_version(&state, layer, asked).await?;
+            (
+                format!("v={version}&as_of={at_text}"),
+                if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE },
+            )
         }
-        TileQuery::Version | TileQuery::VersionAsOf => {
+        (TileQuery::Version | TileQuery::VersionAsOf, _) => {
             let asked: Option<i64> = params.v.as_deref().and_then(|v| v.parse().ok());
             let version = layer_version(&state, layer, asked).await?;
             let mut query = format!("v={version}");
@@ -225,7 +230,7 @@ pub async fn tile(
             // A URL at the current version never changes: data changes bump the version.
             (query, if asked == Some(version) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE })
         }
-        TileQuery::Heat => {
+        (TileQuery::Heat, _) => {
             // The window, filter and the user's county, normalised; the tile is immutable when
             // the client's URL carries the current version and token.
             let (q, version, token) = super::stats::heat_request(&state, &user.scope(), uri.query()).await?;
