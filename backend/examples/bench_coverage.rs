@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use citygrid::coverage::model::{covered_sets, CameraView, Status, Work};
 use citygrid::coverage::sector::Sector;
 use citygrid::coverage::store;
-use citygrid::coverage::suggest::{greedy, SuggestQuery, MAX_POSITIONS};
+use citygrid::coverage::suggest::{coverage_matrix, greedy, SuggestQuery, MAX_POSITIONS};
 use citygrid::coverage::{register, Change, Coverage, DEFAULT_MIN_SHARE};
 use citygrid::scope::Scope;
 use rand::{Rng as _, SeedableRng as _};
@@ -324,16 +324,7 @@ async fn placement(pool: &sqlx::PgPool, cov: &Coverage) -> anyhow::Result<String
     let picks = greedy(&cands, &at, &residents, K, 0.0);
     let greedy_time = t.elapsed();
     let got: i64 = picks.iter().map(|p| p.1).sum();
-    let mut index = std::collections::BTreeMap::new();
-    for b in cands.iter().flat_map(|c| &c.covers) {
-        let next = index.len() as u32;
-        index.entry(*b).or_insert(next);
-    }
-    let mut weights = vec![0i64; index.len()];
-    for (&b, &i) in &index {
-        weights[i as usize] = residents(b);
-    }
-    let covers: Vec<Vec<u32>> = cands.iter().map(|c| c.covers.iter().map(|b| index[b]).collect()).collect();
+    let (covers, weights) = coverage_matrix(&cands, &residents);
     let input = serde_json::json!({"covers": covers, "weights": weights, "k": K, "time_limit_s": EXACT_LIMIT_S});
     let mut child = std::process::Command::new(python)
         .arg(script)

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use citygrid::coverage::suggest::{greedy, SuggestQuery};
+use citygrid::coverage::suggest::{coverage_matrix, greedy, SuggestQuery};
 use citygrid::coverage::{Coverage, DEFAULT_MIN_SHARE};
 use rand::seq::SliceRandom as _;
 use rand::SeedableRng as _;
@@ -89,20 +89,11 @@ async fn greedy_is_near_the_exact_optimum_and_far_above_random() {
         let buildings = cov.membership().buildings_under(area).count();
         assert!(cands.len() <= 200 && buildings <= 2000, "{area}: {} candidates, {buildings} buildings", cands.len());
         // Renumber the buildings the candidates cover, for the solver.
-        let mut index = std::collections::BTreeMap::new();
-        for b in cands.iter().flat_map(|c| &c.covers) {
-            let next = index.len() as u32;
-            index.entry(*b).or_insert(next);
-        }
-        let mut weights = vec![0i64; index.len()];
-        for (&b, &i) in &index {
-            weights[i as usize] = i64::from(fp.residents[b as usize]);
-        }
+        let residents = |b: u32| i64::from(fp.residents[b as usize]);
+        let (covers, weights) = coverage_matrix(&cands, &residents);
         if weights.iter().sum::<i64>() == 0 {
             continue; // nothing left to cover here
         }
-        let covers: Vec<Vec<u32>> = cands.iter().map(|c| c.covers.iter().map(|b| index[b]).collect()).collect();
-        let residents = |b: u32| i64::from(fp.residents[b as usize]);
         let picks = greedy(&cands, &at, &residents, k, 0.0);
         let got: i64 = picks.iter().map(|p| p.1).sum();
         let (best, _) = exact_mclp(&covers, &weights, k);

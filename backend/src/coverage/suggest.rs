@@ -214,6 +214,24 @@ pub fn greedy(
     picks
 }
 
+/// The candidates' coverage as a matrix for an exact solver: the buildings they cover,
+/// renumbered densely in order of first appearance (`covers[c]`), and each renumbered
+/// building's residents (`weights[b]`).
+#[must_use]
+pub fn coverage_matrix(candidates: &[Candidate], residents: &dyn Fn(u32) -> i64) -> (Vec<Vec<u32>>, Vec<i64>) {
+    let mut index = std::collections::BTreeMap::new();
+    for b in candidates.iter().flat_map(|c| &c.covers) {
+        let next = u32::try_from(index.len()).unwrap_or(u32::MAX);
+        index.entry(*b).or_insert(next);
+    }
+    let mut weights = vec![0i64; index.len()];
+    for (&b, &i) in &index {
+        weights[i as usize] = residents(b);
+    }
+    let covers = candidates.iter().map(|c| c.covers.iter().map(|b| index[b]).collect()).collect();
+    (covers, weights)
+}
+
 impl Coverage {
     /// The candidates for `q` (see the module docs), with the city-frame position of each.
     pub fn candidates(
