@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BASE_URL, browserForFile, decodePng, hexRgb, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
+import { BASE_URL, blend, browserForFile, decodePng, hexRgb, jumpAndSettle, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
 
 const HEAT = ['citygrid-command-heat-a', 'citygrid-command-heat-b'];
 const HIGHLIGHT = '#e5484d';
@@ -353,6 +353,95 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   assert.equal(Number(row[col]), Number(sqlValue(`select count(*) from incidents where grid_code = '${grid}' and ${inWindow}`)),
     'the exported incidents equal SQL');
   await page.locator('[data-testid=unit-back]').click();
+  await page.locator('[data-testid=mode-heat]').click();
+});
+
+/** Quantile classes of `values` as the legend defines them (5 classes, ColorBrewer YlOrRd): the
+ * upper bounds of the first classes, each the value at rank ceil(i·n/5), distinct and below the maximum. */
+function quantileBreaks(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const out = [];
+  for (let i = 1; i < 5; i++) {
+    const b = v[Math.min(Math.ceil((i * v.length) / 5), v.length) - 1];
+    if (b < v.at(-1) && (out.length === 0 || b > out.at(-1))) out.push(b);
+  }
+  return out;
+}
+
+test('all villages, then all grids, of the city at once: the classes of SQL\'s counts, drawn in several counties', { timeout: 300_000 }, async (t) => {
+  const { page } = session;
+  const [first, last] = [await page.locator('[data-testid=range-from]').inputValue(), await page.locator('[data-testid=range-to]').inputValue()];
+  const inWindow = `status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
+      and reported_at >= '${first}'::timestamp at time zone 'Asia/Shanghai'
+      and reported_at < ('${last}'::date + 1)::timestamp at time zone 'Asia/Shanghai'`;
+  await page.locator('[data-testid=whole-window]').click();
+  if (await page.locator('[data-testid=unit-back]').count()) await page.locator('[data-testid=unit-back]').click();
+  await page.locator('[data-testid=mode-choropleth]').click();
+  await page.locator('[data-testid=choropleth-kpi]').selectOption('incidents');
+  const levels = [
+    { level: 'village', len: 12, units: `select code, geom from admin_units where level = 'village'`, zoom: 12 },
+    { level: 'grid', len: 15, units: `select code, geom from current_grids`, zoom: 15 },
+  ];
+  for (const { level, len, units, zoom } of levels) {
+    await page.locator('[data-testid=choropleth-extent]').selectOption(level);
+    const legend = page.locator(`[data-testid=choropleth-legend][data-extent=${level}][data-level=${level}]`);
+    await legend.waitFor({ timeout: 90_000 });
+    // Every unit of the level in the city, zeros included, with its count from SQL.
+    const counts = new Map(sql(`select u.code, coalesce(n, 0) from (${units}) u
+        left join (select left(grid_code, ${len}) c, count(*) n from incidents where ${inWindow} group by 1) i on i.c = u.code`)
+      .map(([c, n]) => [c, Number(n)]));
+    assert.equal(Number(await legend.getAttribute('data-units')), counts.size, `one value per ${level} of the city`);
+    const breaks = quantileBreaks([...counts.values()]);
+    const rows = await legend.locator('[data-testid=choropleth-class]').evaluateAll((els) =>
+      els.map((e) => ({ colour: e.dataset.colour, units: Number(e.dataset.units), from: Number(e.dataset.from), to: Number(e.dataset.to) })),
+    );
+    assert.equal(rows.length, breaks.length + 1, `${level}: the classes of SQL's counts ${JSON.stringify(breaks)}: ${JSON.stringify(rows)}`);
+    assert.ok(rows.length >= 3, `${level}: quantile classes ${JSON.stringify(rows)}`);
+    assert.deepEqual(rows.slice(0, -1).map((r) => r.to), breaks, `${level}: class bounds`);
+    const classOf = (n) => breaks.filter((b) => n > b).length;
+    const perClass = rows.map((_, c) => [...counts.values()].filter((n) => classOf(n) === c).length);
+    assert.deepEqual(rows.map((r) => r.units), perClass, `${level}: units per class`);
+    // The map's colours: each unit the colour of its class.
+    const layer = `citygrid-command-choropleth-${level}s`;
+    const fill = await page.evaluate((id) => window.__citygrid.map.getPaintProperty(id, 'fill-color'), layer);
+    const painted = new Map();
+    for (let i = 2; i + 1 < fill.length; i += 2) painted.set(fill[i], fill[i + 1]);
+    const wrong = [...counts].filter(([c, n]) => painted.get(c) !== rows[classOf(n)].colour);
+    assert.equal(wrong.length, 0, `${level}: ${wrong.length} of ${counts.size} units in the wrong colour, e.g. ${JSON.stringify(wrong.slice(0, 3))}`);
+
+    // Drawn across the city: the largest unit of each of three counties, on screen, has its class's colour.
+    const samples = sql(`select distinct on (left(code, 6)) code, st_x(p), st_y(p)
+        from (select code, st_pointonsurface(geom) p, st_area(geom) a from (${units}) u) x
+        order by left(code, 6), a desc limit 3`);
+    assert.equal(samples.length, 3, 'three counties');
+    for (const [code, lon, lat] of samples) {
+      await jumpAndSettle(page, [Number(lon), Number(lat)], zoom);
+      assert.equal(await page.evaluate((id) => window.__citygrid.map.getLayoutProperty(id, 'visibility'), layer), 'visible');
+      const img = await mapImage(page, `command-all-${level}-${code}`);
+      await page.evaluate((id) => window.__citygrid.map.setPaintProperty(id, 'fill-opacity', 0), layer);
+      await settle(page);
+      const base = await mapImage(page, `command-all-${level}-${code}-base`);
+      await page.evaluate((id) => window.__citygrid.map.setPaintProperty(id, 'fill-opacity', 0.72), layer);
+      await settle(page);
+      // Pixels around the centre: nearest to their class's colour over what lies below.
+      let right = 0;
+      const tried = [];
+      for (const dx of [-6, 0, 6]) {
+        for (const dy of [-6, 0, 6]) {
+          const o = ((Math.round(img.height / 2) + dy) * img.width + Math.round(img.width / 2) + dx) * 4;
+          const seen = [0, 1, 2].map((k) => img.rgba[o + k]);
+          const under = [0, 1, 2].map((k) => base.rgba[o + k]);
+          const dist = (c) => blend(hexRgb(c), under, 0.72).reduce((a, v, k) => a + (v - seen[k]) ** 2, 0);
+          const nearest = rows.reduce((best, r) => (dist(r.colour) < dist(best.colour) ? r : best), rows[0]);
+          tried.push(nearest.colour);
+          if (nearest.colour === rows[classOf(counts.get(code))].colour) right++;
+        }
+      }
+      t.diagnostic(`${level} ${code} (${counts.get(code)} incidents): ${right} of 9 pixels in its class's colour`);
+      assert.ok(right >= 6, `${level} ${code} (${counts.get(code)} incidents, class ${classOf(counts.get(code))}): ${tried}`);
+    }
+  }
+  await page.locator('[data-testid=choropleth-extent]').selectOption('children');
   await page.locator('[data-testid=mode-heat]').click();
 });
 
