@@ -6,7 +6,8 @@
 // is redone on the current boundaries; a merge previews against SQL, an abandoned draft is
 // discarded, and the committed merge is one grid on the map; workers are assigned from the panel;
 // a vertex of the edge two grids share is dragged (a snap lands on a vertex exactly, Ctrl+Z
-// restores), previewed and committed: both grids change on the map and share the vertex in SQL.
+// restores), previewed and committed: both grids change on the map and share the vertex in SQL;
+// "view as of" the day before shows the grid tiles of that day.
 // Each test works on its own grid (of its own village) of this file's database, read with psql
 // (CITYGRID_DATABASE_URL).
 
@@ -627,7 +628,8 @@ test('move a shared vertex: snapping, Ctrl+Z, preview, commit, both grids change
   for (const k of [0.6, 0.5, 0.4, 0.3, 0.2, 0.12, 0.06]) {
     const p = [cur[0] + k * (ib[0] - cur[0]), cur[1] + k * (ib[1] - cur[1])];
     const ring = [prev, p, next, cur, prev];
-    const [[ok, clear, x, y]] = sql(`select st_isvalid(q) and st_covers(b.geom, q),
+    // (b's inner point, where b's colour is read, stays b's.)
+    const [[ok, clear, x, y]] = sql(`select st_isvalid(q) and st_covers(b.geom, q) and st_distance(q, ${point(ib)}) > 0,
         st_distance(${point(p)}::geography, st_boundary(b.geom)::geography), st_x(st_pointonsurface(q)), st_y(st_pointonsurface(q))
         from current_grids b, ${wkt(ring)} q where b.code = '${b}'`);
     if (ok === 't' && (!best || Number(clear) > best.clear)) best = { p, clear: Number(clear), x: [Number(x), Number(y)] };
@@ -657,15 +659,17 @@ test('move a shared vertex: snapping, Ctrl+Z, preview, commit, both grids change
   const at = (i) => (sameWay ? i : original.length - 1 - i);
   const handle = inner ? chain[m] : cur;
 
-  // A drop 3 px from one of b's other vertices (none other within 60 m) lands exactly on it.
+  // A drop 3 px from one of b's other vertices (no other vertex near it) lands exactly on it.
   const onChain = new Set(chain.map((p) => p.join(' ')));
-  const [target] = sql(`select st_x(d.geom), st_y(d.geom) from current_grids b, st_dumppoints(b.geom) d
-      where b.code = '${b}' and not exists (select from current_grids o, st_dumppoints(o.geom) e
-        where o.geom && st_expand(d.geom, 0.001) and not st_equals(e.geom, d.geom)
-          and st_dwithin(e.geom::geography, d.geom::geography, 60))
-      order by st_distance(d.geom, ${point(cur)})`)
-    .map(([x, y]) => [Number(x), Number(y)])
-    .filter((p) => !onChain.has(p.join(' ')));
+  const offChain = (metres) =>
+    sql(`select st_x(d.geom), st_y(d.geom) from current_grids b, st_dumppoints(b.geom) d
+        where b.code = '${b}' and not exists (select from current_grids o, st_dumppoints(o.geom) e
+          where o.geom && st_expand(d.geom, 0.001) and not st_equals(e.geom, d.geom)
+            and st_dwithin(e.geom::geography, d.geom::geography, ${metres}))
+        order by st_distance(d.geom, ${point(cur)})`)
+      .map(([x, y]) => [Number(x), Number(y)])
+      .filter((p) => !onChain.has(p.join(' ')));
+  const [target] = [60, 30, 15].map(offChain).find((l) => l.length) ?? [];
   assert.ok(target, 'a vertex of b off the edge');
   const [tx, ty] = await toPage(page, target);
   await dragTo(page, handle, [tx + 3, ty + 2]);
@@ -726,4 +730,30 @@ test('move a shared vertex: snapping, Ctrl+Z, preview, commit, both grids change
   const [sx, sa, sb] = [pixel(shot, await toPage(page, best.x)), pixel(shot, await toPage(page, ia)), pixel(shot, await toPage(page, ib))];
   assert.deepEqual(sx, sa, 'the swept place is painted as a');
   assert.notDeepEqual(sx, sb, 'the swept place is still painted as b');
+
+  // "View as of" yesterday: the grid tiles of that day, where the place was b's; back to today.
+  const [[yesterday]] = sql(`select to_char((now() at time zone 'Asia/Shanghai')::date - 1, 'YYYY-MM-DD')`);
+  const gridTiles = () => page.evaluate(() => window.__citygrid.map.getSource('grids').tiles);
+  const owner = (code) =>
+    page.waitForFunction(
+      ([x, code]) => {
+        const map = window.__citygrid.map;
+        return map.queryRenderedFeatures(map.project(x), { layers: ['grids-fill'] })[0]?.properties.code === code;
+      },
+      [best.x, code],
+      { timeout: 30_000 },
+    );
+  await page.locator('[data-testid=as-of-date]').fill(yesterday);
+  await page.locator('[data-testid=as-of-show]').click();
+  await page.locator(`[data-testid=as-of-shown][data-date="${yesterday}"]`).waitFor();
+  assert.ok((await gridTiles()).every((u) => u.includes(`as_of=${yesterday}`)), JSON.stringify(await gridTiles()));
+  await owner(b);
+  await settle(page);
+  shot = decodePng((await screenshot(page, 'planning-edge-as-of-yesterday')).buf);
+  const [yx, ya, yb] = [pixel(shot, await toPage(page, best.x)), pixel(shot, await toPage(page, ia)), pixel(shot, await toPage(page, ib))];
+  assert.deepEqual(yx, yb, 'as of yesterday, the swept place is painted as b');
+  assert.notDeepEqual(yx, ya, 'as of yesterday, the swept place is painted as a');
+  await page.locator('[data-testid=as-of-today]').click();
+  await owner(a);
+  assert.ok((await gridTiles()).every((u) => !u.includes('as_of=')), JSON.stringify(await gridTiles()));
 });

@@ -740,7 +740,8 @@ impl MapHandle {
     /// The source's query parameter ([`MapHandle::set_source_query`]) is added to them.
     pub fn set_source_tiles(&self, source: &str, tiles: &[String]) {
         let query = self.0.source_queries.borrow().iter().find(|(s, _)| s == source).map(|(_, q)| q.clone());
-        let tiles: Vec<String> = tiles.iter().map(|u| query.as_deref().map_or_else(|| u.clone(), |q| with_query(u, q))).collect();
+        let tiles: Vec<String> =
+            tiles.iter().map(|u| query.as_deref().map_or_else(|| u.clone(), |q| with_query(u, q))).collect();
         let Some(s) = self.vector_source(source) else { return };
         if from_js(&s.tiles()) == json!(tiles) {
             return;
@@ -762,8 +763,12 @@ impl MapHandle {
         };
         let Some(s) = self.vector_source(source) else { return };
         let Value::Array(now) = from_js(&s.tiles()) else { return };
-        let base = now.iter().filter_map(Value::as_str).map(|u| old.as_deref().map_or_else(|| u.to_owned(), |q| without_query(u, q)));
-        let tiles: Vec<String> = base.map(|u| query.as_deref().map_or_else(|| u.clone(), |q| with_query(&u, q))).collect();
+        let base = now
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|u| old.as_deref().map_or_else(|| u.to_owned(), |q| without_query(u, q)));
+        let tiles: Vec<String> =
+            base.map(|u| query.as_deref().map_or_else(|| u.clone(), |q| with_query(&u, q))).collect();
         if Value::Array(now) != json!(tiles) {
             s.set_tiles(&to_js(&json!(tiles)));
         }

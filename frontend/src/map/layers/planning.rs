@@ -33,8 +33,6 @@ pub const EDGE_VERTEX: &str = "citygrid-planning-edge-vertex";
 pub const EDGE_MID: &str = "citygrid-planning-edge-mid";
 /// The layers whose features a drag moves.
 pub const EDGE_HANDLES: &[&str] = &[EDGE_VERTEX, EDGE_MID];
-/// The partition on a past date ("view as of").
-pub const AS_OF: &str = "citygrid-planning-as-of";
 /// The layers drawing a refused plan's geometry (a browser test looks for them).
 pub const ERROR_FILL: &str = "citygrid-planning-error-fill";
 pub const ERROR_LINE: &str = "citygrid-planning-error-line";
@@ -68,8 +66,6 @@ fn layers() -> Vec<Value> {
             "paint": {"fill-color": sym::LOST, "fill-opacity": 0.55}}),
         json!({"id": ERROR_FILL, "type": "fill", "filter": ["all", role("error"), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]],
             "paint": {"fill-color": sym::ERROR, "fill-opacity": 0.45}}),
-        json!({"id": AS_OF, "type": "line", "filter": role("as_of"),
-            "paint": {"line-color": sym::AS_OF, "line-width": 2, "line-dasharray": [1, 1]}}),
         json!({"id": VILLAGE, "type": "line", "filter": role("village"),
             "paint": {"line-color": sym::VILLAGE, "line-width": 2.5, "line-dasharray": [3, 2]}}),
         json!({"id": NEIGHBOUR, "type": "line", "filter": role("neighbour"),
@@ -114,7 +110,6 @@ pub fn legend() -> Vec<Entry> {
         e(PlanningKey::LegendNeighbour, Shape::ThickLine, sym::NEIGHBOUR, NEIGHBOUR, "line-color"),
         e(PlanningKey::LegendGained, Shape::Fill, sym::GAINED, GAINED, "fill-color"),
         e(PlanningKey::LegendLost, Shape::Fill, sym::LOST, LOST, "fill-color"),
-        e(PlanningKey::LegendAsOf, Shape::DashedLine, sym::AS_OF, AS_OF, "line-color"),
         e(PlanningKey::LegendError, Shape::ThickLine, sym::ERROR, ERROR_LINE, "line-color"),
     ]
 }
@@ -130,8 +125,6 @@ pub struct Drawing<'a> {
     pub after: Vec<Value>,
     pub error: Option<&'a Value>,
     pub sketch: &'a [[f64; 2]],
-    /// The grids of a past date.
-    pub as_of: Vec<&'a Value>,
     /// The shared edge being edited, end to end.
     pub edge: &'a [[f64; 2]],
 }
@@ -144,7 +137,6 @@ fn feature(geometry: &Value, role: &str) -> Value {
 #[must_use]
 pub fn features(d: &Drawing<'_>) -> Value {
     let mut out = Vec::new();
-    out.extend(d.as_of.iter().map(|g| feature(g, "as_of")));
     out.extend(d.village.map(|g| feature(g, "village")));
     out.extend(d.neighbours.iter().map(|g| feature(g, "neighbour")));
     out.extend(d.merge.iter().map(|g| feature(g, "merge")));
@@ -162,12 +154,18 @@ pub fn features(d: &Drawing<'_>) -> Value {
         };
         let last = d.edge.len() - 1;
         out.push(feature(&json!({"type": "LineString", "coordinates": d.edge}), "edge"));
-        out.extend(d.edge.windows(2).enumerate().map(|(i, w)| {
-            point([(w[0][0] + w[1][0]) / 2.0, (w[0][1] + w[1][1]) / 2.0], "edge-mid", i)
-        }));
-        out.extend(d.edge.iter().enumerate().map(|(i, p)| {
-            point(*p, if i == 0 || i == last { "edge-end" } else { "edge-vertex" }, i)
-        }));
+        out.extend(
+            d.edge
+                .windows(2)
+                .enumerate()
+                .map(|(i, w)| point([(w[0][0] + w[1][0]) / 2.0, (w[0][1] + w[1][1]) / 2.0], "edge-mid", i)),
+        );
+        out.extend(
+            d.edge
+                .iter()
+                .enumerate()
+                .map(|(i, p)| point(*p, if i == 0 || i == last { "edge-end" } else { "edge-vertex" }, i)),
+        );
     }
     collection(out)
 }
@@ -188,7 +186,6 @@ mod tests {
             after: vec![poly.clone()],
             error: Some(&poly),
             sketch: &[[119.0, 33.0], [119.1, 33.0]],
-            as_of: vec![&poly],
             edge: &[[119.0, 33.0], [119.1, 33.0], [119.1, 33.1]],
         };
         let v = features(&d);
@@ -197,7 +194,6 @@ mod tests {
         assert_eq!(
             roles,
             [
-                "as_of",
                 "village",
                 "neighbour",
                 "merge",
@@ -224,7 +220,6 @@ mod tests {
         let layers = (OVERLAY.layers)();
         let text = serde_json::to_string(&layers).unwrap_or_default();
         for role in [
-            "as_of",
             "village",
             "neighbour",
             "merge",

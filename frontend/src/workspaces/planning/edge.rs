@@ -18,8 +18,6 @@ pub const SNAP_PX: f64 = 8.0;
 type Key = (i64, i64);
 
 fn key(p: [f64; 2]) -> Key {
-    // Saturating casts: a coordinate far outside any lattice is simply never equal to another.
-    #[allow(clippy::cast_possible_truncation)]
     ((p[0] * 1e7).round() as i64, (p[1] * 1e7).round() as i64)
 }
 
@@ -34,7 +32,9 @@ pub fn rings(geometry: &Value) -> Vec<Vec<[f64; 2]>> {
     };
     match geometry["type"].as_str() {
         Some("Polygon") => polygon(&geometry["coordinates"]),
-        Some("MultiPolygon") => geometry["coordinates"].as_array().map(|ps| ps.iter().flat_map(polygon).collect()).unwrap_or_default(),
+        Some("MultiPolygon") => {
+            geometry["coordinates"].as_array().map(|ps| ps.iter().flat_map(polygon).collect()).unwrap_or_default()
+        }
         _ => Vec::new(),
     }
 }

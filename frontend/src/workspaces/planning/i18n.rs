@@ -85,8 +85,7 @@ crate::keys! {
         AsOf => "查看历史日期", "View as of";
         AsOfShow => "查看", "Show";
         AsOfToday => "回到现在", "Back to today";
-        AsOfShown => "地图上的虚线为该日的网格边界。", "The dashed lines on the map are the grid boundaries of that day.";
-        LegendAsOf => "历史日期的网格边界", "Grid boundaries on the chosen date";
+        AsOfShown => "地图上的网格为该日结束时的边界（名称与着色为现行的）。", "The map shows the grids as they were at the end of that day (with today's names and colours).";
         LegendSection => "规划标注", "Planning drawings";
         LegendGained => "本网格增加的区域", "Area this grid gains";
         LegendLost => "本网格减少的区域", "Area this grid loses";

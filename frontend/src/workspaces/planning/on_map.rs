@@ -8,7 +8,8 @@
 //! nothing then. The overlay shows the village outline and the neighbours, the merge, the
 //! sketch, the edge and its handles, a preview's area gained and lost and the outlines after
 //! it, a refusal's geometry in red; buildings that change grid are outlined on the building
-//! tiles. Renders nothing itself.
+//! tiles. "View as of" a day points the grid tiles at that day (`as_of=` on the `grids`
+//! source) until the view ends or the page is left. Renders nothing itself.
 
 use std::rc::Rc;
 
@@ -16,7 +17,7 @@ use serde_json::Value;
 use yew::prelude::*;
 
 use super::edge::{rings, snap, SNAP_PX};
-use super::state::{reversed, AsOf, Load, PlanningAction as A, PlanningState, Preview, Tool};
+use super::state::{reversed, PlanningAction as A, PlanningState, Preview, Tool};
 use crate::hooks::{use_client, use_map_overlay};
 use crate::map::bindings::{KeyListener, KeyPress};
 use crate::map::layers::planning::{
@@ -36,6 +37,8 @@ pub struct Props {
 
 /// The style layer whose features a click picks.
 const GRID_LAYERS: &[&str] = &["grids-fill"];
+/// The style's grid source, whose tiles take `as_of`.
+const GRID_SOURCE: &str = "grids";
 /// What a click reports: the grids, and the edge's vertices (a double click removes one).
 const CLICK_LAYERS: &[&str] = &["grids-fill", EDGE_VERTEX];
 
@@ -97,9 +100,11 @@ pub fn click_action(click: &MapClick, mode: Mode, editor: bool) -> Option<Action
 pub fn double_click_action(click: &MapClick, mode: Mode) -> Option<A> {
     match mode {
         Mode::Split => Some(A::FinishLine),
-        Mode::Edge => click.features.iter().find(|(layer, _)| layer == EDGE_VERTEX).and_then(|(_, props)| {
-            Some(A::RemoveVertex(usize::try_from(props.get("index")?.as_u64()?).ok()?))
-        }),
+        Mode::Edge => click
+            .features
+            .iter()
+            .find(|(layer, _)| layer == EDGE_VERTEX)
+            .and_then(|(_, props)| Some(A::RemoveVertex(usize::try_from(props.get("index")?.as_u64()?).ok()?))),
         _ => None,
     }
 }
@@ -136,9 +141,6 @@ fn snap_targets(p: &PlanningState) -> Vec<Vec<[f64; 2]>> {
 #[must_use]
 pub fn overlay_features(p: &PlanningState) -> Value {
     let mut d = Drawing { sketch: p.sketch(), edge: p.edge().map_or(&[], |e| &e.line), ..Drawing::default() };
-    if let Some(AsOf { grids: Load::Done(grids), .. }) = &p.as_of {
-        d.as_of = grids.iter().map(|(_, g)| g).collect();
-    }
     if let Some(w) = p.loaded() {
         d.village = Some(&w.village_geometry);
         d.neighbours = w.neighbours.iter().filter(|n| !p.merge.contains_key(&n.code)).map(|n| &n.geometry).collect();
@@ -305,6 +307,18 @@ pub fn planning_map(props: &Props) -> Html {
         });
     }
 
+    use_effect_with((props.map.clone(), p.as_of.clone()), |(map, day)| {
+        if let Some(map) = map {
+            map.set_source_query(GRID_SOURCE, day.as_ref().map(|d| format!("as_of={d}")));
+        }
+        let map = map.clone();
+        move || {
+            if let Some(map) = map {
+                map.set_source_query(GRID_SOURCE, None);
+            }
+        }
+    });
+
     use_map_overlay(props.map.clone(), &OVERLAY, overlay_features(p));
     html! {}
 }
@@ -330,7 +344,10 @@ mod tests {
             Some(Action::from(A::ToggleMerge { code: "320812001001001".into(), version: 2 }))
         );
         // A reader's shift-click only selects.
-        assert!(matches!(click_action(&click(on_grid.clone(), true), Mode::Select, false), Some(Action::Select { .. })));
+        assert!(matches!(
+            click_action(&click(on_grid.clone(), true), Mode::Select, false),
+            Some(Action::Select { .. })
+        ));
         assert_eq!(
             click_action(&click(on_grid.clone(), false), Mode::Split, true),
             Some(Action::from(A::AddVertex([119.03, 33.6])))

@@ -62,15 +62,6 @@ pub enum Preview {
     Committed(i64),
 }
 
-/// The partition of the map view at a past date, drawn over today's ("view as of").
-#[derive(Debug, Clone, PartialEq)]
-pub struct AsOf {
-    /// `YYYY-MM-DD` (an Asia/Shanghai day, its end).
-    pub date: String,
-    /// (code, boundary) of the grids valid then.
-    pub grids: Load<Vec<(String, serde_json::Value)>>,
-}
-
 /// What the Planning workspace is working on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanningState {
@@ -89,7 +80,9 @@ pub struct PlanningState {
     pub edit: u32,
     /// The grid's versions (fetched with the workload).
     pub history: Option<Load<GridHistory>>,
-    pub as_of: Option<AsOf>,
+    /// "View as of" a day (`YYYY-MM-DD`, its end in Asia/Shanghai): the grid tiles show the
+    /// partition valid then.
+    pub as_of: Option<String>,
     /// Drafts the page stopped showing (the edit changed, Esc, another grid): discarded on the
     /// server ([`PlanningAction::Abandoned`] once done), so they do not pile up in `plans`.
     pub abandoned: Vec<i64>,
@@ -122,7 +115,10 @@ pub enum PlanningAction {
     PickNeighbour(String),
     /// A press on a vertex of the edge (`midpoint`: on the midpoint after vertex `index`, which
     /// adds a vertex there).
-    Grab { index: usize, midpoint: bool },
+    Grab {
+        index: usize,
+        midpoint: bool,
+    },
     /// The grabbed vertex moves to (lon, lat), snapped already.
     DragTo([f64; 2]),
     /// The release.
@@ -161,10 +157,6 @@ pub enum PlanningAction {
     RevertPreview(Result<Box<Plan>, ApiError>),
     /// "View as of" a date (`None`: back to today).
     ViewAsOf(Option<String>),
-    AsOfGrids {
-        date: String,
-        result: Result<Vec<(String, serde_json::Value)>, ApiError>,
-    },
 }
 
 /// Two clicks closer than this (degrees) are one vertex (the clicks of a double click).
@@ -405,17 +397,7 @@ impl PlanningState {
                     };
                 }
             }
-            A::ViewAsOf(date) => {
-                self.as_of = date.map(|date| AsOf { date, grids: Load::Loading });
-            }
-            A::AsOfGrids { date, result } => {
-                if let Some(a) = self.as_of.as_mut().filter(|a| a.date == date) {
-                    a.grids = match result {
-                        Ok(g) => Load::Done(g),
-                        Err(e) => Load::Failed(e),
-                    };
-                }
-            }
+            A::ViewAsOf(date) => self.as_of = date.filter(|d| !d.is_empty()),
         }
     }
 
@@ -489,7 +471,11 @@ impl PlanningState {
             Tool::Edge(e) if e.changed() && e.dragging.is_none() => {
                 mode = Some(ReshapeMode::Edge);
                 neighbour = Some(e.neighbour.clone());
-                (PlanOperation::Reshape, vec![w.code.clone()], Some(json!({"type": "LineString", "coordinates": e.line})))
+                (
+                    PlanOperation::Reshape,
+                    vec![w.code.clone()],
+                    Some(json!({"type": "LineString", "coordinates": e.line})),
+                )
             }
             Tool::Select if !self.merge.is_empty() => {
                 base.extend(self.merge.iter().map(|(c, v)| (c.clone(), *v)));
