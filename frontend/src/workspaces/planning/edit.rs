@@ -6,6 +6,10 @@
 //! worker. A refusal is read as one translated sentence: the broken rule (its geometry drawn in
 //! red on the map) or the conflict (who changed which grid).
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+
 use citygrid_api::{ErrorCode, GridChange, GridChangeKind, GridFigures, Plan, PlanDiff, PlanStatus};
 use web_sys::HtmlTextAreaElement;
 use yew::platform::spawn_local;
@@ -218,10 +222,12 @@ async fn discard_quietly(client: Client, id: i64) {
     client.send(A::Cancel);
 }
 
-/// Discards a draft the page stopped showing. Answered or not (it may have been decided
-/// meanwhile: 409), it leaves the list; a network failure leaves it for the next try.
-async fn discard_abandoned(client: Client, id: i64) {
+/// Discards a draft the page stopped showing, once: `sent` holds the drafts whose discard is
+/// under way. Answered or not (it may have been decided meanwhile: 409), it leaves the list; a
+/// network failure leaves it there, and out of `sent`, for the next try.
+async fn discard_abandoned(client: Client, id: i64, sent: Rc<RefCell<HashSet<i64>>>) {
     let result = api::decide_plan(client.token(), id, "discard").await;
+    sent.borrow_mut().remove(&id);
     if !matches!(result, Err(ApiError::Network(_))) {
         client.send(A::Abandoned(id));
     }
@@ -312,11 +318,14 @@ pub fn edit_card() -> Html {
     let client = use_client();
     let lang = app.lang;
     let p = &app.workspaces.planning;
+    let sent = use_mut_ref(HashSet::new);
     {
         let client = client.clone();
         use_effect_with(p.abandoned.clone(), move |ids| {
             for id in ids {
-                spawn_local(discard_abandoned(client.clone(), *id));
+                if sent.borrow_mut().insert(*id) {
+                    spawn_local(discard_abandoned(client.clone(), *id, Rc::clone(&sent)));
+                }
             }
         });
     }
