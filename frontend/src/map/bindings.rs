@@ -752,12 +752,12 @@ impl MapHandle {
     /// Adds `query` (`name=value`) to every tile URL of vector source `source`, now and each
     /// time its tiles are set again, which reloads it; `None` takes it away again (the Planning
     /// page's "view as of" a day: `as_of=YYYY-MM-DD` on the grid tiles).
-    pub fn set_source_query(&self, source: &str, query: Option<String>) {
+    pub fn set_source_query(&self, source: &str, query: Option<&str>) {
         let old = {
             let mut queries = self.0.source_queries.borrow_mut();
             let old = queries.iter().position(|(s, _)| s == source).map(|i| queries.remove(i).1);
-            if let Some(q) = &query {
-                queries.push((source.to_owned(), q.clone()));
+            if let Some(q) = query {
+                queries.push((source.to_owned(), q.to_owned()));
             }
             old
         };
@@ -767,8 +767,7 @@ impl MapHandle {
             .iter()
             .filter_map(Value::as_str)
             .map(|u| old.as_deref().map_or_else(|| u.to_owned(), |q| without_query(u, q)));
-        let tiles: Vec<String> =
-            base.map(|u| query.as_deref().map_or_else(|| u.clone(), |q| with_query(&u, q))).collect();
+        let tiles: Vec<String> = base.map(|u| query.map_or_else(|| u.clone(), |q| with_query(&u, q))).collect();
         if Value::Array(now) != json!(tiles) {
             s.set_tiles(&to_js(&json!(tiles)));
         }

@@ -158,7 +158,7 @@ pub fn features(d: &Drawing<'_>) -> Value {
             d.edge
                 .windows(2)
                 .enumerate()
-                .map(|(i, w)| point([(w[0][0] + w[1][0]) / 2.0, (w[0][1] + w[1][1]) / 2.0], "edge-mid", i)),
+                .map(|(i, w)| point([f64::midpoint(w[0][0], w[1][0]), f64::midpoint(w[0][1], w[1][1])], "edge-mid", i)),
         );
         out.extend(
             d.edge

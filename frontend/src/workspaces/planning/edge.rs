@@ -85,7 +85,7 @@ pub fn shared_edge(a: &Value, b: &Value) -> Result<Vec<[f64; 2]>, EdgeProblem> {
         return Err(EdgeProblem::NotOneStretch);
     }
     // Start at the end `a`'s ring reaches first, so the line runs in `a`'s order.
-    let start = segments(a).iter().flat_map(|(p, _)| ends.iter().find(|e| **e == key(*p))).next().copied();
+    let start = segments(a).iter().find_map(|(p, _)| ends.iter().find(|e| **e == key(*p))).copied();
     let Some(start) = start else { return Err(EdgeProblem::NotOneStretch) };
     let mut line = vec![at[&start]];
     let (mut prev, mut cur) = (None, start);
@@ -145,7 +145,7 @@ impl EdgeEdit {
         }
         self.undo.push(self.line.clone());
         let (a, b) = (self.line[i], self.line[i + 1]);
-        self.line.insert(i + 1, [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]);
+        self.line.insert(i + 1, [f64::midpoint(a[0], b[0]), f64::midpoint(a[1], b[1])]);
         self.dragging = Some(i + 1);
         true
     }
@@ -153,7 +153,7 @@ impl EdgeEdit {
     /// The dragged vertex goes to `p`.
     pub fn drag_to(&mut self, p: [f64; 2]) -> bool {
         match self.dragging {
-            Some(i) if p.iter().all(|c| c.is_finite()) && self.line[i] != p => {
+            Some(i) if p.iter().all(|c| c.is_finite()) && key(self.line[i]) != key(p) => {
                 self.line[i] = p;
                 true
             }
@@ -206,6 +206,7 @@ fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// within `tolerance` pixels, else on the nearest point of their segments within it, else
 /// nowhere (`None`: where the pointer is). `project` gives a lon/lat's screen point. A point on
 /// a segment is interpolated in lon/lat, so it lies on the segment as stored.
+#[must_use]
 pub fn snap(
     pointer: [f64; 2],
     lines: &[Vec<[f64; 2]>],
@@ -287,7 +288,7 @@ mod tests {
         e.release();
         assert_eq!(e.undo.len(), 1);
         assert!(e.grab_midpoint(1));
-        assert_eq!(e.line[2], [1.1, 0.75]);
+        assert_eq!(key(e.line[2]), key([1.1, 0.75]));
         e.drag_to([1.3, 0.8]);
         e.release();
         assert_eq!(e.line.len(), 4);

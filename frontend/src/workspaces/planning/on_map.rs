@@ -309,7 +309,8 @@ pub fn planning_map(props: &Props) -> Html {
 
     use_effect_with((props.map.clone(), p.as_of.clone()), |(map, day)| {
         if let Some(map) = map {
-            map.set_source_query(GRID_SOURCE, day.as_ref().map(|d| format!("as_of={d}")));
+            let query = day.as_ref().map(|d| format!("as_of={d}"));
+            map.set_source_query(GRID_SOURCE, query.as_deref());
         }
         let map = map.clone();
         move || {

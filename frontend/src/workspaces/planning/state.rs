@@ -252,20 +252,20 @@ impl PlanningState {
                     }
                 }
             }
-            A::UndoVertex => match &mut self.tool {
-                Tool::Split { line, finished } => {
-                    if line.pop().is_some() {
-                        *finished = false;
-                        self.changed();
+            A::UndoVertex => {
+                let undone = match &mut self.tool {
+                    Tool::Split { line, finished } => {
+                        let popped = line.pop().is_some();
+                        *finished &= !popped;
+                        popped
                     }
+                    Tool::Edge(e) => e.undo(),
+                    _ => false,
+                };
+                if undone {
+                    self.changed();
                 }
-                Tool::Edge(e) => {
-                    if e.undo() {
-                        self.changed();
-                    }
-                }
-                _ => {}
-            },
+            }
             A::StartEdge => {
                 if self.grid.is_some() && !self.busy() {
                     self.merge.clear();
