@@ -266,8 +266,8 @@ begin
     raw := coalesce(stats.ranges_sql(raw_from, raw_to), 'false');
     return query execute format($q$
         select u, sum(x.recent)::bigint, sum(x.baseline)::bigint from (
-            select left(g.grid_code, $1) as u, sum(g.n) filter (where g.day >= $5) as recent,
-                   sum(g.n) filter (where g.day < $5) as baseline
+            select left(g.grid_code, $1) as u, coalesce(sum(g.n) filter (where g.day >= $5), 0) as recent,
+                   coalesce(sum(g.n) filter (where g.day < $5), 0) as baseline
             from stats.grid_days g
             where ((g.day >= $3 and g.day < $4) or (g.day >= $5 and g.day < $6))
               and g.grid_code >= $2 and g.grid_code < $2 || '~'
