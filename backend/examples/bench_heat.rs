@@ -104,7 +104,10 @@ async fn main() -> anyhow::Result<()> {
             .lines()
             .filter_map(|l| {
                 let f: Vec<&str> = l.split('\t').collect();
-                Some((f.first()?.to_string(), (f.get(1)?.parse().ok()?, f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?)))
+                Some((
+                    f.first()?.to_string(),
+                    (f.get(1)?.parse().ok()?, f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?),
+                ))
             })
             .collect(),
         _ => std::collections::BTreeMap::new(),

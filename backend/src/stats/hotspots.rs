@@ -61,27 +61,27 @@ pub async fn hotspots(
     let baseline_from = window.from - Duration::days(BASELINE_DAYS);
     let cats = (!filter.categories.is_empty()).then_some(&filter.categories);
     let srcs = (!filter.sources.is_empty()).then_some(&filter.sources);
-    let counts: Vec<(String, i64, i64)> =
-        sqlx::query_as("select unit, recent, baseline from stats.hotspot_counts($1, $2, $3, $4, $5, $6, $7)")
-            .bind(len)
-            .bind(prefix)
-            .bind(baseline_from)
-            .bind(window.from)
-            .bind(window.to)
-            .bind(cats)
-            .bind(srcs)
-            .fetch_all(pool)
-            .await?;
-    let units: i64 = if level == AdminLevel::Village {
-        sqlx::query_scalar(
+    let counts = sqlx::query_as::<_, (String, i64, i64)>(
+        "select unit, recent, baseline from stats.hotspot_counts($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(len)
+    .bind(prefix)
+    .bind(baseline_from)
+    .bind(window.from)
+    .bind(window.to)
+    .bind(cats)
+    .bind(srcs)
+    .fetch_all(pool);
+    let units = if level == AdminLevel::Village {
+        sqlx::query_scalar::<_, i64>(
             "select count(*) from admin_units where level = 'village' and code >= $1 and code < $1 || '~'",
         )
     } else {
         sqlx::query_scalar("select count(*) from grids where retired_at is null and code >= $1 and code < $1 || '~'")
     }
     .bind(prefix)
-    .fetch_one(pool)
-    .await?;
+    .fetch_one(pool);
+    let (counts, units) = tokio::try_join!(counts, units)?;
     let recent_days = window.days();
     let tests: Vec<surveillance::Test> =
         counts.iter().map(|(_, o, b)| surveillance::test(*o, *b, recent_days, BASELINE_DAYS as f64)).collect();
