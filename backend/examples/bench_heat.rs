@@ -105,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
             .filter_map(|l| {
                 let f: Vec<&str> = l.split('\t').collect();
                 Some((
-                    f.first()?.to_string(),
+                    (*f.first()?).to_owned(),
                     (f.get(1)?.parse().ok()?, f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?),
                 ))
             })
