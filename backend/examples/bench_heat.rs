@@ -167,17 +167,16 @@ async fn main() -> anyhow::Result<()> {
             lat.sort_unstable();
 
             let key = format!("{name} z{z}");
-            let naive = match reused.get(&key) {
-                Some(n) => *n,
-                None => {
-                    let n = naive_tiles(&pool, &tiles, from_ts, to_ts).await?;
-                    if let Some(path) = &naive_file {
-                        use std::io::Write as _;
-                        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-                        writeln!(f, "{key}\t{}\t{}\t{}", n.0, n.1, n.2)?;
-                    }
-                    n
+            let naive = if let Some(n) = reused.get(&key) {
+                *n
+            } else {
+                let n = naive_tiles(&pool, &tiles, from_ts, to_ts).await?;
+                if let Some(path) = &naive_file {
+                    use std::io::Write as _;
+                    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+                    writeln!(f, "{key}\t{}\t{}\t{}", n.0, n.1, n.2)?;
                 }
+                n
             };
             let kb = |n: usize| n as f64 / 1024.0;
             println!(
