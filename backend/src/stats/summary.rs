@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use citygrid_api::{AdminLevel, StatsSummary, UnitStats, CATEGORIES, SOURCES};
+use citygrid_api::{AdminLevel, StatsSummary, StatsUnits, UnitStats, CATEGORIES, SOURCES};
 use sqlx::PgPool;
 
-use super::filter::{Filter, Window};
+use super::filter::{Filter, FilterError, Window};
 use super::units::{self, StatsResult, Unit};
 use crate::incidents::OPEN_STATUSES;
 use crate::scope::Scope;
@@ -172,15 +172,37 @@ pub async fn measures(
         resolved: Vec<i32>,
         hist: Vec<i32>,
     }
-    let rows: Vec<Row> =
-        sqlx::query_as("select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)")
-            .bind(child_len)
-            .bind(prefix)
-            .bind(window.from)
-            .bind(window.to)
-            .bind(filter_pairs(filter))
-            .fetch_all(pool)
-            .await?;
+    let pairs = filter_pairs(filter);
+    let rows = sqlx::query_as::<_, Row>(
+        "select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)",
+    )
+    .bind(child_len)
+    .bind(prefix)
+    .bind(window.from)
+    .bind(window.to)
+    .bind(&pairs)
+    .fetch_all(pool);
+    let open = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    // Overdue incidents are open ones: `incidents_open_grid_due_idx` holds them.
+    let overdue_sql = format!(
+        "select left(i.grid_code, $1), count(*) from incidents i
+         where i.status in ({open}) and i.reported_at >= $2 and i.reported_at < $3
+           and i.grid_code >= $4 and i.grid_code < $4 || '~'
+           and ($5::text[] is null or i.category = any($5)) and ($6::text[] is null or i.source = any($6))
+           and i.due_at < $7
+         group by 1"
+    );
+    let overdue = sqlx::query_as::<_, (String, i64)>(&overdue_sql)
+        .bind(child_len)
+        .bind(window.from)
+        .bind(window.to)
+        .bind(prefix)
+        .bind((!filter.categories.is_empty()).then_some(&filter.categories))
+        .bind((!filter.sources.is_empty()).then_some(&filter.sources))
+        .bind(now)
+        .fetch_all(pool);
+    // Two connections: the cube and the open incidents are read at the same time.
+    let (rows, overdue) = tokio::try_join!(rows, overdue)?;
     let mut out: BTreeMap<String, Measures> = BTreeMap::new();
     for r in rows {
         let m = out.entry(r.code).or_default();
@@ -194,24 +216,6 @@ pub async fn measures(
             *a += i64::from(*b);
         }
     }
-    let open = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    let overdue: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "select left(i.grid_code, $1), count(*) from incidents i
-         where i.status in ({open}) and i.reported_at >= $2 and i.reported_at < $3
-           and i.grid_code >= $4 and i.grid_code < $4 || '~'
-           and ($5::text[] is null or i.category = any($5)) and ($6::text[] is null or i.source = any($6))
-           and i.due_at < $7
-         group by 1"
-    ))
-    .bind(child_len)
-    .bind(window.from)
-    .bind(window.to)
-    .bind(prefix)
-    .bind((!filter.categories.is_empty()).then_some(&filter.categories))
-    .bind((!filter.sources.is_empty()).then_some(&filter.sources))
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
     for (code, n) in overdue {
         out.entry(code).or_default().overdue += n;
     }
@@ -240,7 +244,7 @@ pub async fn summary(
     let unit = units::resolve(pool, scope, code).await?;
     let (by_child, mut children) = match unit.child_len() {
         Some(len) => {
-            (measures(pool, len, unit.prefix(), window, filter, now).await?, units::children(pool, &unit).await?)
+            tokio::try_join!(measures(pool, len, unit.prefix(), window, filter, now), units::children(pool, &unit))?
         }
         None => (measures(pool, 15, &unit.code, window, filter, now).await?, Vec::new()),
     };
@@ -266,16 +270,8 @@ pub async fn summary(
     } else {
         residents.get(&unit.code).copied().unwrap_or(0)
     };
-    let empty = Measures::default();
     let child_level = units::level_of_len(unit.child_len().unwrap_or(15) as usize).unwrap_or(AdminLevel::Grid);
-    let children = children
-        .into_iter()
-        .map(|(code, name)| {
-            let r = residents.get(&code).copied().unwrap_or(0);
-            let m = by_child.get(&code).unwrap_or(&empty);
-            m.figures(&Unit { level: child_level, code, name }, r, filter)
-        })
-        .collect();
+    let children = figures_of(child_level, children, &by_child, &residents, filter);
     Ok(StatsSummary {
         from: window.from.to_rfc3339(),
         to: window.to.to_rfc3339(),
@@ -283,6 +279,68 @@ pub async fn summary(
         sources: filter.sources.iter().map(|s| (*s).to_owned()).collect(),
         unit: total.figures(&unit, unit_residents, filter),
         children,
+    })
+}
+
+/// The figures of the units `named` (code, name) of `level` from their measures (zeros for a
+/// unit without incidents) and residents.
+fn figures_of(
+    level: AdminLevel,
+    named: Vec<(String, String)>,
+    measures: &BTreeMap<String, Measures>,
+    residents: &BTreeMap<String, i64>,
+    filter: &Filter,
+) -> Vec<UnitStats> {
+    let empty = Measures::default();
+    named
+        .into_iter()
+        .map(|(code, name)| {
+            let r = residents.get(&code).copied().unwrap_or(0);
+            let m = measures.get(&code).unwrap_or(&empty);
+            m.figures(&Unit { level, code, name }, r, filter)
+        })
+        .collect()
+}
+
+/// The figures of every current unit of `level` (grids that are not retired) inside the unit
+/// `within` (`None`: the city, or the caller's county), zeros included, with the measures
+/// and definitions of the summary's children: what a choropleth of the whole city colours.
+pub async fn level_units(
+    pool: &PgPool,
+    scope: &Scope,
+    level: AdminLevel,
+    within: Option<&str>,
+    window: Window,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> StatsResult<StatsUnits> {
+    let parent = units::resolve(pool, scope, within).await?;
+    let len: i32 = match level {
+        AdminLevel::City => 0,
+        AdminLevel::County => 6,
+        AdminLevel::Township => 9,
+        AdminLevel::Village => 12,
+        AdminLevel::Grid => 15,
+    };
+    if len as usize <= parent.prefix().len() {
+        return Err(FilterError::new(
+            "level",
+            format!("{} {} holds no {} units", units::level_name(parent.level), parent.code, units::level_name(level)),
+        )
+        .into());
+    }
+    let named = units::of_level(pool, level, parent.prefix()).await?;
+    let codes: Vec<String> = named.iter().map(|(c, _)| c.clone()).collect();
+    let residents = residents(pool, &codes).await?;
+    let by_unit = measures(pool, len, parent.prefix(), window, filter, now).await?;
+    Ok(StatsUnits {
+        from: window.from.to_rfc3339(),
+        to: window.to.to_rfc3339(),
+        categories: filter.categories.iter().map(|c| (*c).to_owned()).collect(),
+        sources: filter.sources.iter().map(|s| (*s).to_owned()).collect(),
+        within: parent.code,
+        level,
+        units: figures_of(level, named, &by_unit, &residents, filter),
     })
 }
 
