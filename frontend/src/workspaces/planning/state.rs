@@ -54,6 +54,8 @@ pub enum Preview {
     Revert(Box<Plan>),
     /// The plan was committed (or a revert of it), by id.
     Committed(i64),
+    /// The plan was scheduled to take effect at `at` (RFC 3339).
+    Scheduled { id: i64, at: String },
 }
 
 /// The partition of the map view at a past date, drawn over today's ("view as of").
@@ -158,7 +160,7 @@ impl PlanningState {
         match action {
             A::Focus(code) => {
                 if code != self.grid {
-                    let committed = matches!(self.preview, Preview::Committed(_));
+                    let committed = matches!(self.preview, Preview::Committed(_) | Preview::Scheduled { .. });
                     self.abandon();
                     if let Preview::Refused { draft: Some(id), .. } = self.preview {
                         self.abandoned.push(id);
@@ -261,7 +263,10 @@ impl PlanningState {
                 if !self.busy() {
                     self.tool = Tool::Select;
                     self.merge.clear();
-                    if matches!(self.preview, Preview::Refused { draft: None, .. } | Preview::Committed(_)) {
+                    if matches!(
+                        self.preview,
+                        Preview::Refused { draft: None, .. } | Preview::Committed(_) | Preview::Scheduled { .. }
+                    ) {
                         self.preview = Preview::None;
                     }
                     self.changed();
@@ -293,7 +298,12 @@ impl PlanningState {
                 let id = plan.id;
                 match result {
                     Ok(done) if committed => {
-                        self.preview = Preview::Committed(done.id);
+                        self.preview = match done.effective_from.clone() {
+                            Some(at) if done.status == citygrid_api::PlanStatus::Scheduled => {
+                                Preview::Scheduled { id: done.id, at }
+                            }
+                            _ => Preview::Committed(done.id),
+                        };
                         self.history = self.grid.as_ref().map(|_| Load::Loading);
                         self.tool = Tool::Select;
                         self.merge.clear();
