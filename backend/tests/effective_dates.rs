@@ -179,7 +179,7 @@ async fn a_scheduled_merge_waits_for_its_time_then_two_backends_apply_it_once() 
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(status(&app.pool, plan).await, "scheduled", "not before its time");
     clock_ms.store((effective + TimeDelta::seconds(3)).timestamp_millis(), Ordering::SeqCst);
-    eventually("the scheduled plan takes effect", Duration::from_secs(60), || async {
+    eventually("the scheduled plan takes effect", Duration::from_mins(1), || async {
         (status(&app.pool, plan).await == "committed").then_some(())
     })
     .await;
@@ -197,7 +197,7 @@ async fn a_scheduled_merge_waits_for_its_time_then_two_backends_apply_it_once() 
             .await
             .expect("audit");
     assert_eq!(audit, ["create", "schedule", "commit"]);
-    let versions: Vec<(i32, DateTime<Utc>, Option<DateTime<Utc>>, Option<i64>)> = sqlx::query_as(
+    let versions: Vec<VersionRow> = sqlx::query_as(
         "select version, valid_from, valid_to, plan_id from grid_versions where grid_code = $1 and version >= $2 order by version",
     )
     .bind(&a)
@@ -354,6 +354,9 @@ async fn scheduled_plans_conflict_cancel_fail_visibly_and_refuse_bad_times() {
             .expect("audit");
     assert_eq!(audit, ["create", "schedule", "fail"]);
 }
+
+/// A version: number, valid from, valid to, plan.
+type VersionRow = (i32, DateTime<Utc>, Option<DateTime<Utc>>, Option<i64>);
 
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")

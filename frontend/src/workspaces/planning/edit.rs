@@ -416,7 +416,7 @@ fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Option
             { diff_table(lang, &plan.diff) }
             <label class="effective-from">
                 <span>{ t(lang, P::EffectiveFrom) }</span>
-                <input type="datetime-local" data-testid="effective-from" ref={effective} disabled={busy} />
+                <input type="datetime-local" data-testid="effective-from" ref={effective.clone()} disabled={busy} />
             </label>
             <div class="actions">
                 <button class="primary-action" data-testid="commit" onclick={on("commit")} disabled={busy}>{ t(lang, P::Commit) }</button>
