@@ -649,6 +649,21 @@ mod tests {
     }
 
     #[test]
+    fn a_scheduled_commit_says_when_and_a_plain_one_does_not() {
+        let mut s = previewed(13);
+        s.apply(A::Deciding);
+        let mut done = plan(13, "scheduled");
+        done.effective_from = Some("2027-01-01T00:00:00+08:00".into());
+        s.apply(A::Decided { committed: true, result: Ok(done) });
+        assert_eq!(s.preview, Preview::Scheduled { id: 13, at: "2027-01-01T00:00:00+08:00".into() });
+        assert!(s.abandoned.is_empty(), "a scheduled plan is not a draft to discard");
+        let mut s = previewed(14);
+        s.apply(A::Deciding);
+        s.apply(A::Decided { committed: true, result: Ok(plan(14, "committed")) });
+        assert_eq!(s.preview, Preview::Committed(14));
+    }
+
+    #[test]
     fn a_conflict_is_redone_on_the_current_versions() {
         let mut s = previewed(11);
         s.apply(A::Deciding);
