@@ -84,7 +84,7 @@ fn refusal(lang: Lang, error: &ApiError) -> Html {
                 <span class="sentence" data-testid="plan-scheduled-conflict" data-plan={plan.to_string()}>
                     { t(lang, P::ScheduledConflict) }
                 </span>
-                { format!(" {grid} · {} #{plan} · {}", t(lang, P::PlanNo), super::history::when(&at)) }
+                { format!(" {grid} · {} #{plan} · {}", t(lang, P::PlanNo), crate::format::instant(&at)) }
             } else if let Some(reason) = reason {
                 <strong>{ t(lang, P::Refused) }{ "：" }</strong>
                 <span class="sentence" data-testid="plan-reason" data-reason={reason.clone()}>
@@ -394,7 +394,7 @@ fn committed_view(lang: Lang, id: i64) -> Html {
 fn scheduled_view(lang: Lang, id: i64, at: &str) -> Html {
     html! {
         <p class="done" role="status" data-testid="plan-scheduled" data-plan={id.to_string()} data-at={at.to_owned()}>
-            { t(lang, P::Scheduled) }{ format!(" {} ({} #{id})", super::history::when(at), t(lang, P::PlanNo)) }
+            { t(lang, P::Scheduled) }{ format!(" {} ({} #{id})", crate::format::instant(at), t(lang, P::PlanNo)) }
         </p>
     }
 }

@@ -78,7 +78,7 @@ fn scheduled_item(lang: Lang, plan: &PlanSummary, editor: bool, client: &Client,
     html! {
         <li data-testid="scheduled-plan" data-plan={id.to_string()}>
             <strong>{ format!("{} #{id}", t(lang, P::PlanNo)) }</strong>
-            { " · " }{ plan.effective_from.as_deref().map(when).unwrap_or_default() }
+            { " · " }{ plan.effective_from.as_deref().map(format::instant).unwrap_or_default() }
             <div class="muted">
                 { plan.author.clone() }
                 if !plan.note.is_empty() { { " · " }{ plan.note.clone() } }
