@@ -351,6 +351,18 @@ pub async fn set_grid_workers(
     decode(status, &text)
 }
 
+/// `POST /api/plans/{id}/commit` for a later instant (`effective_from`, RFC 3339): the plan is
+/// scheduled.
+pub async fn commit_plan_at(token: &str, id: i64, effective_from: &str) -> Result<citygrid_api::Plan, ApiError> {
+    let req = citygrid_api::CommitRequest { effective_from: Some(effective_from.to_owned()) };
+    post(&format!("/api/plans/{id}/commit"), token, &req).await
+}
+
+/// The scheduled plans that change or name grid `code`.
+pub async fn scheduled_plans(token: &str, code: &str) -> Result<citygrid_api::PlanList, ApiError> {
+    get(&format!("/api/plans?status=scheduled&grid={}", enc(code)), token).await
+}
+
 /// `POST /api/plans/{id}/<verb>` (`commit`, `discard`, `revert`).
 pub async fn decide_plan(token: &str, id: i64, verb: &str) -> Result<citygrid_api::Plan, ApiError> {
     let (status, text) = send("POST", &format!("/api/plans/{id}/{verb}"), Some(token), None).await?;

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use citygrid_api::{ErrorCode, GridChange, GridChangeKind, GridFigures, Plan, PlanDiff, PlanStatus};
-use web_sys::HtmlTextAreaElement;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -78,9 +78,19 @@ fn refusal(lang: Lang, error: &ApiError) -> Html {
         .and_then(|e| e.details.as_ref())
         .and_then(|d| d["reason"].as_str().map(str::to_owned));
     let conflict = conflict_grids(error);
+    // A 409 naming a scheduled plan over one of the grids.
+    let scheduled =
+        server.filter(|e| e.code == Some(ErrorCode::Conflict)).and_then(|e| e.details.as_ref()).and_then(|d| {
+            Some((d["grid"].as_str()?.to_owned(), d["plan_id"].as_i64()?, d["effective_from"].as_str()?.to_owned()))
+        });
     html! {
         <div class="form-error" role="alert" data-testid="plan-refused">
-            if let Some(reason) = reason {
+            if let Some((grid, plan, at)) = scheduled {
+                <span class="sentence" data-testid="plan-scheduled-conflict" data-plan={plan.to_string()}>
+                    { t(lang, P::ScheduledConflict) }
+                </span>
+                { format!(" {grid} · {} #{plan} · {}", t(lang, P::PlanNo), crate::format::instant(&at)) }
+            } else if let Some(reason) = reason {
                 <strong>{ t(lang, P::Refused) }{ "：" }</strong>
                 <span class="sentence" data-testid="plan-reason" data-reason={reason.clone()}>
                     { t(lang, reason_key(&reason)) }
@@ -197,10 +207,16 @@ async fn preview(client: Client, edit: u32, req: citygrid_api::CreatePlanRequest
 /// Commits (`commit`), discards (`discard`) or reverts (`revert`, a commit of its own) plan `id`.
 /// When the commit retires the grid worked on (merged into another), the grid that takes its
 /// place is selected.
-async fn decide(client: Client, id: i64, verb: &'static str, grid: Option<String>) {
+/// A commit with `at` (an Asia/Shanghai `YYYY-MM-DDTHH:MM`, as a `datetime-local` input gives it)
+/// schedules the plan for then.
+async fn decide(client: Client, id: i64, verb: &'static str, grid: Option<String>, at: Option<String>) {
     client.send(A::Deciding);
     let committed = verb != "discard";
-    let result = client.check(api::decide_plan(client.token(), id, verb).await).map(Box::new);
+    let answer = match at.filter(|_| verb == "commit") {
+        Some(local) => api::commit_plan_at(client.token(), id, &format!("{local}:00+08:00")).await,
+        None => api::decide_plan(client.token(), id, verb).await,
+    };
+    let result = client.check(answer).map(Box::new);
     let successor = result.as_ref().ok().filter(|_| committed).and_then(|plan| successor(&plan.diff, grid.as_deref()));
     client.send(A::Decided { committed, result });
     if let Some(code) = successor {
@@ -342,6 +358,7 @@ pub fn edit_card() -> Html {
     if p.loaded().is_none() {
         return match &p.preview {
             Preview::Committed(id) => committed_view(lang, *id),
+            Preview::Scheduled { id, at } => scheduled_view(lang, *id, at),
             _ => html! {},
         };
     }
@@ -365,6 +382,7 @@ pub fn edit_card() -> Html {
         Preview::None => html! {},
         Preview::Sending { .. } => html! { <p class="muted">{ t(lang, P::Previewing) }</p> },
         Preview::Committed(id) => committed_view(lang, *id),
+        Preview::Scheduled { id, at } => scheduled_view(lang, *id, at),
         Preview::Refused { error, draft } => {
             let discard = draft.map(|id| {
                 let client = client.clone();
@@ -422,16 +440,33 @@ fn committed_view(lang: Lang, id: i64) -> Html {
     }
 }
 
+fn scheduled_view(lang: Lang, id: i64, at: &str) -> Html {
+    html! {
+        <p class="done" role="status" data-testid="plan-scheduled" data-plan={id.to_string()} data-at={at.to_owned()}>
+            { t(lang, P::Scheduled) }{ format!(" {} ({} #{id})", crate::format::instant(at), t(lang, P::PlanNo)) }
+        </p>
+    }
+}
+
 fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Option<&str>) -> Html {
     let id = plan.id;
+    // The effective time, read when the button is pressed (empty: now).
+    let effective = NodeRef::default();
     let on = |verb: &'static str| {
-        let (client, grid) = (client.clone(), grid.map(str::to_owned));
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, verb, grid.clone())))
+        let (client, grid, effective) = (client.clone(), grid.map(str::to_owned), effective.clone());
+        Callback::from(move |_: MouseEvent| {
+            let at = effective.cast::<HtmlInputElement>().map(|i| i.value()).filter(|v| !v.is_empty());
+            spawn_local(decide(client.clone(), id, verb, grid.clone(), at));
+        })
     };
     html! {
         <div class="preview" data-testid="plan-draft" data-plan={id.to_string()}>
             <h4>{ t(lang, P::DiffTitle) }{ format!(" · {} #{id}", t(lang, P::PlanNo)) }</h4>
             { diff_table(lang, &plan.diff) }
+            <label class="effective-from">
+                <span>{ t(lang, P::EffectiveFrom) }</span>
+                <input type="datetime-local" data-testid="effective-from" ref={effective.clone()} disabled={busy} />
+            </label>
             <div class="actions">
                 <button class="primary-action" data-testid="commit" onclick={on("commit")} disabled={busy}>{ t(lang, P::Commit) }</button>
                 <button data-testid="discard" onclick={on("discard")} disabled={busy}>{ t(lang, P::Discard) }</button>
@@ -450,7 +485,7 @@ fn revert_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Optio
     };
     let confirm = {
         let (client, grid) = (client.clone(), grid.map(str::to_owned));
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert", grid.clone())))
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert", grid.clone(), None)))
     };
     let revertible = plan.status == PlanStatus::Committed;
     html! {

@@ -61,6 +61,11 @@ crate::keys! {
         ColourChanges => "着色变化", "Colour changes";
         Committed => "方案已提交，地图已更新。", "The plan is committed; the map is updated.";
         PlanNo => "方案", "Plan";
+        EffectiveFrom => "生效时间（北京时间，留空即刻生效）", "Takes effect at (Beijing time; empty: now)";
+        Scheduled => "方案已定时，将于以下时间生效（北京时间）：", "The plan is scheduled to take effect at (Beijing time):";
+        ScheduledPlans => "定时生效的方案", "Scheduled plans";
+        CancelScheduled => "取消定时方案", "Cancel the scheduled plan";
+        ScheduledConflict => "该网格已有定时生效的方案，请先取消该方案或等待其生效：", "This grid has a scheduled plan; cancel it or wait until it takes effect:";
         Refused => "方案未通过校验", "The plan breaks a rule";
         Conflict => "冲突：网格已被他人修改。可在现行边界上重做同一编辑（重新预览），或放弃。", "Conflict: the grid changed meanwhile. Redo the same edit on the current boundaries (previewed again), or discard it.";
         Rebase => "在现行边界上重做", "Redo on the current boundaries";

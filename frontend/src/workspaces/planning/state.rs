@@ -60,6 +60,8 @@ pub enum Preview {
     Revert(Box<Plan>),
     /// The plan was committed (or a revert of it), by id.
     Committed(i64),
+    /// The plan was scheduled to take effect at `at` (RFC 3339).
+    Scheduled { id: i64, at: String },
 }
 
 /// What the Planning workspace is working on.
@@ -169,7 +171,7 @@ impl PlanningState {
         match action {
             A::Focus(code) => {
                 if code != self.grid {
-                    let committed = matches!(self.preview, Preview::Committed(_));
+                    let committed = matches!(self.preview, Preview::Committed(_) | Preview::Scheduled { .. });
                     self.abandon();
                     if let Preview::Refused { draft: Some(id), .. } = self.preview {
                         self.abandoned.push(id);
@@ -326,7 +328,10 @@ impl PlanningState {
                 if !self.busy() {
                     self.tool = Tool::Select;
                     self.merge.clear();
-                    if matches!(self.preview, Preview::Refused { draft: None, .. } | Preview::Committed(_)) {
+                    if matches!(
+                        self.preview,
+                        Preview::Refused { draft: None, .. } | Preview::Committed(_) | Preview::Scheduled { .. }
+                    ) {
                         self.preview = Preview::None;
                     }
                     self.changed();
@@ -358,7 +363,12 @@ impl PlanningState {
                 let id = plan.id;
                 match result {
                     Ok(done) if committed => {
-                        self.preview = Preview::Committed(done.id);
+                        self.preview = match done.effective_from.clone() {
+                            Some(at) if done.status == citygrid_api::PlanStatus::Scheduled => {
+                                Preview::Scheduled { id: done.id, at }
+                            }
+                            _ => Preview::Committed(done.id),
+                        };
                         self.history = self.grid.as_ref().map(|_| Load::Loading);
                         self.tool = Tool::Select;
                         self.merge.clear();
@@ -710,6 +720,21 @@ mod tests {
         s.apply(A::Decided { committed: false, result: Ok(plan(10, "discarded")) });
         s.apply(A::Focus(None));
         assert!(s.abandoned.is_empty());
+    }
+
+    #[test]
+    fn a_scheduled_commit_says_when_and_a_plain_one_does_not() {
+        let mut s = previewed(13);
+        s.apply(A::Deciding);
+        let mut done = plan(13, "scheduled");
+        done.effective_from = Some("2027-01-01T00:00:00+08:00".into());
+        s.apply(A::Decided { committed: true, result: Ok(done) });
+        assert_eq!(s.preview, Preview::Scheduled { id: 13, at: "2027-01-01T00:00:00+08:00".into() });
+        assert!(s.abandoned.is_empty(), "a scheduled plan is not a draft to discard");
+        let mut s = previewed(14);
+        s.apply(A::Deciding);
+        s.apply(A::Decided { committed: true, result: Ok(plan(14, "committed")) });
+        assert_eq!(s.preview, Preview::Committed(14));
     }
 
     #[test]
