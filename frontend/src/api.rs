@@ -340,16 +340,6 @@ pub async fn grid_history(token: &str, code: &str) -> Result<citygrid_api::GridH
     get(&format!("/api/grids/{}/history", enc(code)), token).await
 }
 
-/// The grids of `bbox` valid at the end of day `date` (`YYYY-MM-DD`, Asia/Shanghai).
-pub async fn grids_as_of(
-    token: &str,
-    bbox: [f64; 4],
-    date: &str,
-) -> Result<citygrid_api::FeatureCollection<GridProperties>, ApiError> {
-    let [w, s, e, n] = bbox;
-    get(&format!("/api/grids?bbox={w},{s},{e},{n}&limit=1000&as_of={}", enc(date)), token).await
-}
-
 /// `PUT /api/grids/{code}/workers`: the grid's workers, in order (the first is responsible).
 pub async fn set_grid_workers(
     token: &str,

@@ -1,6 +1,6 @@
 //! The selected grid's history: every version with its date, author and plan note
-//! (`GET /api/grids/{code}/history`); "view as of" a date draws the partition of the map view
-//! valid then (`GET /api/grids?bbox=&as_of=`) over today's; an editor can pick a version's plan
+//! (`GET /api/grids/{code}/history`); "view as of" a date shows the partition valid then on the
+//! map (the grid tiles with `as_of`, see `on_map.rs`); an editor can pick a version's plan
 //! to revert it, which shows the plan's consequences reversed first (in the edit card). Plans
 //! scheduled over the grid (`GET /api/plans?status=scheduled&grid=`) are listed with their
 //! time; an editor can cancel one (`POST /api/plans/{id}/discard`).
@@ -17,21 +17,12 @@ use crate::components::notice::notice_view;
 use crate::format;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Key, Lang};
-use crate::map::MapHandle;
 use crate::state::{use_app, Notice};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub map: Option<MapHandle>,
     /// The user may revert plans.
     pub editor: bool,
-}
-
-async fn fetch_as_of(client: Client, date: String, bbox: [f64; 4]) {
-    let result = client
-        .check(api::grids_as_of(client.token(), bbox, &date).await)
-        .map(|fc| fc.features.into_iter().map(|f| (f.id, f.geometry)).collect());
-    client.send(A::AsOfGrids { date, result });
 }
 
 async fn fetch_plan(client: Client, id: i64) {
@@ -142,15 +133,8 @@ pub fn history_card(props: &Props) -> Html {
         Callback::from(move |e: Event| date.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let show = {
-        let (client, date, map) = (client.clone(), (*date).clone(), props.map.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(bbox) = map.as_ref().and_then(MapHandle::bounds) else { return };
-            if date.is_empty() {
-                return;
-            }
-            client.send(A::ViewAsOf(Some(date.clone())));
-            spawn_local(fetch_as_of(client.clone(), date.clone(), bbox));
-        })
+        let (client, date) = (client.clone(), (*date).clone());
+        Callback::from(move |_: MouseEvent| client.send(A::ViewAsOf(Some(date.clone()))))
     };
     let today = {
         let client = client.clone();
@@ -174,14 +158,8 @@ pub fn history_card(props: &Props) -> Html {
                     <button data-testid="as-of-today" onclick={today}>{ t(lang, P::AsOfToday) }</button>
                 }
             </div>
-            if let Some(a) = &p.as_of {
-                { match &a.grids {
-                    Load::Loading => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-                    Load::Failed(e) => notice_view(lang, &Notice::Api(e.clone()), "form-error"),
-                    Load::Done(g) => html! {
-                        <p class="muted" data-testid="as-of-shown" data-grids={g.len().to_string()}>{ t(lang, P::AsOfShown) }</p>
-                    },
-                } }
+            if let Some(day) = &p.as_of {
+                <p class="muted" data-testid="as-of-shown" data-date={day.clone()}>{ format!("{day}：") }{ t(lang, P::AsOfShown) }</p>
             }
         </section>
     }
