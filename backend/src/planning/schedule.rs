@@ -7,8 +7,9 @@
 //! that commits it, so it is applied once. When the commit is refused (a grid moved meanwhile)
 //! the plan becomes `failed` with the reason and an audit row; nothing of it is applied.
 //!
-//! While a plan is scheduled, no other plan may touch its grids ([`refuse_pending`], 409 naming
-//! the grid and the plan); discarding it (`plan::discard`) cancels it.
+//! While a plan is scheduled, no other draft or commit may touch its grids ([`refuse_pending`],
+//! 409 naming the grid and the plan); a revert is not checked, so a revert that moves one of its
+//! grids makes it fail visibly at its time. Discarding it (`plan::discard`) cancels it.
 
 use std::sync::Arc;
 use std::time::Duration;
