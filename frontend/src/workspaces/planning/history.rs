@@ -1,9 +1,11 @@
 //! The selected grid's history: every version with its date, author and plan note
-//! (`GET /api/grids/{code}/history`); "view as of" a date draws the partition of the map view
-//! valid then (`GET /api/grids?bbox=&as_of=`) over today's; an editor can pick a version's plan
-//! to revert it, which shows the plan's consequences reversed first (in the edit card).
+//! (`GET /api/grids/{code}/history`); "view as of" a date shows the partition valid then on the
+//! map (the grid tiles with `as_of`, see `on_map.rs`); an editor can pick a version's plan
+//! to revert it, which shows the plan's consequences reversed first (in the edit card). Plans
+//! scheduled over the grid (`GET /api/plans?status=scheduled&grid=`) are listed with their
+//! time; an editor can cancel one (`POST /api/plans/{id}/discard`).
 
-use citygrid_api::GridVersion;
+use citygrid_api::{GridVersion, PlanSummary};
 use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -12,54 +14,15 @@ use super::i18n::PlanningKey as P;
 use super::state::{Load, PlanningAction as A};
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Key, Lang};
-use crate::map::MapHandle;
 use crate::state::{use_app, Notice};
-use crate::workspaces::command::state::Day;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub map: Option<MapHandle>,
     /// The user may revert plans.
     pub editor: bool,
-}
-
-/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` in Asia/Shanghai (UTC+8, no daylight saving), the
-/// zone of the "as of" days beside it; the text as given when it is not RFC 3339.
-#[must_use]
-pub fn when(s: &str) -> String {
-    shanghai_minute(s).unwrap_or_else(|| s.to_owned())
-}
-
-fn shanghai_minute(s: &str) -> Option<String> {
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
-    let day = Day::parse(s.get(..10)?)?;
-    if !matches!(s.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    let (h, m) = (num(11..13)?, num(14..16)?);
-    // The offset: `Z`, or `±HH:MM` after the seconds and their fraction.
-    let rest = s.get(16..)?;
-    let offset = match rest.find(['Z', 'z', '+', '-']) {
-        Some(i) if matches!(rest.as_bytes()[i], b'Z' | b'z') => 0,
-        Some(i) => {
-            let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
-            let o = rest.get(i + 1..)?;
-            sign * (o.get(..2)?.parse::<i64>().ok()? * 60 + o.get(3..5)?.parse::<i64>().ok()?)
-        }
-        None => return None,
-    };
-    let minutes = day.0 * 1440 + h * 60 + m - offset + 8 * 60;
-    let local = minutes.rem_euclid(1440);
-    Some(format!("{} {:02}:{:02}", Day(minutes.div_euclid(1440)).iso(), local / 60, local % 60))
-}
-
-async fn fetch_as_of(client: Client, date: String, bbox: [f64; 4]) {
-    let result = client
-        .check(api::grids_as_of(client.token(), bbox, &date).await)
-        .map(|fc| fc.features.into_iter().map(|f| (f.id, f.geometry)).collect());
-    client.send(A::AsOfGrids { date, result });
 }
 
 async fn fetch_plan(client: Client, id: i64) {
@@ -74,7 +37,7 @@ fn version_item(lang: Lang, v: &GridVersion, editor: bool, client: &Client) -> H
     });
     html! {
         <li data-testid="version" data-version={v.version.to_string()}>
-            <strong>{ format!("v{}", v.version) }</strong>{ " · " }{ when(&v.valid_from) }
+            <strong>{ format!("v{}", v.version) }</strong>{ " · " }{ format::instant(&v.valid_from) }
             if v.valid_to.is_none() { { " · " }<span class="current">{ t(lang, P::Current) }</span> }
             <div class="muted">
                 { v.author.clone().unwrap_or_else(|| t(lang, P::Loaded).to_owned()) }
@@ -90,6 +53,34 @@ fn version_item(lang: Lang, v: &GridVersion, editor: bool, client: &Client) -> H
     }
 }
 
+fn scheduled_item(lang: Lang, plan: &PlanSummary, editor: bool, client: &Client, rev: &UseStateHandle<u32>) -> Html {
+    let id = plan.id;
+    let cancel = editor.then(|| {
+        let (client, rev) = (client.clone(), rev.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (client, rev) = (client.clone(), rev.clone());
+            spawn_local(async move {
+                if client.check(api::decide_plan(client.token(), id, "discard").await).is_ok() {
+                    rev.set(*rev + 1);
+                }
+            });
+        })
+    });
+    html! {
+        <li data-testid="scheduled-plan" data-plan={id.to_string()}>
+            <strong>{ format!("{} #{id}", t(lang, P::PlanNo)) }</strong>
+            { " · " }{ plan.effective_from.as_deref().map(format::instant).unwrap_or_default() }
+            <div class="muted">
+                { plan.author.clone() }
+                if !plan.note.is_empty() { { " · " }{ plan.note.clone() } }
+            </div>
+            if let Some(cancel) = cancel {
+                <button class="link" data-testid="cancel-scheduled" onclick={cancel}>{ t(lang, P::CancelScheduled) }</button>
+            }
+        </li>
+    }
+}
+
 #[function_component(HistoryCard)]
 pub fn history_card(props: &Props) -> Html {
     let app = use_app();
@@ -97,6 +88,23 @@ pub fn history_card(props: &Props) -> Html {
     let lang = app.lang;
     let p = &app.workspaces.planning;
     let date = use_state(String::new);
+    let scheduled = use_state(Vec::<PlanSummary>::new);
+    // Bumped after a cancel, to fetch the scheduled plans again.
+    let scheduled_rev = use_state(|| 0_u32);
+
+    {
+        let (client, scheduled) = (client.clone(), scheduled.clone());
+        use_effect_with((p.grid.clone(), p.workload_rev, *scheduled_rev, p.preview.clone()), move |(grid, ..)| {
+            scheduled.set(Vec::new());
+            if let Some(code) = grid.clone() {
+                spawn_local(async move {
+                    if let Ok(list) = client.check(api::scheduled_plans(client.token(), &code).await) {
+                        scheduled.set(list.items);
+                    }
+                });
+            }
+        });
+    }
 
     {
         let client = client.clone();
@@ -125,15 +133,8 @@ pub fn history_card(props: &Props) -> Html {
         Callback::from(move |e: Event| date.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let show = {
-        let (client, date, map) = (client.clone(), (*date).clone(), props.map.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(bbox) = map.as_ref().and_then(MapHandle::bounds) else { return };
-            if date.is_empty() {
-                return;
-            }
-            client.send(A::ViewAsOf(Some(date.clone())));
-            spawn_local(fetch_as_of(client.clone(), date.clone(), bbox));
-        })
+        let (client, date) = (client.clone(), (*date).clone());
+        Callback::from(move |_: MouseEvent| client.send(A::ViewAsOf(Some(date.clone()))))
     };
     let today = {
         let client = client.clone();
@@ -141,6 +142,12 @@ pub fn history_card(props: &Props) -> Html {
     };
     html! {
         <section class="history-card">
+            if !scheduled.is_empty() {
+                <h4>{ t(lang, P::ScheduledPlans) }</h4>
+                <ol class="timeline" data-testid="scheduled-plans">
+                    { for scheduled.iter().map(|s| scheduled_item(lang, s, props.editor, &client, &scheduled_rev)) }
+                </ol>
+            }
             <h4>{ t(lang, P::History) }</h4>
             { list }
             <h4>{ t(lang, P::AsOf) }</h4>
@@ -151,31 +158,9 @@ pub fn history_card(props: &Props) -> Html {
                     <button data-testid="as-of-today" onclick={today}>{ t(lang, P::AsOfToday) }</button>
                 }
             </div>
-            if let Some(a) = &p.as_of {
-                { match &a.grids {
-                    Load::Loading => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-                    Load::Failed(e) => notice_view(lang, &Notice::Api(e.clone()), "form-error"),
-                    Load::Done(g) => html! {
-                        <p class="muted" data-testid="as-of-shown" data-grids={g.len().to_string()}>{ t(lang, P::AsOfShown) }</p>
-                    },
-                } }
+            if let Some(day) = &p.as_of {
+                <p class="muted" data-testid="as-of-shown" data-date={day.clone()}>{ format!("{day}：") }{ t(lang, P::AsOfShown) }</p>
             }
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::when;
-
-    #[test]
-    fn instants_show_in_shanghai_time() {
-        // 16:30 UTC is half past midnight of the next day in Shanghai.
-        assert_eq!(when("2026-12-01T16:30:05.123456+00:00"), "2026-12-02 00:30");
-        assert_eq!(when("2026-12-31T23:59:59Z"), "2027-01-01 07:59");
-        assert_eq!(when("2026-03-01T08:00:00+08:00"), "2026-03-01 08:00");
-        assert_eq!(when("2026-03-01T00:15:00-05:30"), "2026-03-01 13:45");
-        assert_eq!(when("2024-02-29T20:00:00Z"), "2024-03-01 04:00");
-        assert_eq!(when("not a time"), "not a time");
     }
 }
