@@ -92,19 +92,20 @@ begin
     select 19, true, date_trunc('month', day::timestamp)::date, pair + 1, q, county, sum(n)
     from heat_r19 group by 3, 4, 5, 6;
 
-    -- Coarse levels: one count array per cell and period, days and months. Sorted, not hashed:
-    -- a hash table holds an `array_agg` state (8 kB) for every cell at once and spills.
+    -- Coarse levels: one count array per cell and period, days and months. Sorted, not hashed
+    -- (a hash table holds an `array_agg` state of 8 kB for every cell at once, and spills), by
+    -- the cell first: a sort whose first key is nearly unique compares little else.
     perform set_config('enable_hashagg', 'off', true);
     insert into stats.heat_coarse (lvl, monthly, start, q, county, total, counts)
     select r.lvl, false, r.day, r.q, r.county, sum(r.n), stats.dense_counts(array_agg(r.pair), array_agg(r.n::bigint), 65)
     from (select 13::smallint as lvl, * from heat_r13 union all select 15::smallint, * from heat_r15) r
-    group by r.lvl, r.day, r.q, r.county;
+    group by r.q, r.day, r.lvl, r.county;
     insert into stats.heat_coarse (lvl, monthly, start, q, county, total, counts)
     select m.lvl, true, m.start, m.q, m.county, sum(m.n), stats.dense_counts(array_agg(m.pair), array_agg(m.n), 65)
     from (select r.lvl, date_trunc('month', r.day::timestamp)::date as start, r.q, r.county, r.pair, sum(r.n) as n
           from (select 13::smallint as lvl, * from heat_r13 union all select 15::smallint, * from heat_r15) r
-          group by 1, 2, 3, 4, 5) m
-    group by m.lvl, m.start, m.q, m.county;
+          group by 3, 2, 1, 4, 5) m
+    group by m.q, m.start, m.lvl, m.county;
     perform set_config('enable_hashagg', 'on', true);
 
     drop table heat_r19, heat_r17, heat_r15, heat_r13;
@@ -165,8 +166,7 @@ begin
     select level, monthly, start, code, pair, sum(n), sum(escalated),
            stats.dense_counts(array_agg(res_level), array_agg(n), 4), stats.dense_counts(array_agg(bin), array_agg(n), 61)
     from cells
-    group by 1, 2, 3, 4, 5
-    order by 1, 2, 3, 4, 5;
+    group by start, pair, code, level, monthly;
     drop table unit_r;
 
     execute 'insert into stats.grid_days (day, grid_code, n) select day, grid_code, n from ('
