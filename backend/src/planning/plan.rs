@@ -666,6 +666,18 @@ pub(crate) async fn check_base(conn: &mut PgConnection, base: &BTreeMap<String, 
     })
 }
 
+/// A transaction for drafting, committing or reverting a plan, with PostgreSQL's JIT off.
+///
+/// The point → grid subqueries of the diff and of the reassignment carry cost estimates above
+/// `jit_above_cost`, so PostgreSQL compiles them on every call: on the full city that took
+/// 100–400 ms for statements that run in 20–60 ms (`cargo xtask bench plan`, measured with
+/// `log_min_duration_statement`). `set local` ends with the transaction.
+async fn begin(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, PlanError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local jit = off").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// Drafts a plan: computes, validates and previews the change, and stores it.
 pub async fn draft(
     pool: &PgPool,
@@ -674,7 +686,7 @@ pub async fn draft(
     scope: &Scope,
     rules: Rules,
 ) -> Result<Plan, PlanError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     // Stale versions first: a planner who drew on old boundaries hears that (409) before any
     // complaint about a boundary they have not seen. Only grids in scope are looked up.
     for code in req.base_versions.keys() {
@@ -976,7 +988,7 @@ async fn lock_plan(conn: &mut PgConnection, id: i64, scope: &Scope) -> Result<Lo
 
 /// Commits a draft: applies exactly what it previewed, or 409 when a grid moved since.
 pub async fn commit(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     commit_in(&mut tx, id, actor, scope, now).await?;
     tx.commit().await?;
     get(pool, id, scope).await
@@ -1072,7 +1084,7 @@ type GridState = (String, Option<i32>, Option<i64>, bool, i16, String);
 /// Reverts a committed plan: a new committed plan restores the exact previous geometries,
 /// colours, unit boundaries and assignments. 409 when later plans changed any of its grids.
 pub async fn revert(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     let locked = lock_plan(&mut tx, id, scope).await?;
     if locked.status != "committed" {
         return Err(PlanError::Conflict(format!(
