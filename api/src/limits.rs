@@ -12,6 +12,9 @@ pub const MAX_SITES: u8 = 50;
 /// An incident description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 
+/// A note on an incident's step (what was done, why it was closed), in characters.
+pub const MAX_NOTE_CHARS: usize = 4000;
+
 /// An account's display name, in characters.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 

@@ -88,6 +88,24 @@ pub struct StatsSummary {
     pub children: Vec<UnitStats>,
 }
 
+/// `GET /api/stats/units`: every current unit of one level (grids that are not retired) inside
+/// a unit (the city, or the caller's county, by default), zeros included, each with the
+/// figures of [`UnitStats`]: what a choropleth of the whole city colours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatsUnits {
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
+    pub categories: Vec<String>,
+    pub sources: Vec<String>,
+    /// The code of the unit they lie in (the city's `320800`, or a county's, township's…).
+    pub within: String,
+    pub level: AdminLevel,
+    /// Ordered by code.
+    pub units: Vec<UnitStats>,
+}
+
 /// One interval of a time series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -11,6 +11,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use citygrid_api::limits::MAX_NOTE_CHARS;
 use citygrid_api::{
     allows, Action, GridWorker, Incident, IncidentDetail, IncidentEvent, Role, SlaEntry, SlaUpdate, NOTE_REQUIRED,
     WORKER_STEPS,
@@ -301,8 +302,8 @@ pub async fn transition(
     if !ACTIONS.contains(&action) {
         return Err(invalid("action", format!("action {action:?} is not one of {}", ACTIONS.join(", "))));
     }
-    if note.is_some_and(|n| n.chars().count() > 4000) {
-        return Err(invalid("note", "note: at most 4,000 characters"));
+    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(invalid("note", format!("note: at most {MAX_NOTE_CHARS} characters")));
     }
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if NOTE_REQUIRED.contains(&action) && note.is_none() {

@@ -233,6 +233,9 @@ fn matrix() -> Vec<Row> {
         row("GET", "/api/stats/summary", Roles("AL"), 200, Target, false, |f, p, _| {
             req(format!("/api/stats/summary?code={}", f.county(p)))
         }),
+        row("GET", "/api/stats/units", Roles("AL"), 200, Target, false, |f, p, _| {
+            req(format!("/api/stats/units?level=village&code={}", f.county(p)))
+        }),
         row("GET", "/api/stats/timeseries", Roles("AL"), 200, Target, false, |f, p, _| {
             req(format!("/api/stats/timeseries?code={}", f.county(p)))
         }),

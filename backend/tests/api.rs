@@ -4,6 +4,7 @@
 
 mod common;
 
+use citygrid_api::limits;
 use common::{assert_error, spawn_app};
 use serde_json::{json, Value};
 
@@ -379,6 +380,26 @@ async fn openapi_document_lists_every_route() {
         assert!(doc["paths"]["/api/cameras/{id}"][method].is_object(), "{method} /api/cameras/{{id}} missing");
     }
     assert!(doc["components"]["schemas"]["GridProperties"].is_object());
+    // utoipa takes only literals for maxima: the document must state the limits the server enforces.
+    let schemas = &doc["components"]["schemas"];
+    for (schema, property, key, limit) in [
+        ("CreateIncidentRequest", "description", "maxLength", limits::MAX_DESCRIPTION_CHARS),
+        ("TransitionRequest", "note", "maxLength", limits::MAX_NOTE_CHARS),
+        ("LoginRequest", "username", "maxLength", citygrid::accounts::MAX_USERNAME),
+        ("LoginRequest", "password", "maxLength", limits::MAX_PASSWORD_CHARS),
+        ("CreateUserRequest", "password", "maxLength", limits::MAX_PASSWORD_CHARS),
+        ("CreateUserRequest", "password", "minLength", limits::MIN_PASSWORD_CHARS),
+        ("CreateUserRequest", "display_name", "maxLength", limits::MAX_DISPLAY_NAME_CHARS),
+        ("UpdateUserRequest", "display_name", "maxLength", limits::MAX_DISPLAY_NAME_CHARS),
+        ("SuggestRequest", "k", "maximum", usize::from(limits::MAX_SITES)),
+    ] {
+        let stated = &schemas[schema]["properties"][property][key];
+        assert_eq!(
+            stated.as_f64(),
+            Some(f64::from(u32::try_from(limit).unwrap())),
+            "{schema}.{property} {key} in the document: {stated}"
+        );
+    }
     let (s, b) = app.get("/api/no-such-thing", None).await;
     assert_error(s, &b, 404, "no such API route");
 }

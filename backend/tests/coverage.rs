@@ -823,3 +823,37 @@ async fn edits_in_sql_and_committed_boundary_changes_are_followed() {
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["residents"].as_i64().unwrap(), after);
 }
+
+#[tokio::test]
+async fn blind_spots_compute_for_grids_invalid_once_projected() {
+    // A grid valid in lon/lat can self-intersect in UTM (a needle vertex moves by rounding): its
+    // blind spots must still compute (the tiny city has such a grid, 320803001009003).
+    let app = common::spawn_app().await;
+    let codes: Vec<String> = sqlx::query_scalar(
+        "select g.code from current_grids g
+         where not st_isvalid(st_transform(g.geom, 32650)) and exists (select 1 from buildings b where b.grid_code = g.code)
+         order by g.code",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    println!("{} grid(s) with buildings are invalid in UTM 50N: {codes:?}", codes.len());
+    for code in &codes {
+        sqlx::query("update coverage_grids set blind_spots_dirty = blind_spots_done + 1 where grid_code = $1")
+            .bind(code)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        let done = citygrid::coverage::store::refresh_blind_spots(&app.pool, code).await;
+        assert!(matches!(done, Ok(true)), "grid {code}: {done:?}");
+        let (dirty, finished, valid): (i64, i64, bool) = sqlx::query_as(
+            "select blind_spots_dirty, blind_spots_done, coalesce(st_isvalid(blind_spots), true) from coverage_grids where grid_code = $1",
+        )
+        .bind(code)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(finished, dirty, "grid {code}: blind spots not recomputed");
+        assert!(valid, "grid {code}: invalid blind spots");
+    }
+}

@@ -650,3 +650,184 @@ async fn bad_filters_are_400s_that_name_the_parameter_and_scope_applies() {
         .unwrap();
     assert_eq!(body["units"].as_i64(), Some(in_county));
 }
+
+/// `GET /api/stats/units`: every current unit of a random level inside the city or a unit,
+/// for random windows and filters, against the definitions' SQL; zeros included; CSV the same
+/// rows; errors and scope.
+#[tokio::test]
+async fn every_unit_of_a_level_equals_sql() {
+    use rand::{Rng as _, SeedableRng as _};
+    let app = common::spawn_app().await;
+    let pool = &app.pool;
+    let token = app.login("leader").await;
+    let seed: u64 = rand::random();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let all_cats: Vec<&str> = citygrid_api::CATEGORIES.iter().map(|c| c.code).collect();
+    let all_srcs: Vec<&str> = citygrid_api::SOURCES.iter().map(|s| s.code).collect();
+    let alarms: Vec<&str> = all_cats.iter().copied().filter(|c| c.starts_with("alarm.")).collect();
+    let filters: [FilterCase; 3] = [
+        ("", None, None),
+        ("&category=alarm", Some(alarms.clone()), None),
+        (
+            "&category=dispute.neighbor,citizen.environment&source=hotline,patrol",
+            Some(vec!["dispute.neighbor", "citizen.environment"]),
+            Some(vec!["hotline", "patrol"]),
+        ),
+    ];
+    // The days the data covers (Asia/Shanghai), as days since 1970.
+    let (first, last): (i32, i32) = sqlx::query_as(
+        "select (min(reported_at at time zone 'Asia/Shanghai')::date - date '1970-01-01'),
+                (max(reported_at at time zone 'Asia/Shanghai')::date - date '1970-01-01') from incidents",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let county = busiest(pool, 6, "").await;
+    let township = busiest(pool, 9, &county).await;
+    let levels: [(&str, i32); 4] = [("county", 6), ("township", 9), ("village", 12), ("grid", 15)];
+    let day =
+        |d: i32| (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d.into())).to_string();
+    let mut with_incidents = 0;
+    for run in 0..6 {
+        // Each level at least once; inside the city or a coarser unit.
+        let (level, len) = levels[if run < 4 { run } else { rng.random_range(1..4) }];
+        let within: &str = match rng.random_range(0..3) {
+            1 if len > 6 => &county,
+            2 if len > 9 => &township,
+            _ => "",
+        };
+        let start = rng.random_range(first..=last);
+        let days = rng.random_range(1..=120);
+        let (from, to) = if rng.random_bool(0.3) {
+            let (h0, h1) = (rng.random_range(0..24), rng.random_range(0..24));
+            (format!("{}T{h0:02}:30:00+08:00", day(start)), format!("{}T{h1:02}:00:00+08:00", day(start + days)))
+        } else {
+            (format!("{}T00:00:00+08:00", day(start)), format!("{}T00:00:00+08:00", day(start + days)))
+        };
+        let (fq, cats, srcs) = &filters[rng.random_range(0..filters.len())];
+        let code_q = if within.is_empty() { String::new() } else { format!("&code={within}") };
+        let query =
+            format!("/api/stats/units?level={level}&from={}&to={}{fq}{code_q}", urlencode(&from), urlencode(&to));
+        let what = format!("seed {seed}: {query}");
+        let before = chrono::Utc::now();
+        let (status, body) = app.get(&query, Some(&token)).await;
+        let after = chrono::Utc::now();
+        assert_eq!(status, 200, "{what}: {body}");
+        assert_eq!(body["within"], if within.is_empty() { "320800" } else { within }, "{what}");
+        assert_eq!(body["level"], level, "{what}");
+        // Every current unit of the level inside `within`, by code, zeros included.
+        let expected: Vec<String> = if len == 15 {
+            sqlx::query_scalar("select code from current_grids where code like $1 || '%' order by code")
+                .bind(within)
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        } else {
+            sqlx::query_scalar("select code from admin_units where level = $1 and code like $2 || '%' order by code")
+                .bind(level)
+                .bind(within)
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        };
+        let units = body["units"].as_array().unwrap();
+        let listed: Vec<&str> = units.iter().map(|u| u["code"].as_str().unwrap()).collect();
+        assert_eq!(listed, expected, "{what}: the units");
+        let o = oracle(pool, len, within, &from, &to, cats.as_deref(), srcs.as_deref()).await;
+        let filter = (cats.as_deref(), srcs.as_deref());
+        let od0 = overdue_at(pool, len, within, &from, &to, filter, before).await;
+        let od1 = overdue_at(pool, len, within, &from, &to, filter, after).await;
+        let cat_list = cats.clone().unwrap_or_else(|| all_cats.clone());
+        let src_list = srcs.clone().unwrap_or_else(|| all_srcs.clone());
+        for u in units {
+            let code = u["code"].as_str().unwrap();
+            assert_eq!(u["level"], level, "{what} {code}");
+            let want = o.get(code).cloned().unwrap_or_default();
+            let od = (od0.get(code).copied().unwrap_or(0), od1.get(code).copied().unwrap_or(0));
+            assert_figures(&format!("{what} {code}"), u, &want, od, &cat_list, &src_list);
+        }
+        with_incidents += usize::from(o.values().any(|w| w.incidents > 0));
+    }
+    assert!(with_incidents >= 3, "seed {seed}: only {with_incidents} of 6 windows had incidents");
+
+    // The CSV holds the same rows as the JSON.
+    let q = format!("/api/stats/units?level=village&code={county}&from=2026-11-01&to=2026-12-01&category=alarm");
+    let (_, json) = app.get(&q, Some(&token)).await;
+    let (status, ct, text) = get_text(&app, &q, &token, Some("text/csv")).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    let rows = parse_csv(&text);
+    let units = json["units"].as_array().unwrap();
+    assert_eq!(rows.len() - 1, units.len(), "a header and one row per village");
+    for (row, unit) in rows[1..].iter().zip(units) {
+        for (name, value) in rows[0].iter().zip(row) {
+            let want = if let Some(c) = name.strip_prefix("category:") {
+                csv_value(&unit["by_category"][c])
+            } else if let Some(s) = name.strip_prefix("source:") {
+                csv_value(&unit["by_source"][s])
+            } else {
+                csv_value(&unit[name])
+            };
+            match (value.parse::<f64>(), want.parse::<f64>()) {
+                (Ok(a), Ok(b)) => assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{name}: {a} vs {b}"),
+                _ => assert_eq!(value, &want, "{name}"),
+            }
+        }
+    }
+    let (_, _, by_param) = get_text(&app, &format!("{q}&format=csv"), &token, None).await;
+    assert_eq!(by_param, text);
+
+    // Errors name the parameter.
+    let village = busiest(pool, 12, &township).await;
+    for (query, field, status) in [
+        ("/api/stats/units".to_owned(), "level", 400),
+        ("/api/stats/units?level=city".to_owned(), "level", 400),
+        (format!("/api/stats/units?level=township&code={township}"), "level", 400),
+        (format!("/api/stats/units?level=village&code={village}"), "level", 400),
+        ("/api/stats/units?level=grid&code=3208".to_owned(), "code", 400),
+        ("/api/stats/units?level=grid&category=fire".to_owned(), "category", 400),
+        ("/api/stats/units?level=grid&from=2026-11-10&to=2026-11-01".to_owned(), "from", 400),
+        ("/api/stats/units?level=grid&format=xml".to_owned(), "format", 400),
+        ("/api/stats/units?level=grid&code=320899999".to_owned(), "code", 404),
+    ] {
+        let (got, body) = app.get(&query, Some(&token)).await;
+        assert_eq!(got, status, "{query}: {body}");
+        assert_eq!(body["error"]["field"], field, "{query}: {body}");
+        if status == 400 {
+            assert_eq!(body["error"]["code"], "invalid_parameter", "{query}: {body}");
+        }
+    }
+
+    // A county-scoped leader gets their county's units only; another county is 403.
+    let counties: Vec<String> = sqlx::query_scalar("select code from admin_units where level = 'county' order by code")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    let (status, body) = app
+        .post(
+            "/api/users",
+            Some(&admin),
+            &serde_json::json!({"username": "units_leader", "password": common::DEMO_PASSWORD, "display_name": "县领导",
+                                "role": "leader", "county_code": counties[1]}),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{body}");
+    let scoped = app.login("units_leader").await;
+    let (status, body) = app.get("/api/stats/units?level=grid", Some(&scoped)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["within"], counties[1].as_str());
+    let in_county: Vec<String> =
+        sqlx::query_scalar("select code from current_grids where code like $1 || '%' order by code")
+            .bind(&counties[1])
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let listed: Vec<&str> = body["units"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
+    assert_eq!(listed, in_county);
+    let (status, body) = app.get("/api/stats/units?level=county", Some(&scoped)).await;
+    assert_eq!(status, 400, "a county holds no counties: {body}");
+    let (status, body) = app.get(&format!("/api/stats/units?level=grid&code={}", counties[0]), Some(&scoped)).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "outside_scope");
+}

@@ -336,15 +336,6 @@ pub fn distance(m: f64) -> String {
     }
 }
 
-/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` (as sent, in UTC; the rest is dropped).
-#[must_use]
-pub fn instant(s: &str) -> String {
-    match (s.get(..10), s.get(11..16)) {
-        (Some(d), Some(t)) => format!("{d} {t}"),
-        _ => s.to_owned(),
-    }
-}
-
 /// A wire value in `lang`, or the value itself when it is not one we know.
 #[must_use]
 pub fn wire(lang: Lang, value: &str) -> String {
@@ -429,11 +420,9 @@ mod tests {
     }
 
     #[test]
-    fn distances_and_instants_read_well() {
+    fn distances_read_well() {
         assert_eq!(distance(82.67), "83 m");
         assert_eq!(distance(83_335.8), "83.3 km");
-        assert_eq!(instant("2026-11-30T15:59:21+00:00"), "2026-11-30 15:59");
-        assert_eq!(instant("soon"), "soon");
     }
 
     #[test]

@@ -5,18 +5,11 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 
-import { BASE_URL, api, apiToken, browserForFile, freeSpot, jumpAndSettle, login, mapBox } from './lib.mjs';
+import { BASE_URL, api, apiToken, browserForFile, createIncident, freeSpot, jumpAndSettle, login, mapBox, sqlValue } from './lib.mjs';
 
 const CITY_CENTRE = [119.02, 33.6];
 
 const session = browserForFile();
-
-/** Registers an incident through the API; returns it. */
-async function createIncident(token, lon, lat, description) {
-  const r = await api(token, 'POST', '/api/incidents', { lon, lat, category: 'citizen.infrastructure', source: 'hotline', description });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body.incident;
-}
 
 /** Incidents whose description contains `text` (newest first), as the backend lists them. */
 async function incidentsWith(token, text) {
@@ -79,8 +72,8 @@ test('per-incident inputs reset when another incident opens (item 2)', { timeout
   const { page } = session;
   const token = await apiToken('dispatcher');
   const stamp = Date.now();
-  const a = await createIncident(token, 119.0301, 33.6011, `item2 a ${stamp}`);
-  const b = await createIncident(token, 119.0302, 33.6012, `item2 b ${stamp}`);
+  const a = await createIncident(token, [119.0301, 33.6011], `item2 a ${stamp}`);
+  const b = await createIncident(token, [119.0302, 33.6012], `item2 b ${stamp}`);
   await page.locator('[data-testid=incident-list] button.refresh, .incidents button.refresh').first().click();
   const itemA = page.locator(`[data-testid=incident-item][data-id="${a.id}"]`);
   const itemB = page.locator(`[data-testid=incident-item][data-id="${b.id}"]`);
@@ -88,6 +81,9 @@ test('per-incident inputs reset when another incident opens (item 2)', { timeout
   await itemA.waitFor({ timeout: 30_000 });
   await itemA.click();
   await page.locator(`[data-testid=incident-detail][data-id="${a.id}"]`).waitFor();
+  // Times read in Asia/Shanghai, as every day the city counts (the API sends UTC).
+  const reported = sqlValue(`select to_char(reported_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') from incidents where id = ${a.id}`);
+  assert.equal((await page.locator('[data-testid=detail-reported]').textContent()).trim(), reported);
   await page.locator('[data-testid=incident-detail] input.dup-of').fill('123');
   await page.locator('[data-testid=incident-detail] input.note').fill('for a');
   await itemB.click();
@@ -99,7 +95,7 @@ test('per-incident inputs reset when another incident opens (item 2)', { timeout
 test('switching tab (and reloading) keeps the dispatcher\'s work (item 3)', { timeout: 150_000 }, async () => {
   const { page } = session;
   const token = await apiToken('dispatcher');
-  const open = await createIncident(token, 119.0301, 33.6011, `item3 ${Date.now()}`);
+  const open = await createIncident(token, [119.0301, 33.6011], `item3 ${Date.now()}`);
   const code = await routeMapCentre(page);
   const where = await page.locator('#dispatch-where').inputValue();
   const description = `正在处理 item3 ${Date.now()}`;

@@ -6,19 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { api, apiToken, browserForFile, jumpAndSettle, loggedOutBeforeEach, login, toggleLanguage } from './lib.mjs';
+import { api, apiToken, browserForFile, createIncident, jumpAndSettle, loggedOutBeforeEach, login, toggleLanguage } from './lib.mjs';
 
 const SPOT = [119.0301, 33.6011];
 
 const session = browserForFile();
-
-async function createIncident(token, description) {
-  const r = await api(token, 'POST', '/api/incidents', {
-    lon: SPOT[0], lat: SPOT[1], category: 'citizen.environment', source: 'hotline', description,
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body.incident;
-}
 
 /** Opens incident `id` from the open-incident list. */
 async function openFromList(page, id) {
@@ -46,7 +38,7 @@ test('server errors read as translated sentences, the server text as a detail (i
   // An action refused by the server names the field in the interface's words.
   await login(page, 'dispatcher');
   const token = await apiToken('dispatcher');
-  const inc = await createIncident(token, `item6 ${Date.now()}`);
+  const inc = await createIncident(token, SPOT, `item6 ${Date.now()}`, 'citizen.environment');
   await openFromList(page, inc.id);
   await page.locator('[data-testid=incident-detail] input.dup-of').fill('999999999');
   await page.locator('[data-testid=incident-detail] button.action[data-action=mark_duplicate]').click();
@@ -105,7 +97,7 @@ test('the dispatcher records the worker\'s steps for them; resolve asks for a no
   // The language chosen in the previous test may be kept with the workspace draft.
   if (await page.evaluate(() => document.documentElement.lang.startsWith('en'))) await toggleLanguage(page, false);
   const token = await apiToken('dispatcher');
-  const inc = await createIncident(token, `item9 ${Date.now()}`);
+  const inc = await createIncident(token, SPOT, `item9 ${Date.now()}`, 'citizen.environment');
   const assigned = await api(token, 'POST', `/api/incidents/${inc.id}/transitions`, { action: 'assign' });
   assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
   const worker = assigned.body.assignee_name;

@@ -116,6 +116,13 @@ export async function api(token, method, path, body) {
   return { status: res.status, body: await res.json() };
 }
 
+/** Registers an incident at [lon, lat] through the API as the holder of `token`; returns it. */
+export async function createIncident(token, [lon, lat], description, category = 'citizen.infrastructure') {
+  const r = await api(token, 'POST', '/api/incidents', { lon, lat, category, source: 'hotline', description });
+  if (r.status !== 201) throw new Error(`registering an incident: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.incident;
+}
+
 /** The rows of `query` (each an array of its text fields) on this file's database, through psql. */
 export function sql(query) {
   assert.ok(DATABASE_URL, 'CITYGRID_DATABASE_URL names the database this file runs against (cargo xtask test sets it)');

@@ -517,7 +517,7 @@ pub async fn stale_blind_spots(pool: &PgPool, limit: i64) -> anyhow::Result<Vec<
 /// occlusion the uncovered footprints are those no camera sees enough of past the footprints in
 /// front; the area subtracted is still the cameras' unobstructed sectors.
 const BLIND_SPOTS: &str = "
-    with g as (select geom, st_transform(geom, 32650) as u from current_grids where code = $1),
+    with g as (select geom, st_makevalid(st_transform(geom, 32650)) as u from current_grids where code = $1),
     blobs as (
         select st_union(st_buffer(st_transform(b.footprint, 32650), $2, 'quad_segs=2')) filter (where c.cameras = 0) as unoccluded,
                st_union(st_buffer(st_transform(b.footprint, 32650), $2, 'quad_segs=2')) filter (where c.cameras_occluded = 0) as occluded

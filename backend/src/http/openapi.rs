@@ -87,7 +87,7 @@ impl Modify for CommonResponses {
         tiles::style, tiles::versions, tiles::tilejson, tiles::tile, tiles::font,
         plans::create, plans::list, plans::one, plans::commit, plans::discard, plans::revert, plans::validate,
         plans::set_workers, plans::history, plans::workload,
-        stats::summary_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
+        stats::summary_handler, stats::units_handler, stats::timeseries_handler, stats::hotspots_handler, stats::heat_tiles, stats::heat_scale,
         coverage::summary, coverage::grid, coverage::what_if, coverage::suggest,
         coverage::create, coverage::update, coverage::remove, coverage::add_planned,
         document,

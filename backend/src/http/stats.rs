@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{Duration, Utc};
-use citygrid_api::{ErrorCode, HeatScale, HeatTiles, Hotspots, StatsSummary, TimeSeries, UnitStats};
+use citygrid_api::{ErrorCode, HeatScale, HeatTiles, Hotspots, StatsSummary, StatsUnits, TimeSeries, UnitStats};
 use serde::Deserialize;
 
 use super::auth::{Authorized, StatisticsRead};
@@ -32,6 +32,7 @@ pub const DEFAULT_DAYS: i64 = 28;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/stats/summary", get(summary_handler))
+        .route("/stats/units", get(units_handler))
         .route("/stats/timeseries", get(timeseries_handler))
         .route("/stats/hotspots", get(hotspots_handler))
         .route("/stats/heat-tiles", get(heat_tiles))
@@ -89,8 +90,9 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// The CSV columns of unit figures: the figures, then one per category and per source.
-fn unit_header(s: &StatsSummary) -> Vec<String> {
+/// The CSV columns of unit figures: the figures, then one per category and per source (those
+/// of `s`, which every row of a response has).
+fn unit_header(s: &UnitStats) -> Vec<String> {
     let mut h = strings(&[
         "level",
         "code",
@@ -111,8 +113,8 @@ fn unit_header(s: &StatsSummary) -> Vec<String> {
         "overdue",
         "escalated",
     ]);
-    h.extend(s.unit.by_category.keys().map(|c| format!("category:{c}")));
-    h.extend(s.unit.by_source.keys().map(|c| format!("source:{c}")));
+    h.extend(s.by_category.keys().map(|c| format!("category:{c}")));
+    h.extend(s.by_source.keys().map(|c| format!("source:{c}")));
     h
 }
 
@@ -196,9 +198,71 @@ pub async fn summary_handler(
         .map_err(stats_error)?;
     if csv_out {
         let rows: Vec<Vec<String>> = std::iter::once(&s.unit).chain(&s.children).map(unit_row).collect();
-        return Ok(csv(&unit_header(&s), &rows, &format!("summary-{}", s.unit.code)));
+        return Ok(csv(&unit_header(&s.unit), &rows, &format!("summary-{}", s.unit.code)));
     }
     Ok(Json(s).into_response())
+}
+
+/// Query of `GET /api/stats/units`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitsParams {
+    /// The units listed: `county`, `township`, `village` or `grid` (required; finer than the
+    /// unit of `code`).
+    #[param(pattern = r"^\s*(county|township|village|grid)\s*$")]
+    level: Option<String>,
+    /// The unit they lie in (6, 9 or 12 digits); absent: the city (a county-scoped user gets
+    /// their county).
+    #[param(pattern = r"^\s*([0-9]{6}|[0-9]{9}|[0-9]{12})?\s*$")]
+    code: Option<String>,
+    /// `YYYY-MM-DD` (midnight, Asia/Shanghai) or RFC 3339; default 27 days before today.
+    from: Option<String>,
+    /// Exclusive; default the end of today. At most 3 years after `from`.
+    to: Option<String>,
+    /// Comma-separated category codes or families (`dispute`, `alarm`, `citizen`).
+    category: Option<String>,
+    /// Comma-separated source codes.
+    source: Option<String>,
+    /// `json` (default) or `csv`.
+    #[param(pattern = r"^\s*(json|csv)?\s*$")]
+    format: Option<String>,
+}
+
+/// The figures of every current unit of one level inside a unit (the city by default), zeros
+/// included, with the definitions of the summary (`UnitStats`): what a choropleth of all
+/// townships, villages or grids of the city colours.
+#[utoipa::path(get, path = "/api/stats/units", tag = "stats", security(("bearer" = [])), params(UnitsParams),
+    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv` / `format=csv`",
+               content((StatsUnits = "application/json"), (String = "text/csv"))),
+              (status = 400, body = citygrid_api::ErrorBody),
+              (status = 403, body = citygrid_api::ErrorBody), (status = 404, body = citygrid_api::ErrorBody)))]
+pub async fn units_handler(
+    State(state): State<AppState>,
+    auth: Authorized<StatisticsRead>,
+    headers: HeaderMap,
+    Query(p): Query<UnitsParams>,
+) -> ApiResult<Response> {
+    let csv_out = wants_csv(&headers, p.format.as_deref())?;
+    let level = units::parse_level(p.level.as_deref()).map_err(bad_filter)?;
+    let within = units::parse_unit(None, p.code.as_deref()).map_err(bad_filter)?;
+    let window = Window::parse(p.from.as_deref(), p.to.as_deref(), end_of_today(), DEFAULT_DAYS).map_err(bad_filter)?;
+    let filter = Filter::parse(p.category.as_deref(), p.source.as_deref()).map_err(bad_filter)?;
+    let u = summary::level_units(&state.pool, &auth.scope, level, within.as_deref(), window, &filter, Utc::now())
+        .await
+        .map_err(stats_error)?;
+    if csv_out {
+        let rows: Vec<Vec<String>> = u.units.iter().map(unit_row).collect();
+        let header = match u.units.first() {
+            Some(first) => unit_header(first),
+            None => unit_header(&summary::Measures::default().figures(
+                &units::Unit { level: u.level, code: String::new(), name: String::new() },
+                0,
+                &filter,
+            )),
+        };
+        return Ok(csv(&header, &rows, &format!("units-{}-{}", units::level_name(u.level), u.within)));
+    }
+    Ok(Json(u).into_response())
 }
 
 /// Query of `GET /api/stats/timeseries`.

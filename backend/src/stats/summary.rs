@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use citygrid_api::{AdminLevel, StatsSummary, UnitStats, CATEGORIES, SOURCES};
+use citygrid_api::{AdminLevel, StatsSummary, StatsUnits, UnitStats, CATEGORIES, SOURCES};
 use sqlx::PgPool;
 
-use super::filter::{Filter, Window};
+use super::filter::{Filter, FilterError, Window};
 use super::units::{self, StatsResult, Unit};
 use crate::incidents::OPEN_STATUSES;
 use crate::scope::Scope;
@@ -266,16 +266,8 @@ pub async fn summary(
     } else {
         residents.get(&unit.code).copied().unwrap_or(0)
     };
-    let empty = Measures::default();
     let child_level = units::level_of_len(unit.child_len().unwrap_or(15) as usize).unwrap_or(AdminLevel::Grid);
-    let children = children
-        .into_iter()
-        .map(|(code, name)| {
-            let r = residents.get(&code).copied().unwrap_or(0);
-            let m = by_child.get(&code).unwrap_or(&empty);
-            m.figures(&Unit { level: child_level, code, name }, r, filter)
-        })
-        .collect();
+    let children = figures_of(child_level, children, &by_child, &residents, filter);
     Ok(StatsSummary {
         from: window.from.to_rfc3339(),
         to: window.to.to_rfc3339(),
@@ -283,6 +275,68 @@ pub async fn summary(
         sources: filter.sources.iter().map(|s| (*s).to_owned()).collect(),
         unit: total.figures(&unit, unit_residents, filter),
         children,
+    })
+}
+
+/// The figures of the units `named` (code, name) of `level` from their measures (zeros for a
+/// unit without incidents) and residents.
+fn figures_of(
+    level: AdminLevel,
+    named: Vec<(String, String)>,
+    measures: &BTreeMap<String, Measures>,
+    residents: &BTreeMap<String, i64>,
+    filter: &Filter,
+) -> Vec<UnitStats> {
+    let empty = Measures::default();
+    named
+        .into_iter()
+        .map(|(code, name)| {
+            let r = residents.get(&code).copied().unwrap_or(0);
+            let m = measures.get(&code).unwrap_or(&empty);
+            m.figures(&Unit { level, code, name }, r, filter)
+        })
+        .collect()
+}
+
+/// The figures of every current unit of `level` (grids that are not retired) inside the unit
+/// `within` (`None`: the city, or the caller's county), zeros included, with the measures
+/// and definitions of the summary's children: what a choropleth of the whole city colours.
+pub async fn level_units(
+    pool: &PgPool,
+    scope: &Scope,
+    level: AdminLevel,
+    within: Option<&str>,
+    window: Window,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> StatsResult<StatsUnits> {
+    let parent = units::resolve(pool, scope, within).await?;
+    let len: i32 = match level {
+        AdminLevel::City => 0,
+        AdminLevel::County => 6,
+        AdminLevel::Township => 9,
+        AdminLevel::Village => 12,
+        AdminLevel::Grid => 15,
+    };
+    if len as usize <= parent.prefix().len() {
+        return Err(FilterError::new(
+            "level",
+            format!("{} {} holds no {} units", units::level_name(parent.level), parent.code, units::level_name(level)),
+        )
+        .into());
+    }
+    let named = units::of_level(pool, level, parent.prefix()).await?;
+    let codes: Vec<String> = named.iter().map(|(c, _)| c.clone()).collect();
+    let residents = residents(pool, &codes).await?;
+    let by_unit = measures(pool, len, parent.prefix(), window, filter, now).await?;
+    Ok(StatsUnits {
+        from: window.from.to_rfc3339(),
+        to: window.to.to_rfc3339(),
+        categories: filter.categories.iter().map(|c| (*c).to_owned()).collect(),
+        sources: filter.sources.iter().map(|s| (*s).to_owned()).collect(),
+        within: parent.code,
+        level,
+        units: figures_of(level, named, &by_unit, &residents, filter),
     })
 }
 

@@ -173,27 +173,49 @@ pub async fn resolve(pool: &PgPool, scope: &Scope, code: Option<&str>) -> StatsR
 /// The unit's children with their names, by code: the current hierarchy (grids that are not
 /// retired).
 pub async fn children(pool: &PgPool, unit: &Unit) -> StatsResult<Vec<(String, String)>> {
-    let rows: Vec<(String, String)> = match unit.level {
-        AdminLevel::Grid => Vec::new(),
-        AdminLevel::Village => {
-            sqlx::query_as("select code, name from grids where village_code = $1 and retired_at is null order by code")
-                .bind(&unit.code)
-                .fetch_all(pool)
-                .await?
+    match unit.child_len().and_then(|len| level_of_len(len as usize)) {
+        Some(level) => of_level(pool, level, unit.prefix()).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The current units of `level` (grids that are not retired) whose code starts with `prefix`
+/// ('' for the city), with their names, by code.
+pub async fn of_level(pool: &PgPool, level: AdminLevel, prefix: &str) -> StatsResult<Vec<(String, String)>> {
+    let rows: Vec<(String, String)> = match level {
+        AdminLevel::City => Vec::new(),
+        AdminLevel::Grid => {
+            sqlx::query_as(
+                "select code, name from grids where starts_with(code, $1) and retired_at is null order by code",
+            )
+            .bind(prefix)
+            .fetch_all(pool)
+            .await?
         }
-        AdminLevel::City => {
-            sqlx::query_as("select code, name from admin_units where level = 'county' order by code")
-                .fetch_all(pool)
-                .await?
-        }
-        _ => {
-            sqlx::query_as("select code, name from admin_units where parent_code = $1 order by code")
-                .bind(&unit.code)
-                .fetch_all(pool)
-                .await?
+        l => {
+            sqlx::query_as(
+                "select code, name from admin_units where level = $1 and starts_with(code, $2) order by code",
+            )
+            .bind(level_name(l))
+            .bind(prefix)
+            .fetch_all(pool)
+            .await?
         }
     };
     Ok(rows)
+}
+
+/// Parses the `level` of a list of units (`GET /api/stats/units`): `county`, `township`,
+/// `village` or `grid`, required.
+pub fn parse_level(s: Option<&str>) -> Result<AdminLevel, FilterError> {
+    let levels = [AdminLevel::County, AdminLevel::Township, AdminLevel::Village, AdminLevel::Grid];
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(l) => levels
+            .into_iter()
+            .find(|x| level_name(*x) == l)
+            .ok_or_else(|| FilterError::new("level", format!("{l:?} is not one of county, township, village, grid"))),
+        None => Err(FilterError::new("level", "is required: county, township, village or grid")),
+    }
 }
 
 /// Names of units by code (grids too, retired ones included).
@@ -225,5 +247,8 @@ mod tests {
         assert_eq!(parse_unit(None, Some("32081a")).expect_err("digits").field, "code");
         assert_eq!(parse_unit(Some("province"), None).expect_err("level").field, "level");
         assert_eq!(parse_unit(Some("city"), Some("320812")).expect_err("city").field, "level");
+        assert_eq!(parse_level(Some(" village ")), Ok(AdminLevel::Village));
+        assert_eq!(parse_level(None).expect_err("missing").field, "level");
+        assert_eq!(parse_level(Some("city")).expect_err("city").field, "level");
     }
 }

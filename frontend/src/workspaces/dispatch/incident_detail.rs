@@ -11,6 +11,7 @@ use super::i18n::DispatchKey as D;
 use super::state::{Detail, DispatchAction as A, OpenIncident};
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{self, t, Key, Lang, Text};
 use crate::state::{use_app, Notice};
@@ -168,9 +169,9 @@ fn view(lang: Lang, client: &Client, open: &OpenIncident) -> Html {
                         }
                     }
                 </dd>
-                <dt>{ t(lang, D::ReportedAt) }</dt><dd>{ i18n::instant(&i.reported_at) }</dd>
+                <dt>{ t(lang, D::ReportedAt) }</dt><dd data-testid="detail-reported">{ format::instant(&i.reported_at) }</dd>
                 if let Some(dl) = &i.step_deadline {
-                    <dt>{ t(lang, D::StepDeadline) }</dt><dd>{ i18n::instant(dl) }</dd>
+                    <dt>{ t(lang, D::StepDeadline) }</dt><dd>{ format::instant(dl) }</dd>
                 }
                 if let Some(a) = &i.assignee {
                     <dt>{ t(lang, D::Assignee) }</dt>
@@ -219,7 +220,7 @@ fn view(lang: Lang, client: &Client, open: &OpenIncident) -> Html {
             <ol class="timeline" data-testid="incident-timeline">
                 { for d.timeline.iter().map(|ev| html! {
                     <li>
-                        <span class="when">{ i18n::instant(&ev.at) }</span>
+                        <span class="when">{ format::instant(&ev.at) }</span>
                         <b>{ i18n::wire(lang, &ev.action) }</b>
                         <span class="muted who" data-testid="event-actor">
                             { if ev.actor == "system" { t(lang, D::System).to_owned() }

@@ -17,6 +17,7 @@ use super::on_map::fly_to_incident;
 use super::state::DispatchAction as A;
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::i18n::{self, t, Key, Lang};
 use crate::load::next_request;
@@ -67,11 +68,11 @@ fn item_view(
                         { i18n::priority(lang, i.priority) }
                     </span>
                 </span>
-                <span class="muted small">{ format!("#{} · {}", i.id, i18n::instant(&i.reported_at)) }</span>
+                <span class="muted small">{ format!("#{} · {}", i.id, format::instant(&i.reported_at)) }</span>
                 <span class="small who" data-testid="incident-assignee">
                     { i.assignee_name.clone().unwrap_or_else(|| t(lang, D::NobodyAssigned).to_owned()) }
                     if let Some(due) = &i.step_deadline {
-                        { " · " }{ t(lang, D::DueAt) }{ " " }{ i18n::instant(due) }
+                        { " · " }{ t(lang, D::DueAt) }{ " " }{ format::instant(due) }
                     }
                 </span>
                 if let (Some(dup), Some(open_dup)) = (i.duplicate_of, open_dup) {

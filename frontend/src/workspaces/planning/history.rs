@@ -12,47 +12,17 @@ use super::i18n::PlanningKey as P;
 use super::state::{Load, PlanningAction as A};
 use crate::api;
 use crate::components::notice::notice_view;
+use crate::format;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Key, Lang};
 use crate::map::MapHandle;
 use crate::state::{use_app, Notice};
-use crate::workspaces::command::state::Day;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub map: Option<MapHandle>,
     /// The user may revert plans.
     pub editor: bool,
-}
-
-/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` in Asia/Shanghai (UTC+8, no daylight saving), the
-/// zone of the "as of" days beside it; the text as given when it is not RFC 3339.
-#[must_use]
-pub fn when(s: &str) -> String {
-    shanghai_minute(s).unwrap_or_else(|| s.to_owned())
-}
-
-fn shanghai_minute(s: &str) -> Option<String> {
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
-    let day = Day::parse(s.get(..10)?)?;
-    if !matches!(s.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    let (h, m) = (num(11..13)?, num(14..16)?);
-    // The offset: `Z`, or `±HH:MM` after the seconds and their fraction.
-    let rest = s.get(16..)?;
-    let offset = match rest.find(['Z', 'z', '+', '-']) {
-        Some(i) if matches!(rest.as_bytes()[i], b'Z' | b'z') => 0,
-        Some(i) => {
-            let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
-            let o = rest.get(i + 1..)?;
-            sign * (o.get(..2)?.parse::<i64>().ok()? * 60 + o.get(3..5)?.parse::<i64>().ok()?)
-        }
-        None => return None,
-    };
-    let minutes = day.0 * 1440 + h * 60 + m - offset + 8 * 60;
-    let local = minutes.rem_euclid(1440);
-    Some(format!("{} {:02}:{:02}", Day(minutes.div_euclid(1440)).iso(), local / 60, local % 60))
 }
 
 async fn fetch_as_of(client: Client, date: String, bbox: [f64; 4]) {
@@ -74,7 +44,7 @@ fn version_item(lang: Lang, v: &GridVersion, editor: bool, client: &Client) -> H
     });
     html! {
         <li data-testid="version" data-version={v.version.to_string()}>
-            <strong>{ format!("v{}", v.version) }</strong>{ " · " }{ when(&v.valid_from) }
+            <strong>{ format!("v{}", v.version) }</strong>{ " · " }{ format::instant(&v.valid_from) }
             if v.valid_to.is_none() { { " · " }<span class="current">{ t(lang, P::Current) }</span> }
             <div class="muted">
                 { v.author.clone().unwrap_or_else(|| t(lang, P::Loaded).to_owned()) }
@@ -161,21 +131,5 @@ pub fn history_card(props: &Props) -> Html {
                 } }
             }
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::when;
-
-    #[test]
-    fn instants_show_in_shanghai_time() {
-        // 16:30 UTC is half past midnight of the next day in Shanghai.
-        assert_eq!(when("2026-12-01T16:30:05.123456+00:00"), "2026-12-02 00:30");
-        assert_eq!(when("2026-12-31T23:59:59Z"), "2027-01-01 07:59");
-        assert_eq!(when("2026-03-01T08:00:00+08:00"), "2026-03-01 08:00");
-        assert_eq!(when("2026-03-01T00:15:00-05:30"), "2026-03-01 13:45");
-        assert_eq!(when("2024-02-29T20:00:00Z"), "2024-03-01 04:00");
-        assert_eq!(when("not a time"), "not a time");
     }
 }
