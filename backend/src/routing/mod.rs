@@ -692,9 +692,9 @@ async fn load_snapshot(pool: &PgPool) -> anyhow::Result<Snapshot> {
     let partition = crate::planning::PartitionShapes::new(&grids, &outlines, city.as_deref());
     Ok(Snapshot {
         grids,
-        partition,
         outlines,
         city,
+        partition,
         units,
         workers,
         cameras,
