@@ -75,11 +75,21 @@ pub enum PlanStatus {
     Discarded,
     /// Committed, then undone by a later revert plan.
     Reverted,
+    /// Committed for a later instant (`effective_from`); nothing has changed yet.
+    Scheduled,
+    /// Scheduled, then refused when its time came (a grid moved meanwhile); `failure` says why.
+    Failed,
 }
 
 impl PlanStatus {
-    pub const ALL: [PlanStatus; 4] =
-        [PlanStatus::Draft, PlanStatus::Committed, PlanStatus::Discarded, PlanStatus::Reverted];
+    pub const ALL: [PlanStatus; 6] = [
+        PlanStatus::Draft,
+        PlanStatus::Committed,
+        PlanStatus::Discarded,
+        PlanStatus::Reverted,
+        PlanStatus::Scheduled,
+        PlanStatus::Failed,
+    ];
 
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -88,6 +98,8 @@ impl PlanStatus {
             PlanStatus::Committed => "committed",
             PlanStatus::Discarded => "discarded",
             PlanStatus::Reverted => "reverted",
+            PlanStatus::Scheduled => "scheduled",
+            PlanStatus::Failed => "failed",
         }
     }
 
@@ -266,6 +278,12 @@ pub struct Plan {
     pub reverts: Option<i64>,
     /// The plan that reverted this one.
     pub reverted_by: Option<i64>,
+    /// When a scheduled plan takes (or took) effect (RFC 3339); `None` for an immediate commit.
+    #[serde(default)]
+    pub effective_from: Option<String>,
+    /// Why a scheduled plan was refused at its time (status `failed`).
+    #[serde(default)]
+    pub failure: Option<String>,
     pub diff: PlanDiff,
 }
 
@@ -286,6 +304,22 @@ pub struct PlanSummary {
     pub decided_at: Option<String>,
     pub reverts: Option<i64>,
     pub reverted_by: Option<i64>,
+    /// When a scheduled plan takes (or took) effect (RFC 3339).
+    #[serde(default)]
+    pub effective_from: Option<String>,
+    /// Why a scheduled plan was refused at its time (status `failed`).
+    #[serde(default)]
+    pub failure: Option<String>,
+}
+
+/// `POST /api/plans/{id}/commit` (the body is optional): with `effective_from` (RFC 3339) later
+/// than now, the plan is `scheduled` and takes effect then, at most one year ahead; a time up to
+/// five minutes past (clock skew) commits at once, an earlier one is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommitRequest {
+    #[serde(default)]
+    pub effective_from: Option<String>,
 }
 
 /// `GET /api/plans`.

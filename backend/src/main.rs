@@ -148,6 +148,11 @@ async fn main() -> anyhow::Result<()> {
             let engine = citygrid::routing::sync::start(&pool).await?;
             tokio::spawn(citygrid::incidents::escalation_loop(pool.clone(), config.escalation_interval));
             tokio::spawn(citygrid::login_throttle::purge_loop(throttle, pool.clone()));
+            tokio::spawn(citygrid::planning::schedule::run(
+                pool.clone(),
+                citygrid::planning::schedule::EVERY,
+                std::sync::Arc::new(chrono::Utc::now),
+            ));
             let header_read = config.timeouts.header_read;
             let state = http::AppState::new(pool.clone(), config, engine);
             // Coverage loads at startup (not on the first request) and makes the persisted

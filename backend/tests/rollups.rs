@@ -1,4 +1,4 @@
-//! The rollups (heat cells, the unit cube, residents per unit) against oracles written here:
+//! The rollups (heat cells, the unit cube, incidents per day and grid, residents per unit) against oracles written here:
 //! after every kind of change — bulk inserts, registration, duplicates, re-routing, moves,
 //! re-categorisation, escalation, deletion, buildings changing grid — every rollup row equals
 //! SQL over the raw rows (with this file's own cell numbering and handling-time bins), and a
@@ -163,6 +163,18 @@ async fn assert_cube_matches_raw(pool: &PgPool, when: &str) {
     .await
     .unwrap();
     assert_eq!(population, (0, 0), "{when}: population rows missing / unexpected");
+    let grid_days: (i64, i64) = sqlx::query_as(
+        "with expected as (
+             select (reported_at at time zone 'Asia/Shanghai')::date as day, grid_code, count(*)::integer as n
+             from incidents where status <> 'duplicate' and grid_code is not null group by 1, 2
+         )
+         select (select count(*) from (select * from expected except select day, grid_code, n from stats.grid_days) a),
+                (select count(*) from (select day, grid_code, n from stats.grid_days except select * from expected) b)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(grid_days, (0, 0), "{when}: grid day rows missing / unexpected");
 }
 
 async fn assert_all_match_raw(pool: &PgPool, when: &str) {

@@ -340,16 +340,6 @@ pub async fn grid_history(token: &str, code: &str) -> Result<citygrid_api::GridH
     get(&format!("/api/grids/{}/history", enc(code)), token).await
 }
 
-/// The grids of `bbox` valid at the end of day `date` (`YYYY-MM-DD`, Asia/Shanghai).
-pub async fn grids_as_of(
-    token: &str,
-    bbox: [f64; 4],
-    date: &str,
-) -> Result<citygrid_api::FeatureCollection<GridProperties>, ApiError> {
-    let [w, s, e, n] = bbox;
-    get(&format!("/api/grids?bbox={w},{s},{e},{n}&limit=1000&as_of={}", enc(date)), token).await
-}
-
 /// `PUT /api/grids/{code}/workers`: the grid's workers, in order (the first is responsible).
 pub async fn set_grid_workers(
     token: &str,
@@ -359,6 +349,18 @@ pub async fn set_grid_workers(
     let body = serde_json::to_string(req).map_err(|e| ApiError::Decode(e.to_string()))?;
     let (status, text) = send("PUT", &format!("/api/grids/{}/workers", enc(code)), Some(token), Some(body)).await?;
     decode(status, &text)
+}
+
+/// `POST /api/plans/{id}/commit` for a later instant (`effective_from`, RFC 3339): the plan is
+/// scheduled.
+pub async fn commit_plan_at(token: &str, id: i64, effective_from: &str) -> Result<citygrid_api::Plan, ApiError> {
+    let req = citygrid_api::CommitRequest { effective_from: Some(effective_from.to_owned()) };
+    post(&format!("/api/plans/{id}/commit"), token, &req).await
+}
+
+/// The scheduled plans that change or name grid `code`.
+pub async fn scheduled_plans(token: &str, code: &str) -> Result<citygrid_api::PlanList, ApiError> {
+    get(&format!("/api/plans?status=scheduled&grid={}", enc(code)), token).await
 }
 
 /// `POST /api/plans/{id}/<verb>` (`commit`, `discard`, `revert`).

@@ -66,17 +66,15 @@ pub fn app() -> Html {
     });
 
     // Keep `#tab=…&sel=…` (and on the Command tab its view) in step with the state while
-    // someone is logged in.
-    let command_view = if state.tab == Tab::Command { state.workspaces.command.view() } else { CommandView::default() };
-    use_effect_with(
-        (state.session.is_some(), state.tab, state.selection.clone(), command_view),
-        |(logged_in, tab, selection, command)| {
-            if *logged_in {
-                let url = UrlState { tab: Some(*tab), selection: selection.clone(), command: command.clone() };
-                browser::replace_hash(&url.to_hash());
-            }
-        },
-    );
+    // someone is logged in. Written as the root renders, before any workspace does, so the URL
+    // never lags what the screen shows: an effect runs after the whole tree has rendered, and a
+    // reload in between would reopen the previous tab. `replace_hash` does nothing when the
+    // fragment is already right.
+    if state.session.is_some() {
+        let command = if state.tab == Tab::Command { state.workspaces.command.view() } else { CommandView::default() };
+        let url = UrlState { tab: Some(state.tab), selection: state.selection.clone(), command };
+        browser::replace_hash(&url.to_hash());
+    }
 
     let body = if state.checking {
         html! { <div class="splash"><div class="spinner"></div><p>{ t(state.lang, Key::CheckingSession) }</p></div> }

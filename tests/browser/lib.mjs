@@ -106,11 +106,14 @@ export async function apiToken(username) {
   return body.token;
 }
 
-/** One API call with `token` (and a JSON `body` when given): its status and JSON body. */
+/** One API call with `token` (and a JSON `body` when given): its status and JSON body. A call
+ * without a body sends no JSON content type (an empty body declared as JSON is invalid JSON). */
 export async function api(token, method, path, body) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${BASE_URL}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };

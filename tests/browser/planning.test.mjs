@@ -4,7 +4,10 @@
 // and rendered tile features); a bad line shows the red geometry and nothing is committed (the
 // database says so); a leader sees no edit controls; a stale edit shows who changed the grid and
 // is redone on the current boundaries; a merge previews against SQL, an abandoned draft is
-// discarded, and the committed merge is one grid on the map; workers are assigned from the panel.
+// discarded, and the committed merge is one grid on the map; workers are assigned from the panel;
+// a vertex of the edge two grids share is dragged (a snap lands on a vertex exactly, Ctrl+Z
+// restores), previewed and committed: both grids change on the map and share the vertex in SQL;
+// "view as of" the day before shows the grid tiles of that day.
 // Each test works on its own grid (of its own village) of this file's database, read with psql
 // (CITYGRID_DATABASE_URL).
 
@@ -570,4 +573,187 @@ test('history lists the versions with author and note; a revert previews, then r
       (select count(*) from current_grids where code = '${created}')`);
   assert.deepEqual([same, version, gone], ['t', '3', '0']);
   await page.locator('[data-testid=history] [data-testid=version][data-version="3"]').waitFor();
+});
+
+/** Two adjacent single-polygon grids of a village of `seeds`, untouched (version 1), whose
+ * shared boundary is one line: the pair with the longest one, and that line's vertices. */
+function edgePair(seeds) {
+  for (const seed of seeds) {
+    const rows = sql(`select a.code, b.code, st_asgeojson(e, 7) from current_grids a join current_grids b
+        on b.village_code = a.village_code and a.code < b.code and a.geom && b.geom,
+        lateral (select st_linemerge(st_intersection(a.geom, b.geom)) as e) s
+        where a.village_code = left('${seed}', 12) and a.version = 1 and b.version = 1
+          and st_numgeometries(a.geom) = 1 and st_numgeometries(b.geom) = 1 and st_geometrytype(e) = 'ST_LineString'
+        order by st_length(e::geography) desc limit 1`);
+    if (rows.length) return { a: rows[0][0], b: rows[0][1], chain: JSON.parse(rows[0][2]).coordinates };
+  }
+  return null;
+}
+
+/** The shared edge the overlay draws (what the client will send), read back from its source. */
+async function edgeLine(page) {
+  return page.evaluate(async () => {
+    const data = await window.__citygrid.map.getSource('citygrid-planning').getData();
+    return data.features.find((f) => f.properties.role === 'edge')?.geometry.coordinates ?? null;
+  });
+}
+
+/** Presses at `from` (lon/lat), moves in steps to the page point `to`, releases. */
+async function dragTo(page, from, [x, y]) {
+  const [fx, fy] = await toPage(page, from);
+  await page.mouse.move(fx, fy);
+  await page.mouse.down();
+  await page.mouse.move(x, y, { steps: 12 });
+  await page.mouse.up();
+}
+
+const wkt = (ring) => `st_setsrid(st_geomfromtext('POLYGON((${ring.map((p) => p.join(' ')).join(', ')}))'), 4326)`;
+const point = ([x, y]) => `st_setsrid(st_point(${x}, ${y}), 4326)`;
+
+test('move a shared vertex: snapping, Ctrl+Z, preview, commit, both grids change on the map and in the database', async () => {
+  const { page } = session;
+  const pair = edgePair(GRIDS.slice(6));
+  assert.ok(pair, 'two grids sharing one edge');
+  const { a, b, chain } = pair;
+  // The vertex to move: the middle one between the ends, or (a straight edge) a new one at the
+  // first segment's midpoint, dragged from its handle.
+  const inner = chain.length >= 3;
+  const m = inner ? Math.floor(chain.length / 2) : 1;
+  const [prev, next] = inner ? [chain[m - 1], chain[m + 1]] : [chain[0], chain[1]];
+  const cur = inner ? chain[m] : [(prev[0] + next[0]) / 2, (prev[1] + next[1]) / 2];
+  // Where to: towards b's inside, so far that the area a takes (prev, P, next, cur) lies in b,
+  // as far from b's boundary as can be (nothing to snap to there).
+  const [ib, ia] = [innerPoint(b), innerPoint(a)];
+  let best = null;
+  for (const k of [0.6, 0.5, 0.4, 0.3, 0.2, 0.12, 0.06]) {
+    const p = [cur[0] + k * (ib[0] - cur[0]), cur[1] + k * (ib[1] - cur[1])];
+    const ring = [prev, p, next, cur, prev];
+    // (b's inner point, where b's colour is read, stays b's.)
+    const [[ok, clear, x, y]] = sql(`select st_isvalid(q) and st_covers(b.geom, q) and st_distance(q, ${point(ib)}) > 0,
+        st_distance(${point(p)}::geography, st_boundary(b.geom)::geography), st_x(st_pointonsurface(q)), st_y(st_pointonsurface(q))
+        from current_grids b, ${wkt(ring)} q where b.code = '${b}'`);
+    if (ok === 't' && (!best || Number(clear) > best.clear)) best = { p, clear: Number(clear), x: [Number(x), Number(y)] };
+  }
+  assert.ok(best, 'a place for the vertex inside the neighbour');
+  const [[x0, y0, x1, y1]] = sql(`select st_xmin(e), st_ymin(e), st_xmax(e), st_ymax(e) from
+      (select st_extent(geom)::geometry e from current_grids where code in ('${a}', '${b}')) s`);
+  const box = [x0, y0, x1, y1].map(Number);
+
+  await login(page, 'planner');
+  await showBox(page, box);
+  await selectGrid(page, a, ia, box);
+  // Before: the place the edge will sweep is b's, in b's colour.
+  assert.equal((await gridsAt(page, best.x))[0], b);
+  await settle(page);
+  let shot = decodePng((await screenshot(page, 'planning-edge-before')).buf);
+  assert.deepEqual(pixel(shot, await toPage(page, best.x)), pixel(shot, await toPage(page, ib)), 'the swept place is not painted as b');
+
+  await page.locator('[data-testid=edge]').click();
+  await page.locator(`[data-testid=edge-neighbour][data-code="${b}"]`).click();
+  await page.locator(`[data-testid=edge-status][data-neighbour="${b}"]`).waitFor();
+  // The edge the page offers is the one SQL finds (either direction).
+  const original = await edgeLine(page);
+  const key = (l) => l.map((p) => p.join(' ')).join(',');
+  assert.ok([key(chain), key([...chain].reverse())].includes(key(original)), `${key(original)} vs ${key(chain)}`);
+  const sameWay = key(original) === key(chain);
+  const at = (i) => (sameWay ? i : original.length - 1 - i);
+  const handle = inner ? chain[m] : cur;
+
+  // A drop 3 px from one of b's other vertices (no other vertex near it) lands exactly on it.
+  const onChain = new Set(chain.map((p) => p.join(' ')));
+  const offChain = (metres) =>
+    sql(`select st_x(d.geom), st_y(d.geom) from current_grids b, st_dumppoints(b.geom) d
+        where b.code = '${b}' and not exists (select from current_grids o, st_dumppoints(o.geom) e
+          where o.geom && st_expand(d.geom, 0.001) and not st_equals(e.geom, d.geom)
+            and st_dwithin(e.geom::geography, d.geom::geography, ${metres}))
+        order by st_distance(d.geom, ${point(cur)})`)
+      .map(([x, y]) => [Number(x), Number(y)])
+      .filter((p) => !onChain.has(p.join(' ')));
+  const [target] = [60, 30, 15].map(offChain).find((l) => l.length) ?? [];
+  assert.ok(target, 'a vertex of b off the edge');
+  const [tx, ty] = await toPage(page, target);
+  await dragTo(page, handle, [tx + 3, ty + 2]);
+  await page.locator('[data-testid=edge-status][data-changed=true]').waitFor();
+  let line = await edgeLine(page);
+  const moved = inner ? at(m) : sameWay ? 1 : line.length - 2;
+  assert.deepEqual(line[moved], target, 'the snap lands exactly on the vertex');
+  assert.equal(line.length, original.length + (inner ? 0 : 1));
+
+  // Ctrl+Z restores the edge.
+  await page.keyboard.press('Control+z');
+  await page.locator('[data-testid=edge-status][data-changed=false]').waitFor();
+  assert.deepEqual(await edgeLine(page), original);
+
+  // The move, clear of anything to snap to.
+  const [px, py] = await toPage(page, best.p);
+  await dragTo(page, handle, [px, py]);
+  await page.locator('[data-testid=edge-status][data-changed=true]').waitFor();
+  line = await edgeLine(page);
+  const q = line[moved];
+  const [qx, qy] = await toPage(page, q);
+  assert.ok(Math.hypot(qx - px, qy - py) < 2, `the vertex is where it was dropped (${q} vs ${best.p}): snapped?`);
+  assert.deepEqual([line[0], line[line.length - 1]], [original[0], original[original.length - 1]], 'the ends stay');
+
+  await page.locator('[data-testid=preview]').click();
+  await page.locator('[data-testid=plan-draft]').waitFor({ timeout: 60_000 });
+  await screenshot(page, 'planning-edge-preview');
+  for (const code of [a, b]) {
+    assert.equal(await page.locator(`[data-testid=plan-diff] thead th[data-code="${code}"]`).getAttribute('data-change'), 'reshaped', code);
+  }
+  await page.locator('[data-testid=commit]').click();
+  await page.locator('[data-testid=plan-committed]').waitFor({ timeout: 60_000 });
+
+  // In the database: new versions of both, sharing the moved vertex (on the 1e-7° lattice) exactly.
+  const lattice = (v) => (Math.round(v * 1e7) / 1e7).toFixed(7);
+  const [[versions, sharing, old]] = sql(`select
+      (select string_agg(version::text, ',' order by code) from current_grids where code in ('${a}', '${b}')),
+      (select count(distinct g.code) from current_grids g, st_dumppoints(g.geom) d where g.code in ('${a}', '${b}')
+         and st_x(d.geom) = ${lattice(q[0])}::float8 and st_y(d.geom) = ${lattice(q[1])}::float8),
+      (select count(*) from current_grids g, st_dumppoints(g.geom) d where g.code in ('${a}', '${b}')
+         and st_equals(d.geom, ${point(cur)}))`);
+  assert.deepEqual([versions, sharing], ['2,2', '2']);
+  if (inner) assert.equal(old, '0', 'the old vertex is gone from both');
+  assert.equal(sql(`select st_covers(geom, ${point(best.x)}) from current_grids where code = '${a}'`)[0][0], 't');
+  assert.equal(sql(`select st_covers(geom, ${point(ib)}) from current_grids where code = '${b}'`)[0][0], 't');
+
+  // On the map, without a reload: the swept place is a's now, in a's colour.
+  await page.waitForFunction(
+    ([x, code]) => {
+      const map = window.__citygrid.map;
+      return map.queryRenderedFeatures(map.project(x), { layers: ['grids-fill'] })[0]?.properties.code === code;
+    },
+    [best.x, a],
+    { timeout: 30_000 },
+  );
+  await settle(page);
+  shot = decodePng((await screenshot(page, 'planning-edge-committed')).buf);
+  const [sx, sa, sb] = [pixel(shot, await toPage(page, best.x)), pixel(shot, await toPage(page, ia)), pixel(shot, await toPage(page, ib))];
+  assert.deepEqual(sx, sa, 'the swept place is painted as a');
+  assert.notDeepEqual(sx, sb, 'the swept place is still painted as b');
+
+  // "View as of" yesterday: the grid tiles of that day, where the place was b's; back to today.
+  const [[yesterday]] = sql(`select to_char((now() at time zone 'Asia/Shanghai')::date - 1, 'YYYY-MM-DD')`);
+  const gridTiles = () => page.evaluate(() => window.__citygrid.map.getSource('grids').tiles);
+  const owner = (code) =>
+    page.waitForFunction(
+      ([x, code]) => {
+        const map = window.__citygrid.map;
+        return map.queryRenderedFeatures(map.project(x), { layers: ['grids-fill'] })[0]?.properties.code === code;
+      },
+      [best.x, code],
+      { timeout: 30_000 },
+    );
+  await page.locator('[data-testid=as-of-date]').fill(yesterday);
+  await page.locator('[data-testid=as-of-show]').click();
+  await page.locator(`[data-testid=as-of-shown][data-date="${yesterday}"]`).waitFor();
+  assert.ok((await gridTiles()).every((u) => u.includes(`as_of=${yesterday}`)), JSON.stringify(await gridTiles()));
+  await owner(b);
+  await settle(page);
+  shot = decodePng((await screenshot(page, 'planning-edge-as-of-yesterday')).buf);
+  const [yx, ya, yb] = [pixel(shot, await toPage(page, best.x)), pixel(shot, await toPage(page, ia)), pixel(shot, await toPage(page, ib))];
+  assert.deepEqual(yx, yb, 'as of yesterday, the swept place is painted as b');
+  assert.notDeepEqual(yx, ya, 'as of yesterday, the swept place is painted as a');
+  await page.locator('[data-testid=as-of-today]').click();
+  await owner(a);
+  assert.ok((await gridTiles()).every((u) => !u.includes('as_of=')), JSON.stringify(await gridTiles()));
 });

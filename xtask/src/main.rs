@@ -377,6 +377,10 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
         return result;
     }
     martin::ensure_role(provision::BENCH_DB)?;
+    // The naive tiles are measured once, in the cold pass; the warm pass reuses them.
+    let naive = sh::target_dir(root).join("tmp").join("bench-heat-naive.tsv");
+    std::fs::create_dir_all(naive.parent().context("tmp dir")?)?;
+    let _ = std::fs::remove_file(&naive);
     for (label, cache_mb) in [("cold", 0), ("warm", 512)] {
         let mut children = sh::Children::default();
         children.push("martin", martin::spawn(root, &url, 13300, cache_mb)?);
@@ -384,7 +388,8 @@ fn bench(root: &Path, what: &str, scale: &str) -> anyhow::Result<()> {
             Command::new(&exe)
                 .env("DATABASE_URL", &url)
                 .env("CITYGRID_MARTIN_URL", "http://127.0.0.1:13300")
-                .env("BENCH_LABEL", label),
+                .env("BENCH_LABEL", label)
+                .env("BENCH_NAIVE_FILE", &naive),
         )?;
     }
     Ok(())

@@ -122,9 +122,13 @@ pub async fn route(
         now: at.unwrap_or(now),
         scope: &auth.scope,
     };
-    // No plan takes effect in the future, so any instant from now on has today's partition.
+    // An instant from now on has today's partition unless a scheduled plan takes effect by then.
+    let past_or_scheduled = match at {
+        Some(t) => t < now || crate::planning::schedule::any_by(&state.pool, t).await?,
+        None => false,
+    };
     let answer = match at {
-        Some(t) if t < now => state.engine.route_at(&state.pool, &q).await?,
+        Some(_) if past_or_scheduled => state.engine.route_at(&state.pool, &q).await?,
         _ => state.engine.route(&q),
     };
     answer.map(Json).map_err(|e| outside(e, req.lon, req.lat))

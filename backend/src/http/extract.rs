@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -89,6 +89,20 @@ impl<T: DeserializeOwned + Serialize, S: Send + Sync> FromRequest<S> for Json<T>
             })?
             .map_err(|r| body_rejection(&r))?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// An optional JSON body (`Option<Json<T>>`): a request with neither a `Content-Type` nor a
+/// body is `None`; anything else is read as [`Json`].
+impl<T: DeserializeOwned + Serialize, S: Send + Sync> OptionalFromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let empty = req.headers().get(axum::http::header::CONTENT_LENGTH).is_none_or(|v| v.as_bytes() == b"0");
+        if !req.headers().contains_key(CONTENT_TYPE) && empty {
+            return Ok(None);
+        }
+        <Json<T> as FromRequest<S>>::from_request(req, state).await.map(Some)
     }
 }
 

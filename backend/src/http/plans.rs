@@ -9,8 +9,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::Utc;
 use citygrid_api::{
-    CreatePlanRequest, ErrorCode, GridHistory, GridWorkers, GridWorkersUpdate, GridWorkload, PartitionIssue,
-    PartitionReport, Plan, PlanList, PlanOperation, PlanStatus,
+    CommitRequest, CreatePlanRequest, ErrorCode, GridHistory, GridWorkers, GridWorkersUpdate, GridWorkload,
+    PartitionIssue, PartitionReport, Plan, PlanList, PlanOperation, PlanStatus,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +21,7 @@ use super::{ApiError, ApiResult, AppState};
 use crate::grids::GridCode;
 use crate::planning::input::{self, Expect};
 use crate::planning::plan::{self, DraftRequest, ListFilter};
+use crate::planning::schedule;
 use crate::planning::validate::Rules;
 use crate::planning::{self as planning, shape_geojson, PlanError};
 
@@ -62,6 +63,11 @@ impl From<PlanError> for ApiError {
                 ApiError::new(ErrorCode::MissingBaseVersion, message)
                     .field("base_versions")
                     .with_details(json!({"grids": grids, "versions": versions}))
+            }
+            PlanError::Scheduled { grid, plan_id, effective_from } => {
+                let details = json!({"grid": grid, "plan_id": plan_id, "effective_from": effective_from});
+                ApiError::Conflict(PlanError::Scheduled { grid, plan_id, effective_from }.to_string())
+                    .with_details(details)
             }
             PlanError::Conflict(m) => ApiError::Conflict(m),
             PlanError::Db(e) => ApiError::Internal(e),
@@ -153,8 +159,8 @@ pub async fn create(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `draft`, `committed`, `discarded` or `reverted`.
-    #[param(pattern = "^(draft|committed|discarded|reverted)$")]
+    /// `draft`, `scheduled`, `committed`, `failed`, `discarded` or `reverted`.
+    #[param(pattern = "^(draft|scheduled|committed|failed|discarded|reverted)$")]
     status: Option<String>,
     /// A village, township or county code.
     #[param(pattern = "^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
@@ -182,7 +188,9 @@ pub async fn list(
         .as_deref()
         .map(|s| {
             PlanStatus::parse(s).ok_or_else(|| {
-                ApiError::BadRequest(format!("status {s:?} is not draft, committed, discarded or reverted"))
+                ApiError::BadRequest(format!(
+                    "status {s:?} is not draft, scheduled, committed, failed, discarded or reverted"
+                ))
             })
         })
         .transpose()?;
@@ -218,21 +226,34 @@ pub async fn one(
     Ok(Json(plan::get(&state.pool, id, &auth.scope).await?))
 }
 
-/// Commits a draft atomically; 409 naming the grids that moved since it was drawn.
+/// Commits a draft atomically; 409 naming the grids that moved since it was drawn. With
+/// `effective_from` later than now (at most a year ahead) the plan is `scheduled` instead: nothing
+/// changes until then (the future partition shows with `as_of`), and then the backend commits it
+/// — or marks it `failed` with the reason if a grid moved meanwhile. 409 (`details.grid`,
+/// `details.plan_id`) while another scheduled plan changes one of its grids.
 #[utoipa::path(post, path = "/api/plans/{id}/commit", tag = "planning", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)),
+    request_body(content = Option<CommitRequest>, description = "optional; without a body the plan is committed now"),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody),
-              (status = 409, body = citygrid_api::ErrorBody)))]
+              (status = 409, body = citygrid_api::ErrorBody), (status = 422, body = citygrid_api::ErrorBody)))]
 pub async fn commit(
     State(state): State<AppState>,
     auth: Authorized<PlansWrite>,
     Path(id): Path<String>,
+    body: Option<Json<CommitRequest>>,
 ) -> ApiResult<Json<Plan>> {
     let id = parse_id("plan", &id)?;
-    Ok(Json(plan::commit(&state.pool, id, auth.user.id, &auth.scope, Utc::now()).await?))
+    let now = Utc::now();
+    let at = match body.and_then(|Json(b)| b.effective_from) {
+        None => None,
+        Some(s) => schedule::effective_from(&s, now).map_err(|e| {
+            ApiError::new(ErrorCode::InvalidValue, format!("effective_from: {e}")).field("effective_from")
+        })?,
+    };
+    Ok(Json(schedule::commit(&state.pool, id, auth.user.id, &auth.scope, now, at).await?))
 }
 
-/// Discards a draft.
+/// Discards a draft, or cancels a scheduled plan before its time.
 #[utoipa::path(post, path = "/api/plans/{id}/discard", tag = "planning", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = Plan), (status = 404, body = citygrid_api::ErrorBody),

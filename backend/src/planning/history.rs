@@ -37,6 +37,12 @@ pub fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
     Ok(end.with_timezone(&Utc) - Duration::microseconds(1))
 }
 
+/// `t` on Asia/Shanghai's clock (how times are shown to people).
+#[must_use]
+pub fn in_shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(SHANGHAI_OFFSET_S).map_or_else(|| t.fixed_offset(), |o| t.with_timezone(&o))
+}
+
 #[derive(sqlx::FromRow)]
 struct VersionRow {
     version: i32,

@@ -11,7 +11,8 @@
 //! Submodules: [`lattice`] (the 1e-7° integer grid), [`topology`] (the shared-edge arrangement),
 //! [`edit`] (the four edits), [`validate`] (partition check), [`colour`] (four-colour classes),
 //! [`input`] (GeoJSON in), [`diff`] (consequences), [`plan`] (the plan life cycle in PostGIS),
-//! [`reroute`] (moving open incidents to their new grid), [`workers`] (grid worker assignment),
+//! [`reroute`] (moving open incidents to their new grid), [`schedule`] (plans committed for a
+//! later instant, applied by a background task), [`workers`] (grid worker assignment),
 //! [`history`] (every version of a grid; the instant `as_of` names), [`workload`] (a grid's
 //! figures against its village's average, its neighbours).
 
@@ -24,6 +25,7 @@ pub mod input;
 pub mod lattice;
 pub mod plan;
 pub mod reroute;
+pub mod schedule;
 pub mod topology;
 pub mod validate;
 pub mod workers;
@@ -59,6 +61,9 @@ pub enum PlanError {
     /// 409: the change reaches grids the request did not name in `base_versions`.
     #[error("the plan also changes {}; add their versions to base_versions", grids.join(", "))]
     MissingBase { grids: Vec<String>, versions: Vec<(String, i32)> },
+    /// 409: a scheduled plan (`plan_id`, taking effect at `effective_from`) changes `grid`.
+    #[error("grid {grid} has a change scheduled by plan {plan_id} for {effective_from}; cancel that plan (discard) or wait until it takes effect")]
+    Scheduled { grid: String, plan_id: i64, effective_from: String },
     /// 409: the plan is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),

@@ -710,6 +710,8 @@ pub async fn draft(
             .collect();
         return Err(PlanError::MissingBase { grids: missing, versions });
     }
+    let touched: Vec<String> = computed.grids.iter().map(|g| g.code.clone()).collect();
+    super::schedule::refuse_pending(&mut tx, &touched, None).await?;
     if !computed.clashes.is_empty() {
         tracing::warn!(clashes = ?computed.clashes, "no four-colouring found locally; neighbours share a colour");
     }
@@ -863,12 +865,14 @@ struct PlanRow {
     decided_by: Option<String>,
     reverts: Option<i64>,
     reverted_by: Option<i64>,
+    effective_from: Option<DateTime<Utc>>,
+    failure: Option<String>,
     diff: serde_json::Value,
 }
 
 const PLAN_SELECT: &str = "select p.id, p.status, p.operation, p.mode, p.village_code, p.grids, p.neighbour,
         p.base_versions, p.affected, p.note, a.username as author, p.created_at, p.decided_at,
-        d.username as decided_by, p.reverts, p.reverted_by, p.diff
+        d.username as decided_by, p.reverts, p.reverted_by, p.effective_from, p.failure, p.diff
     from plans p join users a on a.id = p.author_id left join users d on d.id = p.decided_by";
 
 fn parse_operation(s: &str) -> anyhow::Result<PlanOperation> {
@@ -891,6 +895,8 @@ impl PlanRow {
             decided_at: self.decided_at.map(|t| t.to_rfc3339()),
             reverts: self.reverts,
             reverted_by: self.reverted_by,
+            effective_from: self.effective_from.map(|t| t.to_rfc3339()),
+            failure: self.failure.clone(),
         })
     }
 
@@ -917,6 +923,8 @@ impl PlanRow {
             decided_by: self.decided_by,
             reverts: s.reverts,
             reverted_by: s.reverted_by,
+            effective_from: s.effective_from,
+            failure: s.failure,
             diff: serde_json::from_value::<PlanDiff>(diff).context("stored diff")?,
         })
     }
@@ -964,17 +972,17 @@ pub async fn list(pool: &PgPool, f: &ListFilter, scope: &Scope) -> Result<Vec<Pl
 }
 
 #[derive(sqlx::FromRow)]
-struct Locked {
-    status: String,
+pub(super) struct Locked {
+    pub(super) status: String,
     operation: String,
-    village_code: String,
+    pub(super) village_code: String,
     grids: Vec<String>,
-    base_versions: serde_json::Value,
+    pub(super) base_versions: serde_json::Value,
     affected: Vec<String>,
 }
 
 /// Locks a plan; 404 when missing, 403 outside scope.
-async fn lock_plan(conn: &mut PgConnection, id: i64, scope: &Scope) -> Result<Locked, PlanError> {
+pub(super) async fn lock_plan(conn: &mut PgConnection, id: i64, scope: &Scope) -> Result<Locked, PlanError> {
     let row: Option<Locked> = sqlx::query_as(
         "select status, operation, village_code, grids, base_versions, affected from plans where id = $1 for update",
     )
@@ -1002,10 +1010,27 @@ pub async fn commit_in(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<(), PlanError> {
+    commit_from(tx, id, "draft", actor, scope, now).await
+}
+
+/// [`commit_in`] of a plan in status `from`: a draft, or a scheduled plan whose time has come
+/// (`planning::schedule`). Refused while another scheduled plan changes one of its grids.
+pub(super) async fn commit_from(
+    tx: &mut PgConnection,
+    id: i64,
+    from: &str,
+    actor: i64,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<(), PlanError> {
     let locked = lock_plan(tx, id, scope).await?;
-    if locked.status != "draft" {
-        return Err(PlanError::Conflict(format!("plan {id} is {}; only a draft can be committed", locked.status)));
+    if locked.status != from {
+        return Err(PlanError::Conflict(format!(
+            "plan {id} is {}; only a {from} plan can be committed",
+            locked.status
+        )));
     }
+    super::schedule::refuse_pending_for(tx, id).await?;
     let base: BTreeMap<String, i32> = serde_json::from_value(locked.base_versions).context("base versions")?;
     let affected = locked.affected;
     // A merge's survivor (the smallest code) takes the workers of the others.
@@ -1028,7 +1053,7 @@ pub async fn commit_in(
             action: "commit",
             entity: "plan",
             entity_ids: vec![id.to_string()],
-            before: Some(json!({"status": "draft", "base_versions": base})),
+            before: Some(json!({"status": from, "base_versions": base})),
             after: Some(json!({"status": "committed", "affected": affected})),
         },
     )
@@ -1046,12 +1071,19 @@ pub enum Assignments {
     Restore(i64),
 }
 
-/// Discards a draft.
+/// Discards a draft, or cancels a scheduled plan before its time.
 pub async fn discard(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: DateTime<Utc>) -> Result<Plan, PlanError> {
     let mut tx = pool.begin().await?;
     let locked = lock_plan(&mut tx, id, scope).await?;
-    if locked.status != "draft" {
-        return Err(PlanError::Conflict(format!("plan {id} is {}; only a draft can be discarded", locked.status)));
+    if !matches!(locked.status.as_str(), "draft" | "scheduled") {
+        return Err(PlanError::Conflict(format!(
+            "plan {id} is {}; only a draft or a scheduled plan can be discarded",
+            locked.status
+        )));
+    }
+    if locked.status == "scheduled" {
+        // The future partition `as_of` a later day no longer shows it.
+        super::schedule::bump_grids_layer(&mut tx).await?;
     }
     sqlx::query("update plans set status = 'discarded', decided_at = $2, decided_by = $3 where id = $1")
         .bind(id)
@@ -1066,7 +1098,7 @@ pub async fn discard(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: Dat
             action: "discard",
             entity: "plan",
             entity_ids: vec![id.to_string()],
-            before: Some(json!({"status": "draft"})),
+            before: Some(json!({"status": locked.status})),
             after: Some(json!({"status": "discarded"})),
         },
     )

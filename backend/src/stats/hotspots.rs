@@ -1,8 +1,10 @@
 //! Hotspot early warning (`/api/stats/hotspots`): grids or villages whose incidents in a recent
 //! window rise significantly above their own baseline, by the method of [`super::surveillance`].
 //!
-//! Counts come straight from the raw incidents (a newly registered incident counts at once), in
-//! the unit of the incident's grid; the baseline is the [`BASELINE_DAYS`] before the window.
+//! Counts come from `stats.hotspot_counts` (migration 0080): whole Asia/Shanghai days from the
+//! per-day-and-grid rollup `stats.grid_days`, kept current by triggers, and the partial days at
+//! the edges from the raw incidents, so a newly registered incident counts at once; in the unit
+//! of the incident's grid; the baseline is the [`BASELINE_DAYS`] before the window.
 //! Every unit in scope counts in the false-discovery control, with or without incidents.
 
 use std::collections::BTreeMap;
@@ -59,34 +61,27 @@ pub async fn hotspots(
     let baseline_from = window.from - Duration::days(BASELINE_DAYS);
     let cats = (!filter.categories.is_empty()).then_some(&filter.categories);
     let srcs = (!filter.sources.is_empty()).then_some(&filter.sources);
-    let counts: Vec<(String, i64, i64)> = sqlx::query_as(
-        "select left(grid_code, $1) as unit,
-                count(*) filter (where reported_at >= $3)::bigint, count(*) filter (where reported_at < $3)::bigint
-         from incidents
-         where reported_at >= $2 and reported_at < $4 and status <> 'duplicate'
-           and grid_code >= $5 and grid_code < $5 || '~'
-           and ($6::text[] is null or category = any($6)) and ($7::text[] is null or source = any($7))
-         group by 1",
+    let counts = sqlx::query_as::<_, (String, i64, i64)>(
+        "select unit, recent, baseline from stats.hotspot_counts($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(len)
+    .bind(prefix)
     .bind(baseline_from)
     .bind(window.from)
     .bind(window.to)
-    .bind(prefix)
     .bind(cats)
     .bind(srcs)
-    .fetch_all(pool)
-    .await?;
-    let units: i64 = if level == AdminLevel::Village {
-        sqlx::query_scalar(
+    .fetch_all(pool);
+    let units = if level == AdminLevel::Village {
+        sqlx::query_scalar::<_, i64>(
             "select count(*) from admin_units where level = 'village' and code >= $1 and code < $1 || '~'",
         )
     } else {
         sqlx::query_scalar("select count(*) from grids where retired_at is null and code >= $1 and code < $1 || '~'")
     }
     .bind(prefix)
-    .fetch_one(pool)
-    .await?;
+    .fetch_one(pool);
+    let (counts, units) = tokio::try_join!(counts, units)?;
     let recent_days = window.days();
     let tests: Vec<surveillance::Test> =
         counts.iter().map(|(_, o, b)| surveillance::test(*o, *b, recent_days, BASELINE_DAYS as f64)).collect();
@@ -95,15 +90,16 @@ pub async fn hotspots(
 
     // Per flagged unit, its counts per 24 hours of the window, for "since when".
     let buckets = recent_days.ceil() as usize;
-    let daily: Vec<(String, i32, i64, DateTime<Utc>)> = sqlx::query_as(
-        "select left(grid_code, $1), floor(extract(epoch from reported_at - $2) / 86400)::integer, count(*)::bigint,
+    // The unit as the expression the grid and village indexes of `incidents` are built on.
+    let unit = if len == 15 { "grid_code" } else { "left(grid_code, 12)" };
+    let daily: Vec<(String, i32, i64, DateTime<Utc>)> = sqlx::query_as(&format!(
+        "select {unit}, floor(extract(epoch from reported_at - $1) / 86400)::integer, count(*)::bigint,
                 min(reported_at)
          from incidents
-         where reported_at >= $2 and reported_at < $3 and status <> 'duplicate' and left(grid_code, $1) = any($4)
-           and ($5::text[] is null or category = any($5)) and ($6::text[] is null or source = any($6))
-         group by 1, 2",
-    )
-    .bind(len)
+         where reported_at >= $1 and reported_at < $2 and status <> 'duplicate' and {unit} = any($3)
+           and ($4::text[] is null or category = any($4)) and ($5::text[] is null or source = any($5))
+         group by 1, 2"
+    ))
     .bind(window.from)
     .bind(window.to)
     .bind(&codes)

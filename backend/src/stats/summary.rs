@@ -172,15 +172,37 @@ pub async fn measures(
         resolved: Vec<i32>,
         hist: Vec<i32>,
     }
-    let rows: Vec<Row> =
-        sqlx::query_as("select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)")
-            .bind(child_len)
-            .bind(prefix)
-            .bind(window.from)
-            .bind(window.to)
-            .bind(filter_pairs(filter))
-            .fetch_all(pool)
-            .await?;
+    let pairs = filter_pairs(filter);
+    let rows = sqlx::query_as::<_, Row>(
+        "select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)",
+    )
+    .bind(child_len)
+    .bind(prefix)
+    .bind(window.from)
+    .bind(window.to)
+    .bind(&pairs)
+    .fetch_all(pool);
+    let open = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    // Overdue incidents are open ones: `incidents_open_grid_due_idx` holds them.
+    let overdue_sql = format!(
+        "select left(i.grid_code, $1), count(*) from incidents i
+         where i.status in ({open}) and i.reported_at >= $2 and i.reported_at < $3
+           and i.grid_code >= $4 and i.grid_code < $4 || '~'
+           and ($5::text[] is null or i.category = any($5)) and ($6::text[] is null or i.source = any($6))
+           and i.due_at < $7
+         group by 1"
+    );
+    let overdue = sqlx::query_as::<_, (String, i64)>(&overdue_sql)
+        .bind(child_len)
+        .bind(window.from)
+        .bind(window.to)
+        .bind(prefix)
+        .bind((!filter.categories.is_empty()).then_some(&filter.categories))
+        .bind((!filter.sources.is_empty()).then_some(&filter.sources))
+        .bind(now)
+        .fetch_all(pool);
+    // Two connections: the cube and the open incidents are read at the same time.
+    let (rows, overdue) = tokio::try_join!(rows, overdue)?;
     let mut out: BTreeMap<String, Measures> = BTreeMap::new();
     for r in rows {
         let m = out.entry(r.code).or_default();
@@ -194,24 +216,6 @@ pub async fn measures(
             *a += i64::from(*b);
         }
     }
-    let open = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    let overdue: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "select left(i.grid_code, $1), count(*) from incidents i
-         where i.status in ({open}) and i.reported_at >= $2 and i.reported_at < $3
-           and i.grid_code >= $4 and i.grid_code < $4 || '~'
-           and ($5::text[] is null or i.category = any($5)) and ($6::text[] is null or i.source = any($6))
-           and i.due_at < $7
-         group by 1"
-    ))
-    .bind(child_len)
-    .bind(window.from)
-    .bind(window.to)
-    .bind(prefix)
-    .bind((!filter.categories.is_empty()).then_some(&filter.categories))
-    .bind((!filter.sources.is_empty()).then_some(&filter.sources))
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
     for (code, n) in overdue {
         out.entry(code).or_default().overdue += n;
     }
@@ -240,7 +244,7 @@ pub async fn summary(
     let unit = units::resolve(pool, scope, code).await?;
     let (by_child, mut children) = match unit.child_len() {
         Some(len) => {
-            (measures(pool, len, unit.prefix(), window, filter, now).await?, units::children(pool, &unit).await?)
+            tokio::try_join!(measures(pool, len, unit.prefix(), window, filter, now), units::children(pool, &unit))?
         }
         None => (measures(pool, 15, &unit.code, window, filter, now).await?, Vec::new()),
     };

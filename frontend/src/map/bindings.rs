@@ -89,6 +89,9 @@ extern "C" {
     #[wasm_bindgen(method, js_name = getBounds)]
     fn get_bounds(this: &Map) -> LngLatBounds;
 
+    #[wasm_bindgen(method, catch, js_name = project)]
+    fn project_js(this: &Map, lng_lat: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `maplibregl.GeoJSONSource`.
     type GeoJsonSource;
 
@@ -295,6 +298,9 @@ struct Inner {
     originals: RefCell<Vec<(&'static str, bool)>>,
     /// Work waiting for the style to load ([`MapHandle::when_loaded`]).
     deferred: RefCell<Vec<Deferred>>,
+    /// A query parameter a workspace adds to a vector source's tile URLs, by source
+    /// ([`MapHandle::set_source_query`]).
+    source_queries: RefCell<Vec<(String, String)>>,
     _transform: Closure<dyn FnMut(String, JsValue) -> JsValue>,
 }
 
@@ -376,6 +382,7 @@ impl MapHandle {
             overrides: RefCell::new(Vec::new()),
             originals: RefCell::new(Vec::new()),
             deferred: RefCell::new(Vec::new()),
+            source_queries: RefCell::new(Vec::new()),
             _transform: transform,
         }));
 
@@ -443,10 +450,15 @@ impl MapHandle {
         let weak = Rc::downgrade(&handle.0);
         handle.listen("dblclick", move |e| {
             if let Some(inner) = weak.upgrade() {
-                let handler = inner.double_click_handler.borrow().clone();
+                let h = MapHandle(inner);
+                let handler = h.0.double_click_handler.borrow().clone();
                 let (Some(handler), Some((lon, lat))) = (handler, event_lon_lat(&e)) else { return };
                 prevent_default(&e);
-                handler.emit(MapClick { lon, lat, features: Vec::new(), shift: shift_held(&e) });
+                // The features of the click handler's layers under it, as a click reports them.
+                let layers = h.0.click_handler.borrow().as_ref().map(|c| c.layers);
+                let point = Reflect::get(&e, &"point".into()).unwrap_or(JsValue::UNDEFINED);
+                let features = layers.map(|l| h.features_at(&point, l)).unwrap_or_default();
+                handler.emit(MapClick { lon, lat, features, shift: shift_held(&e) });
             }
         });
         let weak = Rc::downgrade(&handle.0);
@@ -650,8 +662,9 @@ impl MapHandle {
         *self.0.click_handler.borrow_mut() = handler;
     }
 
-    /// Sends double clicks to `handler` instead of zooming in (`None`: back to zooming). The
-    /// two clicks before a double click still reach the click handler.
+    /// Sends double clicks to `handler` instead of zooming in (`None`: back to zooming), with
+    /// the features of the click handler's layers under them. The two clicks before a double
+    /// click still reach the click handler.
     pub fn set_double_click_handler(&self, handler: Option<Callback<MapClick>>) {
         *self.0.double_click_handler.borrow_mut() = handler;
     }
@@ -706,6 +719,14 @@ impl MapHandle {
         *self.0.move_handler.borrow_mut() = on_move;
     }
 
+    /// The screen point (CSS pixels from the map's top left corner) of a lon/lat.
+    #[must_use]
+    pub fn project(&self, lon_lat: [f64; 2]) -> Option<[f64; 2]> {
+        let p = self.0.map.project_js(&to_js(&json!(lon_lat))).ok()?;
+        let num = |k: &str| Reflect::get(&p, &k.into()).ok().and_then(|v| v.as_f64());
+        Some([num("x")?, num("y")?]).filter(|v| v.iter().all(|c| c.is_finite()))
+    }
+
     /// The view's `[west, south, east, north]`.
     #[must_use]
     pub fn bounds(&self) -> Option<[f64; 4]> {
@@ -716,16 +737,45 @@ impl MapHandle {
 
     /// Points the style's vector source `source` at `tiles` (URL templates), which reloads it,
     /// unless it already uses them (a new layer version: fresh tiles, see `/tiles/versions`).
+    /// The source's query parameter ([`MapHandle::set_source_query`]) is added to them.
     pub fn set_source_tiles(&self, source: &str, tiles: &[String]) {
-        let s = self.0.map.get_source(source);
-        if s.is_undefined() || s.is_null() {
-            return;
-        }
-        let s = s.unchecked_into::<VectorTileSource>();
+        let query = self.0.source_queries.borrow().iter().find(|(s, _)| s == source).map(|(_, q)| q.clone());
+        let tiles: Vec<String> =
+            tiles.iter().map(|u| query.as_deref().map_or_else(|| u.clone(), |q| with_query(u, q))).collect();
+        let Some(s) = self.vector_source(source) else { return };
         if from_js(&s.tiles()) == json!(tiles) {
             return;
         }
         s.set_tiles(&to_js(&json!(tiles)));
+    }
+
+    /// Adds `query` (`name=value`) to every tile URL of vector source `source`, now and each
+    /// time its tiles are set again, which reloads it; `None` takes it away again (the Planning
+    /// page's "view as of" a day: `as_of=YYYY-MM-DD` on the grid tiles).
+    pub fn set_source_query(&self, source: &str, query: Option<&str>) {
+        let old = {
+            let mut queries = self.0.source_queries.borrow_mut();
+            let old = queries.iter().position(|(s, _)| s == source).map(|i| queries.remove(i).1);
+            if let Some(q) = query {
+                queries.push((source.to_owned(), q.to_owned()));
+            }
+            old
+        };
+        let Some(s) = self.vector_source(source) else { return };
+        let Value::Array(now) = from_js(&s.tiles()) else { return };
+        let base = now
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|u| old.as_deref().map_or_else(|| u.to_owned(), |q| without_query(u, q)));
+        let tiles: Vec<String> = base.map(|u| query.map_or_else(|| u.clone(), |q| with_query(&u, q))).collect();
+        if Value::Array(now) != json!(tiles) {
+            s.set_tiles(&to_js(&json!(tiles)));
+        }
+    }
+
+    fn vector_source(&self, source: &str) -> Option<VectorTileSource> {
+        let s = self.0.map.get_source(source);
+        (!s.is_undefined() && !s.is_null()).then(|| s.unchecked_into::<VectorTileSource>())
     }
 
     /// Draws `overlay` with `data` (a GeoJSON FeatureCollection; `None` draws nothing). Its
@@ -907,6 +957,22 @@ impl MapHandle {
     }
 }
 
+/// `url` with the query parameter `query` (`name=value`) added.
+fn with_query(url: &str, query: &str) -> String {
+    format!("{url}{}{query}", if url.contains('?') { '&' } else { '?' })
+}
+
+/// `url` without the query parameter `query` that [`with_query`] added.
+fn without_query(url: &str, query: &str) -> String {
+    let Some((path, params)) = url.split_once('?') else { return url.to_owned() };
+    let kept: Vec<&str> = params.split('&').filter(|p| *p != query).collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
 /// Calls a function every few milliseconds until dropped (`setInterval`).
 pub struct Interval {
     id: i32,
@@ -999,4 +1065,21 @@ pub async fn sleep_ms(ms: i32) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{with_query, without_query};
+
+    #[test]
+    fn a_source_query_is_added_and_taken_away_again() {
+        let u = "http://h/tiles/grids/{z}/{x}/{y}?v=7";
+        let q = "as_of=2026-11-30";
+        assert_eq!(with_query(u, q), "http://h/tiles/grids/{z}/{x}/{y}?v=7&as_of=2026-11-30");
+        assert_eq!(without_query(&with_query(u, q), q), u);
+        let bare = "http://h/tiles/grids/{z}/{x}/{y}";
+        assert_eq!(with_query(bare, q), "http://h/tiles/grids/{z}/{x}/{y}?as_of=2026-11-30");
+        assert_eq!(without_query(&with_query(bare, q), q), bare);
+        assert_eq!(without_query(u, q), u, "nothing to take away");
+    }
 }

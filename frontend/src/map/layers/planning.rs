@@ -1,6 +1,8 @@
 //! The Planning workspace's drawings, in one GeoJSON source: the selected grid's village
 //! outline and neighbours, the grids picked to merge, the split line being drawn, a preview's
-//! area gained and lost and the outlines after the plan, and where a refused plan breaks a rule.
+//! area gained and lost and the outlines after the plan, where a refused plan breaks a rule, and
+//! the shared edge being edited with its handles (vertices to drag, midpoints that add one; the
+//! two ends, which stay, drawn apart).
 //! Each feature carries a `role` property the layers filter on. Buildings that change grid are
 //! highlighted on the style's own building tiles ([`MOVED_BUILDINGS`]).
 
@@ -23,8 +25,14 @@ const LOST: &str = "citygrid-planning-lost";
 const AFTER: &str = "citygrid-planning-after";
 const SKETCH: &str = "citygrid-planning-sketch";
 const VERTEX: &str = "citygrid-planning-vertex";
-/// The partition on a past date ("view as of").
-pub const AS_OF: &str = "citygrid-planning-as-of";
+const EDGE: &str = "citygrid-planning-edge";
+const EDGE_END: &str = "citygrid-planning-edge-end";
+/// The shared edge's vertices between its ends (dragged; a double click removes one).
+pub const EDGE_VERTEX: &str = "citygrid-planning-edge-vertex";
+/// The midpoints of the shared edge's segments (dragged or clicked, they add a vertex).
+pub const EDGE_MID: &str = "citygrid-planning-edge-mid";
+/// The layers whose features a drag moves.
+pub const EDGE_HANDLES: &[&str] = &[EDGE_VERTEX, EDGE_MID];
 /// The layers drawing a refused plan's geometry (a browser test looks for them).
 pub const ERROR_FILL: &str = "citygrid-planning-error-fill";
 pub const ERROR_LINE: &str = "citygrid-planning-error-line";
@@ -58,8 +66,6 @@ fn layers() -> Vec<Value> {
             "paint": {"fill-color": sym::LOST, "fill-opacity": 0.55}}),
         json!({"id": ERROR_FILL, "type": "fill", "filter": ["all", role("error"), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]],
             "paint": {"fill-color": sym::ERROR, "fill-opacity": 0.45}}),
-        json!({"id": AS_OF, "type": "line", "filter": role("as_of"),
-            "paint": {"line-color": sym::AS_OF, "line-width": 2, "line-dasharray": [1, 1]}}),
         json!({"id": VILLAGE, "type": "line", "filter": role("village"),
             "paint": {"line-color": sym::VILLAGE, "line-width": 2.5, "line-dasharray": [3, 2]}}),
         json!({"id": NEIGHBOUR, "type": "line", "filter": role("neighbour"),
@@ -75,6 +81,16 @@ fn layers() -> Vec<Value> {
         json!({"id": VERTEX, "type": "circle", "filter": role("vertex"),
             "paint": {"circle-radius": 5, "circle-color": "#ffffff", "circle-stroke-color": sym::SKETCH,
                 "circle-stroke-width": 2}}),
+        json!({"id": EDGE, "type": "line", "filter": role("edge"),
+            "paint": {"line-color": sym::SKETCH, "line-width": 3}}),
+        json!({"id": EDGE_MID, "type": "circle", "filter": role("edge-mid"),
+            "paint": {"circle-radius": 4, "circle-color": sym::SKETCH, "circle-opacity": 0.45,
+                "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}}),
+        json!({"id": EDGE_END, "type": "circle", "filter": role("edge-end"),
+            "paint": {"circle-radius": 5, "circle-color": sym::SKETCH}}),
+        json!({"id": EDGE_VERTEX, "type": "circle", "filter": role("edge-vertex"),
+            "paint": {"circle-radius": 6, "circle-color": "#ffffff", "circle-stroke-color": sym::SKETCH,
+                "circle-stroke-width": 2.5}}),
     ]
 }
 
@@ -94,7 +110,6 @@ pub fn legend() -> Vec<Entry> {
         e(PlanningKey::LegendNeighbour, Shape::ThickLine, sym::NEIGHBOUR, NEIGHBOUR, "line-color"),
         e(PlanningKey::LegendGained, Shape::Fill, sym::GAINED, GAINED, "fill-color"),
         e(PlanningKey::LegendLost, Shape::Fill, sym::LOST, LOST, "fill-color"),
-        e(PlanningKey::LegendAsOf, Shape::DashedLine, sym::AS_OF, AS_OF, "line-color"),
         e(PlanningKey::LegendError, Shape::ThickLine, sym::ERROR, ERROR_LINE, "line-color"),
     ]
 }
@@ -110,8 +125,8 @@ pub struct Drawing<'a> {
     pub after: Vec<Value>,
     pub error: Option<&'a Value>,
     pub sketch: &'a [[f64; 2]],
-    /// The grids of a past date.
-    pub as_of: Vec<&'a Value>,
+    /// The shared edge being edited, end to end.
+    pub edge: &'a [[f64; 2]],
 }
 
 fn feature(geometry: &Value, role: &str) -> Value {
@@ -122,7 +137,6 @@ fn feature(geometry: &Value, role: &str) -> Value {
 #[must_use]
 pub fn features(d: &Drawing<'_>) -> Value {
     let mut out = Vec::new();
-    out.extend(d.as_of.iter().map(|g| feature(g, "as_of")));
     out.extend(d.village.map(|g| feature(g, "village")));
     out.extend(d.neighbours.iter().map(|g| feature(g, "neighbour")));
     out.extend(d.merge.iter().map(|g| feature(g, "merge")));
@@ -133,6 +147,26 @@ pub fn features(d: &Drawing<'_>) -> Value {
         out.push(feature(&json!({"type": "LineString", "coordinates": d.sketch}), "sketch"));
     }
     out.extend(d.sketch.iter().map(|p| feature(&json!({"type": "Point", "coordinates": p}), "vertex")));
+    if d.edge.len() >= 2 {
+        let point = |p: [f64; 2], role: &str, index: usize| {
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": p},
+                "properties": {"role": role, "index": index}})
+        };
+        let last = d.edge.len() - 1;
+        out.push(feature(&json!({"type": "LineString", "coordinates": d.edge}), "edge"));
+        out.extend(
+            d.edge
+                .windows(2)
+                .enumerate()
+                .map(|(i, w)| point([f64::midpoint(w[0][0], w[1][0]), f64::midpoint(w[0][1], w[1][1])], "edge-mid", i)),
+        );
+        out.extend(
+            d.edge
+                .iter()
+                .enumerate()
+                .map(|(i, p)| point(*p, if i == 0 || i == last { "edge-end" } else { "edge-vertex" }, i)),
+        );
+    }
     collection(out)
 }
 
@@ -152,7 +186,7 @@ mod tests {
             after: vec![poly.clone()],
             error: Some(&poly),
             sketch: &[[119.0, 33.0], [119.1, 33.0]],
-            as_of: vec![&poly],
+            edge: &[[119.0, 33.0], [119.1, 33.0], [119.1, 33.1]],
         };
         let v = features(&d);
         let roles: Vec<&str> =
@@ -160,7 +194,6 @@ mod tests {
         assert_eq!(
             roles,
             [
-                "as_of",
                 "village",
                 "neighbour",
                 "merge",
@@ -170,7 +203,13 @@ mod tests {
                 "error",
                 "sketch",
                 "vertex",
-                "vertex"
+                "vertex",
+                "edge",
+                "edge-mid",
+                "edge-mid",
+                "edge-end",
+                "edge-vertex",
+                "edge-end"
             ]
         );
         assert_eq!(features(&Drawing::default())["features"].as_array().map(Vec::len), Some(0));
@@ -180,7 +219,21 @@ mod tests {
     fn every_role_is_drawn_and_the_legend_names_its_layers() {
         let layers = (OVERLAY.layers)();
         let text = serde_json::to_string(&layers).unwrap_or_default();
-        for role in ["as_of", "village", "neighbour", "merge", "gained", "lost", "after", "error", "sketch", "vertex"] {
+        for role in [
+            "village",
+            "neighbour",
+            "merge",
+            "gained",
+            "lost",
+            "after",
+            "error",
+            "sketch",
+            "vertex",
+            "edge",
+            "edge-mid",
+            "edge-end",
+            "edge-vertex",
+        ] {
             assert!(text.contains(&format!("\"{role}\"")), "{role}");
         }
         for e in legend() {

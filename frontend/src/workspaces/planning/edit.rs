@@ -1,4 +1,4 @@
-//! The edit tools (split, merge), the preview and its diff table, commit and discard.
+//! The edit tools (split, merge, a shared edge), the preview and its diff table, commit and discard.
 //!
 //! A preview is a draft plan (`POST /api/plans`); its diff is shown per grid before/after
 //! (area, buildings, households, residents, cameras, open incidents, workload per worker against
@@ -6,11 +6,16 @@
 //! worker. A refusal is read as one translated sentence: the broken rule (its geometry drawn in
 //! red on the map) or the conflict (who changed which grid).
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+
 use citygrid_api::{ErrorCode, GridChange, GridChangeKind, GridFigures, Plan, PlanDiff, PlanStatus};
-use web_sys::HtmlTextAreaElement;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::edge::EdgeProblem;
 use super::i18n::PlanningKey as P;
 use super::state::{reversed, PlanningAction as A, PlanningState, Preview, Tool};
 use crate::api::{self, ApiError};
@@ -73,9 +78,19 @@ fn refusal(lang: Lang, error: &ApiError) -> Html {
         .and_then(|e| e.details.as_ref())
         .and_then(|d| d["reason"].as_str().map(str::to_owned));
     let conflict = conflict_grids(error);
+    // A 409 naming a scheduled plan over one of the grids.
+    let scheduled =
+        server.filter(|e| e.code == Some(ErrorCode::Conflict)).and_then(|e| e.details.as_ref()).and_then(|d| {
+            Some((d["grid"].as_str()?.to_owned(), d["plan_id"].as_i64()?, d["effective_from"].as_str()?.to_owned()))
+        });
     html! {
         <div class="form-error" role="alert" data-testid="plan-refused">
-            if let Some(reason) = reason {
+            if let Some((grid, plan, at)) = scheduled {
+                <span class="sentence" data-testid="plan-scheduled-conflict" data-plan={plan.to_string()}>
+                    { t(lang, P::ScheduledConflict) }
+                </span>
+                { format!(" {grid} · {} #{plan} · {}", t(lang, P::PlanNo), crate::format::instant(&at)) }
+            } else if let Some(reason) = reason {
                 <strong>{ t(lang, P::Refused) }{ "：" }</strong>
                 <span class="sentence" data-testid="plan-reason" data-reason={reason.clone()}>
                     { t(lang, reason_key(&reason)) }
@@ -192,10 +207,16 @@ async fn preview(client: Client, edit: u32, req: citygrid_api::CreatePlanRequest
 /// Commits (`commit`), discards (`discard`) or reverts (`revert`, a commit of its own) plan `id`.
 /// When the commit retires the grid worked on (merged into another), the grid that takes its
 /// place is selected.
-async fn decide(client: Client, id: i64, verb: &'static str, grid: Option<String>) {
+/// A commit with `at` (an Asia/Shanghai `YYYY-MM-DDTHH:MM`, as a `datetime-local` input gives it)
+/// schedules the plan for then.
+async fn decide(client: Client, id: i64, verb: &'static str, grid: Option<String>, at: Option<String>) {
     client.send(A::Deciding);
     let committed = verb != "discard";
-    let result = client.check(api::decide_plan(client.token(), id, verb).await).map(Box::new);
+    let answer = match at.filter(|_| verb == "commit") {
+        Some(local) => api::commit_plan_at(client.token(), id, &format!("{local}:00+08:00")).await,
+        None => api::decide_plan(client.token(), id, verb).await,
+    };
+    let result = client.check(answer).map(Box::new);
     let successor = result.as_ref().ok().filter(|_| committed).and_then(|plan| successor(&plan.diff, grid.as_deref()));
     client.send(A::Decided { committed, result });
     if let Some(code) = successor {
@@ -217,10 +238,12 @@ async fn discard_quietly(client: Client, id: i64) {
     client.send(A::Cancel);
 }
 
-/// Discards a draft the page stopped showing. Answered or not (it may have been decided
-/// meanwhile: 409), it leaves the list; a network failure leaves it for the next try.
-async fn discard_abandoned(client: Client, id: i64) {
+/// Discards a draft the page stopped showing, once: `sent` holds the drafts whose discard is
+/// under way. Answered or not (it may have been decided meanwhile: 409), it leaves the list; a
+/// network failure leaves it there, and out of `sent`, for the next try.
+async fn discard_abandoned(client: Client, id: i64, sent: Rc<RefCell<HashSet<i64>>>) {
     let result = api::decide_plan(client.token(), id, "discard").await;
+    sent.borrow_mut().remove(&id);
     if !matches!(result, Err(ApiError::Network(_))) {
         client.send(A::Abandoned(id));
     }
@@ -228,19 +251,23 @@ async fn discard_abandoned(client: Client, id: i64) {
 
 fn tool_view(lang: Lang, p: &PlanningState, client: &Client) -> Html {
     let busy = p.busy();
-    let start_split = {
+    let send = |action: A| {
         let client = client.clone();
-        Callback::from(move |_: MouseEvent| client.send(A::StartSplit))
-    };
-    let cancel = {
-        let client = client.clone();
-        Callback::from(move |_: MouseEvent| client.send(A::Cancel))
+        Callback::from(move |_: MouseEvent| client.send(action.clone()))
     };
     let sketch = match &p.tool {
         Tool::Split { line, finished } => html! {
             <p class="hint" data-testid="split-status" data-vertices={line.len().to_string()} data-finished={finished.to_string()}>
                 if *finished { { t(lang, P::LineDone) } } else { { t(lang, P::SplitHint) } }
                 { format!(" ({} {})", line.len(), t(lang, P::Vertices)) }
+            </p>
+        },
+        Tool::PickEdge { problem } => edge_picker(lang, p, problem.as_ref(), &send),
+        Tool::Edge(e) => html! {
+            <p class="hint" data-testid="edge-status" data-neighbour={e.neighbour.clone()}
+                data-vertices={e.line.len().to_string()} data-changed={e.changed().to_string()}>
+                { t(lang, P::EdgeWith) }{ " " }<code>{ &e.neighbour }</code>{ format!(" ({} {})。", e.line.len(), t(lang, P::Vertices)) }
+                { t(lang, P::EdgeHint) }
             </p>
         },
         Tool::Select => html! { <p class="hint muted">{ t(lang, P::MergeHint) }</p> },
@@ -250,19 +277,54 @@ fn tool_view(lang: Lang, p: &PlanningState, client: &Client) -> Html {
             <p data-testid="merge-list">{ t(lang, P::MergeWith) }{ for p.merge.keys().map(|c| html! { <code>{ c }</code> }) }</p>
         }
     });
+    let editing = !matches!(p.tool, Tool::Select);
     html! {
         <div class="tools">
             <div class="actions">
-                <button data-testid="split" onclick={start_split} disabled={busy || matches!(p.tool, Tool::Split { .. })}>
+                <button data-testid="split" onclick={send(A::StartSplit)} disabled={busy || matches!(p.tool, Tool::Split { .. })}>
                     { t(lang, P::Split) }
                 </button>
-                if matches!(p.tool, Tool::Split { .. }) || !p.merge.is_empty() {
-                    <button data-testid="cancel-edit" onclick={cancel} disabled={busy}>{ t(lang, P::Cancel) }</button>
+                <button data-testid="edge" onclick={send(A::StartEdge)}
+                    disabled={busy || matches!(p.tool, Tool::PickEdge { .. } | Tool::Edge(_))}>
+                    { t(lang, P::EditEdge) }
+                </button>
+                if editing || !p.merge.is_empty() {
+                    <button data-testid="cancel-edit" onclick={send(A::Cancel)} disabled={busy}>{ t(lang, P::Cancel) }</button>
                 }
             </div>
             { sketch }
             { for merge }
         </div>
+    }
+}
+
+/// Picking the neighbour across the edge: a button per neighbour of the same village (a click
+/// on it on the map does the same), and why the last one picked has no editable edge.
+fn edge_picker(
+    lang: Lang,
+    p: &PlanningState,
+    problem: Option<&(String, EdgeProblem)>,
+    send: &impl Fn(A) -> Callback<MouseEvent>,
+) -> Html {
+    let Some(w) = p.loaded() else { return html! {} };
+    let same_village = w.neighbours.iter().filter(|n| n.village_code == w.village_code);
+    html! {
+        <>
+            <p class="hint">{ t(lang, P::PickEdgeHint) }</p>
+            <div class="actions" data-testid="edge-neighbours">
+                { for same_village.map(|n| html! {
+                    <button data-testid="edge-neighbour" data-code={n.code.clone()} onclick={send(A::PickNeighbour(n.code.clone()))}>
+                        <code>{ &n.code }</code>{ " " }{ &n.name }
+                    </button>
+                }) }
+            </div>
+            if let Some((code, problem)) = problem {
+                <p class="form-error" role="alert" data-testid="edge-problem" data-code={code.clone()}>
+                    <code>{ code }</code>{ " " }
+                    { t(lang, match problem { EdgeProblem::NoEdge => P::EdgeNone, EdgeProblem::NotOneStretch => P::EdgeNotOne }) }
+                </p>
+            }
+        </>
     }
 }
 
@@ -272,11 +334,14 @@ pub fn edit_card() -> Html {
     let client = use_client();
     let lang = app.lang;
     let p = &app.workspaces.planning;
+    let sent = use_mut_ref(HashSet::new);
     {
         let client = client.clone();
         use_effect_with(p.abandoned.clone(), move |ids| {
             for id in ids {
-                spawn_local(discard_abandoned(client.clone(), *id));
+                if sent.borrow_mut().insert(*id) {
+                    spawn_local(discard_abandoned(client.clone(), *id, Rc::clone(&sent)));
+                }
             }
         });
     }
@@ -293,6 +358,7 @@ pub fn edit_card() -> Html {
     if p.loaded().is_none() {
         return match &p.preview {
             Preview::Committed(id) => committed_view(lang, *id),
+            Preview::Scheduled { id, at } => scheduled_view(lang, *id, at),
             _ => html! {},
         };
     }
@@ -316,6 +382,7 @@ pub fn edit_card() -> Html {
         Preview::None => html! {},
         Preview::Sending { .. } => html! { <p class="muted">{ t(lang, P::Previewing) }</p> },
         Preview::Committed(id) => committed_view(lang, *id),
+        Preview::Scheduled { id, at } => scheduled_view(lang, *id, at),
         Preview::Refused { error, draft } => {
             let discard = draft.map(|id| {
                 let client = client.clone();
@@ -373,16 +440,33 @@ fn committed_view(lang: Lang, id: i64) -> Html {
     }
 }
 
+fn scheduled_view(lang: Lang, id: i64, at: &str) -> Html {
+    html! {
+        <p class="done" role="status" data-testid="plan-scheduled" data-plan={id.to_string()} data-at={at.to_owned()}>
+            { t(lang, P::Scheduled) }{ format!(" {} ({} #{id})", crate::format::instant(at), t(lang, P::PlanNo)) }
+        </p>
+    }
+}
+
 fn draft_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Option<&str>) -> Html {
     let id = plan.id;
+    // The effective time, read when the button is pressed (empty: now).
+    let effective = NodeRef::default();
     let on = |verb: &'static str| {
-        let (client, grid) = (client.clone(), grid.map(str::to_owned));
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, verb, grid.clone())))
+        let (client, grid, effective) = (client.clone(), grid.map(str::to_owned), effective.clone());
+        Callback::from(move |_: MouseEvent| {
+            let at = effective.cast::<HtmlInputElement>().map(|i| i.value()).filter(|v| !v.is_empty());
+            spawn_local(decide(client.clone(), id, verb, grid.clone(), at));
+        })
     };
     html! {
         <div class="preview" data-testid="plan-draft" data-plan={id.to_string()}>
             <h4>{ t(lang, P::DiffTitle) }{ format!(" · {} #{id}", t(lang, P::PlanNo)) }</h4>
             { diff_table(lang, &plan.diff) }
+            <label class="effective-from">
+                <span>{ t(lang, P::EffectiveFrom) }</span>
+                <input type="datetime-local" data-testid="effective-from" ref={effective.clone()} disabled={busy} />
+            </label>
             <div class="actions">
                 <button class="primary-action" data-testid="commit" onclick={on("commit")} disabled={busy}>{ t(lang, P::Commit) }</button>
                 <button data-testid="discard" onclick={on("discard")} disabled={busy}>{ t(lang, P::Discard) }</button>
@@ -401,7 +485,7 @@ fn revert_view(lang: Lang, plan: &Plan, busy: bool, client: &Client, grid: Optio
     };
     let confirm = {
         let (client, grid) = (client.clone(), grid.map(str::to_owned));
-        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert", grid.clone())))
+        Callback::from(move |_: MouseEvent| spawn_local(decide(client.clone(), id, "revert", grid.clone(), None)))
     };
     let revertible = plan.status == PlanStatus::Committed;
     html! {

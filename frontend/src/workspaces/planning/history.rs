@@ -1,9 +1,11 @@
 //! The selected grid's history: every version with its date, author and plan note
-//! (`GET /api/grids/{code}/history`); "view as of" a date draws the partition of the map view
-//! valid then (`GET /api/grids?bbox=&as_of=`) over today's; an editor can pick a version's plan
-//! to revert it, which shows the plan's consequences reversed first (in the edit card).
+//! (`GET /api/grids/{code}/history`); "view as of" a date shows the partition valid then on the
+//! map (the grid tiles with `as_of`, see `on_map.rs`); an editor can pick a version's plan
+//! to revert it, which shows the plan's consequences reversed first (in the edit card). Plans
+//! scheduled over the grid (`GET /api/plans?status=scheduled&grid=`) are listed with their
+//! time; an editor can cancel one (`POST /api/plans/{id}/discard`).
 
-use citygrid_api::GridVersion;
+use citygrid_api::{GridVersion, PlanSummary};
 use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -15,21 +17,12 @@ use crate::components::notice::notice_view;
 use crate::format;
 use crate::hooks::{use_client, Client};
 use crate::i18n::{t, Key, Lang};
-use crate::map::MapHandle;
 use crate::state::{use_app, Notice};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub map: Option<MapHandle>,
     /// The user may revert plans.
     pub editor: bool,
-}
-
-async fn fetch_as_of(client: Client, date: String, bbox: [f64; 4]) {
-    let result = client
-        .check(api::grids_as_of(client.token(), bbox, &date).await)
-        .map(|fc| fc.features.into_iter().map(|f| (f.id, f.geometry)).collect());
-    client.send(A::AsOfGrids { date, result });
 }
 
 async fn fetch_plan(client: Client, id: i64) {
@@ -60,6 +53,34 @@ fn version_item(lang: Lang, v: &GridVersion, editor: bool, client: &Client) -> H
     }
 }
 
+fn scheduled_item(lang: Lang, plan: &PlanSummary, editor: bool, client: &Client, rev: &UseStateHandle<u32>) -> Html {
+    let id = plan.id;
+    let cancel = editor.then(|| {
+        let (client, rev) = (client.clone(), rev.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (client, rev) = (client.clone(), rev.clone());
+            spawn_local(async move {
+                if client.check(api::decide_plan(client.token(), id, "discard").await).is_ok() {
+                    rev.set(*rev + 1);
+                }
+            });
+        })
+    });
+    html! {
+        <li data-testid="scheduled-plan" data-plan={id.to_string()}>
+            <strong>{ format!("{} #{id}", t(lang, P::PlanNo)) }</strong>
+            { " · " }{ plan.effective_from.as_deref().map(format::instant).unwrap_or_default() }
+            <div class="muted">
+                { plan.author.clone() }
+                if !plan.note.is_empty() { { " · " }{ plan.note.clone() } }
+            </div>
+            if let Some(cancel) = cancel {
+                <button class="link" data-testid="cancel-scheduled" onclick={cancel}>{ t(lang, P::CancelScheduled) }</button>
+            }
+        </li>
+    }
+}
+
 #[function_component(HistoryCard)]
 pub fn history_card(props: &Props) -> Html {
     let app = use_app();
@@ -67,6 +88,23 @@ pub fn history_card(props: &Props) -> Html {
     let lang = app.lang;
     let p = &app.workspaces.planning;
     let date = use_state(String::new);
+    let scheduled = use_state(Vec::<PlanSummary>::new);
+    // Bumped after a cancel, to fetch the scheduled plans again.
+    let scheduled_rev = use_state(|| 0_u32);
+
+    {
+        let (client, scheduled) = (client.clone(), scheduled.clone());
+        use_effect_with((p.grid.clone(), p.workload_rev, *scheduled_rev, p.preview.clone()), move |(grid, ..)| {
+            scheduled.set(Vec::new());
+            if let Some(code) = grid.clone() {
+                spawn_local(async move {
+                    if let Ok(list) = client.check(api::scheduled_plans(client.token(), &code).await) {
+                        scheduled.set(list.items);
+                    }
+                });
+            }
+        });
+    }
 
     {
         let client = client.clone();
@@ -95,15 +133,8 @@ pub fn history_card(props: &Props) -> Html {
         Callback::from(move |e: Event| date.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let show = {
-        let (client, date, map) = (client.clone(), (*date).clone(), props.map.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(bbox) = map.as_ref().and_then(MapHandle::bounds) else { return };
-            if date.is_empty() {
-                return;
-            }
-            client.send(A::ViewAsOf(Some(date.clone())));
-            spawn_local(fetch_as_of(client.clone(), date.clone(), bbox));
-        })
+        let (client, date) = (client.clone(), (*date).clone());
+        Callback::from(move |_: MouseEvent| client.send(A::ViewAsOf(Some(date.clone()))))
     };
     let today = {
         let client = client.clone();
@@ -111,6 +142,12 @@ pub fn history_card(props: &Props) -> Html {
     };
     html! {
         <section class="history-card">
+            if !scheduled.is_empty() {
+                <h4>{ t(lang, P::ScheduledPlans) }</h4>
+                <ol class="timeline" data-testid="scheduled-plans">
+                    { for scheduled.iter().map(|s| scheduled_item(lang, s, props.editor, &client, &scheduled_rev)) }
+                </ol>
+            }
             <h4>{ t(lang, P::History) }</h4>
             { list }
             <h4>{ t(lang, P::AsOf) }</h4>
@@ -121,14 +158,8 @@ pub fn history_card(props: &Props) -> Html {
                     <button data-testid="as-of-today" onclick={today}>{ t(lang, P::AsOfToday) }</button>
                 }
             </div>
-            if let Some(a) = &p.as_of {
-                { match &a.grids {
-                    Load::Loading => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-                    Load::Failed(e) => notice_view(lang, &Notice::Api(e.clone()), "form-error"),
-                    Load::Done(g) => html! {
-                        <p class="muted" data-testid="as-of-shown" data-grids={g.len().to_string()}>{ t(lang, P::AsOfShown) }</p>
-                    },
-                } }
+            if let Some(day) = &p.as_of {
+                <p class="muted" data-testid="as-of-shown" data-date={day.clone()}>{ format!("{day}：") }{ t(lang, P::AsOfShown) }</p>
             }
         </section>
     }

@@ -29,6 +29,12 @@ crate::keys! {
         SplitHint => "在网格上依次点击画出拆分线（需穿过网格），双击或回车结束；Esc 取消，Ctrl+Z 撤销上一个点。", "Click across the grid to draw the split line (it must cross the grid); double-click or Enter finishes; Esc cancels, Ctrl+Z removes the last vertex.";
         Vertices => "个点", "vertices";
         LineDone => "拆分线已完成。", "The split line is complete.";
+        EditEdge => "编辑共享边", "Edit a shared edge";
+        PickEdgeHint => "点击相邻网格（或下面的按钮）选择要编辑的共享边。", "Click a neighbouring grid (or a button below) to pick the edge to edit.";
+        EdgeHint => "拖动顶点移动共享边，两侧网格一起改变；拖动或点击中点加点，双击顶点删除；8 像素内吸附到网格的顶点和边；Ctrl+Z 撤销上一步，Esc 取消。两端点不动。", "Drag a vertex to move the shared edge (both grids change with it); drag or click a midpoint to add a vertex, double-click a vertex to remove it; within 8 pixels it snaps to the grids' vertices and edges; Ctrl+Z undoes the last change, Esc cancels. The two ends stay.";
+        EdgeWith => "共享边：本网格与", "Shared edge with";
+        EdgeNone => "这两个网格没有共享边。", "These two grids share no edge.";
+        EdgeNotOne => "这两个网格的共享边界不是一段连续的边（分成几段或闭合成环），不能作为一条边编辑。", "These two grids' shared boundary is not one stretch (it is in pieces, or a closed ring): it cannot be edited as one edge.";
         MergeHint => "按住 Shift 点击相邻网格加入合并。", "Shift-click adjacent grids to merge them into this one.";
         MergeWith => "合并：", "Merge with:";
         Note => "说明", "Note";
@@ -55,6 +61,11 @@ crate::keys! {
         ColourChanges => "着色变化", "Colour changes";
         Committed => "方案已提交，地图已更新。", "The plan is committed; the map is updated.";
         PlanNo => "方案", "Plan";
+        EffectiveFrom => "生效时间（北京时间，留空即刻生效）", "Takes effect at (Beijing time; empty: now)";
+        Scheduled => "方案已定时，将于以下时间生效（北京时间）：", "The plan is scheduled to take effect at (Beijing time):";
+        ScheduledPlans => "定时生效的方案", "Scheduled plans";
+        CancelScheduled => "取消定时方案", "Cancel the scheduled plan";
+        ScheduledConflict => "该网格已有定时生效的方案，请先取消该方案或等待其生效：", "This grid has a scheduled plan; cancel it or wait until it takes effect:";
         Refused => "方案未通过校验", "The plan breaks a rule";
         Conflict => "冲突：网格已被他人修改。可在现行边界上重做同一编辑（重新预览），或放弃。", "Conflict: the grid changed meanwhile. Redo the same edit on the current boundaries (previewed again), or discard it.";
         Rebase => "在现行边界上重做", "Redo on the current boundaries";
@@ -79,8 +90,7 @@ crate::keys! {
         AsOf => "查看历史日期", "View as of";
         AsOfShow => "查看", "Show";
         AsOfToday => "回到现在", "Back to today";
-        AsOfShown => "地图上的虚线为该日的网格边界。", "The dashed lines on the map are the grid boundaries of that day.";
-        LegendAsOf => "历史日期的网格边界", "Grid boundaries on the chosen date";
+        AsOfShown => "地图上的网格为该日结束时的边界（名称与着色为现行的）。", "The map shows the grids as they were at the end of that day (with today's names and colours).";
         LegendSection => "规划标注", "Planning drawings";
         LegendGained => "本网格增加的区域", "Area this grid gains";
         LegendLost => "本网格减少的区域", "Area this grid loses";

@@ -1,12 +1,15 @@
 //! The Planning workspace (规划): select a grid and weigh its workload against the village,
-//! redraw it (split by a line, merge with adjacent grids), preview the consequences, commit or
-//! discard; after a conflict, redo the edit on the current boundaries; assign its workers.
+//! redraw it (split by a line, merge with adjacent grids, move the edge it shares with a
+//! neighbour), preview the consequences, commit or discard; after a conflict, redo the edit on
+//! the current boundaries; assign its workers.
 //!
 //! - `panel.rs`: the layout, nothing else.
 //! - `grid_card.rs`: the selected grid's workload against the village average, its workers and
 //!   neighbours (`GET /api/grids/{code}/workload`).
-//! - `edit.rs`: the split and merge tools, the preview (`POST /api/plans`) with its diff table,
-//!   commit and discard, refusals and conflicts as translated sentences.
+//! - `edge.rs`: the shared edge being edited (read from the two boundaries, its vertices moved,
+//!   added, removed and undone) and the snap to the grids around.
+//! - `edit.rs`: the split, merge and edge tools, the preview (`POST /api/plans`) with its diff
+//!   table, commit and discard, refusals and conflicts as translated sentences.
 //! - `history.rs`: the grid's versions (date, author, plan note), "view as of" a date, and the
 //!   plan to revert (previewed reversed in the edit card).
 //! - `on_map.rs`: map clicks (select, shift-click to merge, split vertices), the keyboard
@@ -20,6 +23,7 @@
 
 use citygrid_api::{allows, Action, Role};
 
+mod edge;
 mod edit;
 mod grid_card;
 mod history;

@@ -20,10 +20,9 @@ pub fn panel(props: &WorkspaceProps) -> Html {
         return html! { <ComingSoon desc={P::Desc.phrase()} notice={P::Forbidden.phrase()} /> };
     };
     let editor = may_edit(role);
-    let map = props.map.clone();
     html! {
         <div class="planning">
-            <PlanningMap map={map.clone()} {editor} />
+            <PlanningMap map={props.map.clone()} {editor} />
             <p class="desc">{ t(app.lang, P::Desc) }</p>
             if !editor {
                 <p class="read-only muted" data-testid="planning-read-only">{ t(app.lang, P::ReadOnly) }</p>
@@ -32,7 +31,7 @@ pub fn panel(props: &WorkspaceProps) -> Html {
             if editor {
                 <EditCard />
             }
-            <HistoryCard {map} {editor} />
+            <HistoryCard {editor} />
         </div>
     }
 }

@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 
 use citygrid_api::{
     AreaTransfer, ColourChange, CreatePlanRequest, GridChange, GridChangeKind, GridHistory, GridWorkload, Plan,
-    PlanDiff, PlanOperation,
+    PlanDiff, PlanOperation, ReshapeMode,
 };
 use serde_json::json;
 
+use super::edge::{shared_edge, EdgeEdit, EdgeProblem};
 use crate::api::ApiError;
 
 /// A fetched thing.
@@ -34,6 +35,11 @@ pub enum Tool {
     Select,
     /// Clicks add vertices to a split line; double click or Enter finishes it.
     Split { line: Vec<[f64; 2]>, finished: bool },
+    /// Picking the neighbour (of the same village) whose shared edge to edit: a click on it or
+    /// its button; `problem` says why the last one picked has no editable edge.
+    PickEdge { problem: Option<(String, EdgeProblem)> },
+    /// Moving, adding and removing the vertices of the edge shared with a neighbour.
+    Edge(EdgeEdit),
 }
 
 /// The plan being previewed.
@@ -54,15 +60,8 @@ pub enum Preview {
     Revert(Box<Plan>),
     /// The plan was committed (or a revert of it), by id.
     Committed(i64),
-}
-
-/// The partition of the map view at a past date, drawn over today's ("view as of").
-#[derive(Debug, Clone, PartialEq)]
-pub struct AsOf {
-    /// `YYYY-MM-DD` (an Asia/Shanghai day, its end).
-    pub date: String,
-    /// (code, boundary) of the grids valid then.
-    pub grids: Load<Vec<(String, serde_json::Value)>>,
+    /// The plan was scheduled to take effect at `at` (RFC 3339).
+    Scheduled { id: i64, at: String },
 }
 
 /// What the Planning workspace is working on.
@@ -83,7 +82,9 @@ pub struct PlanningState {
     pub edit: u32,
     /// The grid's versions (fetched with the workload).
     pub history: Option<Load<GridHistory>>,
-    pub as_of: Option<AsOf>,
+    /// "View as of" a day (`YYYY-MM-DD`, its end in Asia/Shanghai): the grid tiles show the
+    /// partition valid then.
+    pub as_of: Option<String>,
     /// Drafts the page stopped showing (the edit changed, Esc, another grid): discarded on the
     /// server ([`PlanningAction::Abandoned`] once done), so they do not pile up in `plans`.
     pub abandoned: Vec<i64>,
@@ -108,8 +109,24 @@ pub enum PlanningAction {
     },
     StartSplit,
     AddVertex([f64; 2]),
-    /// Ctrl+Z: takes the last vertex away.
+    /// Ctrl+Z: takes the last vertex of a split line away, or undoes the last change to an edge.
     UndoVertex,
+    /// "Edit a shared edge": pick the neighbour next.
+    StartEdge,
+    /// The neighbour across the edge to edit.
+    PickNeighbour(String),
+    /// A press on a vertex of the edge (`midpoint`: on the midpoint after vertex `index`, which
+    /// adds a vertex there).
+    Grab {
+        index: usize,
+        midpoint: bool,
+    },
+    /// The grabbed vertex moves to (lon, lat), snapped already.
+    DragTo([f64; 2]),
+    /// The release.
+    Release,
+    /// Double click on a vertex of the edge: it goes (not the ends).
+    RemoveVertex(usize),
     /// Double click or Enter: the line is complete.
     FinishLine,
     /// Esc: drops the sketch, the merge and a refused preview.
@@ -142,10 +159,6 @@ pub enum PlanningAction {
     RevertPreview(Result<Box<Plan>, ApiError>),
     /// "View as of" a date (`None`: back to today).
     ViewAsOf(Option<String>),
-    AsOfGrids {
-        date: String,
-        result: Result<Vec<(String, serde_json::Value)>, ApiError>,
-    },
 }
 
 /// Two clicks closer than this (degrees) are one vertex (the clicks of a double click).
@@ -158,7 +171,7 @@ impl PlanningState {
         match action {
             A::Focus(code) => {
                 if code != self.grid {
-                    let committed = matches!(self.preview, Preview::Committed(_));
+                    let committed = matches!(self.preview, Preview::Committed(_) | Preview::Scheduled { .. });
                     self.abandon();
                     if let Preview::Refused { draft: Some(id), .. } = self.preview {
                         self.abandoned.push(id);
@@ -242,9 +255,63 @@ impl PlanningState {
                 }
             }
             A::UndoVertex => {
-                if let Tool::Split { line, finished } = &mut self.tool {
-                    if line.pop().is_some() {
-                        *finished = false;
+                let undone = match &mut self.tool {
+                    Tool::Split { line, finished } => {
+                        let popped = line.pop().is_some();
+                        *finished &= !popped;
+                        popped
+                    }
+                    Tool::Edge(e) => e.undo(),
+                    _ => false,
+                };
+                if undone {
+                    self.changed();
+                }
+            }
+            A::StartEdge => {
+                if self.grid.is_some() && !self.busy() {
+                    self.merge.clear();
+                    self.tool = Tool::PickEdge { problem: None };
+                    self.changed();
+                }
+            }
+            A::PickNeighbour(code) => {
+                if !matches!(self.tool, Tool::PickEdge { .. }) || self.busy() {
+                    return;
+                }
+                let Some(w) = self.loaded() else { return };
+                let Some(n) = w.neighbours.iter().find(|n| n.code == code && n.village_code == w.village_code) else {
+                    return;
+                };
+                self.tool = match shared_edge(&w.geometry, &n.geometry) {
+                    Ok(line) => Tool::Edge(EdgeEdit::new(code, line)),
+                    Err(problem) => Tool::PickEdge { problem: Some((code, problem)) },
+                };
+                self.changed();
+            }
+            A::Grab { index, midpoint } => {
+                if let Tool::Edge(e) = &mut self.tool {
+                    let grabbed = if midpoint { e.grab_midpoint(index) } else { e.grab(index) };
+                    if grabbed && midpoint {
+                        self.changed();
+                    }
+                }
+            }
+            A::DragTo(p) => {
+                if let Tool::Edge(e) = &mut self.tool {
+                    if e.drag_to(p) {
+                        self.changed();
+                    }
+                }
+            }
+            A::Release => {
+                if let Tool::Edge(e) = &mut self.tool {
+                    e.release();
+                }
+            }
+            A::RemoveVertex(i) => {
+                if let Tool::Edge(e) = &mut self.tool {
+                    if e.remove(i) {
                         self.changed();
                     }
                 }
@@ -261,7 +328,10 @@ impl PlanningState {
                 if !self.busy() {
                     self.tool = Tool::Select;
                     self.merge.clear();
-                    if matches!(self.preview, Preview::Refused { draft: None, .. } | Preview::Committed(_)) {
+                    if matches!(
+                        self.preview,
+                        Preview::Refused { draft: None, .. } | Preview::Committed(_) | Preview::Scheduled { .. }
+                    ) {
                         self.preview = Preview::None;
                     }
                     self.changed();
@@ -293,7 +363,12 @@ impl PlanningState {
                 let id = plan.id;
                 match result {
                     Ok(done) if committed => {
-                        self.preview = Preview::Committed(done.id);
+                        self.preview = match done.effective_from.clone() {
+                            Some(at) if done.status == citygrid_api::PlanStatus::Scheduled => {
+                                Preview::Scheduled { id: done.id, at }
+                            }
+                            _ => Preview::Committed(done.id),
+                        };
                         self.history = self.grid.as_ref().map(|_| Load::Loading);
                         self.tool = Tool::Select;
                         self.merge.clear();
@@ -332,17 +407,7 @@ impl PlanningState {
                     };
                 }
             }
-            A::ViewAsOf(date) => {
-                self.as_of = date.map(|date| AsOf { date, grids: Load::Loading });
-            }
-            A::AsOfGrids { date, result } => {
-                if let Some(a) = self.as_of.as_mut().filter(|a| a.date == date) {
-                    a.grids = match result {
-                        Ok(g) => Load::Done(g),
-                        Err(e) => Load::Failed(e),
-                    };
-                }
-            }
+            A::ViewAsOf(date) => self.as_of = date.filter(|d| !d.is_empty()),
         }
     }
 
@@ -387,21 +452,40 @@ impl PlanningState {
     pub fn sketch(&self) -> &[[f64; 2]] {
         match &self.tool {
             Tool::Split { line, .. } => line,
-            Tool::Select => &[],
+            _ => &[],
         }
     }
 
-    /// The plan request for the edit, when it is complete: a finished split line, or grids to
-    /// merge. `base_versions` names the grid, every neighbour and the merged grids at the
+    /// The shared edge being edited.
+    #[must_use]
+    pub fn edge(&self) -> Option<&EdgeEdit> {
+        match &self.tool {
+            Tool::Edge(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The plan request for the edit, when it is complete: a finished split line, grids to
+    /// merge, or a shared edge changed (and not being dragged). `base_versions` names the grid, every neighbour and the merged grids at the
     /// versions the planner saw (a split line ending on a neighbour's edge changes it too).
     #[must_use]
     pub fn request(&self) -> Option<CreatePlanRequest> {
         let w = self.loaded()?;
         let mut base: BTreeMap<String, i32> = w.neighbours.iter().map(|n| (n.code.clone(), n.version)).collect();
         base.insert(w.code.clone(), w.version);
+        let (mut mode, mut neighbour) = (None, None);
         let (operation, grids, geometry) = match &self.tool {
             Tool::Split { line, finished: true } => {
                 (PlanOperation::Split, vec![w.code.clone()], Some(json!({"type": "LineString", "coordinates": line})))
+            }
+            Tool::Edge(e) if e.changed() && e.dragging.is_none() => {
+                mode = Some(ReshapeMode::Edge);
+                neighbour = Some(e.neighbour.clone());
+                (
+                    PlanOperation::Reshape,
+                    vec![w.code.clone()],
+                    Some(json!({"type": "LineString", "coordinates": e.line})),
+                )
             }
             Tool::Select if !self.merge.is_empty() => {
                 base.extend(self.merge.iter().map(|(c, v)| (c.clone(), *v)));
@@ -415,9 +499,9 @@ impl PlanningState {
         };
         Some(CreatePlanRequest {
             operation,
-            mode: None,
+            mode,
             grids,
-            neighbour: None,
+            neighbour,
             geometry,
             base_versions: base,
             note: self.note.trim().to_owned(),
@@ -639,6 +723,21 @@ mod tests {
     }
 
     #[test]
+    fn a_scheduled_commit_says_when_and_a_plain_one_does_not() {
+        let mut s = previewed(13);
+        s.apply(A::Deciding);
+        let mut done = plan(13, "scheduled");
+        done.effective_from = Some("2027-01-01T00:00:00+08:00".into());
+        s.apply(A::Decided { committed: true, result: Ok(done) });
+        assert_eq!(s.preview, Preview::Scheduled { id: 13, at: "2027-01-01T00:00:00+08:00".into() });
+        assert!(s.abandoned.is_empty(), "a scheduled plan is not a draft to discard");
+        let mut s = previewed(14);
+        s.apply(A::Deciding);
+        s.apply(A::Decided { committed: true, result: Ok(plan(14, "committed")) });
+        assert_eq!(s.preview, Preview::Committed(14));
+    }
+
+    #[test]
     fn a_conflict_is_redone_on_the_current_versions() {
         let mut s = previewed(11);
         s.apply(A::Deciding);
@@ -677,6 +776,56 @@ mod tests {
         // The kept grid had no worker before the plan: it has none after the revert either.
         assert_eq!(r.without_worker, vec!["320812001001001".to_owned()]);
         assert_eq!(r.grids[1].change, GridChangeKind::Retired);
+    }
+
+    #[test]
+    fn a_shared_edge_is_picked_moved_undone_and_sent_as_an_edge_reshape() {
+        let mut s = PlanningState::default();
+        let code = "320812001001001";
+        s.apply(A::Focus(Some(code.into())));
+        let mut w = workload(code);
+        w.geometry = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]]});
+        w.neighbours[0].geometry = json!({"type": "Polygon", "coordinates": [[[1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0], [1.0, 0.5], [1.0, 0.0]]]});
+        let mut far = w.neighbours[0].clone();
+        far.code = "320812001001003".into();
+        far.geometry = json!({"type": "Polygon", "coordinates": [[[5.0, 5.0], [6.0, 5.0], [6.0, 6.0], [5.0, 5.0]]]});
+        let mut other_village = far.clone();
+        other_village.code = "320812001002001".into();
+        other_village.village_code = "320812001002".into();
+        w.neighbours.extend([far, other_village]);
+        s.apply(A::Workload { code: code.into(), result: Ok(Box::new(w)) });
+
+        s.apply(A::StartEdge);
+        s.apply(A::PickNeighbour("320812001002001".into()));
+        assert_eq!(s.tool, Tool::PickEdge { problem: None }, "a grid of another village is not offered");
+        s.apply(A::PickNeighbour("320812001001003".into()));
+        assert_eq!(s.tool, Tool::PickEdge { problem: Some(("320812001001003".into(), EdgeProblem::NoEdge)) });
+        s.apply(A::PickNeighbour("320812001001002".into()));
+        assert_eq!(s.edge().map(|e| e.line.clone()), Some(vec![[1.0, 0.0], [1.0, 0.5], [1.0, 1.0]]));
+        assert!(s.request().is_none(), "nothing moved yet");
+
+        s.apply(A::Grab { index: 1, midpoint: false });
+        s.apply(A::DragTo([1.2, 0.5]));
+        assert!(s.request().is_none(), "not while dragging");
+        s.apply(A::Release);
+        let req = s.request().expect("an edge reshape");
+        assert_eq!((req.operation, req.mode), (PlanOperation::Reshape, Some(ReshapeMode::Edge)));
+        assert_eq!(req.neighbour.as_deref(), Some("320812001001002"));
+        assert_eq!(req.grids, vec![code.to_owned()]);
+        assert_eq!(
+            req.geometry,
+            Some(json!({"type": "LineString", "coordinates": [[1.0, 0.0], [1.2, 0.5], [1.0, 1.0]]}))
+        );
+        s.apply(A::Grab { index: 0, midpoint: true });
+        s.apply(A::Release);
+        s.apply(A::RemoveVertex(2));
+        assert_eq!(s.edge().map(|e| e.line.clone()), Some(vec![[1.0, 0.0], [1.1, 0.25], [1.0, 1.0]]));
+        s.apply(A::UndoVertex);
+        s.apply(A::UndoVertex);
+        s.apply(A::UndoVertex);
+        assert!(s.request().is_none(), "undone to the edge on the map");
+        s.apply(A::Cancel);
+        assert_eq!(s.tool, Tool::Select);
     }
 
     #[test]
