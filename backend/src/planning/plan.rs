@@ -946,6 +946,8 @@ pub struct ListFilter {
     /// A village, township or county code (prefix of the plan's village).
     pub area: Option<String>,
     pub author: Option<String>,
+    /// Plans that name this grid or change it (recolouring it only included): the grids a
+    /// scheduled plan holds against other plans (`schedule::refuse_pending`).
     pub grid: Option<String>,
     pub limit: i64,
 }
@@ -956,7 +958,8 @@ pub async fn list(pool: &PgPool, f: &ListFilter, scope: &Scope) -> Result<Vec<Pl
         "{PLAN_SELECT} where ($1::text is null or p.status = $1)
            and ($2::text is null or starts_with(p.village_code, $2))
            and ($3::text is null or a.username = $3)
-           and ($4::text is null or $4 = any(p.affected) or $4 = any(p.grids))
+           and ($4::text is null or $4 = any(p.affected) or $4 = any(p.grids)
+                or exists (select 1 from plan_grids pg where pg.plan_id = p.id and pg.grid_code = $4))
            and ($5::text is null or starts_with(p.village_code, $5))
          order by p.created_at desc, p.id desc limit $6"
     ))
@@ -978,7 +981,7 @@ pub(super) struct Locked {
     pub(super) village_code: String,
     grids: Vec<String>,
     pub(super) base_versions: serde_json::Value,
-    affected: Vec<String>,
+    pub(super) affected: Vec<String>,
 }
 
 /// Locks a plan; 404 when missing, 403 outside scope.
@@ -1030,9 +1033,11 @@ pub(super) async fn commit_from(
             locked.status
         )));
     }
-    super::schedule::refuse_pending_for(tx, id).await?;
     let base: BTreeMap<String, i32> = serde_json::from_value(locked.base_versions).context("base versions")?;
     let affected = locked.affected;
+    // Under the grids' locks, so a plan scheduled meanwhile on one of them is seen.
+    super::apply::lock_grids(tx, &base, &affected).await?;
+    super::schedule::refuse_pending_for(tx, id).await?;
     // A merge's survivor (the smallest code) takes the workers of the others.
     let merge = (locked.operation == "merge").then(|| {
         let mut g = locked.grids.clone();
