@@ -291,6 +291,11 @@ pub async fn stats_summary(token: &str, query: &str) -> Result<citygrid_api::Sta
     get(&format!("/api/stats/summary?{query}"), token).await
 }
 
+/// `GET /api/stats/units?{query}`: every unit of a level with its figures.
+pub async fn stats_units(token: &str, query: &str) -> Result<citygrid_api::StatsUnits, ApiError> {
+    get(&format!("/api/stats/units?{query}"), token).await
+}
+
 /// `GET /api/stats/summary?{query}&format=csv`: the same figures as CSV (UTF-8 with a BOM).
 pub async fn stats_summary_csv(token: &str, query: &str) -> Result<String, ApiError> {
     let (status, body) = send("GET", &format!("/api/stats/summary?{query}&format=csv"), Some(token), None).await?;

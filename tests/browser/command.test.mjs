@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BASE_URL, browserForFile, decodePng, hexRgb, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
+import { BASE_URL, blend, browserForFile, decodePng, hexRgb, jumpAndSettle, login, screenshot, settle, sql, sqlRow, sqlValue } from './lib.mjs';
 
 const HEAT = ['citygrid-command-heat-a', 'citygrid-command-heat-b'];
 const HIGHLIGHT = '#e5484d';
@@ -194,7 +194,9 @@ test('the day slider moves the heatmap day by day; play runs through the window'
   // A custom window over the days of the generated incidents (SQL), shown as the whole city.
   const [first, last] = sqlValue(`select min(d)::text || '|' || max(d)::text from (select (reported_at at time zone 'Asia/Shanghai')::date d
     from incidents where description <> 'planted burst') t`).split('|');
-  await page.evaluate(() => window.__citygrid.map.jumpTo({ center: [118.95, 33.45], zoom: 8.6 }));
+  await page.evaluate(() => {
+    window.__citygrid.map.jumpTo({ center: [118.95, 33.45], zoom: 8.6 });
+  });
   await page.locator('[data-testid=window-custom]').click();
   await page.locator('[data-testid=range-from]').fill(first);
   await page.locator('[data-testid=range-to]').fill(last);
@@ -356,6 +358,107 @@ test('choropleths drill down to a village level with a legend; a grid shows its 
   await page.locator('[data-testid=mode-heat]').click();
 });
 
+/** Quantile classes of `values` as the legend defines them (5 classes, ColorBrewer YlOrRd): the
+ * upper bounds of the first classes, each the value at rank ceil(i·n/5), distinct and below the maximum. */
+function quantileBreaks(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const out = [];
+  for (let i = 1; i < 5; i++) {
+    const b = v[Math.min(Math.ceil((i * v.length) / 5), v.length) - 1];
+    if (b < v.at(-1) && (out.length === 0 || b > out.at(-1))) out.push(b);
+  }
+  return out;
+}
+
+/** Sets a layer's fill opacity. The function returns nothing: `setPaintProperty` returns the map,
+ * and Playwright would serialise that whole object graph (style, tiles, a 5,565-entry expression)
+ * back to the test, which took 35 s and more per call. */
+async function fillOpacity(page, layer, opacity) {
+  await page.evaluate(([id, o]) => {
+    window.__citygrid.map.setPaintProperty(id, 'fill-opacity', o);
+  }, [layer, opacity]);
+}
+
+test('all villages, then all grids, of the city at once: the classes of SQL\'s counts, drawn in several counties', { timeout: 300_000 }, async (t) => {
+  const { page } = session;
+  const [first, last] = [await page.locator('[data-testid=range-from]').inputValue(), await page.locator('[data-testid=range-to]').inputValue()];
+  const inWindow = `status <> 'duplicate' and (category like 'dispute.%' or category like 'alarm.%')
+      and reported_at >= '${first}'::timestamp at time zone 'Asia/Shanghai'
+      and reported_at < ('${last}'::date + 1)::timestamp at time zone 'Asia/Shanghai'`;
+  await page.locator('[data-testid=whole-window]').click();
+  if (await page.locator('[data-testid=unit-back]').count()) await page.locator('[data-testid=unit-back]').click();
+  await page.locator('[data-testid=mode-choropleth]').click();
+  await page.locator('[data-testid=choropleth-kpi]').selectOption('incidents');
+  // Both are looked at from z12, as a leader surveys a county: villages and grids are drawn from
+  // z11, and the cameras (z13), buildings (z14) and incidents (z15) do not cover them yet.
+  const zoom = 12;
+  const levels = [
+    { level: 'village', len: 12, units: `select code, geom from admin_units where level = 'village'` },
+    { level: 'grid', len: 15, units: `select code, geom from current_grids` },
+  ];
+  for (const { level, len, units } of levels) {
+    await page.locator('[data-testid=choropleth-extent]').selectOption(level);
+    const legend = page.locator(`[data-testid=choropleth-legend][data-extent=${level}][data-level=${level}]`);
+    await legend.waitFor({ timeout: 90_000 });
+    // Every unit of the level in the city, zeros included, with its count from SQL.
+    const counts = new Map(sql(`select u.code, coalesce(n, 0) from (${units}) u
+        left join (select left(grid_code, ${len}) c, count(*) n from incidents where ${inWindow} group by 1) i on i.c = u.code`)
+      .map(([c, n]) => [c, Number(n)]));
+    assert.equal(Number(await legend.getAttribute('data-units')), counts.size, `one value per ${level} of the city`);
+    const breaks = quantileBreaks([...counts.values()]);
+    const rows = await legend.locator('[data-testid=choropleth-class]').evaluateAll((els) =>
+      els.map((e) => ({ colour: e.dataset.colour, units: Number(e.dataset.units), from: Number(e.dataset.from), to: Number(e.dataset.to) })),
+    );
+    assert.equal(rows.length, breaks.length + 1, `${level}: the classes of SQL's counts ${JSON.stringify(breaks)}: ${JSON.stringify(rows)}`);
+    assert.ok(rows.length >= 3, `${level}: quantile classes ${JSON.stringify(rows)}`);
+    assert.deepEqual(rows.slice(0, -1).map((r) => r.to), breaks, `${level}: class bounds`);
+    const classOf = (n) => breaks.filter((b) => n > b).length;
+    const perClass = rows.map((_, c) => [...counts.values()].filter((n) => classOf(n) === c).length);
+    assert.deepEqual(rows.map((r) => r.units), perClass, `${level}: units per class`);
+    // The map's colours: each unit the colour of its class.
+    const layer = `citygrid-command-choropleth-${level}s`;
+    const fill = await page.evaluate((id) => window.__citygrid.map.getPaintProperty(id, 'fill-color'), layer);
+    const painted = new Map();
+    for (let i = 2; i + 1 < fill.length; i += 2) painted.set(fill[i], fill[i + 1]);
+    const wrong = [...counts].filter(([c, n]) => painted.get(c) !== rows[classOf(n)].colour);
+    assert.equal(wrong.length, 0, `${level}: ${wrong.length} of ${counts.size} units in the wrong colour, e.g. ${JSON.stringify(wrong.slice(0, 3))}`);
+
+    // Drawn across the city: the largest unit of each of three counties, on screen, has its class's colour.
+    const samples = sql(`select distinct on (left(code, 6)) code, st_x(p), st_y(p)
+        from (select code, st_pointonsurface(geom) p, st_area(geom) a from (${units}) u) x
+        order by left(code, 6), a desc limit 3`);
+    assert.equal(samples.length, 3, 'three counties');
+    for (const [code, lon, lat] of samples) {
+      await jumpAndSettle(page, [Number(lon), Number(lat)], zoom);
+      assert.equal(await page.evaluate((id) => window.__citygrid.map.getLayoutProperty(id, 'visibility'), layer), 'visible');
+      const img = await mapImage(page, `command-all-${level}-${code}`);
+      await fillOpacity(page, layer, 0);
+      await settle(page);
+      const base = await mapImage(page, `command-all-${level}-${code}-base`);
+      await fillOpacity(page, layer, 0.72);
+      await settle(page);
+      // Pixels around the centre: nearest to their class's colour over what lies below.
+      let right = 0;
+      const tried = [];
+      for (const dx of [-6, 0, 6]) {
+        for (const dy of [-6, 0, 6]) {
+          const o = ((Math.round(img.height / 2) + dy) * img.width + Math.round(img.width / 2) + dx) * 4;
+          const seen = [0, 1, 2].map((k) => img.rgba[o + k]);
+          const under = [0, 1, 2].map((k) => base.rgba[o + k]);
+          const dist = (c) => blend(hexRgb(c), under, 0.72).reduce((a, v, k) => a + (v - seen[k]) ** 2, 0);
+          const nearest = rows.reduce((best, r) => (dist(r.colour) < dist(best.colour) ? r : best), rows[0]);
+          tried.push(nearest.colour);
+          if (nearest.colour === rows[classOf(counts.get(code))].colour) right++;
+        }
+      }
+      t.diagnostic(`${level} ${code} (${counts.get(code)} incidents): ${right} of 9 pixels in its class's colour`);
+      assert.ok(right >= 6, `${level} ${code} (${counts.get(code)} incidents, class ${classOf(counts.get(code))}): ${tried}`);
+    }
+  }
+  await page.locator('[data-testid=choropleth-extent]').selectOption('children');
+  await page.locator('[data-testid=mode-heat]').click();
+});
+
 test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
   const { page } = session;
   await page.locator('.lang-toggle').click();
@@ -366,7 +469,7 @@ test('the page speaks English on the toggle', { timeout: 60_000 }, async () => {
   await page.locator('.command-figures h3', { hasText: '关键指标' }).waitFor();
 });
 
-/** What the Command page shows: window, frame, filter, sources, map mode, KPI and unit. */
+/** What the Command page shows: window, frame, filter, sources, map mode, KPI, the units coloured and the unit. */
 async function viewOf(page) {
   const slider = page.locator('[data-testid=day-slider]');
   const legend = page.locator('[data-testid=choropleth-legend]');
@@ -379,11 +482,14 @@ async function viewOf(page) {
     hotline: await page.locator('[data-testid=source-hotline]').isChecked(),
     level: await legend.getAttribute('data-level'),
     kpi: await legend.getAttribute('data-kpi'),
+    extent: await legend.getAttribute('data-extent'),
+    extentChoice: await page.locator('[data-testid=choropleth-extent]').inputValue(),
+    units: await legend.getAttribute('data-units'),
     unit: await page.locator('[data-testid=unit-title]').getAttribute('data-code'),
   };
 }
 
-test('the view is in the URL: a link opens on the same window, filter, day, mode, KPI and unit', { timeout: 180_000 }, async () => {
+test('the view is in the URL: a link opens on the same window, filter, day, mode, KPI, units coloured and unit', { timeout: 180_000 }, async () => {
   const { page } = session;
   const county = sqlValue(`select code from admin_units where level = 'county' order by code limit 1`);
   // A view: the last 7 days, disputes from the hotline, up to the window's fourth day
@@ -395,6 +501,7 @@ test('the view is in the URL: a link opens on the same window, filter, day, mode
   await page.locator('[data-testid=cumulative]').check();
   await page.locator('[data-testid=mode-choropleth]').click();
   await page.locator('[data-testid=choropleth-kpi]').selectOption('closure-rate');
+  await page.locator('[data-testid=choropleth-extent]').selectOption('children');
   await page.locator(`[data-testid=child][data-code="${county}"] button`).click();
   await page.locator('[data-testid=choropleth-legend][data-level=township][data-kpi=closure-rate]').waitFor({ timeout: 60_000 });
   const today = sqlValue(`select (now() at time zone 'Asia/Shanghai')::date::text`);
@@ -404,11 +511,15 @@ test('the view is in the URL: a link opens on the same window, filter, day, mode
     from: sqlValue(`select ('${today}'::date - 6)::text`), to: sqlValue(`select ('${day}'::date + 1)::text`), frame: '3',
     cumulative: true, filter: undefined,
     hotline: true, level: 'township', kpi: 'closure-rate', unit: county,
+    extent: 'children', extentChoice: 'children',
+    units: sqlValue(`select count(*) from admin_units where level = 'township' and parent_code = '${county}'`),
   });
   const hash = await page.evaluate(() => location.hash);
+  const parts = (hash) => hash.replace(/^#/, '').split('&');
   for (const part of [`sel=unit:${county}`, 'w=7', 'cat=dispute', 'src=hotline', `day=${day}`, 'cum=1', 'map=choropleth', 'kpi=closure-rate']) {
-    assert.ok(hash.split('&').some((p) => p.replace(/^#/, '') === part), `${part} in ${hash}`);
+    assert.ok(parts(hash).includes(part), `${part} in ${hash}`);
   }
+  assert.ok(!parts(hash).some((p) => p.startsWith('all=')), `the children of the unit shown are the default: ${hash}`);
 
   // The link in a fresh page load: the same view.
   await page.goto('about:blank');
@@ -417,11 +528,28 @@ test('the view is in the URL: a link opens on the same window, filter, day, mode
   assert.deepEqual(await viewOf(page), shown, 'the link opens on the view it was taken from');
   assert.equal(await page.evaluate(() => location.hash), hash, 'and keeps it');
   // The choropleth is drawn for the townships (the county's), the heatmap is not.
-  await page.waitForFunction(() => {
+  const drawn = (id) => page.waitForFunction((id) => {
     const map = window.__citygrid.map;
-    const id = 'citygrid-command-choropleth-townships';
     return map.getLayer(id) && map.getLayoutProperty(id, 'visibility') === 'visible';
-  }, null, { timeout: 60_000 });
+  }, 'citygrid-command-choropleth-' + id, { timeout: 60_000 });
+  await drawn('townships');
+
+  // The same view colouring every village of the city: `all=village` in the link, and back after a reload.
+  await page.locator('[data-testid=choropleth-extent]').selectOption('village');
+  const villages = page.locator('[data-testid=choropleth-legend][data-extent=village][data-level=village][data-kpi=closure-rate]');
+  await villages.waitFor({ timeout: 90_000 });
+  const all = await viewOf(page);
+  assert.deepEqual(all, { ...shown, level: 'village', extent: 'village', extentChoice: 'village',
+    units: sqlValue(`select count(*) from admin_units where level = 'village'`) }, 'every village, the rest unchanged');
+  const allHash = await page.evaluate(() => location.hash);
+  assert.deepEqual(parts(allHash).filter((p) => p !== 'all=village').sort(), parts(hash).sort(), `all=village added: ${allHash}`);
+  await page.goto('about:blank');
+  await page.goto(`${BASE_URL}/${allHash}`);
+  await villages.waitFor({ timeout: 90_000 });
+  assert.deepEqual(await viewOf(page), all, 'the link opens on every village');
+  assert.equal(await page.evaluate(() => location.hash), allHash, 'and keeps it');
+  await drawn('villages');
+  await page.locator('[data-testid=choropleth-extent]').selectOption('children');
 });
 
 test('leaving the tab before the map has loaded leaves the labels as the style has them', { timeout: 120_000 }, async () => {

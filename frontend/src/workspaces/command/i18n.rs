@@ -53,6 +53,10 @@ crate::keys! {
         AllShown => "合计", "Total";
         LastYear => "去年同期", "Last year";
         ChildrenRanked => "下级排名", "Children ranked";
+        ExtentChildren => "所选单位的下级", "Children of the unit shown";
+        AllTownships => "全部街道 / 乡镇", "All townships";
+        AllVillages => "全部村 / 社区", "All villages";
+        AllGrids => "全部网格", "All grids";
     }
 }
 

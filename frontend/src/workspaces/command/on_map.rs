@@ -9,14 +9,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use citygrid_api::HeatScale;
+use citygrid_api::{HeatScale, UnitStats};
 use serde_json::json;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::choropleth::{classes, source_of};
-use super::state::Mode;
-use super::state::{CommandAction as A, Playback, Window};
+use super::state::{CommandAction as A, Extent, Mode, Playback, Window};
 use crate::api;
 use crate::hooks::{use_client, use_interval, Client};
 use crate::map::layers::command::{
@@ -203,13 +202,22 @@ pub fn command_map(props: &Props) -> Html {
     // choropleth), and in a choropleth a click selects the unit under it.
     {
         let app2 = app.clone();
-        // The children of the unit shown.
-        let units = (c.mode == Mode::Choropleth).then(|| c.summary.done().map(|s| s.children.clone())).flatten();
-        let deps = (props.map.clone(), c.mode, c.kpi, units);
+        // The children of the unit shown, or every unit of a level (shared, not copied).
+        let (children, all) = match (c.mode, c.extent) {
+            (Mode::Heat, _) => (None, None),
+            (Mode::Choropleth, Extent::Children) => (c.summary.done().map(|s| s.children.clone()), None),
+            (Mode::Choropleth, Extent::All(_)) => (None, c.units.done().cloned()),
+        };
+        let deps = (props.map.clone(), c.mode, c.kpi, children, all);
         let open = open.clone();
-        use_effect_with(deps, move |(map, mode, kpi, units)| {
+        use_effect_with(deps, move |(map, mode, kpi, children, all)| {
             if let Some(map) = map {
-                let (mode, kpi, units) = (*mode, *kpi, units.clone());
+                let units: Option<Vec<UnitStats>> = match (children, all) {
+                    (Some(c), _) => Some(c.clone()),
+                    (None, Some(a)) => Some(a.units.clone()),
+                    (None, None) => None,
+                };
+                let (mode, kpi) = (*mode, *kpi);
                 map.when_loaded(move |m| {
                     if !*open.borrow() {
                         return;

@@ -2,6 +2,8 @@
 //! follow the window and filter; the hotspots (`/api/stats/hotspots`, the last 7 days) the
 //! filter. A county-scoped leader's answers are their county's, and the map flies there.
 
+use std::rc::Rc;
+
 use citygrid_api::AdminLevel;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -11,7 +13,7 @@ use super::i18n::CommandKey as C;
 use super::map_mode::MapMode;
 use super::may_command;
 use super::on_map::CommandMap;
-use super::state::{selected_code, CommandAction as A, Day};
+use super::state::{selected_code, CommandAction as A, Day, Extent, Mode};
 use super::time::{DaySlider, FilterPicker, WindowPicker};
 use super::unit::UnitView;
 use crate::api;
@@ -56,6 +58,25 @@ pub fn panel(props: &WorkspaceProps) -> Html {
                 spawn_local(async move {
                     let r = client.check(api::stats_summary(client.token(), &query).await).map_err(Notice::Api);
                     client.send(A::SummaryLoaded(seq, r));
+                });
+            }
+        });
+    }
+    // Every unit of a level, while the choropleth colours them all.
+    {
+        let client = client.clone();
+        let query = match (c.mode, c.extent) {
+            (Mode::Choropleth, Extent::All(level)) => Some(c.units_query(level)),
+            _ => None,
+        };
+        use_effect_with((allowed, window, query), move |(allowed, window, query)| {
+            if let (true, Some(_), Some(query)) = (*allowed, *window, query.clone()) {
+                let seq = next_request();
+                client.send(A::UnitsStarted(seq));
+                spawn_local(async move {
+                    let r =
+                        client.check(api::stats_units(client.token(), &query).await).map(Rc::new).map_err(Notice::Api);
+                    client.send(A::UnitsLoaded(seq, r));
                 });
             }
         });

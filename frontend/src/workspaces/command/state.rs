@@ -5,7 +5,11 @@
 //! The reducer ([`CommandState::apply`]) is pure. An answer is applied only to the request it
 //! answers ([`crate::load`]): a late answer for an older window, filter or unit is dropped.
 
-use citygrid_api::{AdminLevel, CategoryKind, Hotspots, StatsSummary, TimeSeries, CATEGORIES, SOURCES};
+use citygrid_api::{
+    AdminLevel, CategoryKind, Hotspots, StatsSummary, StatsUnits, TimeSeries, UnitStats, CATEGORIES, SOURCES,
+};
+
+use std::rc::Rc;
 
 use super::choropleth::Kpi;
 use crate::load::Load;
@@ -303,6 +307,40 @@ pub enum Mode {
     Choropleth,
 }
 
+/// Which units the choropleth colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Extent {
+    /// The children of the unit shown (drilling down from the city's counties).
+    #[default]
+    Children,
+    /// Every township, village or grid of the city (or of the leader's county) at once.
+    All(AdminLevel),
+}
+
+impl Extent {
+    /// The choices of the switch, in order.
+    pub const ALL: [Extent; 4] = [
+        Extent::Children,
+        Extent::All(AdminLevel::Township),
+        Extent::All(AdminLevel::Village),
+        Extent::All(AdminLevel::Grid),
+    ];
+
+    /// Its name in the page (`data-extent`) and in links (`all=`).
+    #[must_use]
+    pub fn slug(self) -> &'static str {
+        match self {
+            Extent::Children => "children",
+            Extent::All(l) => level_slug(l),
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Extent> {
+        Extent::ALL.into_iter().find(|e| e.slug() == s)
+    }
+}
+
 /// The trend chart's interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Interval {
@@ -362,6 +400,11 @@ pub struct CommandState {
     pub interval: Interval,
     /// The day a link named ([`super::url`]), shown once today is known.
     pub pending_day: Option<Day>,
+    /// Which units the choropleth colours.
+    pub extent: Extent,
+    /// Every unit of the level of an [`Extent::All`] choropleth, with its figures (shared:
+    /// thousands of grids are not copied on each render).
+    pub units: Load<Rc<StatsUnits>>,
 }
 
 /// A change to [`CommandState`].
@@ -389,6 +432,9 @@ pub enum CommandAction {
     SetInterval(Interval),
     SeriesStarted(u64),
     SeriesLoaded(u64, Result<TimeSeries, Notice>),
+    SetExtent(Extent),
+    UnitsStarted(u64),
+    UnitsLoaded(u64, Result<Rc<StatsUnits>, Notice>),
 }
 
 impl CommandState {
@@ -414,6 +460,35 @@ impl CommandState {
             q.push_str(code);
         }
         q
+    }
+
+    /// The query of every unit of `level` of the city (or the leader's county) for the window
+    /// and filter (`/api/stats/units`).
+    #[must_use]
+    pub fn units_query(&self, level: AdminLevel) -> String {
+        let mut q = self.window().map(Window::query).unwrap_or_default();
+        q.push_str(&self.filters.query());
+        q.push_str("&level=");
+        q.push_str(level_slug(level));
+        q
+    }
+
+    /// The units the choropleth colours: the children of the unit shown (the summary's) or
+    /// every unit of a level.
+    #[must_use]
+    pub fn choropleth_units(&self) -> Load<&[UnitStats]> {
+        fn of<T>(l: &Load<T>, units: impl Fn(&T) -> &[UnitStats]) -> Load<&[UnitStats]> {
+            match l {
+                Load::Idle => Load::Idle,
+                Load::Loading(n) => Load::Loading(*n),
+                Load::Done(v) => Load::Done(units(v)),
+                Load::Failed(n) => Load::Failed(n.clone()),
+            }
+        }
+        match self.extent {
+            Extent::Children => of(&self.summary, |s| &s.children),
+            Extent::All(_) => of(&self.units, |u| &u.units),
+        }
     }
 
     /// The reducer of this slice.
@@ -472,6 +547,9 @@ impl CommandState {
             A::SetInterval(i) => self.interval = i,
             A::SeriesStarted(seq) => self.series = Load::Loading(seq),
             A::SeriesLoaded(seq, r) => self.series.answer(seq, r),
+            A::SetExtent(e) => self.extent = e,
+            A::UnitsStarted(seq) => self.units = Load::Loading(seq),
+            A::UnitsLoaded(seq, r) => self.units.answer(seq, r),
         }
     }
 }
@@ -588,6 +666,34 @@ mod tests {
         assert!(s.summary_query(Some(&sel)).ends_with("&code=320812001001001"));
         assert_eq!(selected_code(Some(&Selection::Camera(3))), None);
         assert_eq!(level_slug(AdminLevel::Village), "village");
+    }
+
+    #[test]
+    fn the_choropleth_colours_the_children_or_every_unit_of_a_level() {
+        let mut s = CommandState::default();
+        s.apply(CommandAction::SetToday(Day::parse("2026-12-01").expect("day")));
+        assert_eq!(s.units_query(AdminLevel::Grid), "from=2026-11-04&to=2026-12-02&category=dispute,alarm&level=grid");
+        assert_eq!(Extent::parse("village"), Some(Extent::All(AdminLevel::Village)));
+        assert_eq!(Extent::parse("county"), None, "the counties are the city's children");
+        assert!(Extent::ALL.iter().all(|e| Extent::parse(e.slug()) == Some(*e)));
+        assert_eq!(s.choropleth_units(), Load::Idle);
+        let seq = crate::load::next_request();
+        s.apply(CommandAction::SetExtent(Extent::All(AdminLevel::Village)));
+        s.apply(CommandAction::UnitsStarted(seq));
+        assert_eq!(s.choropleth_units(), Load::Loading(seq));
+        let units = StatsUnits {
+            from: String::new(),
+            to: String::new(),
+            categories: Vec::new(),
+            sources: Vec::new(),
+            within: "320800".into(),
+            level: AdminLevel::Village,
+            units: Vec::new(),
+        };
+        s.apply(CommandAction::UnitsLoaded(seq, Ok(Rc::new(units))));
+        assert_eq!(s.choropleth_units(), Load::Done(&[][..]));
+        s.apply(CommandAction::SetExtent(Extent::Children));
+        assert_eq!(s.choropleth_units(), Load::Idle, "the summary's children");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! - `cat`: families and single categories (`all`: every category), `src`: sources;
 //! - `day`: the day the slider is at (a date, so the link names the same day tomorrow), `cum`:
 //!   cumulative frames;
-//! - `map`: `choropleth` (the heatmap is the default), `kpi`: the choropleth's KPI.
+//! - `map`: `choropleth` (the heatmap is the default), `kpi`: the choropleth's KPI, `all`:
+//!   `township`, `village` or `grid` when it colours every unit of that level (the children of
+//!   the unit shown are the default).
 //!
 //! The selected unit is the app's own `sel`. Only what differs from the opening view is
 //! written; unknown or malformed values are ignored, never an error.
@@ -14,7 +16,7 @@
 use citygrid_api::{Category, CATEGORIES, SOURCES};
 
 use super::choropleth::Kpi;
-use super::state::{family_code, CommandState, Day, Filters, Mode, Span, FAMILIES, LAST_DAYS};
+use super::state::{family_code, CommandState, Day, Extent, Filters, Mode, Span, FAMILIES, LAST_DAYS};
 
 /// What a link says about the Command view (`None`: the opening view's choice).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,11 +27,12 @@ pub struct CommandView {
     pub cumulative: bool,
     pub mode: Option<Mode>,
     pub kpi: Option<Kpi>,
+    pub extent: Option<Extent>,
 }
 
 impl CommandView {
     /// The fragment keys this view uses.
-    pub const KEYS: [&'static str; 7] = ["w", "cat", "src", "day", "cum", "map", "kpi"];
+    pub const KEYS: [&'static str; 8] = ["w", "cat", "src", "day", "cum", "map", "kpi", "all"];
 
     /// Reads one `key=value` of the fragment (a key of [`Self::KEYS`]); junk is ignored.
     pub fn set(&mut self, key: &str, value: &str) {
@@ -56,6 +59,7 @@ impl CommandView {
                 }
             }
             "kpi" => self.kpi = Kpi::parse(value).or(self.kpi),
+            "all" => self.extent = Extent::parse(value).or(self.extent),
             _ => {}
         }
     }
@@ -88,6 +92,9 @@ impl CommandView {
         }
         if let Some(k) = self.kpi {
             out.push(("kpi", k.slug().to_owned()));
+        }
+        if let Some(x) = self.extent {
+            out.push(("all", x.slug().to_owned()));
         }
         out
     }
@@ -137,6 +144,7 @@ impl CommandState {
             cumulative: self.playback.cumulative,
             mode: (self.mode != opening.mode).then_some(self.mode),
             kpi: (self.kpi != opening.kpi).then_some(self.kpi),
+            extent: (self.extent != opening.extent).then_some(self.extent),
         }
     }
 
@@ -156,6 +164,9 @@ impl CommandState {
         }
         if let Some(k) = v.kpi {
             self.kpi = k;
+        }
+        if let Some(x) = v.extent {
+            self.extent = x;
         }
     }
 }
@@ -198,11 +209,12 @@ mod tests {
         s.apply(A::SetCumulative(true));
         s.apply(A::SetMode(Mode::Choropleth));
         s.apply(A::SetKpi(Kpi::ClosureRate));
+        s.apply(A::SetExtent(Extent::All(citygrid_api::AdminLevel::Grid)));
         let text = fragment(&s.view());
         assert_eq!(
             text,
             format!(
-                "w=2026-10-01_2026-10-31&cat=dispute,{}&src=video&day=2026-10-20&cum=1&map=choropleth&kpi=closure-rate",
+                "w=2026-10-01_2026-10-31&cat=dispute,{}&src=video&day=2026-10-20&cum=1&map=choropleth&kpi=closure-rate&all=grid",
                 alarms_but_fire()
             )
         );
@@ -212,8 +224,8 @@ mod tests {
         r.apply(A::SetToday(today));
         assert_eq!(r.view(), s.view());
         assert_eq!(
-            (r.span, &r.filters, r.playback.frame, r.mode, r.kpi),
-            (s.span, &s.filters, Some(19), s.mode, s.kpi)
+            (r.span, &r.filters, r.playback.frame, r.mode, r.kpi, r.extent),
+            (s.span, &s.filters, Some(19), s.mode, s.kpi, s.extent)
         );
     }
 
@@ -242,8 +254,8 @@ mod tests {
 
     #[test]
     fn junk_is_ignored() {
-        let v = parse("w=5&day=someday&map=3d&kpi=mood&cum=yes&src=pigeon");
-        assert_eq!(v.span, None);
+        let v = parse("w=5&day=someday&map=3d&kpi=mood&cum=yes&src=pigeon&all=county");
+        assert_eq!((v.span, v.extent), (None, None));
         assert_eq!((v.day, v.mode, v.kpi, v.cumulative), (None, None, None, false));
         assert_eq!(v.filters.map(|f| f.sources), Some(Vec::new()));
         assert_eq!(parse("w=2026-10-31_2026-10-01").span, None, "a reversed range");
