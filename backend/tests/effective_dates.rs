@@ -16,8 +16,9 @@ use common::{assert_error, eventually, spawn_app, spawn_app_on, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-/// Two single-polygon neighbours of one village sharing one edge (`skip` picks another pair).
-async fn neighbours(pool: &PgPool, skip: i64) -> (String, String, i32, i32) {
+/// Two single-polygon neighbours of one village sharing one edge (`skip` picks another pair,
+/// `avoid` excludes a village).
+async fn neighbours(pool: &PgPool, skip: i64, avoid: Option<&str>) -> (String, String, i32, i32) {
     sqlx::query_as(
         "select a.code, b.code, a.version, b.version from current_grids a
          join current_grids b on b.village_code = a.village_code and a.code < b.code and b.geom && a.geom
@@ -25,9 +26,11 @@ async fn neighbours(pool: &PgPool, skip: i64) -> (String, String, i32, i32) {
               and st_numgeometries(st_linemerge(st_intersection(st_boundary(a.geom), st_boundary(b.geom)))) = 1
          where st_numgeometries(a.geom) = 1 and st_numgeometries(b.geom) = 1
            and exists (select 1 from buildings x where x.grid_code = b.code)
+           and a.village_code is distinct from $2
          order by a.code, b.code offset $1 limit 1",
     )
     .bind(skip)
+    .bind(avoid)
     .fetch_one(pool)
     .await
     .expect("two neighbours")
@@ -87,7 +90,7 @@ async fn a_scheduled_merge_waits_for_its_time_then_two_backends_apply_it_once() 
     let other = spawn_app_on(app.pool.clone(), "http://127.0.0.1:9".into()).await;
     let planner = app.login("planner").await;
     let dispatcher = app.login("dispatcher").await;
-    let (a, b, va, vb) = neighbours(&app.pool, 0).await;
+    let (a, b, va, vb) = neighbours(&app.pool, 0, None).await;
     let (lon, lat) = interior_point(&app.pool, &b).await;
     let (s, inc) = app
         .post(
@@ -256,7 +259,7 @@ async fn a_scheduled_merge_waits_for_its_time_then_two_backends_apply_it_once() 
 async fn scheduled_plans_conflict_cancel_fail_visibly_and_refuse_bad_times() {
     let app = spawn_app().await;
     let planner = app.login("planner").await;
-    let (a, b, va, vb) = neighbours(&app.pool, 1).await;
+    let (a, b, va, vb) = neighbours(&app.pool, 1, None).await;
     let plan = draft_merge(&app, &planner, &a, &b, va, vb).await;
     let commit = |body: Value| {
         let (app, token) = (&app, &planner);
@@ -291,6 +294,17 @@ async fn scheduled_plans_conflict_cancel_fail_visibly_and_refuse_bad_times() {
     let (s, list) = app.get("/api/plans?status=scheduled", Some(&planner)).await;
     assert_eq!(s, 200, "{list}");
     assert!(list["items"].as_array().expect("items").iter().any(|p| p["id"] == plan), "{list}");
+    // Every grid the plan holds (neighbours it only nodes or recolours too) lists it on its card.
+    let held: Vec<String> = sqlx::query_scalar("select grid_code from plan_grids where plan_id = $1")
+        .bind(plan)
+        .fetch_all(&app.pool)
+        .await
+        .expect("plan grids");
+    for code in &held {
+        let (s, list) = app.get(&format!("/api/plans?status=scheduled&grid={code}"), Some(&planner)).await;
+        assert_eq!(s, 200, "{list}");
+        assert!(list["items"].as_array().expect("items").iter().any(|p| p["id"] == plan), "{code}: {list}");
+    }
 
     // A new draft touching its grids is refused, naming the grid and the plan.
     let body =
@@ -353,6 +367,64 @@ async fn scheduled_plans_conflict_cancel_fail_visibly_and_refuse_bad_times() {
             .await
             .expect("audit");
     assert_eq!(audit, ["create", "schedule", "fail"]);
+}
+
+#[tokio::test]
+async fn a_plan_the_database_refuses_fails_and_the_plans_after_it_still_apply() {
+    let app = spawn_app().await;
+    let planner = app.login("planner").await;
+    let (a, b, va, vb) = neighbours(&app.pool, 0, None).await;
+    let village: String = sqlx::query_scalar("select village_code from grids where code = $1")
+        .bind(&a)
+        .fetch_one(&app.pool)
+        .await
+        .expect("village");
+    let (c, d, vc, vd) = neighbours(&app.pool, 0, Some(&village)).await;
+    let first = draft_merge(&app, &planner, &a, &b, va, vb).await;
+    let second = draft_merge(&app, &planner, &c, &d, vc, vd).await;
+    let effective = (Utc::now() + TimeDelta::hours(2)).with_nanosecond_zeroed();
+    for (plan, at) in [(first, effective), (second, effective + TimeDelta::minutes(1))] {
+        let (s, p) = app
+            .post(&format!("/api/plans/{plan}/commit"), Some(&planner), &json!({"effective_from": shanghai(at)}))
+            .await;
+        assert_eq!((s, p["status"].as_str()), (200, Some("scheduled")), "{p}");
+    }
+    // The database refuses the first plan's new version of a (a fault this test injects).
+    sqlx::raw_sql(&format!(
+        "create function refuse_a() returns trigger language plpgsql as $$
+         begin raise exception 'injected refusal for %', new.grid_code; end $$;
+         create trigger refuse_a before insert on grid_versions for each row
+         when (new.grid_code = '{a}') execute function refuse_a();"
+    ))
+    .execute(&app.pool)
+    .await
+    .expect("fault");
+
+    let done = schedule::apply_due(&app.pool, effective + TimeDelta::minutes(2)).await.expect("round");
+    assert!(
+        matches!(&done[..], [Applied::Failed(f, reason), Applied::Committed(s)]
+            if *f == first && *s == second && reason.contains("injected refusal")),
+        "{done:?}"
+    );
+    assert_eq!(
+        (status(&app.pool, first).await, status(&app.pool, second).await),
+        ("failed".into(), "committed".into())
+    );
+    let (s, p) = app.get(&format!("/api/plans/{first}"), Some(&planner)).await;
+    assert!(p["failure"].as_str().is_some_and(|f| f.contains("database refused")), "{s} {p}");
+    // Nothing of the first stayed; the second merged c and d.
+    let current: Vec<String> = sqlx::query_scalar("select code from current_grids where code = any($1) order by code")
+        .bind([&a, &b, &c, &d])
+        .fetch_all(&app.pool)
+        .await
+        .expect("current");
+    let mut kept = vec![a.clone(), b.clone(), c.clone()];
+    kept.sort();
+    assert_eq!(current, kept);
+    assert_eq!(
+        i64_of(&app.pool, "select count(*) from grid_versions where grid_code = $1 and plan_id is not null", &a).await,
+        0
+    );
 }
 
 /// A version: number, valid from, valid to, plan.

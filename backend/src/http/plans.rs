@@ -167,7 +167,7 @@ pub struct ListParams {
     village: Option<String>,
     /// The author's username.
     author: Option<String>,
-    /// Plans that change or name this grid.
+    /// Plans that name this grid or change it (recolouring it included).
     #[param(pattern = "^[0-9]{15}$")]
     grid: Option<String>,
     /// At most this many (default 50; more is answered as 500).

@@ -41,7 +41,25 @@ macro_rules! reassign_sql {
 const REASSIGN_BUILDINGS: &str = reassign_sql!("buildings", "t.point", "building");
 const REASSIGN_CAMERAS: &str = reassign_sql!("cameras", "t.geom", "camera");
 
-/// Applies plan `plan_id`'s stored `plan_grids` and `plan_units`.
+/// Locks every grid a plan involves, in code order, until the transaction ends: commits,
+/// schedulings and the scheduler's applications of plans sharing a grid take turns.
+pub(super) async fn lock_grids(
+    tx: &mut PgConnection,
+    base: &BTreeMap<String, i32>,
+    affected: &[String],
+) -> Result<(), PlanError> {
+    let mut lock: Vec<String> = base.keys().cloned().chain(affected.iter().cloned()).collect();
+    lock.sort();
+    lock.dedup();
+    sqlx::query("select code from grids where code = any($1) order by code for update")
+        .bind(&lock)
+        .fetch_all(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Applies plan `plan_id`'s stored `plan_grids` and `plan_units`, after checking that nothing
+/// moved since the draft.
 pub async fn apply(
     tx: &mut PgConnection,
     plan_id: i64,
@@ -51,14 +69,7 @@ pub async fn apply(
     actor: i64,
     now: DateTime<Utc>,
 ) -> Result<(), PlanError> {
-    // Lock every grid involved, in code order, then check nothing moved since the draft.
-    let mut lock: Vec<String> = base.keys().cloned().chain(affected.iter().cloned()).collect();
-    lock.sort();
-    lock.dedup();
-    sqlx::query("select code from grids where code = any($1) order by code for update")
-        .bind(&lock)
-        .fetch_all(&mut *tx)
-        .await?;
+    lock_grids(tx, base, affected).await?;
     check_base(tx, base).await?;
 
     // Unit boundaries take (or, for a revert, give back) the plan's nodes.

@@ -40,12 +40,14 @@ pub struct Planned<'a> {
 }
 
 /// The planned partition: current grids, minus those the plan redraws or retires (`$3`), plus
-/// their new shapes (`$1` codes, `$2` WKB).
+/// their new shapes (`$1` codes, `$2` WKB). `planned` is inlined (`not materialized`) so that
+/// each point → grid lookup reaches the current grids through their spatial index instead of
+/// scanning a materialised copy of all of them.
 macro_rules! planned_cte {
     () => {
         "with changed(code, geom) as (
              select c, st_setsrid(st_geomfromwkb(w), 4326) from unnest($1::text[], $2::bytea[]) as t(c, w)),
-         planned as (
+         planned as not materialized (
              select code, geom from current_grids where code <> all($3)
              union all select code, geom from changed),
          region as (select st_setsrid(st_extent(geom)::geometry, 4326) as env from changed) "

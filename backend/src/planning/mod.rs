@@ -132,6 +132,38 @@ pub fn mode_str(m: ReshapeMode) -> &'static str {
     }
 }
 
+/// The current partition on the lattice, converted once when the routing snapshot is loaded
+/// (after every change's NOTIFY), so the whole-city check does not convert 5,000 grids per call.
+#[derive(Debug, Default)]
+pub struct PartitionShapes {
+    /// Index-aligned with the snapshot's grids.
+    pub grids: Vec<lattice::Shape>,
+    /// Village outlines by code.
+    pub villages: std::collections::HashMap<String, lattice::Shape>,
+    /// The city outline.
+    pub city: Option<lattice::Shape>,
+}
+
+impl PartitionShapes {
+    /// Converts the snapshot's grids and outlines.
+    #[must_use]
+    pub fn new(
+        grids: &crate::routing::grid_index::GridIndex,
+        outlines: &std::collections::HashMap<String, geo::MultiPolygon<f64>>,
+        city: Option<&str>,
+    ) -> Self {
+        PartitionShapes {
+            grids: (0..grids.len()).map(|i| lattice::shape_from_geo(&grids.get(i as u32).shape)).collect(),
+            villages: outlines
+                .iter()
+                .filter(|(code, _)| code.len() == 12)
+                .map(|(code, mp)| (code.clone(), lattice::shape_from_geo(mp)))
+                .collect(),
+            city: city.and_then(|c| outlines.get(c)).map(lattice::shape_from_geo),
+        }
+    }
+}
+
 /// Checks the partition the routing engine holds (the current grids) against the villages and
 /// the city outline; `prefix` limits the report to one village, township or county.
 #[must_use]
@@ -140,22 +172,16 @@ pub fn check_partition(
     prefix: Option<&str>,
     rules: validate::Rules,
 ) -> validate::Report {
-    let grids: Vec<(usize, lattice::Shape)> =
-        (0..snap.grids.len()).map(|i| (i, lattice::shape_from_geo(&snap.grids.get(i as u32).shape))).collect();
-    let refs: Vec<validate::GridRef<'_>> = grids
+    let shapes = &snap.partition;
+    let refs: Vec<validate::GridRef<'_>> = shapes
+        .grids
         .iter()
+        .enumerate()
         .map(|(i, s)| {
-            let g = snap.grids.get(*i as u32);
+            let g = snap.grids.get(i as u32);
             validate::GridRef { code: &g.code, village: &g.village_code, shape: s }
         })
         .collect();
-    let villages: std::collections::HashMap<String, lattice::Shape> = snap
-        .outlines
-        .iter()
-        .filter(|(code, _)| code.len() == 12 && prefix.is_none_or(|p| code.starts_with(p)))
-        .map(|(code, mp)| (code.clone(), lattice::shape_from_geo(mp)))
-        .collect();
-    let city = snap.city.as_ref().and_then(|c| snap.outlines.get(c)).map(lattice::shape_from_geo);
     let in_scope = |g: &validate::GridRef<'_>| prefix.is_none_or(|p| g.code.starts_with(p));
-    validate::city(&refs, &in_scope, &villages, city.as_deref(), rules)
+    validate::city(&refs, &in_scope, &shapes.villages, shapes.city.as_deref(), rules)
 }

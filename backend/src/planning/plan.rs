@@ -666,6 +666,18 @@ pub(crate) async fn check_base(conn: &mut PgConnection, base: &BTreeMap<String, 
     })
 }
 
+/// A transaction for drafting, committing or reverting a plan, with PostgreSQL's JIT off.
+///
+/// The point → grid subqueries of the diff and of the reassignment carry cost estimates above
+/// `jit_above_cost`, so PostgreSQL compiles them on every call: on the full city that took
+/// 100–400 ms for statements that run in 20–60 ms (`cargo xtask bench plan`, measured with
+/// `log_min_duration_statement`). `set local` ends with the transaction.
+async fn begin(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, PlanError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local jit = off").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// Drafts a plan: computes, validates and previews the change, and stores it.
 pub async fn draft(
     pool: &PgPool,
@@ -674,7 +686,7 @@ pub async fn draft(
     scope: &Scope,
     rules: Rules,
 ) -> Result<Plan, PlanError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     // Stale versions first: a planner who drew on old boundaries hears that (409) before any
     // complaint about a boundary they have not seen. Only grids in scope are looked up.
     for code in req.base_versions.keys() {
@@ -934,6 +946,8 @@ pub struct ListFilter {
     /// A village, township or county code (prefix of the plan's village).
     pub area: Option<String>,
     pub author: Option<String>,
+    /// Plans that name this grid or change it (recolouring it only included): the grids a
+    /// scheduled plan holds against other plans (`schedule::refuse_pending`).
     pub grid: Option<String>,
     pub limit: i64,
 }
@@ -944,7 +958,8 @@ pub async fn list(pool: &PgPool, f: &ListFilter, scope: &Scope) -> Result<Vec<Pl
         "{PLAN_SELECT} where ($1::text is null or p.status = $1)
            and ($2::text is null or starts_with(p.village_code, $2))
            and ($3::text is null or a.username = $3)
-           and ($4::text is null or $4 = any(p.affected) or $4 = any(p.grids))
+           and ($4::text is null or $4 = any(p.affected) or $4 = any(p.grids)
+                or exists (select 1 from plan_grids pg where pg.plan_id = p.id and pg.grid_code = $4))
            and ($5::text is null or starts_with(p.village_code, $5))
          order by p.created_at desc, p.id desc limit $6"
     ))
@@ -966,7 +981,7 @@ pub(super) struct Locked {
     pub(super) village_code: String,
     grids: Vec<String>,
     pub(super) base_versions: serde_json::Value,
-    affected: Vec<String>,
+    pub(super) affected: Vec<String>,
 }
 
 /// Locks a plan; 404 when missing, 403 outside scope.
@@ -984,7 +999,7 @@ pub(super) async fn lock_plan(conn: &mut PgConnection, id: i64, scope: &Scope) -
 
 /// Commits a draft: applies exactly what it previewed, or 409 when a grid moved since.
 pub async fn commit(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     commit_in(&mut tx, id, actor, scope, now).await?;
     tx.commit().await?;
     get(pool, id, scope).await
@@ -1018,9 +1033,11 @@ pub(super) async fn commit_from(
             locked.status
         )));
     }
-    super::schedule::refuse_pending_for(tx, id).await?;
     let base: BTreeMap<String, i32> = serde_json::from_value(locked.base_versions).context("base versions")?;
     let affected = locked.affected;
+    // Under the grids' locks, so a plan scheduled meanwhile on one of them is seen.
+    super::apply::lock_grids(tx, &base, &affected).await?;
+    super::schedule::refuse_pending_for(tx, id).await?;
     // A merge's survivor (the smallest code) takes the workers of the others.
     let merge = (locked.operation == "merge").then(|| {
         let mut g = locked.grids.clone();
@@ -1104,7 +1121,7 @@ type GridState = (String, Option<i32>, Option<i64>, bool, i16, String);
 /// Reverts a committed plan: a new committed plan restores the exact previous geometries,
 /// colours, unit boundaries and assignments. 409 when later plans changed any of its grids.
 pub async fn revert(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     let locked = lock_plan(&mut tx, id, scope).await?;
     if locked.status != "committed" {
         return Err(PlanError::Conflict(format!(

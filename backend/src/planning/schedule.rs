@@ -5,7 +5,8 @@
 //! `now = effective_from`, so the new versions start exactly then. Several backends may run the
 //! task on one database: a due plan is claimed with `for update skip locked` in the transaction
 //! that commits it, so it is applied once. When the commit is refused (a grid moved meanwhile)
-//! the plan becomes `failed` with the reason and an audit row; nothing of it is applied.
+//! (or the database refuses it for good) the plan becomes `failed` with the reason and an
+//! audit row; nothing of it is applied.
 //!
 //! While a plan is scheduled, no other draft or commit may touch its grids ([`refuse_pending`],
 //! 409 naming the grid and the plan); a revert is not checked, so a revert that moves one of its
@@ -19,6 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
+use super::apply::lock_grids;
 use super::history::in_shanghai;
 use super::plan::{self, check_base, lock_plan};
 use super::PlanError;
@@ -72,9 +74,11 @@ pub async fn commit(
     if locked.status != "draft" {
         return Err(PlanError::Conflict(format!("plan {id} is {}; only a draft can be committed", locked.status)));
     }
-    // Refuse now what would certainly fail at its time.
+    // Refuse now what would certainly fail at its time, under the grids' locks: an immediate
+    // commit of one of them either went first (then this is stale) or waits and sees this plan.
     let base: std::collections::BTreeMap<String, i32> =
         serde_json::from_value(locked.base_versions).context("base versions")?;
+    lock_grids(&mut tx, &base, &locked.affected).await?;
     check_base(&mut tx, &base).await?;
     refuse_pending_for(&mut tx, id).await?;
     sqlx::query(
@@ -155,8 +159,23 @@ pub enum Applied {
     Failed(i64, String),
 }
 
+/// Whether a database error may pass on its own: a lost connection, a serialisation failure
+/// or deadlock (class 40), too few resources (53), a cancelled statement or shutdown (57).
+/// The plan is then tried again next round; any other error is the plan's own and fails it.
+fn transient(e: &anyhow::Error) -> bool {
+    match e.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(d)) => d.code().is_some_and(|c| ["40", "53", "57"].iter().any(|k| c.starts_with(k))),
+        Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed) => {
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Applies every scheduled plan due at `now`, oldest first, each in its own transaction.
-/// A database error stops the round (the plan stays scheduled for the next one).
+/// A transient database error ([`transient`]) stops the round (the plan stays scheduled for
+/// the next one); any other refusal, the database's included, fails that plan and the round
+/// goes on, so one broken plan never holds back the plans after it.
 pub async fn apply_due(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<Applied>> {
     let mut done = Vec::new();
     loop {
@@ -177,10 +196,13 @@ pub async fn apply_due(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<
                 attempt.commit().await?;
                 done.push(Applied::Committed(id));
             }
-            Err(PlanError::Db(e)) => return Err(e.context(format!("applying scheduled plan {id}"))),
+            Err(PlanError::Db(e)) if transient(&e) => return Err(e.context(format!("applying scheduled plan {id}"))),
             Err(refused) => {
                 attempt.rollback().await?;
-                let reason = refused.to_string();
+                let reason = match refused {
+                    PlanError::Db(e) => format!("the database refused it: {e:#}"),
+                    other => other.to_string(),
+                };
                 sqlx::query("update plans set status = 'failed', failure = $2, decided_at = $3 where id = $1")
                     .bind(id)
                     .bind(&reason)

@@ -16,12 +16,19 @@
 //! must have at least that radius (found by a polylabel-style cell search, stopped as soon as
 //! the answer is known; `area / perimeter` bounds the radius from below, so most grids need no
 //! search at all).
+//!
+//! **Speed.** The whole-city check runs on lattice shapes the routing snapshot converted once
+//! ([`super::PartitionShapes`]), hashes segments with a multiplicative hash instead of SipHash,
+//! proves a plain ring simple with exact integer predicates before falling back to geo's full
+//! validity check, and splits the per-grid and per-village work over the available cores
+//! (results are joined in the sequential order, so the report is the same).
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use geo::Validation as _;
 
-use super::lattice::{ring_area2, shape_to_geo, Metric, Poly, Pt, Shape};
+use super::lattice::{on_segment, orient, ring_area2, shape_to_geo, Metric, Poly, Pt, Shape};
 
 /// Minimum width and area of every polygon of a grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,9 +94,36 @@ pub struct GridRef<'a> {
     pub shape: &'a [Poly],
 }
 
+/// A multiplicative (Fx-style) hash for lattice keys: segment hashing is the check's inner loop,
+/// and its keys come from our own data, so SipHash's flood resistance buys nothing here.
+#[derive(Default, Clone, Copy)]
+struct LatticeHasher(u64);
+
+impl Hasher for LatticeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v.cast_unsigned());
+    }
+}
+
+type SegmentMap<V> = HashMap<(Pt, Pt), V, BuildHasherDefault<LatticeHasher>>;
+
 /// Signed count per undirected segment: +1 for each a→b with a < b, −1 for b→a.
 #[derive(Default)]
-struct Chains(HashMap<(Pt, Pt), i32>);
+struct Chains(SegmentMap<i32>);
 
 impl Chains {
     fn add(&mut self, a: Pt, b: Pt, sign: i32) {
@@ -104,19 +138,23 @@ impl Chains {
         }
     }
 
+    /// Adds every ring with shells counter-clockwise and holes clockwise, whatever their
+    /// stored orientation.
     fn add_shape(&mut self, shape: &[Poly], sign: i32) {
         for p in shape {
-            let mut p = p.clone();
-            p.orient_rings();
-            for (a, b) in p.segments() {
-                self.add(a, b, sign);
+            for (i, r) in p.rings.iter().enumerate() {
+                let flip = (ring_area2(r) > 0) != (i == 0);
+                let s = if flip { -sign } else { sign };
+                for j in 0..r.len() {
+                    self.add(r[j], r[(j + 1) % r.len()], s);
+                }
             }
         }
     }
 
     /// The residual as closed cycles (directed), plus whatever does not close.
     fn cycles(&self) -> Vec<Vec<Pt>> {
-        let mut out_edges: HashMap<Pt, Vec<Pt>> = HashMap::new();
+        let mut out_edges: HashMap<Pt, Vec<Pt>, BuildHasherDefault<LatticeHasher>> = HashMap::default();
         for (&(a, b), &n) in &self.0 {
             let (from, to) = if n > 0 { (a, b) } else { (b, a) };
             for _ in 0..n.unsigned_abs() {
@@ -148,7 +186,7 @@ impl Chains {
 }
 
 /// Which of `candidates` have a segment in `ring` (either direction).
-fn grids_on(ring: &[Pt], owners: &HashMap<(Pt, Pt), Vec<usize>>) -> Vec<usize> {
+fn grids_on(ring: &[Pt], owners: &SegmentMap<Vec<usize>>) -> Vec<usize> {
     let mut out: Vec<usize> = (0..ring.len())
         .flat_map(|i| {
             let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
@@ -172,7 +210,7 @@ fn residual_issues(
         return Vec::new();
     }
     // Which grids own the residual segments.
-    let mut owners: HashMap<(Pt, Pt), Vec<usize>> = HashMap::new();
+    let mut owners: SegmentMap<Vec<usize>> = SegmentMap::default();
     for &i in members {
         for p in grids[i].shape {
             for (a, b) in p.segments() {
@@ -257,9 +295,16 @@ pub fn grid_shape(grid: &GridRef<'_>, rules: Rules, allow_multipolygon: bool, me
         reason,
         shape,
     };
-    let geo = shape_to_geo(grid.shape);
-    if let Some(err) = geo.validation_errors().first() {
-        issues.push(issue(IssueKind::Invalid, 0.0, None, format!("not a valid polygon: {err}"), grid.shape.to_vec()));
+    if !(grid.shape.len() == 1 && simple_polygon(&grid.shape[0])) {
+        if let Some(err) = shape_to_geo(grid.shape).validation_errors().first() {
+            issues.push(issue(
+                IssueKind::Invalid,
+                0.0,
+                None,
+                format!("not a valid polygon: {err}"),
+                grid.shape.to_vec(),
+            ));
+        }
     }
     if grid.shape.len() > 1 && !allow_multipolygon {
         issues.push(issue(
@@ -293,6 +338,59 @@ pub fn grid_shape(grid: &GridRef<'_>, rules: Rules, allow_multipolygon: bool, me
         }
     }
     issues
+}
+
+/// The longest ring [`simple_polygon`] examines pairwise; longer ones go to geo's sweep.
+const SIMPLE_RING_MAX: usize = 64;
+
+/// Whether `poly` is, provably, one simple ring without holes: at least three vertices, no zero
+/// area, no two non-adjacent edges touching and no adjacent edges folding back onto each other.
+/// Exact on the lattice. Such a polygon is valid (OGC), so `true` lets [`grid_shape`] skip the
+/// full validity check; `false` means only "not proved here".
+fn simple_polygon(poly: &Poly) -> bool {
+    let [ring] = poly.rings.as_slice() else { return false };
+    let n = ring.len();
+    if !(3..=SIMPLE_RING_MAX).contains(&n) || ring_area2(ring) == 0 {
+        return false;
+    }
+    let seg = |i: usize| (ring[i], ring[(i + 1) % n]);
+    for i in 0..n {
+        let (a, b) = seg(i);
+        let c = ring[(i + 2) % n];
+        // Adjacent edges a→b, b→c: a fold back (collinear, c not beyond b) overlaps them.
+        if a == b
+            || (orient(a, b, c) == 0
+                && i128::from(b.x - a.x) * i128::from(c.x - b.x) + i128::from(b.y - a.y) * i128::from(c.y - b.y) <= 0)
+        {
+            return false;
+        }
+        for j in i + 2..n {
+            if i == 0 && j == n - 1 {
+                continue; // adjacent through the closing vertex
+            }
+            let (c, d) = seg(j);
+            if segments_touch(a, b, c, d) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Whether closed segments a–b and c–d share any point (exact).
+fn segments_touch(a: Pt, b: Pt, c: Pt, d: Pt) -> bool {
+    if a.x.max(b.x) < c.x.min(d.x)
+        || c.x.max(d.x) < a.x.min(b.x)
+        || a.y.max(b.y) < c.y.min(d.y)
+        || c.y.max(d.y) < a.y.min(b.y)
+    {
+        return false;
+    }
+    let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
+    if o1.signum() * o2.signum() < 0 && o3.signum() * o4.signum() < 0 {
+        return true;
+    }
+    on_segment(a, b, c) || on_segment(a, b, d) || on_segment(c, d, a) || on_segment(c, d, b)
 }
 
 /// `Some(width)` when the polygon vanishes under a negative buffer of `min_width / 2`: its
@@ -415,6 +513,24 @@ fn max_inscribed_at_least(rings: &[Vec<[f64; 2]>], target: f64) -> f64 {
     best
 }
 
+/// Fewest items worth a thread of their own.
+const MIN_PER_THREAD: usize = 256;
+
+/// `f` over `items` in contiguous chunks, one per available core, joined in order: the same
+/// result as `f(items)` when `f` maps each item independently.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = cores.min(items.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        return f(items);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items.chunks(items.len().div_ceil(threads)).map(|c| s.spawn(move || f(c))).collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
 /// Everything [`city`] found, by kind.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -429,7 +545,7 @@ pub struct Report {
 /// city-wide check reports only problems that involve a grid in scope. `all_grids` are the
 /// grids of the whole city (for the cross-village check).
 #[must_use]
-pub fn city<S: std::hash::BuildHasher>(
+pub fn city<S: std::hash::BuildHasher + Sync>(
     all_grids: &[GridRef<'_>],
     in_scope: &dyn Fn(&GridRef<'_>) -> bool,
     villages: &HashMap<String, Shape, S>,
@@ -439,39 +555,52 @@ pub fn city<S: std::hash::BuildHasher>(
     let metric = Metric::at_lat(33.5);
     let mut report = Report::default();
     let mut by_village: HashMap<&str, Vec<GridRef<'_>>> = HashMap::new();
+    let mut scoped: Vec<GridRef<'_>> = Vec::new();
     for g in all_grids.iter().filter(|g| in_scope(g)) {
         by_village.entry(g.village).or_default().push(*g);
-        report.grids += 1;
+        scoped.push(*g);
         if g.shape.len() > 1 {
             report.multipart_grids += 1;
         }
-        // Stored grids may be multipolygons; a plan's result is held to one polygon.
-        report.issues.extend(grid_shape(g, rules, true, metric));
     }
+    report.grids = scoped.len();
     report.villages = by_village.len();
     let mut village_codes: Vec<&str> = by_village.keys().copied().collect();
     village_codes.sort_unstable();
-    for v in village_codes {
-        match villages.get(v) {
-            Some(outline) => report.issues.extend(village_partition(&by_village[v], v, outline, metric)),
-            None => report.issues.push(Issue {
-                kind: IssueKind::OutsideParent,
-                grids: by_village[v].iter().map(|g| g.code.to_owned()).collect(),
-                village: Some(v.to_owned()),
-                area_m2: 0.0,
-                width_m: None,
-                reason: format!("village {v} has no boundary"),
-                shape: Vec::new(),
-            }),
-        }
-    }
-    if let Some(outline) = city_outline {
-        let mut chains = Chains::default();
-        for g in all_grids {
-            chains.add_shape(g.shape, 1);
-        }
-        chains.add_shape(outline, -1);
-        let members: Vec<usize> = (0..all_grids.len()).collect();
+    let residual = std::thread::scope(|s| {
+        // The cross-village sum runs beside the per-grid and per-village checks.
+        let cross = city_outline.map(|outline| {
+            s.spawn(move || {
+                let mut chains = Chains::default();
+                for g in all_grids {
+                    chains.add_shape(g.shape, 1);
+                }
+                chains.add_shape(outline, -1);
+                let members: Vec<usize> = (0..all_grids.len()).collect();
+                residual_issues(&chains, all_grids, &members, None, metric, IssueKind::Overlap)
+            })
+        });
+        // Stored grids may be multipolygons; a plan's result is held to one polygon.
+        report.issues = in_parallel(&scoped, |gs| gs.iter().flat_map(|g| grid_shape(g, rules, true, metric)).collect());
+        report.issues.extend(in_parallel(&village_codes, |vs| {
+            vs.iter()
+                .flat_map(|v| match villages.get(*v) {
+                    Some(outline) => village_partition(&by_village[v], v, outline, metric),
+                    None => vec![Issue {
+                        kind: IssueKind::OutsideParent,
+                        grids: by_village[v].iter().map(|g| g.code.to_owned()).collect(),
+                        village: Some((*v).to_owned()),
+                        area_m2: 0.0,
+                        width_m: None,
+                        reason: format!("village {v} has no boundary"),
+                        shape: Vec::new(),
+                    }],
+                })
+                .collect()
+        }));
+        cross.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    if let Some(residual) = residual {
         // A problem inside one village was reported by its own check with the same cycle.
         let canon = |shape: &Shape| {
             shape.first().map(|p| {
@@ -482,7 +611,7 @@ pub fn city<S: std::hash::BuildHasher>(
         };
         let seen: HashSet<Vec<Pt>> = report.issues.iter().filter_map(|i| canon(&i.shape)).collect();
         let scope_of: HashMap<&str, bool> = all_grids.iter().map(|g| (g.code, in_scope(g))).collect();
-        for issue in residual_issues(&chains, all_grids, &members, None, metric, IssueKind::Overlap) {
+        for issue in residual {
             let scoped = issue.grids.is_empty()
                 || issue.grids.iter().any(|c| scope_of.get(c.as_str()).copied().unwrap_or(false));
             if scoped && !canon(&issue.shape).is_some_and(|c| seen.contains(&c)) {
@@ -560,6 +689,25 @@ mod tests {
         let grids = [GridRef { code: "a", village: "v", shape: &a }, GridRef { code: "b", village: "v", shape: &b }];
         let kinds: Vec<IssueKind> = village_partition(&grids, "v", &outline, m).iter().map(|i| i.kind).collect();
         assert_eq!(kinds, vec![IssueKind::UnsharedVertex]);
+    }
+
+    #[test]
+    fn the_simple_ring_proof_never_passes_what_geo_refuses() {
+        let ring = |pts: &[(i64, i64)]| Poly { rings: vec![pts.iter().map(|&(x, y)| Pt::new(x, y)).collect()] };
+        let cases = [
+            (ring(&[(0, 0), (S, 0), (S, S), (0, S)]), true),
+            (ring(&[(0, 0), (S, 0), (2 * S, 0), (2 * S, S), (0, S)]), true), // a straight-through vertex
+            (ring(&[(0, 0), (S, S), (S, 0), (0, S)]), false),                // bow tie
+            (ring(&[(0, 0), (2 * S, 0), (S, 0), (S, S)]), false),            // folds back on itself
+            (ring(&[(0, 0), (2 * S, 0), (S, S), (2 * S, 2 * S), (0, 2 * S), (S, S)]), false), // touches itself
+            (ring(&[(0, 0), (S, 0), (2 * S, 0)]), false),                    // no area
+        ];
+        for (poly, simple) in cases {
+            assert_eq!(simple_polygon(&poly), simple, "{poly:?}");
+            if simple {
+                assert!(shape_to_geo(std::slice::from_ref(&poly)).is_valid(), "{poly:?}");
+            }
+        }
     }
 
     #[test]

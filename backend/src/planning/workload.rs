@@ -42,7 +42,13 @@ pub async fn grid_workload(pool: &PgPool, scope: &Scope, code: &GridCode) -> Sco
     scope.check(code.as_str(), || format!("grid {}", code.as_str()))?;
     let since = Utc::now() - Duration::days(WORKLOAD_DAYS);
     let open: Vec<String> = OPEN_STATUSES.iter().map(|s| (*s).to_owned()).collect();
-    let mut conn = pool.acquire().await.context("connecting")?;
+    // One snapshot for every figure: the tally's worker count and the worker list must agree
+    // even while a `PUT …/workers` commits between the statements.
+    let mut conn = pool.begin().await.context("connecting")?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *conn)
+        .await
+        .context("starting a snapshot")?;
     let row: Option<Row> = sqlx::query_as(&format!(
         "select g.name, g.village_code, g.version, st_area(g.geom::geography) as area_m2, {GRID_TALLY},
                 (select count(*) from incidents i where i.grid_code = g.code and i.reported_at >= $3) as incidents_90d,
@@ -70,6 +76,7 @@ pub async fn grid_workload(pool: &PgPool, scope: &Scope, code: &GridCode) -> Sco
     .context("reading the neighbours")?;
     let workers = super::workers::list(&mut conn, code.as_str()).await?;
     let (village_name, village) = village_totals(&mut conn, &row.village_code, since).await?;
+    conn.commit().await.context("ending the snapshot")?;
     let tally = Tally {
         buildings: row.buildings,
         households: row.households,

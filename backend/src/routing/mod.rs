@@ -102,6 +102,8 @@ pub struct Snapshot {
     pub outlines: HashMap<String, geo::MultiPolygon<f64>>,
     /// The city's code.
     pub city: Option<String>,
+    /// The grids and outlines on the planning lattice (for the partition check).
+    pub partition: crate::planning::PartitionShapes,
     pub units: HashMap<String, Unit>,
     pub workers: HashMap<String, GridWorker>,
     pub cameras: Vec<Camera>,
@@ -686,10 +688,13 @@ async fn load_snapshot(pool: &PgPool) -> anyhow::Result<Snapshot> {
             .map(|(c, p, l, h)| ((c, p, l), h))
             .collect();
 
+    let grids = GridIndex::new(grids);
+    let partition = crate::planning::PartitionShapes::new(&grids, &outlines, city.as_deref());
     Ok(Snapshot {
-        grids: GridIndex::new(grids),
+        grids,
         outlines,
         city,
+        partition,
         units,
         workers,
         cameras,

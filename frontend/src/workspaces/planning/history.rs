@@ -88,18 +88,20 @@ pub fn history_card(props: &Props) -> Html {
     let lang = app.lang;
     let p = &app.workspaces.planning;
     let date = use_state(String::new);
-    let scheduled = use_state(Vec::<PlanSummary>::new);
+    // The scheduled plans and the grid they were asked for: a late answer for a grid no longer
+    // shown is never listed.
+    let scheduled = use_state(|| None::<(String, Vec<PlanSummary>)>);
     // Bumped after a cancel, to fetch the scheduled plans again.
     let scheduled_rev = use_state(|| 0_u32);
 
     {
         let (client, scheduled) = (client.clone(), scheduled.clone());
         use_effect_with((p.grid.clone(), p.workload_rev, *scheduled_rev, p.preview.clone()), move |(grid, ..)| {
-            scheduled.set(Vec::new());
+            scheduled.set(None);
             if let Some(code) = grid.clone() {
                 spawn_local(async move {
                     if let Ok(list) = client.check(api::scheduled_plans(client.token(), &code).await) {
-                        scheduled.set(list.items);
+                        scheduled.set(Some((code, list.items)));
                     }
                 });
             }
@@ -139,6 +141,10 @@ pub fn history_card(props: &Props) -> Html {
     let today = {
         let client = client.clone();
         Callback::from(move |_: MouseEvent| client.send(A::ViewAsOf(None)))
+    };
+    let scheduled: &[PlanSummary] = match &*scheduled {
+        Some((code, items)) if p.grid.as_ref() == Some(code) => items,
+        _ => &[],
     };
     html! {
         <section class="history-card">
