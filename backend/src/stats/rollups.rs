@@ -1,11 +1,13 @@
 //! The rollups of incidents and buildings (schema `stats`, migrations `0050_heat_rollups.sql`,
-//! `0051_stats_cubes.sql`, `0080_stats_speed.sql`).
+//! `0051_stats_cubes.sql`, `0080_stats_speed.sql`, `0082_rollup_rebuild.sql`).
 //!
 //! Statement-level triggers on `incidents` keep them equal to what a full recomputation from
 //! the raw rows gives, in the same transaction as the change: registration, transitions to and
 //! from `duplicate`, deletions, re-routing by a plan and bulk loads all go through them, so no
-//! code path can forget to update them. [`rebuild`] recomputes them from scratch with the same
-//! SQL (`citygrid rollups rebuild`); the tests compare the two.
+//! code path can forget to update them. [`rebuild`] recomputes them from scratch from the same
+//! fact definitions, set-based: the finest rows once from the incidents, every coarser level
+//! and period from the finer rows (`citygrid rollups rebuild`); the tests compare it with the
+//! trigger path and with SQL over the raw rows.
 
 use std::time::{Duration, Instant};
 
