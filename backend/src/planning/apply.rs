@@ -59,7 +59,7 @@ pub(super) async fn lock_grids(
 }
 
 /// Applies plan `plan_id`'s stored `plan_grids` and `plan_units`, after checking that nothing
-/// moved since the draft.
+/// moved since the draft. The caller holds [`lock_grids`] over `base` and `affected`.
 pub async fn apply(
     tx: &mut PgConnection,
     plan_id: i64,
@@ -69,7 +69,6 @@ pub async fn apply(
     actor: i64,
     now: DateTime<Utc>,
 ) -> Result<(), PlanError> {
-    lock_grids(tx, base, affected).await?;
     check_base(tx, base).await?;
 
     // Unit boundaries take (or, for a revert, give back) the plan's nodes.
