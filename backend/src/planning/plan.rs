@@ -1044,7 +1044,7 @@ pub(super) async fn commit_from(
         g.sort();
         (g[0].clone(), g[1..].to_vec())
     });
-    super::apply::apply(tx, id, &base, &affected, Assignments::Rules { merge }, actor, now).await?;
+    super::apply::apply(tx, id, &base, Assignments::Rules { merge }, actor, now).await?;
     sqlx::query("update plans set status = 'committed', decided_at = $2, decided_by = $3 where id = $1")
         .bind(id)
         .bind(now)
@@ -1282,7 +1282,7 @@ pub async fn revert(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: Date
             .execute(&mut *tx)
             .await?;
     }
-    super::apply::apply(&mut tx, new_id, &base, &affected, Assignments::Restore(id), actor, now).await?;
+    super::apply::apply(&mut tx, new_id, &base, Assignments::Restore(id), actor, now).await?;
     sqlx::query("update plans set status = 'reverted', reverted_by = $2 where id = $1")
         .bind(id)
         .bind(new_id)
