@@ -93,8 +93,6 @@ pub mod planning {
     pub const MOVED_BUILDING: &str = "#6a00a8";
     /// Where a plan breaks a rule (validation error).
     pub const ERROR: &str = "#e00000";
-    /// Grid boundaries on a past date ("view as of"; dashed).
-    pub const AS_OF: &str = "#8c2d04";
 }
 
 /// The outline of the selected feature, in every workspace (the Coverage page's selected
@@ -157,7 +155,6 @@ mod tests {
             planning::AFTER,
             planning::MOVED_BUILDING,
             planning::ERROR,
-            planning::AS_OF,
             HIGHLIGHT,
             NO_VALUE,
         ];

@@ -1,7 +1,8 @@
 //! Plans committed for a later instant (`effective_from`): nothing changes before their time,
 //! the future partition shows `as_of`; at their time the scheduler commits them exactly once
 //! (two backends on one database, an injected clock) with the effects of an immediate commit —
-//! or marks them failed when a grid moved meanwhile. Conflicts, cancelling, bad input.
+//! or marks them failed when a grid moved meanwhile. Conflicts (a revert's too), cancelling,
+//! bad input.
 //! Expected answers come from SQL written here.
 
 mod common;
@@ -425,6 +426,72 @@ async fn a_plan_the_database_refuses_fails_and_the_plans_after_it_still_apply() 
         i64_of(&app.pool, "select count(*) from grid_versions where grid_code = $1 and plan_id is not null", &a).await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_revert_waits_for_the_plans_scheduled_on_its_grids() {
+    let app = spawn_app().await;
+    let planner = app.login("planner").await;
+    let (a, b, va, vb) = neighbours(&app.pool, 2, None).await;
+    let first = draft_merge(&app, &planner, &a, &b, va, vb).await;
+    let (s, p) = app.post(&format!("/api/plans/{first}/commit"), Some(&planner), &json!({})).await;
+    assert_eq!((s, p["status"].as_str()), (200, Some("committed")), "{p}");
+    // The merged a and a one-polygon neighbour c of its village: their merge is scheduled.
+    let (c, va2, vc): (String, i32, i32) = sqlx::query_as(
+        "select c.code, a.version, c.version from current_grids a
+         join current_grids c on c.village_code = a.village_code and c.code <> a.code and c.geom && a.geom
+              and st_relate(a.geom, c.geom, 'F***1****')
+         where a.code = $1 and st_numgeometries(c.geom) = 1 order by c.code limit 1",
+    )
+    .bind(&a)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a neighbour of the merged grid");
+    let second = draft_merge(&app, &planner, &a, &c, va2, vc).await;
+    let at = (Utc::now() + TimeDelta::hours(2)).with_nanosecond_zeroed();
+    let (s, p) = app
+        .post(&format!("/api/plans/{second}/commit"), Some(&planner), &json!({"effective_from": shanghai(at)}))
+        .await;
+    assert_eq!((s, p["status"].as_str()), (200, Some("scheduled")), "{p}");
+
+    // Reverting the first would undo the grid the second was drafted on: refused, naming it.
+    let revert = format!("/api/plans/{first}/revert");
+    let (s, e) = app.post(&revert, Some(&planner), &json!({})).await;
+    assert_error(s, &e, 409, &second.to_string());
+    assert_eq!(e["error"]["details"]["plan_id"], second, "{e}");
+    let shared: String = sqlx::query_scalar(
+        "select p.grid_code from plan_grids p join plan_grids q on q.grid_code = p.grid_code
+         where p.plan_id = $1 and q.plan_id = $2 order by 1 limit 1",
+    )
+    .bind(first)
+    .bind(second)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a grid both plans hold");
+    assert_eq!(e["error"]["details"]["grid"], shared.as_str(), "{e}");
+    assert_eq!(
+        (status(&app.pool, first).await, status(&app.pool, second).await),
+        ("committed".into(), "scheduled".into())
+    );
+    let reverts: i64 = sqlx::query_scalar("select count(*) from plans where reverts = $1")
+        .bind(first)
+        .fetch_one(&app.pool)
+        .await
+        .expect("reverting plans");
+    assert_eq!(reverts, 0, "a refused revert leaves no plan behind");
+
+    // Once the scheduled plan is cancelled the revert goes through and b is back.
+    let (s, p) = app.post(&format!("/api/plans/{second}/discard"), Some(&planner), &json!({})).await;
+    assert_eq!(s, 200, "{p}");
+    let (s, p) = app.post(&revert, Some(&planner), &json!({})).await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(status(&app.pool, first).await, "reverted");
+    let current: Vec<String> = sqlx::query_scalar("select code from current_grids where code = any($1) order by code")
+        .bind([&a, &b])
+        .fetch_all(&app.pool)
+        .await
+        .expect("current");
+    assert_eq!(current, [a.clone(), b.clone()]);
 }
 
 /// A version: number, valid from, valid to, plan.

@@ -53,6 +53,9 @@ export function loggedOutBeforeEach(session) {
   });
 }
 
+/** The requests of each page opened by `openBrowser` that have no answer yet. */
+const inFlight = new WeakMap();
+
 /** A fresh browser (launch() gives it a fresh temporary profile) and page. */
 export async function openBrowser() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -62,6 +65,13 @@ export async function openBrowser() {
   const logs = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.on('requestfailed', (r) => logs.push(`[requestfailed] ${r.url()}: ${r.failure()?.errorText}`));
+  // Requests still waiting for their answer: named when the map does not become idle.
+  const pending = new Set();
+  inFlight.set(page, pending);
+  page.on('request', (r) => pending.add(r));
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => pending.delete(r));
   return { browser, page, logs };
 }
 
@@ -162,37 +172,58 @@ export async function polled(what, fn, timeoutMs = 30_000) {
   }
 }
 
+/** Bound on waiting for the map's `idle`: tiles, glyphs and a repaint, on a loaded machine. */
+const IDLE_MS = 60_000;
+
+/**
+ * Runs `action` on the map (`'jump'` with `[center, zoom]`, `'fit'` with `[x0, y0, x1, y1]`, or
+ * `'repaint'`) and resolves at the map's next `idle`. If it does not come within `IDLE_MS`, the
+ * error says which sources are still loading and which requests are still unanswered.
+ */
+async function untilIdle(page, action, args) {
+  try {
+    await page.evaluate(
+      ([action, args, ms]) =>
+        new Promise((resolve, reject) => {
+          const map = window.__citygrid.map;
+          const timer = setTimeout(() => {
+            const loading = Object.keys(map.getStyle().sources).filter((id) => !map.isSourceLoaded(id));
+            const state =
+              `moving ${map.isMoving()}, style loaded ${map.isStyleLoaded()}, ` +
+              `tiles loaded ${map.areTilesLoaded()}; sources loading: ${loading.join(', ') || 'none'}`;
+            reject(new Error(`map did not become idle within ${ms / 1000} s (${state})`));
+          }, ms);
+          map.once('idle', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if (action === 'jump') map.jumpTo({ center: args[0], zoom: args[1] });
+          else if (action === 'fit') map.fitBounds([args.slice(0, 2), args.slice(2)], { animate: false, padding: 60 });
+          // A render (hence an `idle`) even when the camera did not change.
+          map.triggerRepaint();
+        }),
+      [action, args, IDLE_MS],
+    );
+  } catch (e) {
+    const waiting = [...(inFlight.get(page) ?? [])].map((r) => r.url());
+    if (waiting.length) e.message += `; unanswered requests: ${waiting.join(' ')}`;
+    throw e;
+  }
+}
+
 /** Moves the map (no animation) and resolves once it has rendered everything. */
 export async function jumpAndSettle(page, center, zoom) {
-  await page.evaluate(
-    ([center, zoom]) =>
-      new Promise((resolve, reject) => {
-        const map = window.__citygrid.map;
-        const timer = setTimeout(() => reject(new Error('map did not become idle within 60 s')), 60_000);
-        map.once('idle', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        map.jumpTo({ center, zoom });
-      }),
-    [center, zoom],
-  );
+  await untilIdle(page, 'jump', [center, zoom]);
+}
+
+/** Fits the map to `[x0, y0, x1, y1]` (no animation, 60 px padding) and resolves once it has rendered everything. */
+export async function fitAndSettle(page, bounds) {
+  await untilIdle(page, 'fit', bounds);
 }
 
 /** Resolves at the map's next `idle` (after a forced repaint), so screenshots show the latest state. */
 export async function settle(page) {
-  await page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const map = window.__citygrid.map;
-        const timer = setTimeout(() => reject(new Error('map did not become idle within 30 s')), 30_000);
-        map.once('idle', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        map.triggerRepaint();
-      }),
-  );
+  await untilIdle(page, 'repaint', null);
 }
 
 /** A pixel of the map (relative to its canvas) near the centre with no incident under it: in the

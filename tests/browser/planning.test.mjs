@@ -19,6 +19,7 @@ import {
   apiToken,
   browserForFile,
   decodePng,
+  fitAndSettle,
   loggedOutBeforeEach,
   login,
   polled,
@@ -75,23 +76,14 @@ function lineFor(code) {
 async function showBox(page, [x0, y0, x1, y1]) {
   const open = page.locator('.legend .panel-title[aria-expanded=true], .layer-switcher .panel-title[aria-expanded=true]');
   while ((await open.count()) > 0) await open.first().click();
-  await page.evaluate(
-    ([b]) =>
-      new Promise((resolve, reject) => {
-        const map = window.__citygrid.map;
-        for (const l of map.getStyle().layers) {
-          const group = l.metadata?.['citygrid:group'];
-          if (['buildings', 'cameras', 'incidents'].includes(group)) map.setLayoutProperty(l.id, 'visibility', 'none');
-        }
-        const timer = setTimeout(() => reject(new Error('map did not become idle within 60 s')), 60_000);
-        map.once('idle', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { animate: false, padding: 60 });
-      }),
-    [[x0, y0, x1, y1]],
-  );
+  await page.evaluate(() => {
+    const map = window.__citygrid.map;
+    for (const l of map.getStyle().layers) {
+      const group = l.metadata?.['citygrid:group'];
+      if (['buildings', 'cameras', 'incidents'].includes(group)) map.setLayoutProperty(l.id, 'visibility', 'none');
+    }
+  });
+  await fitAndSettle(page, [x0, y0, x1, y1]);
 }
 
 /** Page coordinates of a lon/lat on the map. */

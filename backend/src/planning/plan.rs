@@ -1044,7 +1044,7 @@ pub(super) async fn commit_from(
         g.sort();
         (g[0].clone(), g[1..].to_vec())
     });
-    super::apply::apply(tx, id, &base, &affected, Assignments::Rules { merge }, actor, now).await?;
+    super::apply::apply(tx, id, &base, Assignments::Rules { merge }, actor, now).await?;
     sqlx::query("update plans set status = 'committed', decided_at = $2, decided_by = $3 where id = $1")
         .bind(id)
         .bind(now)
@@ -1119,7 +1119,8 @@ type OrigRow = (String, String, Option<i32>, Option<String>, i16, Option<i16>, S
 type GridState = (String, Option<i32>, Option<i64>, bool, i16, String);
 
 /// Reverts a committed plan: a new committed plan restores the exact previous geometries,
-/// colours, unit boundaries and assignments. 409 when later plans changed any of its grids.
+/// colours, unit boundaries and assignments. 409 when later plans changed any of its grids, or
+/// while a scheduled plan changes one of them (it was drafted on what the revert would undo).
 pub async fn revert(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: DateTime<Utc>) -> Result<Plan, PlanError> {
     let mut tx = begin(pool).await?;
     let locked = lock_plan(&mut tx, id, scope).await?;
@@ -1137,8 +1138,10 @@ pub async fn revert(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: Date
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    // Every grid must still be as the plan left it.
+    // Every grid must still be as the plan left it: read under their locks, like a commit.
     let codes: Vec<String> = orig.iter().map(|o| o.0.clone()).collect();
+    super::apply::lock_grids(&mut tx, &BTreeMap::new(), &codes).await?;
+    super::schedule::refuse_pending_for(&mut tx, id).await?;
     let state: Vec<GridState> = sqlx::query_as(
         "select g.code, v.version, v.plan_id, g.retired_at is not null, g.colour, g.name
          from grids g left join lateral (select version, plan_id from grid_versions where grid_code = g.code
@@ -1279,7 +1282,7 @@ pub async fn revert(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: Date
             .execute(&mut *tx)
             .await?;
     }
-    super::apply::apply(&mut tx, new_id, &base, &affected, Assignments::Restore(id), actor, now).await?;
+    super::apply::apply(&mut tx, new_id, &base, Assignments::Restore(id), actor, now).await?;
     sqlx::query("update plans set status = 'reverted', reverted_by = $2 where id = $1")
         .bind(id)
         .bind(new_id)
