@@ -3,7 +3,8 @@
 //!
 //! Counts, closures, escalations, resolution levels and handling-time histograms come from
 //! `stats.unit_rows` (the cube for whole months and county days, the raw incidents for the
-//! rest), for grids from `stats.grid_rows` (the grid packs, the raw incidents for partial days); overdue incidents are counted live (they depend on the time of the request); the
+//! rest), for grids from `stats.grid_rows` (the grid packs, the raw incidents for partial
+//! days); overdue incidents are counted live (they depend on the time of the request); the
 //! residents from `stats.population`.
 
 use std::collections::BTreeMap;
@@ -193,7 +194,7 @@ pub async fn measures(
         .fetch_all(pool);
     let pairs = filter_pairs(filter);
     if child_len == 15 {
-        // Grids: their facts rollup, added up here.
+        // Grids: their packs, added up here.
         let (mut out, overdue) = tokio::try_join!(grid_measures(pool, prefix, window, pairs.as_deref()), overdue)?;
         for (code, n) in overdue {
             out.entry(code).or_default().overdue += n;
