@@ -27,6 +27,7 @@ const NAIVE_SUMMARY: &str = "
     from incidents i
     where i.status <> 'duplicate' and i.grid_code >= $2 and i.grid_code < $2 || '~'
       and i.reported_at >= $3 and i.reported_at < $4
+      and ($5::text[] is null or split_part(i.category, '.', 1) = any($5))
     group by 1";
 
 /// The naive hotspot counts: recent and baseline per grid from the raw rows.
@@ -40,8 +41,8 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// A benchmark case: what, the backend path, and the naive SQL's (child code length, parent
-/// prefix, window start) when it has one.
-type Case = (String, String, Option<(i32, String, NaiveDate)>);
+/// prefix, window start, category families or all) when it has one.
+type Case = (String, String, Option<(i32, String, NaiveDate, Option<Vec<&'static str>>)>);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -71,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "city summary, one year".into(),
             format!("/api/stats/summary?from={year}&to={end}"),
-            Some((6, String::new(), year)),
+            Some((6, String::new(), year, None)),
         ),
         (
             "city summary, one year, alarms".into(),
@@ -81,12 +82,27 @@ async fn main() -> anyhow::Result<()> {
         (
             format!("county {county} summary, one year"),
             format!("/api/stats/summary?code={county}&from={year}&to={end}"),
-            Some((9, county.clone(), year)),
+            Some((9, county.clone(), year, None)),
         ),
         (
             format!("township {township} summary, 28 days"),
             format!("/api/stats/summary?code={township}&from={month}&to={end}"),
-            Some((12, township.clone(), month)),
+            Some((12, township.clone(), month, None)),
+        ),
+        (
+            "every grid, 28 days, disputes and alarms".into(),
+            format!("/api/stats/units?level=grid&from={month}&to={end}&category=dispute,alarm"),
+            Some((15, String::new(), month, Some(vec!["dispute", "alarm"]))),
+        ),
+        (
+            "every grid, one year, disputes and alarms".into(),
+            format!("/api/stats/units?level=grid&from={year}&to={end}&category=dispute,alarm"),
+            Some((15, String::new(), year, Some(vec!["dispute", "alarm"]))),
+        ),
+        (
+            "every grid, one year".into(),
+            format!("/api/stats/units?level=grid&from={year}&to={end}"),
+            Some((15, String::new(), year, None)),
         ),
         ("city time series, one year, daily".into(), format!("/api/stats/timeseries?from={year}&to={end}"), None),
         ("hotspots, grids, last 7 days".into(), format!("/api/stats/hotspots?to={end}"), None),
@@ -107,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
         }
         lat.sort_unstable();
         let naive_ms = match naive {
-            Some((len, prefix, from)) => {
+            Some((len, prefix, from, families)) => {
                 let mut conn = pool.acquire().await?;
                 let mut t = Vec::new();
                 for round in 0..=NAIVE_ROUNDS {
@@ -117,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
                         .bind(&prefix)
                         .bind(citygrid::stats::filter::midnight(from))
                         .bind(citygrid::stats::filter::midnight(end))
+                        .bind(&families)
                         .fetch_all(&mut *conn)
                         .await?;
                     assert!(!rows.is_empty());

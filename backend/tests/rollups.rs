@@ -175,6 +175,37 @@ async fn assert_cube_matches_raw(pool: &PgPool, when: &str) {
     .await
     .unwrap();
     assert_eq!(grid_days, (0, 0), "{when}: grid day rows missing / unexpected");
+    let grid_facts: (i64, i64, i64) = sqlx::query_as(
+        "with raw as (
+             select grid_code, (reported_at at time zone 'Asia/Shanghai')::date as day,
+                    ((array_position($1::text[], category) - 1) * 5 + array_position($2::text[], source) - 1)::smallint as pair,
+                    escalation_level, status in ('resolved', 'closed') as done,
+                    (select count(*) from generate_series(0, 59) k
+                     where 60 * power(2::float8, k / 3.0::float8) <= extract(epoch from resolved_at - reported_at))::smallint as bin
+             from incidents where status <> 'duplicate' and grid_code is not null
+         ), periods as (
+             select false as monthly, day as start, raw.* from raw
+             union all select true, date_trunc('month', day::timestamp)::date, raw.* from raw
+         ), expected as (
+             select monthly, start, grid_code, pair,
+                    (case when done then escalation_level else -1 end)::smallint as res_level,
+                    (case when done then bin else -1 end)::smallint as bin,
+                    count(*)::integer as n, count(*) filter (where escalation_level >= 1)::integer as escalated
+             from periods group by 1, 2, 3, 4, 5, 6
+         )
+         select (select count(*) from (select * from expected except
+                                        select monthly, start, grid_code, pair, res_level, bin, n, escalated from stats.grid_facts) a),
+                (select count(*) from (select monthly, start, grid_code, pair, res_level, bin, n, escalated from stats.grid_facts
+                                        except select * from expected) b),
+                (select count(*) from expected where res_level >= 0)",
+    )
+    .bind(&cats)
+    .bind(&srcs)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((grid_facts.0, grid_facts.1), (0, 0), "{when}: grid fact rows missing / unexpected");
+    assert!(grid_facts.2 > 0, "{when}: the oracle found no resolved incidents");
 }
 
 async fn assert_all_match_raw(pool: &PgPool, when: &str) {

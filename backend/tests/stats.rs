@@ -884,3 +884,154 @@ async fn every_unit_of_a_level_equals_sql() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "outside_scope");
 }
+
+/// Every grid's figures (`/api/stats/units?level=grid`, from the grid facts and the raw
+/// partial days) against the definitions' SQL, as loaded, after registering, a status change,
+/// re-routing, a deletion and a rebuild; windows of whole months, of days and cutting days.
+#[tokio::test]
+async fn every_grid_follows_changes_and_a_rebuild() {
+    let app = common::spawn_app().await;
+    let pool = &app.pool;
+    let token = app.login("leader").await;
+    let dispatcher = app.login("dispatcher").await;
+    let all_cats: Vec<&str> = citygrid_api::CATEGORIES.iter().map(|c| c.code).collect();
+    let all_srcs: Vec<&str> = citygrid_api::SOURCES.iter().map(|s| s.code).collect();
+    let alarms: Vec<&str> = all_cats.iter().copied().filter(|c| c.starts_with("alarm.")).collect();
+    let filters: [FilterCase; 3] = [
+        ("", None, None),
+        ("&category=alarm", Some(alarms.clone()), None),
+        (
+            "&category=dispute.neighbor,alarm.fire&source=hotline,video",
+            Some(vec!["dispute.neighbor", "alarm.fire"]),
+            Some(vec!["hotline", "video"]),
+        ),
+    ];
+    // The last Shanghai day with incidents: windows end the day after it, so that what is
+    // registered now counts.
+    let last: chrono::NaiveDate = sqlx::query_scalar(
+        "select greatest(max(reported_at at time zone 'Asia/Shanghai')::date, (now() at time zone 'Asia/Shanghai')::date)
+         from incidents",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let end = last + chrono::Duration::days(1);
+    let windows = [
+        // Whole months and days (the month of `end` and the days before it).
+        (format!("{}T00:00:00+08:00", end - chrono::Duration::days(75)), format!("{end}T00:00:00+08:00")),
+        // 28 days of whole days.
+        (format!("{}T00:00:00+08:00", end - chrono::Duration::days(28)), format!("{end}T00:00:00+08:00")),
+        // Cutting days at both ends.
+        (
+            format!("{}T07:30:00+08:00", end - chrono::Duration::days(40)),
+            format!("{}T13:00:00+08:00", end - chrono::Duration::days(1)),
+        ),
+    ];
+    let check = |when: &'static str| {
+        let (app, token, windows, filters, all_cats, all_srcs) =
+            (&app, &token, &windows, &filters, &all_cats, &all_srcs);
+        async move {
+            let mut seen = 0;
+            for (from, to) in windows {
+                for (fq, cats, srcs) in filters {
+                    let query =
+                        format!("/api/stats/units?level=grid&from={}&to={}{fq}", urlencode(from), urlencode(to));
+                    let what = format!("{when}: {query}");
+                    let before = chrono::Utc::now();
+                    let (status, body) = app.get(&query, Some(token)).await;
+                    let after = chrono::Utc::now();
+                    assert_eq!(status, 200, "{what}: {body}");
+                    let o = oracle(&app.pool, 15, "", from, to, cats.as_deref(), srcs.as_deref()).await;
+                    let filter = (cats.as_deref(), srcs.as_deref());
+                    let od0 = overdue_at(&app.pool, 15, "", from, to, filter, before).await;
+                    let od1 = overdue_at(&app.pool, 15, "", from, to, filter, after).await;
+                    let cat_list = cats.clone().unwrap_or_else(|| all_cats.clone());
+                    let src_list = srcs.clone().unwrap_or_else(|| all_srcs.clone());
+                    let units = body["units"].as_array().unwrap();
+                    for u in units {
+                        let code = u["code"].as_str().unwrap();
+                        let want = o.get(code).cloned().unwrap_or_default();
+                        let od = (od0.get(code).copied().unwrap_or(0), od1.get(code).copied().unwrap_or(0));
+                        assert_figures(&format!("{what} {code}"), u, &want, od, &cat_list, &src_list);
+                    }
+                    // Every grid with incidents is listed (none is retired here).
+                    for (code, w) in &o {
+                        assert!(w.incidents == 0 || units.iter().any(|u| u["code"] == code.as_str()), "{what}: {code}");
+                    }
+                    seen += o.values().map(|w| w.incidents).sum::<i64>();
+                }
+            }
+            assert!(seen > 0, "{when}: no window held incidents");
+        }
+    };
+    check("as loaded").await;
+
+    // Registering (now: a partial day of the window), then resolving one and marking another a
+    // duplicate.
+    let (lon, lat) = support::busy_point(pool).await;
+    let mut ids = Vec::new();
+    for (category, source) in [("alarm.fire", "video"), ("alarm.fire", "hotline"), ("dispute.neighbor", "hotline")] {
+        let (status, body) = app
+            .post(
+                "/api/incidents",
+                Some(&dispatcher),
+                &serde_json::json!({"lon": lon, "lat": lat, "category": category, "source": source,
+                                    "description": "grid figures test"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["incident"]["id"].as_i64().unwrap_or_else(|| body["id"].as_i64().unwrap()));
+    }
+    let (status, body) = app
+        .post(
+            &format!("/api/incidents/{}/transitions", ids[1]),
+            Some(&dispatcher),
+            &serde_json::json!({"action": "mark_duplicate", "duplicate_of": ids[0]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    check("after registering and marking a duplicate").await;
+
+    // Status changes and escalations in bulk, re-routing to another county's grid, a new category.
+    sqlx::query(
+        "update incidents set status = 'resolved', resolved_at = reported_at + (id % 500) * interval '17 minutes'
+         where id % 5 = 0 and status in ('new', 'assigned', 'accepted', 'in_progress')",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("update incidents set escalation_level = least(escalation_level + 1, 3) where id % 7 = 0")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update incidents set grid_code = (select code from grids where left(code, 6) <> left(incidents.grid_code, 6)
+                                           order by code limit 1)
+         where id % 97 = 0",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("update incidents set category = 'alarm.fire', source = 'video' where id % 83 = 0")
+        .execute(pool)
+        .await
+        .unwrap();
+    check("after status changes, escalations, re-routing and re-categorising").await;
+
+    // Deletions (events first: they reference the incident).
+    sqlx::query("delete from incident_events where incident_id % 61 = 0 or incident_id = $1")
+        .bind(ids[2])
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("update incidents set duplicate_of = null where duplicate_of % 61 = 0 or duplicate_of = $1")
+        .bind(ids[2])
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from incidents where id % 61 = 0 or id = $1").bind(ids[2]).execute(pool).await.unwrap();
+    check("after deleting").await;
+
+    citygrid::stats::rollups::rebuild(pool).await.unwrap();
+    check("after a rebuild").await;
+}

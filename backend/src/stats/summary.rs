@@ -3,7 +3,7 @@
 //!
 //! Counts, closures, escalations, resolution levels and handling-time histograms come from
 //! `stats.unit_rows` (the cube for whole months and county days, the raw incidents for the
-//! rest); overdue incidents are counted live (they depend on the time of the request); the
+//! rest), for grids from `stats.grid_rows` (the grid facts, the raw incidents for partial days); overdue incidents are counted live (they depend on the time of the request); the
 //! residents from `stats.population`.
 
 use std::collections::BTreeMap;
@@ -172,16 +172,6 @@ pub async fn measures(
         resolved: Vec<i32>,
         hist: Vec<i32>,
     }
-    let pairs = filter_pairs(filter);
-    let rows = sqlx::query_as::<_, Row>(
-        "select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)",
-    )
-    .bind(child_len)
-    .bind(prefix)
-    .bind(window.from)
-    .bind(window.to)
-    .bind(&pairs)
-    .fetch_all(pool);
     let open = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
     // Overdue incidents are open ones: `incidents_open_grid_due_idx` holds them.
     let overdue_sql = format!(
@@ -201,6 +191,24 @@ pub async fn measures(
         .bind((!filter.sources.is_empty()).then_some(&filter.sources))
         .bind(now)
         .fetch_all(pool);
+    let pairs = filter_pairs(filter);
+    if child_len == 15 {
+        // Grids: their facts rollup, added up here.
+        let (mut out, overdue) = tokio::try_join!(grid_measures(pool, prefix, window, pairs.as_deref()), overdue)?;
+        for (code, n) in overdue {
+            out.entry(code).or_default().overdue += n;
+        }
+        return Ok(out);
+    }
+    let rows = sqlx::query_as::<_, Row>(
+        "select code, pair, n, escalated, resolved, hist from stats.unit_rows($1, $2, $3, $4, $5)",
+    )
+    .bind(child_len)
+    .bind(prefix)
+    .bind(window.from)
+    .bind(window.to)
+    .bind(&pairs)
+    .fetch_all(pool);
     // Two connections: the cube and the open incidents are read at the same time.
     let (rows, overdue) = tokio::try_join!(rows, overdue)?;
     let mut out: BTreeMap<String, Measures> = BTreeMap::new();
@@ -218,6 +226,39 @@ pub async fn measures(
     }
     for (code, n) in overdue {
         out.entry(code).or_default().overdue += n;
+    }
+    Ok(out)
+}
+
+/// The measures of every grid under `prefix` ('' for the city, or a grid's own code) for the
+/// window and the pairs admitted (`None`: all), from `stats.grid_rows` (overdue left at 0).
+async fn grid_measures(
+    pool: &PgPool,
+    prefix: &str,
+    window: Window,
+    pairs: Option<&[i16]>,
+) -> Result<BTreeMap<String, Measures>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, (String, i16, i16, i16, i64, i64)>(
+        "select code, pair, res_level, bin, n, escalated from stats.grid_rows($1, $2, $3, $4)",
+    )
+    .bind(prefix)
+    .bind(window.from)
+    .bind(window.to)
+    .bind(pairs)
+    .fetch_all(pool)
+    .await?;
+    let mut out: BTreeMap<String, Measures> = BTreeMap::new();
+    for (code, pair, res_level, bin, n, escalated) in rows {
+        let m = out.entry(code).or_default();
+        m.incidents += n;
+        m.escalated += escalated;
+        m.by_pair[usize::try_from(pair).unwrap_or_default().min(64)] += n;
+        if let Ok(level) = usize::try_from(res_level) {
+            m.resolved[level.min(3)] += n;
+        }
+        if let Ok(bin) = usize::try_from(bin) {
+            m.hist[bin.min(BINS - 1)] += n;
+        }
     }
     Ok(out)
 }
