@@ -1,6 +1,6 @@
 //! The rollups of incidents and buildings (schema `stats`, migrations `0050_heat_rollups.sql`,
 //! `0051_stats_cubes.sql`, `0080_stats_speed.sql`, `0082_rollup_rebuild.sql`,
-//! `0083_grid_facts.sql`).
+//! `0083_grid_facts.sql`, `0084_grid_packs.sql`).
 //!
 //! Statement-level triggers on `incidents` keep them equal to what a full recomputation from
 //! the raw rows gives, in the same transaction as the change: registration, transitions to and
@@ -20,7 +20,7 @@ pub const TABLES: [&str; 6] = [
     "stats.heat_coarse",
     "stats.heat_fine",
     "stats.unit_cube",
-    "stats.grid_facts",
+    "stats.grid_packs",
     "stats.grid_days",
     "stats.population",
 ];

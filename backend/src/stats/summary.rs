@@ -3,7 +3,8 @@
 //!
 //! Counts, closures, escalations, resolution levels and handling-time histograms come from
 //! `stats.unit_rows` (the cube for whole months and county days, the raw incidents for the
-//! rest), for grids from `stats.grid_rows` (the grid facts, the raw incidents for partial days); overdue incidents are counted live (they depend on the time of the request); the
+//! rest), for grids from `stats.grid_rows` (the grid packs, the raw incidents for partial
+//! days); overdue incidents are counted live (they depend on the time of the request); the
 //! residents from `stats.population`.
 
 use std::collections::BTreeMap;
@@ -193,7 +194,7 @@ pub async fn measures(
         .fetch_all(pool);
     let pairs = filter_pairs(filter);
     if child_len == 15 {
-        // Grids: their facts rollup, added up here.
+        // Grids: their packs, added up here.
         let (mut out, overdue) = tokio::try_join!(grid_measures(pool, prefix, window, pairs.as_deref()), overdue)?;
         for (code, n) in overdue {
             out.entry(code).or_default().overdue += n;
@@ -231,35 +232,52 @@ pub async fn measures(
 }
 
 /// The measures of every grid under `prefix` ('' for the city, or a grid's own code) for the
-/// window and the pairs admitted (`None`: all), from `stats.grid_rows` (overdue left at 0).
+/// window and the pairs admitted (`None`: all), from the packs of `stats.grid_rows` (overdue
+/// left at 0).
 async fn grid_measures(
     pool: &PgPool,
     prefix: &str,
     window: Window,
     pairs: Option<&[i16]>,
 ) -> Result<BTreeMap<String, Measures>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, (String, i16, i16, i16, i64, i64)>(
-        "select code, pair, res_level, bin, n, escalated from stats.grid_rows($1, $2, $3, $4)",
+    let mut admitted = [pairs.is_none(); 65];
+    for p in pairs.unwrap_or_default() {
+        if let Some(a) = usize::try_from(*p).ok().and_then(|p| admitted.get_mut(p)) {
+            *a = true;
+        }
+    }
+    let rows = sqlx::query_as::<_, (String, Vec<i32>, Vec<i32>, Vec<i32>)>(
+        "select code, keys, n, escalated from stats.grid_rows($1, $2, $3)",
     )
     .bind(prefix)
     .bind(window.from)
     .bind(window.to)
-    .bind(pairs)
     .fetch_all(pool)
     .await?;
     let mut out: BTreeMap<String, Measures> = BTreeMap::new();
-    for (code, pair, res_level, bin, n, escalated) in rows {
+    for (code, keys, ns, escalated) in rows {
         let m = out.entry(code).or_default();
-        m.incidents += n;
-        m.escalated += escalated;
-        m.by_pair[usize::try_from(pair).unwrap_or_default().min(64)] += n;
-        if let Ok(level) = usize::try_from(res_level) {
-            m.resolved[level.min(3)] += n;
-        }
-        if let Ok(bin) = usize::try_from(bin) {
-            m.hist[bin.min(BINS - 1)] += n;
+        for ((key, n), e) in keys.into_iter().zip(ns).zip(escalated) {
+            // `stats.grid_fact_key`: (pair × 5 + res_level + 1) × 62 + bin + 1.
+            let key = usize::try_from(key).unwrap_or_default();
+            let (pair, res_level, bin) = (key / 310, (key / 62) % 5, key % 62);
+            if !admitted.get(pair).copied().unwrap_or(false) {
+                continue;
+            }
+            let (n, e) = (i64::from(n), i64::from(e));
+            m.incidents += n;
+            m.escalated += e;
+            m.by_pair[pair] += n;
+            if res_level > 0 {
+                m.resolved[res_level - 1] += n;
+            }
+            if bin > 0 {
+                m.hist[bin - 1] += n;
+            }
         }
     }
+    // A grid whose admitted pairs had no incidents has none.
+    out.retain(|_, m| m.incidents > 0);
     Ok(out)
 }
 
