@@ -229,42 +229,17 @@ async fn rollups_follow_every_change_and_a_rebuild_gives_identical_tables() {
 
     // Registration through the API, then a duplicate of it.
     let token = app.login("dispatcher").await;
-    let (lon, lat) = support::busy_point(pool).await;
-    let mut ids = Vec::new();
-    for (category, source) in [("alarm.fire", "video"), ("alarm.fire", "hotline"), ("dispute.labor", "walk_in")] {
-        let (status, body) = app
-            .post(
-                "/api/incidents",
-                Some(&token),
-                &serde_json::json!({"lon": lon, "lat": lat, "category": category, "source": source,
-                                    "description": "heat test"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        ids.push(body["incident"]["id"].as_i64().unwrap_or_else(|| body["id"].as_i64().unwrap()));
-    }
+    let at = support::busy_point(pool).await;
+    let kinds = [("alarm.fire", "video"), ("alarm.fire", "hotline"), ("dispute.labor", "walk_in")];
+    let ids = support::register(&app, &token, at, &kinds, "heat test").await;
     assert_all_match_raw(pool, "after registering").await;
-    let (status, body) = app
-        .post(
-            &format!("/api/incidents/{}/transitions", ids[1]),
-            Some(&token),
-            &serde_json::json!({"action": "mark_duplicate", "duplicate_of": ids[0]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    support::mark_duplicate(&app, &token, ids[1], ids[0]).await;
     assert_all_match_raw(pool, "after marking a duplicate").await;
 
     // Re-routing to a grid of another county (as a boundary plan does, in one statement), a
     // move of the point, a change of category and source, and a status change that the heat
     // does not count (the rows must not move).
-    sqlx::query(
-        "update incidents set grid_code = (select code from grids where left(code, 6) <> left(incidents.grid_code, 6)
-                                           order by code limit 1)
-         where id % 97 = 0",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    support::reroute_across_counties(pool, 97).await;
     sqlx::query("update incidents set geom = st_translate(geom, 0.003, -0.002) where id % 89 = 0")
         .execute(pool)
         .await
@@ -299,17 +274,7 @@ async fn rollups_follow_every_change_and_a_rebuild_gives_identical_tables() {
     sqlx::query("delete from buildings where id = (select min(id) from buildings)").execute(pool).await.unwrap();
 
     // Deletions (the events go first: they reference the incident), one and many.
-    sqlx::query("delete from incident_events where incident_id = $1 or incident_id % 61 = 0")
-        .bind(ids[2])
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("update incidents set duplicate_of = null where duplicate_of = $1 or duplicate_of % 61 = 0")
-        .bind(ids[2])
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("delete from incidents where id = $1 or id % 61 = 0").bind(ids[2]).execute(pool).await.unwrap();
+    support::delete_incidents(pool, ids[2], 61).await;
     assert_all_match_raw(pool, "after deleting").await;
 
     // A rebuild from scratch gives the same rows.

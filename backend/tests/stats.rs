@@ -966,30 +966,11 @@ async fn every_grid_follows_changes_and_a_rebuild() {
     };
     check("as loaded").await;
 
-    // Registering (now: a partial day of the window), then resolving one and marking another a
-    // duplicate.
-    let (lon, lat) = support::busy_point(pool).await;
-    let mut ids = Vec::new();
-    for (category, source) in [("alarm.fire", "video"), ("alarm.fire", "hotline"), ("dispute.neighbor", "hotline")] {
-        let (status, body) = app
-            .post(
-                "/api/incidents",
-                Some(&dispatcher),
-                &serde_json::json!({"lon": lon, "lat": lat, "category": category, "source": source,
-                                    "description": "grid figures test"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        ids.push(body["incident"]["id"].as_i64().unwrap_or_else(|| body["id"].as_i64().unwrap()));
-    }
-    let (status, body) = app
-        .post(
-            &format!("/api/incidents/{}/transitions", ids[1]),
-            Some(&dispatcher),
-            &serde_json::json!({"action": "mark_duplicate", "duplicate_of": ids[0]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    // Registering (now: a partial day of the window), then marking one a duplicate.
+    let at = support::busy_point(pool).await;
+    let kinds = [("alarm.fire", "video"), ("alarm.fire", "hotline"), ("dispute.neighbor", "hotline")];
+    let ids = support::register(&app, &dispatcher, at, &kinds, "grid figures test").await;
+    support::mark_duplicate(&app, &dispatcher, ids[1], ids[0]).await;
     check("after registering and marking a duplicate").await;
 
     // Status changes and escalations in bulk, re-routing to another county's grid, a new category.
@@ -1004,14 +985,7 @@ async fn every_grid_follows_changes_and_a_rebuild() {
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query(
-        "update incidents set grid_code = (select code from grids where left(code, 6) <> left(incidents.grid_code, 6)
-                                           order by code limit 1)
-         where id % 97 = 0",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    support::reroute_across_counties(pool, 97).await;
     sqlx::query("update incidents set category = 'alarm.fire', source = 'video' where id % 83 = 0")
         .execute(pool)
         .await
@@ -1019,17 +993,7 @@ async fn every_grid_follows_changes_and_a_rebuild() {
     check("after status changes, escalations, re-routing and re-categorising").await;
 
     // Deletions (events first: they reference the incident).
-    sqlx::query("delete from incident_events where incident_id % 61 = 0 or incident_id = $1")
-        .bind(ids[2])
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("update incidents set duplicate_of = null where duplicate_of % 61 = 0 or duplicate_of = $1")
-        .bind(ids[2])
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("delete from incidents where id % 61 = 0 or id = $1").bind(ids[2]).execute(pool).await.unwrap();
+    support::delete_incidents(pool, ids[2], 61).await;
     check("after deleting").await;
 
     citygrid::stats::rollups::rebuild(pool).await.unwrap();
