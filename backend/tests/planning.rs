@@ -62,18 +62,6 @@ async fn version(pool: &PgPool, code: &str) -> i32 {
         .expect("version")
 }
 
-/// A horizontal line through the grid's interior point, reaching past its box on both sides.
-async fn split_line(pool: &PgPool, code: &str) -> Value {
-    let (x0, x1, y): (f64, f64, f64) = sqlx::query_as(
-        "select st_xmin(geom) - 0.0005, st_xmax(geom) + 0.0005, st_y(st_pointonsurface(geom)) from current_grids where code = $1",
-    )
-    .bind(code)
-    .fetch_one(pool)
-    .await
-    .expect("grid box");
-    json!({"type": "LineString", "coordinates": [[x0, y], [x1, y]]})
-}
-
 async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
     let res = app.client.put(app.url(path)).bearer_auth(token).json(body).send().await.expect("request");
     let status = res.status().as_u16();
@@ -142,22 +130,7 @@ async fn split_previews_then_commits() {
     let token = app.login("planner").await;
     let (g, _) = pair(&app.pool, 0).await;
     let before = content_hash(&app.pool).await;
-    let body = json!({
-        "operation": "split", "grids": [g], "geometry": split_line(&app.pool, &g).await,
-        "base_versions": {g.clone(): version(&app.pool, &g).await}, "note": "新小区"
-    });
-    let (status, draft) = app.post("/api/plans", Some(&token), &body).await;
-    if status == 409 {
-        // The line reached a neighbour (a node on a shared edge): name it and try again.
-        let mut body = body.clone();
-        for (c, v) in draft["error"]["details"]["versions"].as_object().expect("versions") {
-            body["base_versions"][c] = v.clone();
-        }
-        let (s2, d2) = app.post("/api/plans", Some(&token), &body).await;
-        assert_eq!(s2, 201, "{d2}");
-        return split_checks(&app, &token, &g, d2, &before).await;
-    }
-    assert_eq!(status, 201, "{draft}");
+    let draft = common::draft_split(&app, &token, &g, "新小区").await;
     split_checks(&app, &token, &g, draft, &before).await;
 }
 
@@ -577,7 +550,7 @@ async fn roles_and_workers() {
     let leader = app.login("leader").await;
     let dispatcher = app.login("dispatcher").await;
     let planner = app.login("planner").await;
-    let body = json!({"operation": "split", "grids": [g], "geometry": split_line(&app.pool, &g).await, "base_versions": {g.clone(): 1}});
+    let body = json!({"operation": "split", "grids": [g], "geometry": common::split_line(&app.pool, &g).await, "base_versions": {g.clone(): 1}});
     let (s, res) = app.post("/api/plans", Some(&leader), &body).await;
     assert_error(s, &res, 403, "");
     let (s, _) = app.get("/api/plans", Some(&leader)).await;

@@ -578,6 +578,58 @@ async fn incident_tiles_carry_the_callers_county_only() {
     assert_eq!(features(city, format!("?county={home}")).await, in_all, "city-wide users cannot narrow it either");
 }
 
+/// A split scheduled for tomorrow: the tiles of the day after draw the grid it creates (which
+/// has no `grids` row until the plan is applied, 0085), today's do not; both draw the grid it
+/// splits. The tile is the one around a point of the split line (from the plan's rows).
+#[tokio::test]
+async fn grid_tiles_as_of_a_day_draw_the_grid_a_scheduled_split_creates() {
+    let app = setup().await;
+    let token = app.login("planner").await;
+    let g: String = sqlx::query_scalar(
+        "select g.code from current_grids g where st_numgeometries(g.geom) = 1
+           and exists (select 1 from buildings b where b.grid_code = g.code) order by g.code limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let draft = common::draft_split(&app, &token, &g, "定时拆分").await;
+    let created = draft["diff"]["grids"].as_array().unwrap().iter().find(|c| c["change"] == "created").unwrap();
+    let new_code = created["code"].as_str().unwrap().to_owned();
+    let effective = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
+    let (today, after): (String, String) = sqlx::query_as(
+        "select to_char(d, 'YYYY-MM-DD'), to_char(d + 2, 'YYYY-MM-DD')
+         from (select (now() at time zone 'Asia/Shanghai')::date d) s",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (s, res) = app
+        .post(&format!("/api/plans/{}/commit", draft["id"]), Some(&token), &json!({"effective_from": effective}))
+        .await;
+    assert_eq!((s, res["status"].as_str()), (200, Some("scheduled")), "{res}");
+    let (lon, lat): (f64, f64) = sqlx::query_as(
+        "select st_x(p), st_y(p) from (
+             select st_pointonsurface(st_intersection(n.geom, k.geom)) p
+             from plan_grids n join plan_grids k on k.plan_id = n.plan_id and k.grid_code = $3
+             where n.plan_id = $1 and n.grid_code = $2) s",
+    )
+    .bind(draft["id"].as_i64().unwrap())
+    .bind(&new_code)
+    .bind(&g)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let tile = Tile::containing(lon, lat, 14);
+    for (day, drawn) in [(&today, false), (&after, true)] {
+        let res =
+            get_tile(&app, &format!("/tiles/grids/{}/{}/{}?as_of={day}", tile.z, tile.x, tile.y), Some(&token)).await;
+        assert_eq!(res.status(), 200, "{day}");
+        let codes = grid_codes(&res.bytes().await.unwrap());
+        assert_eq!(codes.contains(&new_code), drawn, "{new_code} on {day}: {codes:?}");
+        assert!(codes.contains(&g), "the split grid keeps its code on {day}: {codes:?}");
+    }
+}
+
 /// The grid codes a decoded `grids` tile draws (grid codes are the 15-digit strings).
 fn grid_codes(body: &[u8]) -> BTreeSet<String> {
     decode_mvt(body)

@@ -416,6 +416,41 @@ where
     }
 }
 
+/// A horizontal line through the grid's interior point, reaching past its box on both sides.
+pub async fn split_line(pool: &PgPool, code: &str) -> serde_json::Value {
+    let (x0, x1, y): (f64, f64, f64) = sqlx::query_as(
+        "select st_xmin(geom) - 0.0005, st_xmax(geom) + 0.0005, st_y(st_pointonsurface(geom)) from current_grids where code = $1",
+    )
+    .bind(code)
+    .fetch_one(pool)
+    .await
+    .expect("grid box");
+    serde_json::json!({"type": "LineString", "coordinates": [[x0, y], [x1, y]]})
+}
+
+/// A draft splitting `code` by [`split_line`]. When the line reaches a neighbour (a node on a
+/// shared edge), the 409 names the versions it also needs; the draft is asked again with them.
+pub async fn draft_split(app: &TestApp, token: &str, code: &str, note: &str) -> serde_json::Value {
+    let version: i32 = sqlx::query_scalar("select version from current_grids where code = $1")
+        .bind(code)
+        .fetch_one(&app.pool)
+        .await
+        .expect("version");
+    let mut body = serde_json::json!({
+        "operation": "split", "grids": [code], "geometry": split_line(&app.pool, code).await,
+        "base_versions": {code: version}, "note": note
+    });
+    let (mut status, mut draft) = app.post("/api/plans", Some(token), &body).await;
+    if status == 409 {
+        for (c, v) in draft["error"]["details"]["versions"].as_object().expect("versions") {
+            body["base_versions"][c] = v.clone();
+        }
+        (status, draft) = app.post("/api/plans", Some(token), &body).await;
+    }
+    assert_eq!(status, 201, "{draft}");
+    draft
+}
+
 /// Asserts the standard error body and that its message mentions `needle`.
 pub fn assert_error(status: u16, body: &serde_json::Value, expected: u16, needle: &str) {
     assert_eq!(status, expected, "{body}");
