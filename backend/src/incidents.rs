@@ -34,6 +34,18 @@ pub const OPEN_STATUSES: [&str; 4] = ["new", "assigned", "accepted", "in_progres
 /// The highest escalation level (the county centre).
 pub const TOP_LEVEL: i16 = 3;
 
+/// The escalation rule on an `incidents i` row: open, below the county centre, and its level's
+/// deadline (`due_at`, kept by the trigger of migration 0060) before the instant `$1`.
+/// [`escalate_due`] escalates exactly these; the dataset tests count them at the generated
+/// city's end.
+#[must_use]
+pub fn due_sql() -> String {
+    format!("{} and i.escalation_level < {TOP_LEVEL} and i.due_at < $1", list::OPEN_SQL)
+}
+
+/// The note of an automatic escalation's event.
+pub const ESCALATION_NOTE: &str = "超时自动升级";
+
 /// The status an action leads to from `status` at `level`, or `None` when it is not allowed.
 #[must_use]
 pub fn next_status(status: &str, level: i16, action: &str) -> Option<&'static str> {
@@ -449,13 +461,13 @@ pub async fn transition(
 /// is escalated twice for the same deadline. Returns how many were escalated.
 pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyhow::Result<u64> {
     let mut total = 0;
+    let due = due_sql();
     loop {
         let mut tx = pool.begin().await?;
         let n = sqlx::query(&format!(
             "with due as (
                  select i.id from incidents i
-                 where {} and i.escalation_level < $3
-                   and i.due_at < $1
+                 where {due}
                  order by i.due_at, i.id limit $2
                  for update of i skip locked
              ), moved as (
@@ -469,13 +481,12 @@ pub async fn escalate_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> anyh
                  from moved having count(*) > 0
              )
              insert into incident_events (incident_id, at, actor_id, action, from_status, to_status, from_level, to_level, note)
-             select id, $1, null, 'escalate', status, status, escalation_level - 1, escalation_level, '超时自动升级'
-             from moved",
-            list::OPEN_SQL
+             select id, $1, null, 'escalate', status, status, escalation_level - 1, escalation_level, $3
+             from moved"
         ))
         .bind(now)
         .bind(batch)
-        .bind(TOP_LEVEL)
+        .bind(ESCALATION_NOTE)
         .execute(&mut *tx)
         .await
         .context("escalating overdue incidents")?

@@ -240,3 +240,222 @@ async fn content_hash_is_deterministic() {
     assert!(moved("320813") + moved("320830") > 100.0, "Hongze/Xuyi");
     assert!(moved("320826") + moved("320804") > 100.0, "Lianshui/Huaiyin");
 }
+
+/// The end of the generated period, as the loaded city records it.
+async fn generated_until(pool: &PgPool) -> chrono::DateTime<chrono::Utc> {
+    sqlx::query_scalar("select value::timestamptz from dataset_meta where key = 'generated_until'")
+        .fetch_one(pool)
+        .await
+        .expect("generated_until")
+}
+
+/// Open incidents the escalation rule finds overdue at `at` (what a pass then escalates).
+async fn overdue_at(pool: &PgPool, at: chrono::DateTime<chrono::Utc>) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from incidents i where {}", citygrid::incidents::due_sql()))
+        .bind(at)
+        .fetch_one(pool)
+        .await
+        .expect("overdue")
+}
+
+#[tokio::test]
+async fn demo_levels_follow_the_sla() {
+    let pool = demo().await;
+    let until = generated_until(&pool).await;
+    // At the period's end no open incident is overdue: the first escalation pass after the
+    // load has nothing to do (it escalated 14,007 when levels were drawn at random).
+    assert_eq!(overdue_at(&pool, until).await, 0);
+    // Yet levels are not all zero: open cases older than their level's time have escalated.
+    let open_escalated = scalar_i64(
+        &pool,
+        "select count(*) from incidents where status in ('new', 'assigned', 'accepted', 'in_progress') \
+         and escalation_level > 0",
+    )
+    .await;
+    assert!(open_escalated > 100, "{open_escalated} open escalated incidents");
+    assert_eq!(scalar_i64(&pool, "select count(*) from incidents where level_since is null").await, 0);
+    // Each escalation happened exactly at its level's deadline (the level's start plus the SLA
+    // hours of the level it left), and a resolved case was resolved before its last level's
+    // deadline (no escalation was skipped).
+    let off_deadline = scalar_i64(
+        &pool,
+        "select count(*) from (
+             select e.at, e.from_level, i.category, i.priority,
+                    coalesce(lag(e.at) over (partition by e.incident_id order by e.at, e.id), i.reported_at) as since
+             from incident_events e join incidents i on i.id = e.incident_id where e.action = 'escalate') x
+         join escalation_sla s on s.category = x.category and s.priority = x.priority and s.level = x.from_level
+         where abs(extract(epoch from x.at - x.since) - s.hours * 3600) >= 1",
+    )
+    .await;
+    assert_eq!(off_deadline, 0, "escalations off their deadline");
+    let skipped = scalar_i64(
+        &pool,
+        "select count(*) from incidents i join escalation_sla s
+             on s.category = i.category and s.priority = i.priority and s.level = i.escalation_level
+         where i.resolved_at is not null and i.level_since + make_interval(secs => s.hours * 3600) < i.resolved_at",
+    )
+    .await;
+    assert_eq!(skipped, 0, "resolved after a deadline without escalating");
+    let level_since_wrong = scalar_i64(
+        &pool,
+        "select count(*) from incidents i
+         where i.level_since <> coalesce((select max(e.at) from incident_events e
+                                          where e.incident_id = i.id and e.action = 'escalate'), i.reported_at)",
+    )
+    .await;
+    assert_eq!(level_since_wrong, 0);
+}
+
+#[tokio::test]
+async fn tiny_city_first_escalation_pass_has_nothing_to_do() {
+    let db = common::test_city().await;
+    let until = generated_until(&db.pool).await;
+    let escalated = citygrid::incidents::escalate_due(&db.pool, until, 1000).await.expect("escalation pass");
+    assert_eq!(escalated, 0, "the pass at the period's end escalated {escalated}");
+    // A day later deadlines have passed, and the same pass escalates them.
+    let later = citygrid::incidents::escalate_due(&db.pool, until + chrono::Duration::days(1), 1000)
+        .await
+        .expect("escalation pass");
+    assert!(later > 0, "nothing overdue a day later");
+}
+
+#[tokio::test]
+async fn demo_events_tell_each_case() {
+    let pool = demo().await;
+    let until = generated_until(&pool).await;
+    assert_eq!(
+        scalar_i64(
+            &pool,
+            "select count(*) from incidents i where not exists (select 1 from incident_events e where e.incident_id = i.id)"
+        )
+        .await,
+        0,
+        "cases without events"
+    );
+    // Walk every case's events in timeline order (as the Dispatch page lists them).
+    let bad: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "with e as (
+             select e.*, row_number() over w as n, lead(e.id) over w is null as last,
+                    lag(e.to_status) over w as prev_status, lag(e.to_level) over w as prev_level,
+                    lag(e.at) over w as prev_at
+             from incident_events e window w as (partition by e.incident_id order by e.at, e.id))
+         select
+             count(*) filter (where n = 1 and (action <> 'report' or at <> i.reported_at or from_status is not null
+                                                or to_status <> 'new' or to_level <> 0)),
+             count(*) filter (where n > 1 and (from_status is distinct from prev_status
+                                                or from_level is distinct from prev_level or at < prev_at)),
+             count(*) filter (where last and (to_status <> i.status or to_level <> i.escalation_level
+                                              or at <> i.updated_at)),
+             count(*) filter (where at > $1),
+             count(*) filter (where (action = 'resolve' and at <> i.resolved_at) or (action = 'close' and at <> i.closed_at)
+                                    or (last and i.status = 'closed' and action <> 'close')
+                                    or (last and i.status = 'duplicate' and action <> 'mark_duplicate')),
+             count(*) filter (where action in ('accept', 'start') and on_behalf_of is distinct from i.assignee
+                                    or on_behalf_of is not null and action not in ('accept', 'start')
+                                    or action in ('accept', 'start') and on_behalf_of is null),
+             count(*) filter (where action in ('resolve', 'close') and note is null)
+         from e join incidents i on i.id = e.incident_id",
+    )
+    .bind(until)
+    .fetch_one(&pool)
+    .await
+    .expect("events walk");
+    assert_eq!(bad, (0, 0, 0, 0, 0, 0, 0), "first, chain, last, after the end, timestamps, workers, notes");
+    // Every step is one the state machine allows, with the status it leads to.
+    let steps: Vec<(String, String, String, i16, i16)> = sqlx::query_as(
+        "select distinct action, from_status, to_status, from_level, to_level from incident_events
+         where action <> 'report' order by 1, 2, 3, 4, 5",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("steps");
+    for (action, from, to, from_level, to_level) in &steps {
+        assert!(citygrid::incidents::ACTIONS.contains(&action.as_str()), "{action}");
+        assert_eq!(
+            citygrid::incidents::next_status(from, *from_level, action),
+            Some(to.as_str()),
+            "{action} from {from}"
+        );
+        let step = i16::from(action == "escalate");
+        assert_eq!(*to_level, from_level + step, "{action} from level {from_level}");
+    }
+    let mut actions: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
+    actions.dedup();
+    assert_eq!(actions, ["accept", "assign", "close", "escalate", "mark_duplicate", "resolve", "start"]);
+    // The escalation events count the levels.
+    let mismatched = scalar_i64(
+        &pool,
+        "select count(*) from incidents i where i.escalation_level <>
+             (select count(*) from incident_events e where e.incident_id = i.id and e.action = 'escalate')",
+    )
+    .await;
+    assert_eq!(mismatched, 0);
+}
+
+#[tokio::test]
+async fn demo_handling_time_depends_on_category_and_priority() {
+    let pool = demo().await;
+    let rows: Vec<(String, i16, f64, i64)> = sqlx::query_as(
+        "select category, priority,
+                percentile_cont(0.5) within group (order by extract(epoch from resolved_at - reported_at)::float8),
+                count(*)
+         from incidents where resolved_at is not null group by 1, 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("medians");
+    let rows: Vec<(usize, usize, f64)> = rows
+        .into_iter()
+        .filter(|r| r.3 >= 300)
+        .map(|(c, p, m, _)| {
+            let c = dataset::CATEGORIES.iter().position(|x| *x == c).expect("a generated category");
+            (c, p as usize - 1, m)
+        })
+        .collect();
+    assert!(rows.len() >= dataset::CATEGORIES.len(), "{rows:?}");
+    let documented = |c: usize, p: usize| dataset::HANDLING_HOURS[c] * dataset::PRIORITY_FACTOR[p];
+    // The measured medians are ordered as the table's whenever it puts them a third apart:
+    // within a category across priorities, and across categories.
+    let mut pairs = 0;
+    for a in &rows {
+        for b in &rows {
+            if documented(a.0, a.1) * 1.3 <= documented(b.0, b.1) {
+                pairs += 1;
+                assert!(
+                    a.2 < b.2,
+                    "{} p{} median {} s, {} p{} median {} s",
+                    dataset::CATEGORIES[a.0],
+                    a.1 + 1,
+                    a.2,
+                    dataset::CATEGORIES[b.0],
+                    b.1 + 1,
+                    b.2
+                );
+            }
+        }
+    }
+    assert!(pairs > 100, "{pairs} pairs compared");
+    // Priorities of one category differ.
+    assert!(rows.iter().any(|a| rows.iter().any(|b| a.0 == b.0 && a.1 < b.1)), "{rows:?}");
+}
+
+#[tokio::test]
+async fn demo_incidents_are_younger_than_their_grid() {
+    let pool = demo().await;
+    let older = scalar_i64(
+        &pool,
+        "select count(*) from incidents i join grid_versions v on v.grid_code = i.grid_code
+         where v.valid_from > i.reported_at
+           and v.version = (select min(version) from grid_versions w where w.grid_code = i.grid_code)",
+    )
+    .await;
+    assert_eq!(older, 0);
+    // At full scale too: the versions start at least a full history before the period's end.
+    let until = generated_until(&pool).await;
+    let first: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select max(valid_from) from grid_versions where version = 1")
+            .fetch_one(&pool)
+            .await
+            .expect("versions");
+    assert!(first + chrono::Duration::days(i64::from(Scale::Full.days())) <= until, "versions from {first}");
+}

@@ -1,5 +1,9 @@
 //! Incidents: spatially clustered around residents and hotspots, daily and weekly rhythm,
-//! category/source mix, lognormal resolution times, statuses by age.
+//! category/source mix, and a life for each case: its steps (assign, accept, start, resolve,
+//! close) at times drawn from a handling time that depends on category and priority
+//! ([`HANDLING_HOURS`] × [`PRIORITY_FACTOR`]), its status at the end of the period the steps
+//! taken by then, its escalations exactly where the SLA table (`escalation_sla`) puts the
+//! deadlines while it was open, and one `incident_events` row per step.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -8,18 +12,21 @@ use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Normal};
 use sqlx::PgConnection;
 
-use crate::incidents::STATUSES;
+use citygrid_api::WORKER_STEPS;
+
+use crate::incidents::{ESCALATION_NOTE, STATUSES};
 
 use super::content::BuildingSet;
 use super::geom::{ewkb_point, offset, rng_for, M_PER_DEG_X, M_PER_DEG_Y};
 use super::hierarchy::Unit;
-use super::Copier;
+use super::{Copier, Detached};
 
 pub const PER_YEAR: f64 = 3_486_000.0;
 /// 2026-12-01T00:00:00+08:00 as Unix seconds.
 pub const PERIOD_END: i64 = 1_796_054_400;
 
-const CATS: [&str; 13] = [
+/// The generated categories, in the order of the tables below.
+pub const CATS: [&str; 13] = [
     "dispute.neighbor",
     "dispute.family",
     "dispute.property",
@@ -58,6 +65,23 @@ const TEMPLATES: [&[&str]; 13] = [
     &["违规停放电动车于楼道", "围墙存在倒塌隐患", "消防通道被占用"],
 ];
 
+/// Median hours from report to resolution at priority 3, per category of [`CATS`]: alarms are
+/// handled in minutes, disputes within a day (land and labour the slowest), citizen issues in a
+/// day or two (repairs the slowest). Each is well inside the category's level-0 SLA, so most
+/// cases close without escalating; the lognormal tail ([`HANDLING_SIGMA`]) escalates the rest.
+pub const HANDLING_HOURS: [f64; 13] = [6.0, 8.0, 10.0, 12.0, 14.0, 9.0, 0.35, 0.3, 0.4, 0.5, 30.0, 16.0, 20.0];
+/// Handling time relative to priority 3, for priorities 1–4: urgent cases are handled faster
+/// (less steeply than the SLA shortens, so they escalate a little more often).
+pub const PRIORITY_FACTOR: [f64; 4] = [0.35, 0.6, 1.0, 1.6];
+/// Log-standard deviation of the handling time.
+const HANDLING_SIGMA: f64 = 0.8;
+/// The note of a resolve step per category kind (dispute, alarm, citizen) and of a close step.
+const RESOLVE_NOTES: [&str; 3] = ["调解达成一致", "现场处置完毕", "已整改完成"];
+const CLOSE_NOTE: &str = "回访满意，结案";
+
+/// The steps of a case, in order, with the status each leads to (`STATUSES` index).
+const STEPS: [(&str, u8); 5] = [("assign", 1), ("accept", 2), ("start", 3), ("resolve", 4), ("close", 5)];
+
 struct Inc {
     t: i64,
     cat: u8,
@@ -65,8 +89,12 @@ struct Inc {
     prio: u8,
     status: u8,
     esc: u8,
-    resolved: Option<i64>,
-    closed: Option<i64>,
+    /// When each step of [`STEPS`] happens (possibly after the period's end: then not yet).
+    steps: [i64; 5],
+    /// When each escalation happened (the first `esc`).
+    escalated: [i64; 3],
+    /// Where in its level-0 time a duplicate is marked as one.
+    dup_at: f64,
     grid: u32,
     p: [f64; 2],
     dup: u32,
@@ -74,9 +102,71 @@ struct Inc {
     dup_candidate: bool,
 }
 
+impl Inc {
+    fn resolved(&self) -> Option<i64> {
+        (self.status >= 4 && self.status != 6).then_some(self.steps[3])
+    }
+    fn closed(&self) -> Option<i64> {
+        (self.status == 5).then_some(self.steps[4])
+    }
+    /// When responsibility reached its current level.
+    fn level_since(&self) -> i64 {
+        if self.esc == 0 {
+            self.t
+        } else {
+            self.escalated[self.esc as usize - 1]
+        }
+    }
+    /// When a duplicate is marked: within its first level's time, by the period's end.
+    fn marked_at(&self, sla: &Sla) -> i64 {
+        let room = (sla[self.cat as usize][self.prio as usize - 1][0] as i64).min(PERIOD_END - self.t);
+        self.t + (room as f64 * self.dup_at) as i64
+    }
+}
+
+/// Seconds per level (0–2) before escalation, by category index and priority − 1.
+type Sla = [[[f64; 3]; 4]; 13];
+
+/// The generated incidents with what their events need.
+pub struct Generated {
+    incs: Vec<Inc>,
+    sla: Sla,
+    /// Each grid's first worker (by rank), whom `assign` names.
+    workers: Vec<Option<String>>,
+}
+
+/// The status at the period's end and the escalations of a case reported at `t` whose steps
+/// happen at `steps`: an open case escalates at each deadline of its level that passes before
+/// it is resolved (and before the period ends), one level at a time, up to the county centre.
+fn life(t: i64, steps: &[i64; 5], sla: &[f64; 3]) -> (u8, u8, [i64; 3]) {
+    let status = steps.iter().take_while(|&&s| s <= PERIOD_END).count() as u8;
+    let open_until = steps[3].min(PERIOD_END) as f64;
+    let (mut esc, mut since, mut at) = (0u8, t, [0i64; 3]);
+    while esc < 3 {
+        let deadline = since as f64 + sla[esc as usize];
+        if deadline >= open_until {
+            break;
+        }
+        // The pass that finds it overdue runs at the deadline (at the next whole second).
+        since = deadline.ceil() as i64;
+        at[esc as usize] = since;
+        esc += 1;
+    }
+    (status, esc, at)
+}
+
 #[must_use]
 pub fn count_for_days(days: u32) -> usize {
     (PER_YEAR * f64::from(days) / 365.0).round() as usize
+}
+
+/// The kind of a category of [`CATS`]: 0 dispute, 1 alarm, 2 citizen.
+fn kind(cat: u8) -> usize {
+    match cat {
+        0..=5 => 0,
+        6..=9 => 1,
+        _ => 2,
+    }
 }
 
 fn pick_weighted(w: &[f64], r: f64) -> usize {
@@ -108,8 +198,37 @@ fn ts(out: &mut Vec<u8>, t: i64) {
     let _ = write!(out, "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}+00", secs / 3600, secs / 60 % 60, secs % 60);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -> Vec<Inc> {
+/// Generates the incidents of `days` days before the period's end, reading the SLA table and
+/// the grids' first workers from the database being loaded.
+pub async fn generate(
+    conn: &mut PgConnection,
+    seed: u64,
+    days: u32,
+    grids: &[Unit],
+    set: &BuildingSet,
+) -> anyhow::Result<Generated> {
+    let mut sla: Sla = [[[f64::INFINITY; 3]; 4]; 13];
+    let rows: Vec<(String, i16, i16, f64)> =
+        sqlx::query_as("select category, priority, level, hours from escalation_sla").fetch_all(&mut *conn).await?;
+    for (cat, prio, level, hours) in rows {
+        if let Some(c) = CATS.iter().position(|c| *c == cat) {
+            sla[c][prio as usize - 1][level as usize] = hours * 3600.0;
+        }
+    }
+    let first: HashMap<String, String> = sqlx::query_as(
+        "select distinct on (grid_code) grid_code, employee_no from grid_workers where grid_code is not null \
+         order by grid_code, rank",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let workers = grids.iter().map(|g| first.get(&g.code).cloned()).collect();
+    let incs = generate_incs(seed, days, count_for_days(days), grids, set, &sla);
+    Ok(Generated { incs, sla, workers })
+}
+
+fn generate_incs(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet, sla: &Sla) -> Vec<Inc> {
     let start = PERIOD_END - i64::from(days) * 86_400;
     let bw: Vec<f64> = set
         .buildings
@@ -127,7 +246,8 @@ fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -
     let chunk = 50_000;
     let mut out = Vec::with_capacity(n);
     let ln = |median_h: f64, s: f64| LogNormal::new((median_h * 3600.0).ln(), s).unwrap_or_else(|_| unreachable!());
-    let res = [ln(60.0, 1.0), ln(1.5, 1.0), ln(36.0, 1.0)];
+    let handling: Vec<[LogNormal<f64>; 4]> =
+        HANDLING_HOURS.iter().map(|h| PRIORITY_FACTOR.map(|f| ln(h * f, HANDLING_SIGMA))).collect();
     let close = ln(12.0, 0.8);
     let hours_w = HOURS;
     for ci in 0..n.div_ceil(chunk) {
@@ -187,11 +307,7 @@ fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -
                     p = q;
                 }
             }
-            let kind = match cat {
-                0..=5 => 0,
-                6..=9 => 1,
-                _ => 2,
-            };
+            let kind = kind(cat);
             let src = match kind {
                 0 => [4u8, 0, 1, 2][pick_weighted(&[35.0, 30.0, 25.0, 10.0], rng.random())],
                 1 => [3u8, 1, 0][pick_weighted(&[60.0, 20.0, 20.0], rng.random())],
@@ -203,22 +319,20 @@ fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -
                 0..=5 | 12 => rng.random_range(2..=3),
                 _ => rng.random_range(3..=4),
             };
-            let r = t + res[kind].sample(&mut rng) as i64 + 60;
-            let c = r + close.sample(&mut rng) as i64 + 60;
-            let (resolved, closed, status) = if c <= PERIOD_END {
-                (Some(r), Some(c), 5)
-            } else if r <= PERIOD_END {
-                (Some(r), None, 4)
-            } else if PERIOD_END - t < 1800 {
-                (None, None, 0)
-            } else {
-                (None, None, 1 + pick_weighted(&[30.0, 30.0, 40.0], rng.random()) as u8)
-            };
-            let esc = if status < 4 && PERIOD_END - t > 72 * 3600 {
-                rng.random_range(1..=3)
-            } else {
-                u8::from(rng.random::<f64>() < 0.08)
-            };
+            // Handling: resolved after the drawn time; assigned, accepted and started within
+            // its first third, each at least a second after the one before.
+            let d = handling[cat as usize][prio as usize - 1].sample(&mut rng) as i64 + 60;
+            let mut steps = [0i64; 5];
+            let mut f = 0.0;
+            let mut prev = t;
+            for step in steps.iter_mut().take(3) {
+                f += rng.random_range(0.02..0.1);
+                prev = (t + (d as f64 * f) as i64).max(prev + 1);
+                *step = prev;
+            }
+            steps[3] = t + d;
+            steps[4] = steps[3] + close.sample(&mut rng) as i64 + 60;
+            let (status, esc, escalated) = life(t, &steps, &sla[cat as usize][prio as usize - 1]);
             out.push(Inc {
                 t,
                 cat,
@@ -226,8 +340,9 @@ fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -
                 prio,
                 status,
                 esc,
-                resolved,
-                closed,
+                steps,
+                escalated,
+                dup_at: rng.random_range(0.05..0.9),
                 grid: b.grid,
                 p,
                 dup: 0,
@@ -245,8 +360,6 @@ fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -
                 if inc.t - pt < 48 * 3600 {
                     inc.dup = prev;
                     inc.status = 6;
-                    inc.resolved = None;
-                    inc.closed = None;
                     inc.esc = 0;
                     continue;
                 }
@@ -257,43 +370,20 @@ fn generate(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet) -
     out
 }
 
+/// COPYs the incidents (foreign keys and secondary indexes dropped meanwhile); returns the rows.
 pub async fn write_incidents(
     conn: &mut PgConnection,
-    seed: u64,
-    days: u32,
+    gen: &Generated,
     grids: &[Unit],
-    set: &BuildingSet,
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<u64> {
-    let n = count_for_days(days);
-    let incs = generate(seed, days, n, grids, set);
+    let incs = &gen.incs;
     bar.set_length(incs.len() as u64);
-    // Bulk load: foreign keys are dropped for the COPY and re-added (validated in one join)
-    // afterwards, with their original definitions.
-    let fks: Vec<(String, String)> = sqlx::query_as(
-        "select conname::text, pg_get_constraintdef(oid) from pg_constraint \
-         where conrelid = 'incidents'::regclass and contype = 'f' order by conname",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for (name, _) in &fks {
-        sqlx::query(&format!("alter table incidents drop constraint {name}")).execute(&mut *conn).await?;
-    }
-    // Likewise the secondary indexes: building them once after the COPY is several times
-    // cheaper than maintaining them row by row.
-    let indexes: Vec<(String, String)> = sqlx::query_as(
-        "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) from pg_index i \
-         where i.indrelid = 'incidents'::regclass and not i.indisprimary order by 1",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for (name, _) in &indexes {
-        sqlx::query(&format!("drop index {name}")).execute(&mut *conn).await?;
-    }
+    let detached = Detached::drop(conn, "incidents").await?;
     let mut c = Copier::start(
         conn,
-        "COPY incidents (id, category, source, priority, status, escalation_level, description, reported_at, \
-         resolved_at, closed_at, grid_code, duplicate_of, geom) FROM STDIN",
+        "COPY incidents (id, category, source, priority, status, escalation_level, level_since, assignee, \
+         updated_at, description, reported_at, resolved_at, closed_at, grid_code, duplicate_of, geom) FROM STDIN",
     )
     .await?;
     for (i, inc) in incs.iter().enumerate() {
@@ -301,19 +391,26 @@ pub async fn write_incidents(
         let t = c.text();
         write!(
             t,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}{}\t",
+            "{}\t{}\t{}\t{}\t{}\t{}\t",
             i + 1,
             CATS[inc.cat as usize],
             SOURCES[inc.src as usize],
             inc.prio,
             STATUSES[inc.status as usize],
             inc.esc,
-            g.name,
-            TEMPLATES[inc.cat as usize][inc.tmpl as usize]
         )?;
+        ts(t, inc.level_since());
+        t.push(b'\t');
+        match &gen.workers[inc.grid as usize] {
+            Some(w) if (1..6).contains(&inc.status) => t.extend_from_slice(w.as_bytes()),
+            _ => t.extend_from_slice(b"\\N"),
+        }
+        t.push(b'\t');
+        ts(t, last_event(inc, &gen.sla));
+        write!(t, "\t{}{}\t", g.name, TEMPLATES[inc.cat as usize][inc.tmpl as usize])?;
         ts(t, inc.t);
         t.push(b'\t');
-        for v in [inc.resolved, inc.closed] {
+        for v in [inc.resolved(), inc.closed()] {
             match v {
                 Some(x) => ts(t, x),
                 None => t.extend_from_slice(b"\\N"),
@@ -335,17 +432,126 @@ pub async fn write_incidents(
     }
     let rows = c.finish().await?;
     bar.set_position(rows);
-    for (_, def) in &indexes {
-        sqlx::query(def).execute(&mut *conn).await?;
-    }
-    for (name, def) in &fks {
-        sqlx::query(&format!("alter table incidents add constraint {name} {def}")).execute(&mut *conn).await?;
-    }
+    detached.restore(conn).await?;
     sqlx::query(
         "select setval(pg_get_serial_sequence('incidents', 'id'), greatest((select max(id) from incidents), 1))",
     )
     .execute(&mut *conn)
     .await?;
+    Ok(rows)
+}
+
+/// When a case's last event happened (its `updated_at`).
+fn last_event(inc: &Inc, sla: &Sla) -> i64 {
+    if inc.status == 6 {
+        return inc.marked_at(sla);
+    }
+    let step = if inc.status == 0 { inc.t } else { inc.steps[inc.status as usize - 1] };
+    step.max(inc.level_since())
+}
+
+/// One `incident_events` row per step of every case, in time order: its report, the steps it
+/// has taken by the period's end (accept and start on behalf of the assigned worker, resolve
+/// and close with a note, as the state machine requires), each escalation at its deadline (by
+/// the system, with the escalation task's note), a duplicate's marking. COPYed with the
+/// table's foreign keys and index dropped; returns the rows.
+pub async fn write_events(
+    conn: &mut PgConnection,
+    gen: &Generated,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<u64> {
+    bar.set_length(gen.incs.len() as u64);
+    let detached = Detached::drop(conn, "incident_events").await?;
+    let mut c = Copier::start(
+        conn,
+        "COPY incident_events (incident_id, at, action, from_status, to_status, from_level, to_level, note, \
+         on_behalf_of) FROM STDIN",
+    )
+    .await?;
+    for (i, inc) in gen.incs.iter().enumerate() {
+        let id = i + 1;
+        let t = c.text();
+        let event =
+            |t: &mut Vec<u8>, at: i64, action: &str, from: Option<(u8, u8)>, to: (u8, u8), note: &str, worker: bool| {
+                let _ = write!(t, "{id}\t");
+                ts(t, at);
+                let _ = write!(t, "\t{action}\t");
+                match from {
+                    Some((s, _)) => t.extend_from_slice(STATUSES[s as usize].as_bytes()),
+                    None => t.extend_from_slice(b"\\N"),
+                }
+                let _ = write!(t, "\t{}\t", STATUSES[to.0 as usize]);
+                match from {
+                    Some((_, l)) => {
+                        let _ = write!(t, "{l}");
+                    }
+                    None => t.extend_from_slice(b"\\N"),
+                }
+                let _ = write!(t, "\t{}\t", to.1);
+                if note.is_empty() {
+                    t.extend_from_slice(b"\\N");
+                } else {
+                    t.extend_from_slice(note.as_bytes());
+                }
+                t.push(b'\t');
+                match &gen.workers[inc.grid as usize] {
+                    Some(w) if worker => t.extend_from_slice(w.as_bytes()),
+                    _ => t.extend_from_slice(b"\\N"),
+                }
+                t.push(b'\n');
+            };
+        event(t, inc.t, "report", None, (0, 0), "", false);
+        if inc.status == 6 {
+            event(t, inc.marked_at(&gen.sla), "mark_duplicate", Some((0, 0)), (6, 0), "", false);
+        } else {
+            // Steps and escalations merged in time (a step first on a tie).
+            let (mut status, mut level) = (0u8, 0u8);
+            let mut k = 0usize;
+            for (si, &(action, to)) in STEPS.iter().enumerate().take(inc.status as usize) {
+                let at = inc.steps[si];
+                while k < inc.esc as usize && inc.escalated[k] < at {
+                    event(
+                        t,
+                        inc.escalated[k],
+                        "escalate",
+                        Some((status, level)),
+                        (status, level + 1),
+                        ESCALATION_NOTE,
+                        false,
+                    );
+                    level += 1;
+                    k += 1;
+                }
+                let note = match action {
+                    "resolve" => RESOLVE_NOTES[kind(inc.cat)],
+                    "close" => CLOSE_NOTE,
+                    _ => "",
+                };
+                event(t, at, action, Some((status, level)), (to, level), note, WORKER_STEPS.contains(&action));
+                status = to;
+            }
+            while k < inc.esc as usize {
+                event(
+                    t,
+                    inc.escalated[k],
+                    "escalate",
+                    Some((status, level)),
+                    (status, level + 1),
+                    ESCALATION_NOTE,
+                    false,
+                );
+                level += 1;
+                k += 1;
+            }
+        }
+        c.row().await?;
+        if i % 10_000 == 0 {
+            bar.set_position(i as u64);
+        }
+    }
+    let rows = c.finish().await?;
+    bar.set_position(gen.incs.len() as u64);
+    detached.restore(conn).await?;
     Ok(rows)
 }
 
@@ -360,5 +566,30 @@ mod tests {
         assert_eq!(String::from_utf8(v).expect("ascii"), "2026-11-30 16:00:00+00");
         assert_eq!(count_for_days(365), 3_486_000);
         assert_eq!(count_for_days(90), 859_562);
+    }
+
+    #[test]
+    fn the_period_and_the_grid_versions_fit_every_scale() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("an instant").timestamp();
+        assert_eq!(at(super::super::GENERATED_UNTIL), PERIOD_END);
+        for scale in [super::super::Scale::Tiny, super::super::Scale::Demo, super::super::Scale::Full] {
+            let start = PERIOD_END - i64::from(scale.days()) * 86_400;
+            assert!(at(super::super::FIXED_START) <= start, "{scale}: incidents before the grid versions");
+        }
+    }
+
+    #[test]
+    fn escalations_follow_the_deadlines_while_open() {
+        let sla = [3600.0, 5400.0, 7200.0];
+        let t = PERIOD_END - 10 * 3600;
+        // Resolved after 2 h: escalated once, at 1 h.
+        let steps = [t + 60, t + 120, t + 180, t + 7200, t + 9000];
+        assert_eq!(life(t, &steps, &sla), (5, 1, [t + 3600, 0, 0]));
+        // Still open at the end, 10 h old: every level's time has run out, up to the county.
+        let steps = [t + 60, t + 120, PERIOD_END + 1, PERIOD_END + 2, PERIOD_END + 3];
+        assert_eq!(life(t, &steps, &sla), (2, 3, [t + 3600, t + 9000, t + 16_200]));
+        // Resolved exactly at the deadline: not escalated.
+        let steps = [t + 60, t + 120, t + 180, t + 3600, PERIOD_END + 1];
+        assert_eq!(life(t, &steps, &sla), (4, 0, [0; 3]));
     }
 }

@@ -26,9 +26,12 @@ use sqlx::{PgConnection, PgPool, Row};
 pub use content::{CAMERAS, MEDIATORS, TOTAL_RESIDENTS, VILLAGE_MEDIATION_ROOMS};
 use geom::Density;
 use hierarchy::Level;
+pub use incidents::{CATS as CATEGORIES, HANDLING_HOURS, PRIORITY_FACTOR};
 
-/// Fixed instant for versions and creation stamps (determinism: never `now()`).
-pub const FIXED_START: &str = "2026-01-01T00:00:00+08:00";
+/// Fixed instant for versions and creation stamps (determinism: never `now()`): the start of
+/// the longest incident history (`Scale::Full`, a year before [`GENERATED_UNTIL`]), so no
+/// incident is older than its grid's first version (a unit test checks the constants).
+pub const FIXED_START: &str = "2025-12-01T00:00:00+08:00";
 /// End of the generated incident period.
 pub const GENERATED_UNTIL: &str = "2026-12-01T00:00:00+08:00";
 
@@ -196,6 +199,52 @@ impl<'c> Copier<'c> {
     }
 }
 
+/// A table's foreign keys and secondary indexes, dropped for a bulk COPY: building an index
+/// once after the COPY is several times cheaper than maintaining it row by row, and a foreign
+/// key re-added afterwards is validated in one join instead of one trigger call per row.
+pub(crate) struct Detached {
+    table: &'static str,
+    fks: Vec<(String, String)>,
+    indexes: Vec<(String, String)>,
+}
+
+impl Detached {
+    pub(crate) async fn drop(conn: &mut PgConnection, table: &'static str) -> anyhow::Result<Self> {
+        let fks: Vec<(String, String)> = sqlx::query_as(
+            "select conname::text, pg_get_constraintdef(oid) from pg_constraint \
+             where conrelid = $1::regclass and contype = 'f' order by conname",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, _) in &fks {
+            sqlx::query(&format!("alter table {table} drop constraint {name}")).execute(&mut *conn).await?;
+        }
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) from pg_index i \
+             where i.indrelid = $1::regclass and not i.indisprimary order by 1",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("drop index {name}")).execute(&mut *conn).await?;
+        }
+        Ok(Self { table, fks, indexes })
+    }
+
+    /// Re-creates the indexes and foreign keys with their original definitions.
+    pub(crate) async fn restore(self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        for (_, def) in &self.indexes {
+            sqlx::query(def).execute(&mut *conn).await?;
+        }
+        for (name, def) in &self.fks {
+            sqlx::query(&format!("alter table {} add constraint {name} {def}", self.table)).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
 struct Phases {
     progress: bool,
     t0: Instant,
@@ -263,7 +312,7 @@ pub async fn ensure_loaded(pool: &PgPool, opts: &LoadOptions) -> anyhow::Result<
 async fn analyze(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
         "analyze admin_units, grids, grid_versions, grid_workers, buildings, cameras, mediation_rooms, mediators, \
-         incidents, dataset_meta",
+         incidents, incident_events, dataset_meta",
     )
     .execute(pool)
     .await?;
@@ -342,8 +391,13 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     ph.done("cameras", &bar);
 
     let bar = ph.bar("incidents", 0);
-    counts.push(("incidents", incidents::write_incidents(conn, seed, opts.scale.days(), &grids, &set, &bar).await?));
+    let generated = incidents::generate(conn, seed, opts.scale.days(), &grids, &set).await?;
+    counts.push(("incidents", incidents::write_incidents(conn, &generated, &grids, &bar).await?));
     ph.done("incidents", &bar);
+
+    let bar = ph.bar("events", 0);
+    counts.push(("incident_events", incidents::write_events(conn, &generated, &bar).await?));
+    ph.done("events", &bar);
 
     let bar = ph.bar("hash", 1);
     let hash = content_hash_conn(conn).await?;
@@ -376,7 +430,7 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
 
 /// (table, ordered select of its content). Geometries as ST_AsBinary; generated columns and
 /// bookkeeping are left out.
-const HASHED: [(&str, &str); 9] = [
+const HASHED: [(&str, &str); 10] = [
     ("admin_units", "select code, level, name, name_en, parent_code, centre, st_asbinary(geom), st_asbinary(label_point) from admin_units order by code"),
     ("grids", "select code, village_code, name, colour, created_at, retired_at from grids order by code"),
     ("grid_versions", "select grid_code, version, valid_from, valid_to, st_asbinary(geom) from grid_versions order by grid_code, version"),
@@ -385,7 +439,9 @@ const HASHED: [(&str, &str); 9] = [
     ("cameras", "select id, code, grid_code, kind, owner, status, heading_deg, fov_deg, range_m, installed_on, st_asbinary(geom) from cameras order by id"),
     ("mediation_rooms", "select id, name, admin_code, address, st_asbinary(geom) from mediation_rooms order by id"),
     ("mediators", "select id, name, phone, room_id, specialties from mediators order by id"),
-    ("incidents", "select id, category, source, priority, status, escalation_level, description, reported_at, resolved_at, closed_at, grid_code, duplicate_of, st_asbinary(geom) from incidents order by id"),
+    ("incidents", "select id, category, source, priority, status, escalation_level, level_since, assignee, updated_at, description, reported_at, resolved_at, closed_at, grid_code, duplicate_of, st_asbinary(geom) from incidents order by id"),
+    // Without the identity `id` (a sequence is not rolled back with a failed load), in its order.
+    ("incident_events", "select incident_id, at, action, from_status, to_status, from_level, to_level, note, on_behalf_of from incident_events order by incident_id, id"),
 ];
 
 async fn content_hash_conn(conn: &mut PgConnection) -> anyhow::Result<String> {
