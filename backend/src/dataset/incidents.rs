@@ -504,11 +504,13 @@ pub async fn write_events(
         if inc.status == 6 {
             event(t, inc.marked_at(&gen.sla), "mark_duplicate", Some((0, 0)), (6, 0), "", false);
         } else {
-            // Steps and escalations merged in time (a step first on a tie).
+            // Steps and escalations merged in time (a step first on a tie); after the last
+            // step taken, the escalations that followed it.
             let (mut status, mut level) = (0u8, 0u8);
             let mut k = 0usize;
-            for (si, &(action, to)) in STEPS.iter().enumerate().take(inc.status as usize) {
-                let at = inc.steps[si];
+            let taken = STEPS.iter().zip(inc.steps).take(inc.status as usize);
+            for step in taken.map(Some).chain([None]) {
+                let at = step.map_or(i64::MAX, |(_, at)| at);
                 while k < inc.esc as usize && inc.escalated[k] < at {
                     event(
                         t,
@@ -522,6 +524,7 @@ pub async fn write_events(
                     level += 1;
                     k += 1;
                 }
+                let Some((&(action, to), _)) = step else { break };
                 let note = match action {
                     "resolve" => RESOLVE_NOTES[kind(inc.cat)],
                     "close" => CLOSE_NOTE,
@@ -529,19 +532,6 @@ pub async fn write_events(
                 };
                 event(t, at, action, Some((status, level)), (to, level), note, WORKER_STEPS.contains(&action));
                 status = to;
-            }
-            while k < inc.esc as usize {
-                event(
-                    t,
-                    inc.escalated[k],
-                    "escalate",
-                    Some((status, level)),
-                    (status, level + 1),
-                    ESCALATION_NOTE,
-                    false,
-                );
-                level += 1;
-                k += 1;
             }
         }
         c.row().await?;
