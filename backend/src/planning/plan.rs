@@ -984,6 +984,58 @@ pub(super) struct Locked {
     pub(super) affected: Vec<String>,
 }
 
+/// A plan's change of status as one step: its row (who decided when, the time it takes effect or
+/// why it failed), the `grids` layer bumped when the future partition `as_of` a later day
+/// changes with it, and the audit row.
+pub(super) struct Decision<'a> {
+    pub id: i64,
+    /// The audit action (`commit`, `discard`, `schedule`, `fail`).
+    pub action: &'static str,
+    pub status: &'static str,
+    pub actor: i64,
+    /// `decided_by` (kept when `None`, as when a scheduled plan fails at its time).
+    pub decided_by: Option<i64>,
+    pub now: DateTime<Utc>,
+    pub effective_from: Option<DateTime<Utc>>,
+    pub failure: Option<&'a str>,
+    pub bump_grids: bool,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+pub(super) async fn decide(conn: &mut PgConnection, d: Decision<'_>) -> Result<(), PlanError> {
+    sqlx::query(
+        "update plans set status = $2, decided_at = $3, decided_by = coalesce($4, decided_by), \
+           effective_from = coalesce($5, effective_from), failure = coalesce($6, failure) where id = $1",
+    )
+    .bind(d.id)
+    .bind(d.status)
+    .bind(d.now)
+    .bind(d.decided_by)
+    .bind(d.effective_from)
+    .bind(d.failure)
+    .execute(&mut *conn)
+    .await?;
+    if d.bump_grids {
+        sqlx::query("update layer_versions set version = version + 1 where layer = 'grids'")
+            .execute(&mut *conn)
+            .await?;
+    }
+    audit(
+        &mut *conn,
+        AuditEntry {
+            user_id: d.actor,
+            action: d.action,
+            entity: "plan",
+            entity_ids: vec![d.id.to_string()],
+            before: Some(d.before),
+            after: Some(d.after),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Locks a plan; 404 when missing, 403 outside scope.
 pub(super) async fn lock_plan(conn: &mut PgConnection, id: i64, scope: &Scope) -> Result<Locked, PlanError> {
     let row: Option<Locked> = sqlx::query_as(
@@ -1045,25 +1097,23 @@ pub(super) async fn commit_from(
         (g[0].clone(), g[1..].to_vec())
     });
     super::apply::apply(tx, id, &base, Assignments::Rules { merge }, actor, now).await?;
-    sqlx::query("update plans set status = 'committed', decided_at = $2, decided_by = $3 where id = $1")
-        .bind(id)
-        .bind(now)
-        .bind(actor)
-        .execute(&mut *tx)
-        .await?;
-    audit(
-        &mut *tx,
-        AuditEntry {
-            user_id: actor,
+    decide(
+        tx,
+        Decision {
+            id,
             action: "commit",
-            entity: "plan",
-            entity_ids: vec![id.to_string()],
-            before: Some(json!({"status": from, "base_versions": base})),
-            after: Some(json!({"status": "committed", "affected": affected})),
+            status: "committed",
+            actor,
+            decided_by: Some(actor),
+            now,
+            effective_from: None,
+            failure: None,
+            bump_grids: false,
+            before: json!({"status": from, "base_versions": base}),
+            after: json!({"status": "committed", "affected": affected}),
         },
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// How a commit reassigns grid workers, buildings and cameras.
@@ -1086,25 +1136,21 @@ pub async fn discard(pool: &PgPool, id: i64, actor: i64, scope: &Scope, now: Dat
             locked.status
         )));
     }
-    if locked.status == "scheduled" {
-        // The future partition `as_of` a later day no longer shows it.
-        super::schedule::bump_grids_layer(&mut tx).await?;
-    }
-    sqlx::query("update plans set status = 'discarded', decided_at = $2, decided_by = $3 where id = $1")
-        .bind(id)
-        .bind(now)
-        .bind(actor)
-        .execute(&mut *tx)
-        .await?;
-    audit(
-        &mut *tx,
-        AuditEntry {
-            user_id: actor,
+    decide(
+        &mut tx,
+        Decision {
+            id,
             action: "discard",
-            entity: "plan",
-            entity_ids: vec![id.to_string()],
-            before: Some(json!({"status": locked.status})),
-            after: Some(json!({"status": "discarded"})),
+            status: "discarded",
+            actor,
+            decided_by: Some(actor),
+            now,
+            effective_from: None,
+            failure: None,
+            // The future partition `as_of` a later day no longer shows a cancelled plan.
+            bump_grids: locked.status == "scheduled",
+            before: json!({"status": locked.status}),
+            after: json!({"status": "discarded"}),
         },
     )
     .await?;

@@ -22,9 +22,8 @@ use sqlx::{PgConnection, PgPool};
 
 use super::apply::lock_grids;
 use super::history::in_shanghai;
-use super::plan::{self, check_base, lock_plan};
+use super::plan::{self, check_base, lock_plan, Decision};
 use super::PlanError;
-use crate::accounts::{audit, AuditEntry};
 use crate::scope::Scope;
 
 /// An `effective_from` this far in the past (clock skew between client and server) commits at
@@ -81,25 +80,20 @@ pub async fn commit(
     lock_grids(&mut tx, &base, &locked.affected).await?;
     check_base(&mut tx, &base).await?;
     refuse_pending_for(&mut tx, id).await?;
-    sqlx::query(
-        "update plans set status = 'scheduled', effective_from = $2, decided_at = $3, decided_by = $4 where id = $1",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(now)
-    .bind(actor)
-    .execute(&mut *tx)
-    .await?;
-    bump_grids_layer(&mut tx).await?;
-    audit(
-        &mut *tx,
-        AuditEntry {
-            user_id: actor,
+    plan::decide(
+        &mut tx,
+        Decision {
+            id,
             action: "schedule",
-            entity: "plan",
-            entity_ids: vec![id.to_string()],
-            before: Some(json!({"status": "draft", "base_versions": base})),
-            after: Some(json!({"status": "scheduled", "effective_from": at.to_rfc3339()})),
+            status: "scheduled",
+            actor,
+            decided_by: Some(actor),
+            now,
+            effective_from: Some(at),
+            failure: None,
+            bump_grids: true,
+            before: json!({"status": "draft", "base_versions": base}),
+            after: json!({"status": "scheduled", "effective_from": at.to_rfc3339()}),
         },
     )
     .await?;
@@ -143,12 +137,6 @@ pub(super) async fn refuse_pending_for(conn: &mut PgConnection, id: i64) -> Resu
         .fetch_all(&mut *conn)
         .await?;
     refuse_pending(conn, &codes, Some(id)).await
-}
-
-/// The `grids` layer's tiles `as_of` a later day change when a plan is scheduled or cancelled.
-pub(super) async fn bump_grids_layer(conn: &mut PgConnection) -> Result<(), PlanError> {
-    sqlx::query("update layer_versions set version = version + 1 where layer = 'grids'").execute(&mut *conn).await?;
-    Ok(())
 }
 
 /// What [`apply_due`] did with one plan.
@@ -203,22 +191,20 @@ pub async fn apply_due(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<
                     PlanError::Db(e) => format!("the database refused it: {e:#}"),
                     other => other.to_string(),
                 };
-                sqlx::query("update plans set status = 'failed', failure = $2, decided_at = $3 where id = $1")
-                    .bind(id)
-                    .bind(&reason)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                bump_grids_layer(&mut tx).await?;
-                audit(
-                    &mut *tx,
-                    AuditEntry {
-                        user_id: actor,
+                plan::decide(
+                    &mut tx,
+                    Decision {
+                        id,
                         action: "fail",
-                        entity: "plan",
-                        entity_ids: vec![id.to_string()],
-                        before: Some(json!({"status": "scheduled", "effective_from": at.to_rfc3339()})),
-                        after: Some(json!({"status": "failed", "reason": reason})),
+                        status: "failed",
+                        actor,
+                        decided_by: None,
+                        now,
+                        effective_from: None,
+                        failure: Some(&reason),
+                        bump_grids: true,
+                        before: json!({"status": "scheduled", "effective_from": at.to_rfc3339()}),
+                        after: json!({"status": "failed", "reason": reason}),
                     },
                 )
                 .await?;
