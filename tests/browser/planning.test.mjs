@@ -675,6 +675,8 @@ test('move a shared vertex: snapping, Ctrl+Z, preview, commit, both grids change
   await page.keyboard.press('Control+z');
   await page.locator('[data-testid=edge-status][data-changed=false]').waitFor();
   assert.deepEqual(await edgeLine(page), original);
+  // The restored edge's handles are drawn before the next drag grabs one.
+  await settle(page);
 
   // The move, clear of anything to snap to.
   const [px, py] = await toPage(page, best.p);
