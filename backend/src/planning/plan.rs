@@ -567,7 +567,8 @@ async fn compute(
     if let Some(b) = bbox_of(changed_pts.iter()) {
         let (w, h) = (b[2] - b[0], b[3] - b[1]);
         let m = w.max(h);
-        let around = grids_near(conn, [b[0] - m, b[1] - m, b[2] + m, b[3] + m], &[]).await?;
+        let region = [b[0] - m, b[1] - m, b[2] + m, b[3] + m];
+        let around = grids_near(conn, region, &[]).await?;
         let mut shapes: BTreeMap<String, Shape> = around.iter().map(|g| (g.code.clone(), g.shape.clone())).collect();
         let mut colours: BTreeMap<String, i16> = around.iter().map(|g| (g.code.clone(), g.colour)).collect();
         for p in &plans {
@@ -587,7 +588,15 @@ async fn compute(
             .filter(|p| matches!(p.change, GridChangeKind::Created | GridChangeKind::Reshaped))
             .map(|p| p.code.clone())
             .collect();
-        let (changes, still) = colour::recolour(&mut colours, &adj, &order);
+        // A grid whose box lies in the region has all its neighbours in `around`: only such
+        // grids may change colour for the edit's sake.
+        let movable = |code: &String| {
+            shapes
+                .get(code)
+                .and_then(|s| bbox_of(shape_points(s)))
+                .is_some_and(|g| g[0] > region[0] && g[1] > region[1] && g[2] < region[2] && g[3] < region[3])
+        };
+        let (changes, still) = colour::recolour(&mut colours, &adj, &order, &movable);
         clashes = still;
         for (code, _, to) in changes {
             if let Some(p) = plans.iter_mut().find(|p| p.code == code) {
