@@ -31,6 +31,8 @@ pub const FONT: &str = "Noto Sans CJK SC Regular";
 pub const BACKGROUND: &str = "#f3f1ec";
 /// The four grid fill colours (`colour` property 0–3 of the grids layer).
 pub const GRID_FILLS: [&str; 4] = ["#8dd3c7", "#ffe08a", "#bebada", "#fb9a99"];
+/// The fill of water grids (`kind` `water` of the grids layer): lakes.
+pub const WATER: &str = "#9ecae1";
 /// Grid outlines.
 pub const GRID_LINE: &str = "#6b7f99";
 pub const COUNTY_LINE: &str = "#2b2838";
@@ -160,6 +162,7 @@ mod tests {
         ];
         v.extend(YL_OR_RD);
         v.extend(GRID_FILLS);
+        v.push(WATER);
         v.extend(CAMERA_STATUS.iter().map(|s| s.colour));
         v.extend(INCIDENT_OPEN.iter().map(|s| s.colour));
         v.extend(INCIDENT_FINISHED.iter().map(|s| s.colour));

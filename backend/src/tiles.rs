@@ -140,6 +140,7 @@ pub const LAYERS: [Layer; 11] = [
             ("village_code", "String"),
             ("colour", "Number"),
             ("version", "Number"),
+            ("kind", "String"),
         ],
         action: Action::MapRead,
         scoped: false,
@@ -497,8 +498,9 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
             json!({
                 "filter": polygons(),
                 "paint": {
-                    "fill-color": ["match", ["get", "colour"],
-                        0, GRID_FILLS[0], 1, GRID_FILLS[1], 2, GRID_FILLS[2], 3, GRID_FILLS[3], "#cccccc"],
+                    "fill-color": ["match", ["get", "kind"], "water", symbology::WATER,
+                        ["match", ["get", "colour"],
+                            0, GRID_FILLS[0], 1, GRID_FILLS[1], 2, GRID_FILLS[2], 3, GRID_FILLS[3], "#cccccc"]],
                     "fill-opacity": ["interpolate", ["linear"], ["zoom"], 11, 0.45, 16, 0.3],
                 },
             }),

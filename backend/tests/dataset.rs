@@ -56,10 +56,16 @@ async fn demo_counts() {
         count(dataset::TOWNSHIPS + dataset::VILLAGE_MEDIATION_ROOMS)
     );
     assert!(scalar_i64(&pool, "select count(*) from buildings").await >= count(Scale::Demo.buildings()));
-    // Residents are scaled to the city's total, up to rounding per building (within 1%).
+    // Residents follow floor area: within 10% of the real city's in proportion to the buildings.
     let residents = scalar_i64(&pool, "select sum(residents)::int8 from buildings").await;
-    let total = dataset::TOTAL_RESIDENTS;
-    assert!((residents - total).abs() < total / 100, "{residents} residents of {total}");
+    let target = Scale::Demo.residents_target();
+    assert!((residents - target).abs() < target / 10, "{residents} residents for a target of {target}");
+    // Floors are skewed: most urban blocks are low, few are towers.
+    let low =
+        scalar_f64(&pool, "select avg((floors <= 7)::int)::float8 from buildings where kind = 'residential'").await;
+    let towers =
+        scalar_f64(&pool, "select avg((floors > 18)::int)::float8 from buildings where kind = 'residential'").await;
+    assert!(low > 0.6 && towers < 0.06, "residential blocks: {low} at 2–7 floors, {towers} above 18");
     assert_eq!(scalar_i64(&pool, "select count(*) from incidents").await, count(Scale::Demo.incidents()));
     assert!(
         scalar_i64(
@@ -164,6 +170,103 @@ async fn demo_partition_is_valid() {
     // Multi-part grids make the adjacency graph non-planar: the documented fallback may leave
     // a few clashes, but at most 1% of neighbouring pairs.
     assert!(clashes * 100 <= pairs, "{clashes} same-colour neighbours of {pairs} pairs");
+}
+
+#[tokio::test]
+async fn demo_partition_closes() {
+    let pool = demo().await;
+    // The grids cover their union without holes (no gaps between district borders).
+    let holes = scalar_i64(
+        &pool,
+        "select coalesce(sum(st_numinteriorrings(d.geom)), 0)::int8 \
+         from (select (st_dump(st_union(geom))).geom from current_grids) d",
+    )
+    .await;
+    assert_eq!(holes, 0, "holes in the union of the grids");
+    // One part per district, and no unit or grid in several parts (no detached specks).
+    let parts: Vec<(String, i32)> = sqlx::query_as(
+        "select parent_code, st_numgeometries(st_union(geom)) from admin_units where level = 'township' \
+         group by parent_code order by parent_code",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("parts per district");
+    assert_eq!(parts.len(), districts().len());
+    assert!(parts.iter().all(|(_, n)| *n == 1), "districts in several parts: {parts:?}");
+    let multipart = scalar_i64(
+        &pool,
+        "select (select count(*) from admin_units where st_numgeometries(geom) > 1) \
+              + (select count(*) from current_grids where st_numgeometries(geom) > 1)",
+    )
+    .await;
+    assert_eq!(multipart, 0, "units or grids in several parts");
+}
+
+/// The lakes of the data file as one (multi)polygon expression over `$1` (their GeoJSON
+/// geometries), cut to the city.
+const LAKES: &str = "(select st_intersection(st_union(st_makevalid(st_setsrid(st_geomfromgeojson(g), 4326))), \
+     (select geom from admin_units where level = 'city')) from unnest($1::text[]) g)";
+
+fn lakes() -> Vec<String> {
+    let path = common::districts_path().with_file_name("lakes.geojson");
+    let source: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("lakes file")).expect("lakes GeoJSON");
+    source["features"].as_array().expect("features").iter().map(|f| f["geometry"].to_string()).collect()
+}
+
+#[tokio::test]
+async fn demo_lakes_are_water_grids_with_nothing_on_them() {
+    let pool = demo().await;
+    let lakes = lakes();
+    assert!(!lakes.is_empty());
+    let q = |sql: &'static str| {
+        let lakes = lakes.clone();
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, f64>(&sql.replace("LAKES", LAKES))
+                .bind(lakes)
+                .fetch_one(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    };
+    // Water grids cover the lakes (all but the parts where a village border grazes a shore).
+    let lake_area = q("select st_area(LAKES::geography)").await;
+    let water_area = q("select st_area(st_intersection(LAKES, \
+           (select st_union(geom) from current_grids g join grids k using (code) where k.kind = 'water'))::geography)")
+    .await;
+    assert!(lake_area > 1e9, "Hongze Lake alone is ~900 km² of the city: {lake_area} m²");
+    assert!(water_area > 0.97 * lake_area, "water grids cover {water_area} of {lake_area} m² of lakes");
+    // … and little land: a water grid is a village's part of a lake.
+    let water_grids = scalar_f64(
+        &pool,
+        "select st_area(st_union(geom)::geography) from current_grids g join grids k using (code) where k.kind = 'water'",
+    )
+    .await;
+    assert!(water_grids < 1.01 * water_area, "water grids {water_grids} m², of which on lakes {water_area} m²");
+    // Nothing is generated on a lake.
+    for (what, sql) in [
+        ("buildings", "select count(*)::float8 from buildings where st_intersects(footprint, LAKES)"),
+        ("cameras", "select count(*)::float8 from cameras where st_intersects(geom, LAKES)"),
+        ("incidents", "select count(*)::float8 from incidents where st_intersects(geom, LAKES)"),
+        (
+            "content of water grids",
+            "select ((select count(*) from buildings b join grids k on k.code = b.grid_code where k.kind = 'water') \
+               + (select count(*) from incidents i join grids k on k.code = i.grid_code where k.kind = 'water'))::float8 \
+             where $1 is not null",
+        ),
+    ] {
+        let n = q(sql).await;
+        assert!(n < 0.5, "{n} {what} on the lakes");
+    }
+    // Every water grid has its worker, like every grid.
+    let without = scalar_i64(
+        &pool,
+        "select count(*) from grids k where k.kind = 'water' \
+           and not exists (select 1 from grid_workers w where w.grid_code = k.code)",
+    )
+    .await;
+    assert_eq!(without, 0);
 }
 
 #[tokio::test]

@@ -163,6 +163,28 @@ async fn a_route_names_grid_chain_cameras_and_mediation() {
 }
 
 #[tokio::test]
+async fn a_point_on_hongze_lake_routes_to_its_water_grid() {
+    let app = spawn_app().await;
+    let token = app.login("dispatcher").await;
+    // Deep in Hongze Lake (洪泽湖), far from any shore.
+    let [lon, lat] = [118.55, 33.25];
+    let (s, r) =
+        app.post("/api/route", Some(&token), &json!({"lon": lon, "lat": lat, "category": "alarm.crowd"})).await;
+    assert_eq!(s, 200, "{r}");
+    let code = r["grid"]["code"].as_str().unwrap();
+    assert_eq!(postgis_grids(&app.pool, &[[lon, lat]]).await[0].as_deref(), Some(code));
+    let (kind, name): (String, String) =
+        sqlx::query_as("select kind, name from grids where code = $1").bind(code).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(kind, "water", "{code} {name}");
+    assert!(name.contains("洪泽湖"), "{name}");
+    // Its responsible unit: the grid's worker, then the village, township and county centre.
+    assert!(r["grid_worker"]["name"].is_string(), "{r}");
+    let levels: Vec<&str> = r["escalation"].as_array().unwrap().iter().map(|s| s["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, ["grid", "village", "township", "county"]);
+    assert!(r["escalation"][3]["code"].as_str().unwrap().starts_with("3208"), "{r}");
+}
+
+#[tokio::test]
 async fn points_outside_the_city_and_bad_input() {
     let app = spawn_app().await;
     let token = app.login("dispatcher").await;

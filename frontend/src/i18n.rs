@@ -133,6 +133,7 @@ keys! {
         GroupCameras => "摄像头", "Cameras";
         GroupIncidents => "事件", "Incidents";
         LegendGridColours => "网格（四色着色）", "Grids (four-colour)";
+        LegendWater => "水域网格", "Water grids";
         LegendDispatch => "调度标注", "Dispatch drawings";
         Inspector => "详情", "Details";
         Close => "关闭", "Close";

@@ -21,10 +21,15 @@ import {
 // backend/src/tiles.rs: the four grid colours, the background and the fill opacity
 // (interpolated 0.45 at z11 → 0.3 at z16).
 const GRID_COLOURS = ['#8dd3c7', '#ffe08a', '#bebada', '#fb9a99'];
+// api/src/symbology.rs: the fill of water grids.
+const WATER = '#9ecae1';
 const BACKGROUND = '#f3f1ec';
 const ZOOM = 13;
-const FILL_OPACITY = 0.45 + ((0.3 - 0.45) * (ZOOM - 11)) / (16 - 11);
+const opacityAt = (zoom) => 0.45 + ((0.3 - 0.45) * (zoom - 11)) / (16 - 11);
+const FILL_OPACITY = opacityAt(ZOOM);
 const CITY_CENTRE = [119.02, 33.6];
+// Deep in Hongze Lake (洪泽湖).
+const HONGZE_LAKE = [118.55, 33.25];
 
 const session = browserForFile();
 
@@ -44,6 +49,25 @@ test('grids render in the city centre', { timeout: 150_000 }, async () => {
   assert.ok(gridShare > 0.3, `grid fill colours cover ${(gridShare * 100).toFixed(1)}% of the map, expected > 30%`);
   const coloursSeen = shares.filter((s) => s > 0.02).length;
   assert.ok(coloursSeen >= 3, `only ${coloursSeen} of the 4 grid colours cover > 2% of the map`);
+});
+
+test('Hongze Lake is drawn as water', { timeout: 90_000 }, async () => {
+  const { page } = session;
+  await login(page, 'leader');
+  await jumpAndSettle(page, HONGZE_LAKE, 12);
+  const box = await mapBox(page);
+  const { path, buf } = await screenshot(page, 'map-water', { clip: box });
+  const img = decodePng(buf);
+  const [water, ...land] = countColours(
+    img,
+    [WATER, ...GRID_COLOURS].map((c) => blend(hexRgb(c), hexRgb(BACKGROUND), opacityAt(12))),
+    10,
+  );
+  const total = img.width * img.height;
+  const landShare = land.reduce((a, b) => a + b, 0) / total;
+  console.log(`water ${(water / total).toFixed(3)}, land grid colours ${landShare.toFixed(3)} (${path})`);
+  assert.ok(water / total > 0.6, `water covers ${((water / total) * 100).toFixed(1)}% of the view on the lake`);
+  assert.ok(landShare < 0.05, `land grid colours cover ${(landShare * 100).toFixed(1)}% of the lake`);
 });
 
 test('clicking a grid opens it in the inspector', { timeout: 90_000 }, async () => {

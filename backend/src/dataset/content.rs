@@ -1,7 +1,7 @@
 //! Grids (colouring), grid workers, buildings, cameras and mediation, generated in Rust and
 //! COPYed into PostGIS.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write as _;
 
 use rand::Rng;
@@ -11,13 +11,25 @@ use sqlx::{PgConnection, Row};
 use super::geom::{allocate, bearing, ewkb_point, ewkb_quad, offset, rect, rng_for};
 use super::hierarchy::Unit;
 use super::names::{person, phone};
+use super::water::Water;
 use super::{Copier, FIXED_START};
+use crate::planning::colour::recolour;
 
 pub const KINDS: [&str; 7] = ["residential", "commercial", "industrial", "public", "school", "hospital", "rural_house"];
 const RESIDENTIAL: u8 = 0;
 const RURAL_HOUSE: u8 = 6;
 
+/// Real Huai'an's residents (the `full` city is built for them).
 pub const TOTAL_RESIDENTS: i64 = 5_590_000;
+
+/// Residents per m² of gross floor area, by kind ([`KINDS`] order): an urban residential block
+/// houses one person per 55 m² (flats of ~90 m² for 2.6 people plus stairs, walls and shared
+/// space), a village house one per 70 m² (larger houses, part storage and workshop). Shops,
+/// factories, public buildings, schools and hospitals house nobody.
+pub const RESIDENTS_PER_M2: [f64; 7] = [1.0 / 55.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0 / 70.0];
+
+/// People per household (Huai'an's 2020 census: 2.6).
+pub const HOUSEHOLD_SIZE: f64 = 2.6;
 
 #[derive(Debug, Clone)]
 pub struct Building {
@@ -28,7 +40,6 @@ pub struct Building {
     pub theta: f64,
     pub w: f64,
     pub h: f64,
-    pub raw: f64,
     pub residents: i32,
     pub households: i32,
 }
@@ -60,7 +71,7 @@ pub async fn colour_grids(conn: &mut PgConnection, grids: &[Unit]) -> anyhow::Re
 }
 
 /// DSatur colouring with 4 colours (fewest-used colour among neighbours when 4 do not suffice),
-/// then deterministic local repair passes that move conflicting nodes to a free colour.
+/// then deterministic Kempe chain repairs of the nodes that still clash.
 #[must_use]
 pub fn greedy_colour(adj: &[Vec<usize>]) -> Vec<i16> {
     let n = adj.len();
@@ -93,55 +104,32 @@ pub fn greedy_colour(adj: &[Vec<usize>]) -> Vec<i16> {
             }
         }
     }
-    for _ in 0..20 {
-        let mut changed = false;
-        for i in 0..n {
-            let conflict = adj[i].iter().any(|&j| colour[j] == colour[i]);
-            if !conflict {
-                continue;
-            }
-            let mut used = [0usize; 4];
-            for &j in &adj[i] {
-                used[colour[j] as usize] += 1;
-            }
-            if let Some(c) = (0..4).find(|&c| used[c] == 0) {
-                colour[i] = c as i16;
-                changed = true;
-                continue;
-            }
-            // Try to free a colour by moving a single neighbour of that colour elsewhere.
-            'outer: for (c, &u) in used.iter().enumerate() {
-                if u != 1 {
-                    continue;
-                }
-                let Some(&j) = adj[i].iter().find(|&&j| colour[j] as usize == c) else { continue };
-                for d in 0..4i16 {
-                    if d as usize != c && d != colour[i] && adj[j].iter().all(|&k| colour[k] != d) {
-                        colour[j] = d;
-                        colour[i] = c as i16;
-                        changed = true;
-                        break 'outer;
-                    }
-                }
-            }
-        }
-        if !changed {
+    // Conflicts left by the greedy order are repaired by Kempe chain swaps (the planning
+    // engine's own recolouring), a few passes while they still help.
+    let graph: BTreeMap<usize, BTreeSet<usize>> =
+        adj.iter().enumerate().map(|(i, ns)| (i, ns.iter().copied().collect())).collect();
+    let mut colours: BTreeMap<usize, i16> = colour.iter().copied().enumerate().collect();
+    for _ in 0..4 {
+        let conflicting: Vec<usize> = (0..n).filter(|&i| adj[i].iter().any(|&j| colours[&j] == colours[&i])).collect();
+        if conflicting.is_empty() {
             break;
         }
+        recolour(&mut colours, &graph, &conflicting, &|_| true);
     }
-    colour
+    colours.into_values().collect()
 }
 
 pub async fn insert_grids(conn: &mut PgConnection, grids: &[Unit], colours: &[i16]) -> anyhow::Result<()> {
     let codes: Vec<String> = grids.iter().map(|g| g.code.clone()).collect();
     sqlx::query(
-        "insert into grids (code, village_code, name, colour, created_at) \
-         select g.code, g.village_code, g.name, c.colour, $3::timestamptz from ds_grid g \
-         join unnest($1::text[], $2::int2[]) as c(code, colour) on c.code = g.code order by g.code",
+        "insert into grids (code, village_code, name, colour, created_at, kind) \
+         select g.code, g.village_code, g.name, c.colour, $3::timestamptz, c.kind from ds_grid g \
+         join unnest($1::text[], $2::int2[], $4::text[]) as c(code, colour, kind) on c.code = g.code order by g.code",
     )
     .bind(&codes)
     .bind(colours)
     .bind(FIXED_START)
+    .bind(grids.iter().map(|g| if g.water { "water" } else { "land" }).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -177,24 +165,44 @@ struct Dims {
     kind: u8,
     w: (f64, f64),
     h: (f64, f64),
-    floors: (i16, i16),
+    /// Lowest and highest floor count, and the mean number of floors above the lowest
+    /// (see [`floors`]).
+    floors: (i16, i16, f64),
+}
+
+/// A floor count from `lo` to `hi`: `lo` plus an exponential number of extra floors of mean
+/// `scale`, truncated at `hi` (one draw, by the inverse distribution). Most buildings are low,
+/// few are towers: urban blocks (2, 33, 5.0) are 70% at 2–7 floors and 3% above 18.
+fn floors((lo, hi, scale): (i16, i16, f64), rng: &mut impl Rng) -> i16 {
+    let span = f64::from(hi - lo + 1);
+    let u: f64 = rng.random();
+    let x = -scale * (-u * (-(-span / scale).exp_m1())).ln_1p();
+    (lo + x.floor() as i16).min(hi)
+}
+
+/// Residents and households of a building of `kind` with `floors` floors on a `w` × `h` m
+/// footprint: gross floor area × [`RESIDENTS_PER_M2`], households of [`HOUSEHOLD_SIZE`].
+fn people(kind: u8, floors: i16, w: f64, h: f64) -> (i32, i32) {
+    let residents = (f64::from(floors) * w * h * RESIDENTS_PER_M2[usize::from(kind)]).round() as i32;
+    let households = if residents > 0 { ((f64::from(residents) / HOUSEHOLD_SIZE).round() as i32).max(1) } else { 0 };
+    (residents, households)
 }
 
 const RURAL_MIX: [(f64, Dims); 5] = [
-    (0.90, Dims { kind: RURAL_HOUSE, w: (9.0, 14.0), h: (7.0, 10.0), floors: (1, 3) }),
-    (0.05, Dims { kind: 1, w: (10.0, 15.0), h: (8.0, 11.0), floors: (1, 2) }),
-    (0.03, Dims { kind: 3, w: (12.0, 16.0), h: (9.0, 12.0), floors: (1, 2) }),
-    (0.015, Dims { kind: 4, w: (14.0, 17.0), h: (10.0, 12.0), floors: (2, 3) }),
-    (0.005, Dims { kind: 5, w: (12.0, 16.0), h: (9.0, 12.0), floors: (1, 2) }),
+    (0.90, Dims { kind: RURAL_HOUSE, w: (9.0, 14.0), h: (7.0, 10.0), floors: (1, 3, 2.0) }),
+    (0.05, Dims { kind: 1, w: (10.0, 15.0), h: (8.0, 11.0), floors: (1, 2, 0.5) }),
+    (0.03, Dims { kind: 3, w: (12.0, 16.0), h: (9.0, 12.0), floors: (1, 2, 0.5) }),
+    (0.015, Dims { kind: 4, w: (14.0, 17.0), h: (10.0, 12.0), floors: (2, 3, 0.7) }),
+    (0.005, Dims { kind: 5, w: (12.0, 16.0), h: (9.0, 12.0), floors: (1, 2, 0.7) }),
 ];
 const URBAN_MIX: [(f64, Dims); 5] = [
-    (0.72, Dims { kind: RESIDENTIAL, w: (30.0, 55.0), h: (12.0, 18.0), floors: (6, 33) }),
-    (0.14, Dims { kind: 1, w: (30.0, 60.0), h: (20.0, 35.0), floors: (2, 20) }),
-    (0.07, Dims { kind: 3, w: (30.0, 50.0), h: (20.0, 30.0), floors: (2, 8) }),
-    (0.045, Dims { kind: 4, w: (50.0, 64.0), h: (25.0, 35.0), floors: (3, 6) }),
-    (0.025, Dims { kind: 5, w: (50.0, 64.0), h: (25.0, 37.0), floors: (5, 20) }),
+    (0.72, Dims { kind: RESIDENTIAL, w: (30.0, 55.0), h: (12.0, 18.0), floors: (2, 33, 5.0) }),
+    (0.14, Dims { kind: 1, w: (30.0, 60.0), h: (20.0, 35.0), floors: (2, 20, 3.0) }),
+    (0.07, Dims { kind: 3, w: (30.0, 50.0), h: (20.0, 30.0), floors: (2, 8, 1.5) }),
+    (0.045, Dims { kind: 4, w: (50.0, 64.0), h: (25.0, 35.0), floors: (3, 6, 1.0) }),
+    (0.025, Dims { kind: 5, w: (50.0, 64.0), h: (25.0, 37.0), floors: (5, 20, 4.0) }),
 ];
-const INDUSTRIAL: Dims = Dims { kind: 2, w: (30.0, 70.0), h: (20.0, 50.0), floors: (1, 4) };
+const INDUSTRIAL: Dims = Dims { kind: 2, w: (30.0, 70.0), h: (20.0, 50.0), floors: (1, 4, 1.0) };
 
 fn pick(mix: &'static [(f64, Dims); 5], rng: &mut impl Rng) -> &'static Dims {
     let mut r = rng.random::<f64>();
@@ -215,11 +223,18 @@ pub struct BuildingSet {
     pub by_grid: Vec<Vec<u32>>,
 }
 
-/// Generates `target` buildings clustered in grids, each strictly inside its grid (1 m clear).
+/// Allocates `total` among the land grids by `weight` (at least one each); water grids get none.
+fn allocate_on_land(total: usize, grids: &[Unit], weight: impl Fn(&Unit) -> f64) -> Vec<usize> {
+    let land: Vec<f64> = grids.iter().filter(|g| !g.water).map(weight).collect();
+    let mut counts = allocate(total, &land, 1).into_iter();
+    grids.iter().map(|g| if g.water { 0 } else { counts.next().unwrap_or(0) }).collect()
+}
+
+/// Generates `target` buildings clustered in the land grids, each strictly inside its grid
+/// (1 m clear) and off the lakes.
 #[must_use]
-pub fn generate_buildings(seed: u64, grids: &[Unit], target: usize) -> BuildingSet {
-    let weights: Vec<f64> = grids.iter().map(|g| g.mass / (1.0 + 0.6 * (g.w - 1.0).max(0.0))).collect();
-    let counts = allocate(target, &weights, 1);
+pub fn generate_buildings(seed: u64, grids: &[Unit], water: &Water, target: usize) -> BuildingSet {
+    let counts = allocate_on_land(target, grids, |g| g.mass / (1.0 + 0.6 * (g.w - 1.0).max(0.0)));
     let mut buildings = Vec::with_capacity(target);
     let mut clusters = Vec::with_capacity(grids.len());
     let mut by_grid = Vec::with_capacity(grids.len());
@@ -269,17 +284,14 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], target: usize) -> BuildingS
                 let w = rng.random_range(d.w.0..=d.w.1);
                 let h = rng.random_range(d.h.0..=d.h.1);
                 let th = theta + rng.random_range(-0.02..0.02);
-                if !g.shape.quad_inside(&rect(c, w + 2.0, h + 2.0, th)) {
+                let clear = rect(c, w + 2.0, h + 2.0, th);
+                if !g.shape.quad_inside(&clear) || !water.clear_of(&clear) {
                     fails += 1;
                     continue;
                 }
                 occupied.insert((i, j));
-                let floors = rng.random_range(d.floors.0..=d.floors.1);
-                let raw = match d.kind {
-                    RESIDENTIAL => f64::from(floors) * f64::from(rng.random_range(2..=6u8)) * 2.8,
-                    RURAL_HOUSE => f64::from(floors) * rng.random_range(2.0..4.0),
-                    _ => 0.0,
-                };
+                let floors = floors(d.floors, &mut rng);
+                let (residents, households) = people(d.kind, floors, w, h);
                 mine.push(buildings.len() as u32);
                 buildings.push(Building {
                     grid: gi as u32,
@@ -289,9 +301,8 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], target: usize) -> BuildingS
                     theta: th,
                     w,
                     h,
-                    raw,
-                    residents: 0,
-                    households: 0,
+                    residents,
+                    households,
                 });
                 placed += 1;
                 in_cluster += 1;
@@ -300,35 +311,7 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], target: usize) -> BuildingS
         clusters.push(centres);
         by_grid.push(mine);
     }
-    scale_residents(&mut buildings);
     BuildingSet { buildings, clusters, by_grid }
-}
-
-/// Scales raw capacities so residents sum to exactly [`TOTAL_RESIDENTS`].
-pub fn scale_residents(buildings: &mut [Building]) {
-    let sum: f64 = buildings.iter().map(|b| b.raw).sum();
-    if sum <= 0.0 {
-        return;
-    }
-    let f = TOTAL_RESIDENTS as f64 / sum;
-    let mut given = 0i64;
-    let mut rema: Vec<(f64, usize)> = Vec::with_capacity(buildings.len());
-    for (i, b) in buildings.iter_mut().enumerate() {
-        let q = b.raw * f;
-        b.residents = q.floor() as i32;
-        given += i64::from(b.residents);
-        if b.raw > 0.0 {
-            rema.push((q - q.floor(), i));
-        }
-    }
-    rema.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let left = (TOTAL_RESIDENTS - given).max(0) as usize;
-    for &(_, i) in rema.iter().cycle().take(left.min(rema.len() * 4)) {
-        buildings[i].residents += 1;
-    }
-    for b in buildings.iter_mut() {
-        b.households = if b.residents > 0 { ((f64::from(b.residents) / 2.8).round() as i32).max(1) } else { 0 };
-    }
 }
 
 pub async fn write_buildings(conn: &mut PgConnection, grids: &[Unit], set: &BuildingSet) -> anyhow::Result<u64> {
@@ -363,10 +346,12 @@ pub async fn write_cameras(
     conn: &mut PgConnection,
     seed: u64,
     grids: &[Unit],
+    water: &Water,
     set: &BuildingSet,
 ) -> anyhow::Result<u64> {
-    let weights: Vec<f64> = grids.iter().map(|g| g.mass * (1.0 + 0.1 * g.w)).collect();
-    let counts = allocate(CAMERAS, &weights, 1);
+    let counts = allocate_on_land(CAMERAS, grids, |g| g.mass * (1.0 + 0.1 * g.w));
+    // Cameras stand on the grid's land.
+    let dry = |g: &Unit, p: [f64; 2]| g.shape.contains(p) && !water.contains(p);
     let mut c = Copier::start(
         conn,
         "COPY cameras (id, code, grid_code, kind, owner, status, heading_deg, fov_deg, range_m, installed_on, geom) FROM STDIN",
@@ -388,7 +373,7 @@ pub async fn write_cameras(
                 let (ux, uy) = (-s, co);
                 for d in [b.h / 2.0 + 1.5, b.h / 2.0 - 0.5] {
                     let p = offset(b.centre, ux * d, uy * d);
-                    if g.shape.contains(p) {
+                    if dry(g, p) {
                         let kind = ["face", "bullet", "dome"][rng.random_range(0..3)];
                         let owner = if rng.random::<f64>() < 0.6 { "community" } else { "public_security" };
                         placed = Some((p, kind, owner, bearing(ux, uy)));
@@ -411,7 +396,7 @@ pub async fn write_cameras(
                     let (nx, ny) = (-ey / len * 4.0, ex / len * 4.0);
                     for sgn in [1.0, -1.0] {
                         let p = offset(p0, nx * sgn, ny * sgn);
-                        if g.shape.contains(p) {
+                        if dry(g, p) {
                             let kind = ["bullet", "anpr", "panoramic"][rng.random_range(0..3)];
                             let owner = if rng.random::<f64>() < 0.5 { "transport" } else { "public_security" };
                             let along = if rng.random::<bool>() { bearing(ex, ey) } else { bearing(-ex, -ey) };
@@ -422,14 +407,22 @@ pub async fn write_cameras(
                 }
             } else if let Some(&centre) = set.clusters[gi].get(rng.random_range(0..set.clusters[gi].len().max(1))) {
                 let p = offset(centre, rng.random_range(-5.0..5.0), rng.random_range(-5.0..5.0));
-                if g.shape.contains(p) {
+                if dry(g, p) {
                     let kind = if rng.random::<f64>() < 0.7 { "dome" } else { "panoramic" };
                     let owner = if rng.random::<f64>() < 0.5 { "urban_management" } else { "public_security" };
                     placed = Some((p, kind, owner, rng.random_range(0.0..360.0)));
                 }
             }
-            let (p, kind, owner, heading) =
-                placed.unwrap_or_else(|| (g.shape.random_point(&mut rng), "dome", "public_security", 0.0));
+            let (p, kind, owner, heading) = placed.unwrap_or_else(|| {
+                let mut p = g.shape.random_point(&mut rng);
+                for _ in 0..100 {
+                    if !water.contains(p) {
+                        break;
+                    }
+                    p = g.shape.random_point(&mut rng);
+                }
+                (p, "dome", "public_security", 0.0)
+            });
             let (fov, range, heading) = match kind {
                 "dome" => (360.0, rng.random_range(30.0..=50.0), 0.0),
                 "bullet" => (rng.random_range(60.0..=90.0), rng.random_range(50.0..=120.0), heading),
@@ -557,22 +550,21 @@ mod tests {
     }
 
     #[test]
-    fn residents_sum_exactly() {
-        let mut b: Vec<Building> = (0..1000)
-            .map(|i| Building {
-                grid: 0,
-                kind: u8::from(i % 3 == 0),
-                floors: 3,
-                centre: [0.0, 0.0],
-                theta: 0.0,
-                w: 10.0,
-                h: 10.0,
-                raw: f64::from(i % 7) + 0.5,
-                residents: 0,
-                households: 0,
-            })
-            .collect();
-        scale_residents(&mut b);
-        assert_eq!(b.iter().map(|x| i64::from(x.residents)).sum::<i64>(), TOTAL_RESIDENTS);
+    fn floors_are_skewed_to_low_buildings() {
+        let mut rng = rng_for(1, "floors", "test");
+        let f: Vec<i16> = (0..20_000).map(|_| floors((2, 33, 5.0), &mut rng)).collect();
+        assert!(f.iter().all(|x| (2..=33).contains(x)));
+        let share = |p: &dyn Fn(i16) -> bool| f.iter().filter(|x| p(**x)).count() as f64 / f.len() as f64;
+        assert!((share(&|x| x <= 7) - 0.70).abs() < 0.02, "{}", share(&|x| x <= 7));
+        assert!((share(&|x| x > 18) - 0.033).abs() < 0.01, "{}", share(&|x| x > 18));
+        assert!(f.contains(&33), "towers reach the top floor");
+    }
+
+    #[test]
+    fn people_follow_floor_area() {
+        // A 6-floor 40 × 14 m block: 3,360 m² gross, 61 residents in 23 households.
+        assert_eq!(people(RESIDENTIAL, 6, 40.0, 14.0), (61, 23));
+        assert_eq!(people(RURAL_HOUSE, 2, 12.0, 9.0), (3, 1));
+        assert_eq!(people(1, 10, 50.0, 30.0), (0, 0));
     }
 }

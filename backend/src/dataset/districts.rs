@@ -3,6 +3,7 @@
 use anyhow::Context as _;
 use sqlx::{PgConnection, Row};
 
+use super::closing::{self, Units};
 use super::DistrictRepair;
 
 pub struct District {
@@ -75,6 +76,13 @@ pub async fn import(
          from ds_raw r join ds_assign a on a.adcode = r.adcode \
          group by r.adcode, r.name, r.name_en, r.lx, r.ly, r.g",
         "update ds_clean set g = st_multi(st_collectionextract(st_makevalid(g), 3)) where not st_isvalid(g)",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await.with_context(|| format!("district repair: {sql}"))?;
+    }
+    // Detached specks go to the district around them; specks that touch no district are dropped.
+    let units = Units { table: "ds_clean", code: "adcode", parent: None, geom: "g" };
+    closing::absorb_parts(conn, &units, true).await?;
+    for sql in [
         "insert into admin_units (code, level, name, name_en, parent_code, centre, geom, label_point) \
          select '320800', 'city', '淮安市', 'Huai''an', null, '淮安市社会治理现代化指挥中心', \
            st_multi(st_collectionextract(st_union(g, 1e-7), 3)), \

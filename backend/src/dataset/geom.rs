@@ -6,6 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
+use super::water::Water;
+
 /// Metres per degree of longitude / latitude around Huai'an (33.4°N).
 pub const M_PER_DEG_X: f64 = 92_970.0;
 pub const M_PER_DEG_Y: f64 = 110_920.0;
@@ -43,6 +45,8 @@ pub fn offset(p: [f64; 2], east_m: f64, north_m: f64) -> [f64; 2] {
 #[derive(Debug, Clone)]
 pub struct Density {
     pub seats: Vec<[f64; 2]>,
+    /// Nobody lives on the lakes: the weight is 0 there.
+    pub water: Water,
 }
 
 impl Density {
@@ -53,6 +57,9 @@ impl Density {
 
     #[must_use]
     pub fn w(&self, p: [f64; 2]) -> f64 {
+        if self.water.contains(p) {
+            return 0.0;
+        }
         let dc = dist_m(p, CITY_CENTRE) / Self::CORE_SIGMA_M;
         let mut w = 1.0 + Self::CORE_A * (-dc * dc).exp();
         for s in &self.seats {
@@ -215,36 +222,50 @@ impl Shape {
     /// inside, no shape edge crosses a quad edge, and no ring vertex lies inside the quad.
     #[must_use]
     pub fn quad_inside(&self, q: &[[f64; 2]; 4]) -> bool {
-        let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-        for c in q {
-            bb[0] = bb[0].min(c[0]);
-            bb[1] = bb[1].min(c[1]);
-            bb[2] = bb[2].max(c[0]);
-            bb[3] = bb[3].max(c[1]);
-        }
+        let bb = quad_bbox(q);
         if bb[0] < self.bbox[0] || bb[2] > self.bbox[2] || bb[1] < self.bbox[1] || bb[3] > self.bbox[3] {
             return false;
         }
-        if !self.contains(q[0]) {
-            return false;
+        self.contains(q[0]) && !self.edges_meet_quad(q, bb)
+    }
+
+    /// True when the convex quadrilateral `q` and the shape share no point: a corner outside,
+    /// no shape edge crosses a quad edge, and no ring vertex lies inside the quad.
+    #[must_use]
+    pub fn quad_disjoint(&self, q: &[[f64; 2]; 4]) -> bool {
+        let bb = quad_bbox(q);
+        if bb[2] < self.bbox[0] || bb[0] > self.bbox[2] || bb[3] < self.bbox[1] || bb[1] > self.bbox[3] {
+            return true;
         }
+        !self.contains(q[0]) && !self.edges_meet_quad(q, bb)
+    }
+
+    /// True when an edge of the shape crosses an edge of `q` (with bounding box `bb`) or has a
+    /// vertex inside it.
+    fn edges_meet_quad(&self, q: &[[f64; 2]; 4], bb: [f64; 4]) -> bool {
         for e in &self.edges {
             if e[0].max(e[2]) < bb[0] || e[0].min(e[2]) > bb[2] || e[1].max(e[3]) < bb[1] || e[1].min(e[3]) > bb[3] {
                 continue;
             }
             let a = [e[0], e[1]];
             let b = [e[2], e[3]];
-            if quad_contains(q, a) {
-                return false;
-            }
-            for i in 0..4 {
-                if segments_intersect(a, b, q[i], q[(i + 1) % 4]) {
-                    return false;
-                }
+            if quad_contains(q, a) || (0..4).any(|i| segments_intersect(a, b, q[i], q[(i + 1) % 4])) {
+                return true;
             }
         }
-        true
+        false
     }
+}
+
+fn quad_bbox(q: &[[f64; 2]; 4]) -> [f64; 4] {
+    let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for c in q {
+        bb[0] = bb[0].min(c[0]);
+        bb[1] = bb[1].min(c[1]);
+        bb[2] = bb[2].max(c[0]);
+        bb[3] = bb[3].max(c[1]);
+    }
+    bb
 }
 
 fn ring_contains(r: &[[f64; 2]], p: [f64; 2]) -> bool {

@@ -1,5 +1,6 @@
 //! Townships, villages and grids: counts by largest remainder over a density integral, seeds by
-//! weighted rejection sampling, cells by Voronoi clipped to the parent on a 1e-7° grid.
+//! weighted rejection sampling, cells by Voronoi clipped to the parent on a 1e-7° grid; a
+//! village's parts of lakes are water grids (see `water`); every level is closed (`closing`).
 
 use std::collections::HashSet;
 
@@ -7,8 +8,10 @@ use anyhow::Context as _;
 use rand::Rng;
 use sqlx::{PgConnection, Row};
 
+use super::closing::{self, Units};
 use super::geom::{allocate, dist_m, rng_for, Density, Shape};
 use super::names::place_stem;
+use super::water;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -48,6 +51,8 @@ pub struct Unit {
     /// ∫ w over the unit, m² (population mass).
     pub mass: f64,
     pub label: [f64; 2],
+    /// A water grid (a village's part of a lake): nothing is generated on it.
+    pub water: bool,
 }
 
 struct Seed {
@@ -58,6 +63,7 @@ struct Seed {
     name_en: String,
     centre: String,
     w: f64,
+    water: bool,
 }
 
 fn weighted_point(shape: &Shape, d: &Density, alpha: f64, wmax: f64, rng: &mut impl Rng) -> [f64; 2] {
@@ -104,7 +110,10 @@ pub async fn build_level(
         masses.push(m);
         wmaxes.push(wmax * 1.5);
     }
-    let counts = allocate(total, &masses, 1);
+    // The villages' parts of lakes are water grids, counted in `total`; the rest of the grids
+    // are Voronoi cells of seeds on land.
+    let pieces = if level == Level::Grid { water::pieces(conn).await? } else { Vec::new() };
+    let counts = allocate(total - pieces.len(), &masses, 1);
     let mut seeds = Vec::with_capacity(total);
     for ((p, &n), &wmax) in parents.iter().zip(&counts).zip(&wmaxes) {
         let mut rng = rng_for(seed, &format!("seeds-{tag}"), &p.code);
@@ -152,9 +161,30 @@ pub async fn build_level(
                 }
                 Level::Grid => (format!("{}第{}网格", p.name, i + 1), String::new(), String::new()),
             };
-            seeds.push(Seed { parent: p.code.clone(), code, p: pt, name, name_en, centre, w });
+            seeds.push(Seed { parent: p.code.clone(), code, p: pt, name, name_en, centre, w, water: false });
+        }
+        let mine: Vec<&water::Piece> = pieces.iter().filter(|w| w.village == p.code).collect();
+        for (k, piece) in mine.iter().enumerate() {
+            let same_lake = mine.iter().filter(|o| o.lake == piece.lake).count();
+            let nth = mine[..k].iter().filter(|o| o.lake == piece.lake).count() + 1;
+            let name = if same_lake > 1 {
+                format!("{}{}水域第{nth}网格", p.name, piece.lake)
+            } else {
+                format!("{}{}水域网格", p.name, piece.lake)
+            };
+            seeds.push(Seed {
+                parent: p.code.clone(),
+                code: format!("{}{:03}", p.code, n + k + 1),
+                p: piece.p,
+                name,
+                name_en: String::new(),
+                centre: String::new(),
+                w: 0.0,
+                water: true,
+            });
         }
     }
+    let land: Vec<&Seed> = seeds.iter().filter(|s| !s.water).collect();
 
     let table = format!("ds_cells_{tag}");
     let sql = format!(
@@ -172,10 +202,10 @@ pub async fn build_level(
          select pts.code, pts.parent, par.geom from pts join par on par.code = pts.parent where par.n = 1"
     );
     sqlx::query(&sql)
-        .bind(seeds.iter().map(|s| s.parent.clone()).collect::<Vec<_>>())
-        .bind(seeds.iter().map(|s| s.code.clone()).collect::<Vec<_>>())
-        .bind(seeds.iter().map(|s| s.p[0]).collect::<Vec<_>>())
-        .bind(seeds.iter().map(|s| s.p[1]).collect::<Vec<_>>())
+        .bind(land.iter().map(|s| s.parent.clone()).collect::<Vec<_>>())
+        .bind(land.iter().map(|s| s.code.clone()).collect::<Vec<_>>())
+        .bind(land.iter().map(|s| s.p[0]).collect::<Vec<_>>())
+        .bind(land.iter().map(|s| s.p[1]).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await
         .with_context(|| format!("voronoi for {tag}"))?;
@@ -184,6 +214,32 @@ pub async fn build_level(
     ))
     .execute(&mut *conn)
     .await?;
+    if !pieces.is_empty() {
+        // Land cells give up the village's water pieces, which become cells of their own.
+        let water: Vec<&Seed> = seeds.iter().filter(|s| s.water).collect();
+        sqlx::query(&format!(
+            "update {table} t set g = st_multi(st_collectionextract(st_makevalid(st_difference(t.g, w.g)), 3)) \
+             from (select village, st_union(g) as g from ds_water group by village) w where w.village = t.parent"
+        ))
+        .execute(&mut *conn)
+        .await
+        .context("land cells without the lakes")?;
+        sqlx::query(&format!(
+            "insert into {table} (code, parent, g) select n.code, w.village, st_multi(w.g) from ds_water w \
+             join (select code, village, row_number() over (partition by village order by code) as k \
+                   from unnest($1::text[], $2::text[]) as n(code, village)) n on n.village = w.village and n.k = w.k"
+        ))
+        .bind(water.iter().map(|s| s.code.clone()).collect::<Vec<_>>())
+        .bind(water.iter().map(|s| s.parent.clone()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .context("water grids")?;
+        let empty: Vec<String> =
+            sqlx::query_scalar(&format!("select code from {table} where st_isempty(g) order by code"))
+                .fetch_all(&mut *conn)
+                .await?;
+        anyhow::ensure!(empty.is_empty(), "grids left with no land beside the lake: {empty:?}");
+    }
     if level == Level::Grid {
         // Per-parent clipping snaps new vertices differently on the two sides of a parent edge,
         // leaving mm-wide slivers. Node all grid boundaries together, polygonize, and give each
@@ -209,6 +265,11 @@ pub async fn build_level(
             sqlx::query(&sql).execute(&mut *conn).await.with_context(|| format!("grid noding: {sql}"))?;
         }
     }
+    let units = Units { table: &table, code: "code", parent: Some("parent"), geom: "g" };
+    if level == Level::Grid {
+        closing::fill_holes(conn, &units).await?;
+    }
+    closing::absorb_parts(conn, &units, false).await?;
     let codes: Vec<String> = seeds.iter().map(|s| s.code.clone()).collect();
     let names: Vec<String> = seeds.iter().map(|s| s.name.clone()).collect();
     if level == Level::Grid {
@@ -259,6 +320,7 @@ pub async fn build_level(
             w: s.w,
             mass,
             label: [row.get("lx"), row.get("ly")],
+            water: s.water,
         });
     }
     anyhow::ensure!(out.len() == seeds.len(), "{tag}: {} cells for {} seeds", out.len(), seeds.len());
@@ -286,6 +348,7 @@ pub async fn fetch_units(conn: &mut PgConnection, level: &str, density: &Density
                 shape,
                 w: density.w(label),
                 label,
+                water: false,
             })
         })
         .collect()

@@ -16,9 +16,10 @@ use citygrid_api::WORKER_STEPS;
 
 use crate::incidents::{ESCALATION_NOTE, STATUSES};
 
-use super::content::BuildingSet;
+use super::content::{Building, BuildingSet};
 use super::geom::{ewkb_point, offset, rng_for, M_PER_DEG_X, M_PER_DEG_Y};
 use super::hierarchy::Unit;
+use super::water::Water;
 use super::{Copier, Detached};
 
 pub const PER_YEAR: f64 = 3_486_000.0;
@@ -169,6 +170,44 @@ fn kind(cat: u8) -> usize {
     }
 }
 
+/// People who come to a building without living there, by kind (`KINDS` order): they draw
+/// incidents like residents do (shops and hospitals the most).
+const VISITORS: [f64; 7] = [0.0, 12.0, 4.0, 6.0, 8.0, 16.0, 0.0];
+
+/// How strongly a building makes a hot site (where incidents gather): markets and shops the
+/// most, then schools and hospitals, estates by their residents (a 300-resident block as much as
+/// a shop); nothing else.
+fn attraction(b: &Building) -> f64 {
+    match b.kind {
+        1 => 3.0,
+        4 | 5 => 2.0,
+        0 => f64::from(b.residents) / 100.0,
+        _ => 0.0,
+    }
+}
+
+/// Share of the incidents that happen around a hot site, and how far around it (σ, metres).
+const HOT_SHARE: f64 = 0.12;
+const HOT_SPREAD_M: f64 = 40.0;
+
+/// Running sums of `weights`, and their total.
+fn cumulative(weights: impl Iterator<Item = f64>) -> (Vec<f64>, f64) {
+    let mut acc = 0.0;
+    let cum = weights
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect();
+    (cum, acc)
+}
+
+/// The index drawn by `r` in [0, 1) from running sums `cum` of total `acc`.
+fn draw(cum: &[f64], acc: f64, r: f64) -> usize {
+    let x = r * acc;
+    cum.partition_point(|&c| c <= x).min(cum.len().saturating_sub(1))
+}
+
 fn pick_weighted(w: &[f64], r: f64) -> usize {
     let total: f64 = w.iter().sum();
     let mut x = r * total;
@@ -205,6 +244,7 @@ pub async fn generate(
     seed: u64,
     days: u32,
     grids: &[Unit],
+    water: &Water,
     set: &BuildingSet,
 ) -> anyhow::Result<Generated> {
     let mut sla: Sla = [[[f64::INFINITY; 3]; 4]; 13];
@@ -224,25 +264,26 @@ pub async fn generate(
     .into_iter()
     .collect();
     let workers = grids.iter().map(|g| first.get(&g.code).cloned()).collect();
-    let incs = generate_incs(seed, days, count_for_days(days), grids, set, &sla);
+    let incs = generate_incs(seed, days, count_for_days(days), grids, water, set, &sla);
     Ok(Generated { incs, sla, workers })
 }
 
-fn generate_incs(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingSet, sla: &Sla) -> Vec<Inc> {
+fn generate_incs(
+    seed: u64,
+    days: u32,
+    n: usize,
+    grids: &[Unit],
+    water: &Water,
+    set: &BuildingSet,
+    sla: &Sla,
+) -> Vec<Inc> {
     let start = PERIOD_END - i64::from(days) * 86_400;
-    let bw: Vec<f64> = set
-        .buildings
-        .iter()
-        .map(|b| f64::from(b.residents) + [0.0, 60.0, 20.0, 30.0, 40.0, 80.0, 0.0][b.kind as usize])
-        .collect();
-    let mut cum = Vec::with_capacity(bw.len());
-    let mut acc = 0.0;
-    for w in &bw {
-        acc += w;
-        cum.push(acc);
-    }
+    let (cum, acc) = cumulative(set.buildings.iter().map(|b| f64::from(b.residents) + VISITORS[b.kind as usize]));
+    // Hot sites: markets, schools, hospitals and dense estates, one per 30 grids.
+    let (hot_cum, hot_acc) = cumulative(set.buildings.iter().map(attraction));
     let mut hot_rng = rng_for(seed, "hotspots", "");
-    let hot: Vec<usize> = (0..grids.len().div_ceil(30)).map(|_| hot_rng.random_range(0..grids.len())).collect();
+    let hot: Vec<usize> = (0..grids.len().div_ceil(30)).map(|_| draw(&hot_cum, hot_acc, hot_rng.random())).collect();
+    let spread = Normal::new(0.0, HOT_SPREAD_M).unwrap_or_else(|_| unreachable!());
     let chunk = 50_000;
     let mut out = Vec::with_capacity(n);
     let ln = |median_h: f64, s: f64| LogNormal::new((median_h * 3600.0).ln(), s).unwrap_or_else(|_| unreachable!());
@@ -272,18 +313,18 @@ fn generate_incs(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingS
             } else {
                 6 + pick_weighted(&[30.0, 15.0, 40.0, 15.0], rng.random()) as u8
             };
-            // Place.
-            let bi = if rng.random::<f64>() < 0.12 {
-                let g = hot[rng.random_range(0..hot.len())];
-                set.by_grid[g].get(rng.random_range(0..set.by_grid[g].len().max(1))).map(|&b| b as usize)
-            } else {
-                None
-            }
-            .unwrap_or_else(|| cum.partition_point(|&c| c <= rng.random::<f64>() * acc).min(cum.len() - 1));
+            // Place: around a hot site, or at a building drawn by its people and visitors.
+            let at_hot_site = rng.random::<f64>() < HOT_SHARE;
+            let bi = if at_hot_site { hot[rng.random_range(0..hot.len())] } else { draw(&cum, acc, rng.random()) };
             let b = &set.buildings[bi];
             let g = &grids[b.grid as usize];
             let mut p = b.centre;
-            if cat == TRAFFIC && !g.shape.edges.is_empty() {
+            if at_hot_site {
+                let q = offset(b.centre, spread.sample(&mut rng), spread.sample(&mut rng));
+                if g.shape.contains(q) && !water.contains(q) {
+                    p = q;
+                }
+            } else if cat == TRAFFIC && !g.shape.edges.is_empty() {
                 let e = g.shape.edges[rng.random_range(0..g.shape.edges.len())];
                 let f = rng.random::<f64>();
                 let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
@@ -293,7 +334,7 @@ fn generate_incs(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingS
                     let d = rng.random_range(3.0..8.0);
                     for sgn in [1.0, -1.0] {
                         let q = offset(p0, -ey / len * d * sgn, ex / len * d * sgn);
-                        if g.shape.contains(q) {
+                        if g.shape.contains(q) && !water.contains(q) {
                             p = q;
                             break;
                         }
@@ -303,7 +344,7 @@ fn generate_incs(seed: u64, days: u32, n: usize, grids: &[Unit], set: &BuildingS
                 let sd = b.w.max(b.h) / 2.0 + 10.0;
                 let nd = Normal::new(0.0, sd).unwrap_or_else(|_| unreachable!());
                 let q = offset(b.centre, nd.sample(&mut rng), nd.sample(&mut rng));
-                if g.shape.contains(q) {
+                if g.shape.contains(q) && !water.contains(q) {
                     p = q;
                 }
             }

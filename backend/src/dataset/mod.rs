@@ -1,16 +1,19 @@
 //! The Huai'an dataset: districts repair, the deterministic generator and the COPY loader.
 //!
 //! [`load`] repairs the seven districts into a partition (PostGIS overlay on a 1e-7° grid),
-//! derives townships, villages and grids by density-weighted Voronoi partitions, then generates
+//! derives townships, villages and grids by density-weighted Voronoi partitions (closed: no holes,
+//! no unit in several parts, see `closing`), then generates
 //! buildings, cameras, people and incidents in Rust and COPYs them in, all in one transaction.
 //! Everything depends only on (seed, scale): random streams are keyed by (seed, tag, code).
 
+mod closing;
 mod content;
 mod districts;
 mod geom;
 mod hierarchy;
 mod incidents;
 mod names;
+mod water;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -67,6 +70,12 @@ impl Scale {
             Self::Demo => 200_000,
             Self::Full => 1_000_000,
         }
+    }
+    /// Residents the buildings of this scale should house: the real city's
+    /// [`TOTAL_RESIDENTS`] in proportion to the nominal building count.
+    #[must_use]
+    pub fn residents_target(self) -> i64 {
+        TOTAL_RESIDENTS * self.buildings() as i64 / Self::Full.buildings() as i64
     }
     /// Days of incident history.
     #[must_use]
@@ -270,7 +279,8 @@ impl Phases {
         let secs = (now - self.last).as_secs_f64();
         self.done.push((name, secs));
         self.last = now;
-        bar.finish_with_message(format!("{secs:.1} s"));
+        let msg = bar.message();
+        bar.finish_with_message(if msg.is_empty() { format!("{secs:.1} s") } else { format!("{msg}, {secs:.1} s") });
     }
 }
 
@@ -333,7 +343,8 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     bar.set_position(districts.len() as u64);
     ph.done("districts", &bar);
 
-    let density = Density { seats: districts.iter().map(|d| d.label).collect() };
+    let water = water::import(conn, &opts.districts_path.with_file_name(water::LAKES_FILE)).await?;
+    let density = Density { seats: districts.iter().map(|d| d.label).collect(), water };
     let bar = ph.bar("hierarchy", (TOTAL_NODES - 1 - districts.len() + GRIDS) as u64);
     let counties = hierarchy::fetch_units(conn, "county", &density).await?;
     let townships = hierarchy::build_level(conn, seed, &density, &counties, TOWNSHIPS, Level::Township).await?;
@@ -345,16 +356,16 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     // Parents become exact unions of their children, so every level is one partition.
     for sql in [
         "update admin_units u set geom = x.g from (select village_code as code, \
-           st_multi(st_collectionextract(st_union(g, 1e-7), 3)) as g from ds_grid group by village_code) x \
+           st_multi(st_collectionextract(st_union(g), 3)) as g from ds_grid group by village_code) x \
          where x.code = u.code",
         "update admin_units u set geom = x.g from (select parent_code as code, \
-           st_multi(st_collectionextract(st_union(geom, 1e-7), 3)) as g from admin_units where level = 'village' \
+           st_multi(st_collectionextract(st_union(geom), 3)) as g from admin_units where level = 'village' \
            group by parent_code) x where x.code = u.code",
         "update admin_units u set geom = x.g from (select parent_code as code, \
-           st_multi(st_collectionextract(st_union(geom, 1e-7), 3)) as g from admin_units where level = 'township' \
+           st_multi(st_collectionextract(st_union(geom), 3)) as g from admin_units where level = 'township' \
            group by parent_code) x where x.code = u.code",
         "update admin_units u set geom = x.g from (select parent_code as code, \
-           st_multi(st_collectionextract(st_union(geom, 1e-7), 3)) as g from admin_units where level = 'county' \
+           st_multi(st_collectionextract(st_union(geom), 3)) as g from admin_units where level = 'county' \
            group by parent_code) x where x.code = u.code",
         "update admin_units set label_point = st_pointonsurface(geom) where not st_intersects(geom, label_point)",
     ] {
@@ -379,19 +390,21 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
 
     let target = opts.scale.buildings() * 104 / 100;
     let bar = ph.bar("buildings", target as u64);
-    let set = content::generate_buildings(seed, &grids, target);
+    let set = content::generate_buildings(seed, &grids, &density.water, target);
     bar.set_position(set.buildings.len() as u64 / 2);
     counts.push(("buildings", content::write_buildings(conn, &grids, &set).await?));
     bar.set_position(set.buildings.len() as u64);
+    let residents: i64 = set.buildings.iter().map(|b| i64::from(b.residents)).sum();
+    bar.set_message(format!("{residents} residents (target {})", opts.scale.residents_target()));
     ph.done("buildings", &bar);
 
     let bar = ph.bar("cameras", CAMERAS as u64);
-    counts.push(("cameras", content::write_cameras(conn, seed, &grids, &set).await?));
+    counts.push(("cameras", content::write_cameras(conn, seed, &grids, &density.water, &set).await?));
     bar.set_position(CAMERAS as u64);
     ph.done("cameras", &bar);
 
     let bar = ph.bar("incidents", 0);
-    let generated = incidents::generate(conn, seed, opts.scale.days(), &grids, &set).await?;
+    let generated = incidents::generate(conn, seed, opts.scale.days(), &grids, &density.water, &set).await?;
     counts.push(("incidents", incidents::write_incidents(conn, &generated, &grids, &bar).await?));
     ph.done("incidents", &bar);
 

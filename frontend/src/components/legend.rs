@@ -76,7 +76,8 @@ pub struct Entry {
     pub layer: &'static str,
     /// The paint property that holds the colour.
     pub paint: &'static str,
-    /// The `status` value a `match` expression maps to the colour (`None`: a plain colour).
+    /// The value (a `status`, or a grid's `kind`) a `match` expression maps to the colour
+    /// (`None`: a plain colour).
     pub value: Option<&'static str>,
 }
 
@@ -102,6 +103,10 @@ pub fn base_entries() -> Vec<Entry> {
         entry(k(Key::GroupCounties), Shape::ThickLine, symbology::COUNTY_LINE, "counties-line", "line-color"),
         entry(k(Key::GroupTownships), Shape::Line, symbology::TOWNSHIP_LINE, "townships-line", "line-color"),
         entry(k(Key::GroupVillages), Shape::DashedLine, symbology::VILLAGE_LINE, "villages-line", "line-color"),
+        Entry {
+            value: Some("water"),
+            ..entry(k(Key::LegendWater), Shape::Fill, symbology::WATER, "grids-fill", "fill-color")
+        },
         entry(k(Key::GroupBuildings), Shape::Fill, symbology::BUILDING_FILL, "buildings-fill", "fill-color"),
     ];
     v.extend(statuses(Key::Camera, Shape::Dot, &symbology::CAMERA_STATUS, "cameras-circle", "circle-color"));
