@@ -134,6 +134,35 @@ async fn split_previews_then_commits() {
     split_checks(&app, &token, &g, draft, &before).await;
 }
 
+#[tokio::test]
+async fn a_split_water_grid_gives_two_water_grids() {
+    let app = spawn_app().await;
+    let token = app.login("planner").await;
+    // The simplest water grid (fewest vertices), so the straight split line crosses it once.
+    let g: String = sqlx::query_scalar(
+        "select g.code from current_grids g join grids k using (code) where k.kind = 'water' \
+           and st_numgeometries(g.geom) = 1 and st_area(g.geom::geography) > 1e6 \
+         order by st_npoints(g.geom), g.code limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a water grid");
+    let draft = common::draft_split(&app, &token, &g, "湖区分管").await;
+    let id = draft["id"].as_i64().expect("id");
+    let (status, committed) = app.post(&format!("/api/plans/{id}/commit"), Some(&token), &json!({})).await;
+    assert_eq!(status, 200, "{committed}");
+    let kinds: Vec<(String, String)> = sqlx::query_as(
+        "select code, kind from grids where code in (select grid_code from plan_grids where plan_id = $1 \
+           and change in ('created', 'reshaped')) order by code",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("kinds");
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert!(kinds.iter().all(|(_, k)| k == "water"), "{kinds:?}");
+}
+
 async fn split_checks(app: &TestApp, token: &str, g: &str, draft: Value, before: &str) {
     assert_eq!(draft["status"], "draft");
     assert_eq!(content_hash(&app.pool).await, before, "a draft changes nothing");

@@ -143,14 +143,21 @@ pub async fn apply(
                     .await?;
             }
             "created" => {
+                // A new grid is of the kind of the grids the plan reshapes or retires (a split
+                // water grid gives two water grids), land when they differ.
                 let inserted = sqlx::query(
-                    "insert into grids (code, village_code, name, colour, created_at)
-                     values ($1, left($1, 12), $2, $3, $4) on conflict (code) do nothing",
+                    "insert into grids (code, village_code, name, colour, created_at, kind)
+                     values ($1, left($1, 12), $2, $3, $4, coalesce(
+                       (select min(g.kind) from plan_grids p join grids g on g.code = p.grid_code
+                        where p.plan_id = $5 and p.change in ('reshaped', 'retired')
+                        having min(g.kind) = max(g.kind)), 'land'))
+                     on conflict (code) do nothing",
                 )
                 .bind(code)
                 .bind(name)
                 .bind(colour)
                 .bind(now)
+                .bind(plan_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
