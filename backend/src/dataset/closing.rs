@@ -99,14 +99,12 @@ pub async fn absorb_parts(conn: &mut PgConnection, units: &Units<'_>, drop_isola
         .execute(&mut *conn)
         .await
         .context("receivers of parts")?;
-        let n: i64 =
-            sqlx::query_scalar("select count(*) from ds_moves where to_code is not null").fetch_one(&mut *conn).await?;
-        let dropping: i64 = if drop_isolated {
-            sqlx::query_scalar("select count(*) from ds_moves where to_code is null").fetch_one(&mut *conn).await?
-        } else {
-            0
-        };
-        if n + dropping == 0 {
+        let (n, isolated): (i64, i64) = sqlx::query_as(
+            "select count(*) filter (where to_code is not null), count(*) filter (where to_code is null) from ds_moves",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if n == 0 && !(drop_isolated && isolated > 0) {
             break;
         }
         moved += u64::try_from(n)?;

@@ -350,8 +350,6 @@ pub async fn write_cameras(
     set: &BuildingSet,
 ) -> anyhow::Result<u64> {
     let counts = allocate_on_land(CAMERAS, grids, |g| g.mass * (1.0 + 0.1 * g.w));
-    // Cameras stand on the grid's land.
-    let dry = |g: &Unit, p: [f64; 2]| g.shape.contains(p) && !water.contains(p);
     let mut c = Copier::start(
         conn,
         "COPY cameras (id, code, grid_code, kind, owner, status, heading_deg, fov_deg, range_m, installed_on, geom) FROM STDIN",
@@ -373,7 +371,7 @@ pub async fn write_cameras(
                 let (ux, uy) = (-s, co);
                 for d in [b.h / 2.0 + 1.5, b.h / 2.0 - 0.5] {
                     let p = offset(b.centre, ux * d, uy * d);
-                    if dry(g, p) {
+                    if water.on_land_of(&g.shape, p) {
                         let kind = ["face", "bullet", "dome"][rng.random_range(0..3)];
                         let owner = if rng.random::<f64>() < 0.6 { "community" } else { "public_security" };
                         placed = Some((p, kind, owner, bearing(ux, uy)));
@@ -396,7 +394,7 @@ pub async fn write_cameras(
                     let (nx, ny) = (-ey / len * 4.0, ex / len * 4.0);
                     for sgn in [1.0, -1.0] {
                         let p = offset(p0, nx * sgn, ny * sgn);
-                        if dry(g, p) {
+                        if water.on_land_of(&g.shape, p) {
                             let kind = ["bullet", "anpr", "panoramic"][rng.random_range(0..3)];
                             let owner = if rng.random::<f64>() < 0.5 { "transport" } else { "public_security" };
                             let along = if rng.random::<bool>() { bearing(ex, ey) } else { bearing(-ex, -ey) };
@@ -407,7 +405,7 @@ pub async fn write_cameras(
                 }
             } else if let Some(&centre) = set.clusters[gi].get(rng.random_range(0..set.clusters[gi].len().max(1))) {
                 let p = offset(centre, rng.random_range(-5.0..5.0), rng.random_range(-5.0..5.0));
-                if dry(g, p) {
+                if water.on_land_of(&g.shape, p) {
                     let kind = if rng.random::<f64>() < 0.7 { "dome" } else { "panoramic" };
                     let owner = if rng.random::<f64>() < 0.5 { "urban_management" } else { "public_security" };
                     placed = Some((p, kind, owner, rng.random_range(0.0..360.0)));

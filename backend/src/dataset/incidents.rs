@@ -321,7 +321,7 @@ fn generate_incs(
             let mut p = b.centre;
             if at_hot_site {
                 let q = offset(b.centre, spread.sample(&mut rng), spread.sample(&mut rng));
-                if g.shape.contains(q) && !water.contains(q) {
+                if water.on_land_of(&g.shape, q) {
                     p = q;
                 }
             } else if cat == TRAFFIC && !g.shape.edges.is_empty() {
@@ -334,7 +334,7 @@ fn generate_incs(
                     let d = rng.random_range(3.0..8.0);
                     for sgn in [1.0, -1.0] {
                         let q = offset(p0, -ey / len * d * sgn, ex / len * d * sgn);
-                        if g.shape.contains(q) && !water.contains(q) {
+                        if water.on_land_of(&g.shape, q) {
                             p = q;
                             break;
                         }
@@ -344,7 +344,7 @@ fn generate_incs(
                 let sd = b.w.max(b.h) / 2.0 + 10.0;
                 let nd = Normal::new(0.0, sd).unwrap_or_else(|_| unreachable!());
                 let q = offset(b.centre, nd.sample(&mut rng), nd.sample(&mut rng));
-                if g.shape.contains(q) && !water.contains(q) {
+                if water.on_land_of(&g.shape, q) {
                     p = q;
                 }
             }

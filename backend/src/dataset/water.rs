@@ -29,6 +29,13 @@ impl Water {
         self.lakes.iter().any(|l| l.contains(p))
     }
 
+    /// True when `p` lies on the land of `shape` (inside it and on no lake): where a camera or
+    /// an incident may be generated.
+    #[must_use]
+    pub fn on_land_of(&self, shape: &Shape, p: [f64; 2]) -> bool {
+        shape.contains(p) && !self.contains(p)
+    }
+
     /// True when the convex quadrilateral `q` touches no lake.
     #[must_use]
     pub fn clear_of(&self, q: &[[f64; 2]; 4]) -> bool {
