@@ -19,6 +19,7 @@ use super::Coverage;
 use crate::accounts::{audit, AuditEntry};
 use crate::routing::grid_index::POSTGIS_LOCATE;
 use crate::scope::{OutsideScope, Scope};
+use crate::tiles::follow::bump;
 
 /// Serialises the allocation of camera ids.
 const LOCK_CAMERA_IDS: i64 = 7_320_800_041;
@@ -169,14 +170,6 @@ async fn grid_at(conn: &mut PgConnection, field: &str, lon: f64, lat: f64) -> Re
     grid.ok_or_else(|| RegisterError::OutsideCity { field: field.to_owned(), lon, lat })
 }
 
-async fn bump_cameras_layer(conn: &mut PgConnection) -> anyhow::Result<()> {
-    sqlx::query("update layer_versions set version = version + 1 where layer = 'cameras'")
-        .execute(conn)
-        .await
-        .context("bumping the cameras layer")?;
-    Ok(())
-}
-
 fn merge(into: &mut Reconciled, r: Reconciled) {
     into.changed |= r.changed;
     into.newly_covered += r.newly_covered;
@@ -257,7 +250,7 @@ pub async fn create(
         },
     )
     .await?;
-    bump_cameras_layer(&mut tx).await?;
+    bump(&mut *tx, &["cameras"]).await.context("bumping the cameras layer")?;
     tx.commit().await?;
     cov.follow_cameras(pool, Some(&ids)).await?;
     Ok((ids, effect))
@@ -383,7 +376,7 @@ pub async fn update(
     )
     .await?;
     let effect = store::reconcile_camera(&mut tx, &fp, cov.min_share(), id).await?;
-    bump_cameras_layer(&mut tx).await?;
+    bump(&mut *tx, &["cameras"]).await.context("bumping the cameras layer")?;
     tx.commit().await?;
     cov.follow_cameras(pool, Some(&[id])).await?;
     Ok(effect)
@@ -415,7 +408,7 @@ pub async fn delete(
     )
     .await?;
     let effect = store::reconcile_camera(&mut tx, &fp, cov.min_share(), id).await?;
-    bump_cameras_layer(&mut tx).await?;
+    bump(&mut *tx, &["cameras"]).await.context("bumping the cameras layer")?;
     tx.commit().await?;
     cov.follow_cameras(pool, Some(&[id])).await?;
     Ok(effect)

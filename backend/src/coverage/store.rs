@@ -24,6 +24,7 @@ use sqlx::{PgConnection, PgPool, Row as _};
 use super::model::{covered_sets, BuildingInput, CameraView, Counts, Footprints, Membership, Slot, Status, Work};
 use super::sector::Sector;
 use crate::dataset::Copier;
+use crate::tiles::follow::bump;
 
 /// The code that computes coverage: when it changes, persisted coverage is recomputed.
 const RULE_SOURCES: [&str; 3] = [include_str!("sector.rs"), include_str!("occlusion.rs"), include_str!("model.rs")];
@@ -208,7 +209,7 @@ pub async fn refresh_grids(conn: &mut PgConnection, codes: Option<&[String]>) ->
     .await
     .context("recomputing grid coverage figures")?
     .rows_affected();
-    bump_layers(conn, &["coverage_grids"]).await?;
+    bump(&mut *conn, &["coverage_grids"]).await.context("bumping layer versions")?;
     Ok(n)
 }
 
@@ -224,15 +225,6 @@ pub async fn grids_out_of_step(pool: &PgPool) -> anyhow::Result<Vec<String>> {
     )
     .fetch_all(pool)
     .await?)
-}
-
-async fn bump_layers(conn: &mut PgConnection, layers: &[&str]) -> anyhow::Result<()> {
-    sqlx::query("update layer_versions set version = version + 1 where layer = any($1)")
-        .bind(layers)
-        .execute(conn)
-        .await
-        .context("bumping layer versions")?;
-    Ok(())
 }
 
 /// Writes the whole persisted coverage from the model's cameras and counts (online cameras
@@ -291,7 +283,7 @@ pub async fn persist_all(
     .bind(key)
     .execute(&mut *tx)
     .await?;
-    bump_layers(&mut tx, &LAYERS).await?;
+    bump(&mut *tx, &LAYERS).await.context("bumping layer versions")?;
     tx.commit().await?;
     sqlx::query("analyze building_coverage, coverage_cameras, coverage_grids").execute(pool).await?;
     Ok(true)
@@ -470,7 +462,7 @@ pub async fn reconcile_camera(
     if flips.2 > 0 {
         layers.extend(["coverage_buildings", "coverage_grids"]);
     }
-    bump_layers(conn, &layers).await?;
+    bump(&mut *conn, &layers).await.context("bumping layer versions")?;
     let mut grids = grids;
     grids.sort_unstable();
     Ok(Reconciled { changed: true, newly_covered: flips.0, no_longer_covered: flips.1, grids })

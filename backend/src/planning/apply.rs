@@ -240,10 +240,7 @@ pub async fn apply(
         }
     }
     super::reroute::open_incidents(tx, Some(plan_id), &all, Some(actor), now).await?;
-    sqlx::query("update layer_versions set version = version + 1 where layer = any($1)")
-        .bind(&layers)
-        .execute(&mut *tx)
-        .await?;
+    crate::tiles::follow::bump(&mut *tx, &layers).await?;
     Ok(())
 }
 

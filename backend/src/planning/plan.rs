@@ -1026,9 +1026,7 @@ pub(super) async fn decide(conn: &mut PgConnection, d: Decision<'_>) -> Result<(
     .execute(&mut *conn)
     .await?;
     if d.bump_grids {
-        sqlx::query("update layer_versions set version = version + 1 where layer = 'grids'")
-            .execute(&mut *conn)
-            .await?;
+        crate::tiles::follow::bump(&mut *conn, &["grids"]).await?;
     }
     audit(
         &mut *conn,

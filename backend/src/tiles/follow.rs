@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use super::LAYERS;
 use crate::cache::TtlCache;
@@ -46,14 +46,16 @@ pub fn payload_table(payload: &str) -> &str {
     payload.split_once(':').map_or(payload, |(t, _)| t)
 }
 
-/// Adds one to the version of each of `layers`, in one statement.
-pub async fn bump(pool: &PgPool, layers: &[&str]) -> sqlx::Result<()> {
+/// Adds one to the version of each of `layers`, in one statement: on a pool, or inside the
+/// transaction that changed the data (every edit bumps its layers with it, atomically).
+pub async fn bump<'e, S: AsRef<str> + Sync>(ex: impl PgExecutor<'e>, layers: &[S]) -> sqlx::Result<()> {
+    let layers: Vec<&str> = layers.iter().map(AsRef::as_ref).collect();
     sqlx::query(
         "insert into layer_versions (layer, version) select unnest($1::text[]), 2
          on conflict (layer) do update set version = layer_versions.version + 1",
     )
     .bind(layers)
-    .execute(pool)
+    .execute(ex)
     .await?;
     Ok(())
 }
