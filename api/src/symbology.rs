@@ -40,6 +40,9 @@ pub const TOWNSHIP_LINE: &str = "#55506b";
 /// Dashed.
 pub const VILLAGE_LINE: &str = "#7c6f8f";
 pub const BUILDING_FILL: &str = "#b9a48f";
+/// Streets (the streets layer): white lines with a grey label, as on a paper town plan.
+pub const STREET_LINE: &str = "#ffffff";
+pub const STREET_LABEL: &str = "#5c5c5c";
 pub const BUILDING_OUTLINE: &str = "#8f7b67";
 
 /// Camera dots by `status`.

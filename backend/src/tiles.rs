@@ -38,6 +38,7 @@ pub const HEAT_INTENSITY: [(f64, f64); 2] = [(11.0, 1.6), (15.0, 0.6)];
 pub enum GeometryKind {
     /// Polygons, plus one label point per feature for the admin and grid layers.
     Polygon,
+    Line,
     Point,
 }
 
@@ -86,7 +87,7 @@ pub enum TileQuery {
 const ADMIN_FIELDS: &[(&str, &str)] = &[("code", "String"), ("name", "String"), ("name_en", "String")];
 
 /// The catalogue, bottom layer first.
-pub const LAYERS: [Layer; 11] = [
+pub const LAYERS: [Layer; 12] = [
     Layer {
         name: "counties",
         source: "counties",
@@ -155,6 +156,19 @@ pub const LAYERS: [Layer; 11] = [
         description: "Building footprints",
         geometry: GeometryKind::Polygon,
         fields: &[("id", "Number"), ("kind", "String"), ("floors", "Number"), ("grid_code", "String")],
+        action: Action::MapRead,
+        scoped: false,
+        follows: &[],
+        query: TileQuery::Version,
+    },
+    Layer {
+        name: "streets",
+        source: "streets",
+        minzoom: 12,
+        maxzoom: 16,
+        description: "Streets of the towns (街道路网)",
+        geometry: GeometryKind::Line,
+        fields: &[("id", "Number"), ("kind", "String"), ("name", "String")],
         action: Action::MapRead,
         scoped: false,
         follows: &[],
@@ -516,6 +530,19 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
             }),
         ),
         style_layer(
+            "streets-line",
+            "streets",
+            "line",
+            12,
+            json!({
+                "layout": { "line-join": "round", "line-cap": "round" },
+                "paint": {
+                    "line-color": symbology::STREET_LINE,
+                    "line-width": ["match", ["get", "kind"], "arterial", zoom_width(12, 1.0, 17, 9.0), zoom_width(14, 0.8, 17, 5.0)],
+                },
+            }),
+        ),
+        style_layer(
             "buildings-fill",
             "buildings",
             "fill",
@@ -633,6 +660,25 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
                         HEAT_INTENSITY[0].0, HEAT_INTENSITY[0].1, HEAT_INTENSITY[1].0, HEAT_INTENSITY[1].1],
                     "heatmap-color": HeatScale::colour_expression(),
                     "heatmap-opacity": 0.85,
+                },
+            }),
+        ),
+        style_layer(
+            "streets-label",
+            "streets",
+            "symbol",
+            15,
+            json!({
+                "layout": {
+                    "symbol-placement": "line",
+                    "text-field": ["get", "name"],
+                    "text-font": [FONT],
+                    "text-size": 11,
+                },
+                "paint": {
+                    "text-color": symbology::STREET_LABEL,
+                    "text-halo-color": symbology::STREET_LINE,
+                    "text-halo-width": 1.5,
                 },
             }),
         ),
@@ -815,6 +861,7 @@ mod tests {
                 "villages",
                 "grids",
                 "buildings",
+                "streets",
                 "cameras",
                 "incidents",
                 "incidents_heat",
@@ -884,6 +931,8 @@ mod tests {
             "grids-line",
             "grids-label",
             "buildings-fill",
+            "streets-line",
+            "streets-label",
             "cameras-circle",
             "incidents-finished",
             "incidents-circle",

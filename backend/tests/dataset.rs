@@ -270,6 +270,52 @@ async fn demo_lakes_are_water_grids_with_nothing_on_them() {
 }
 
 #[tokio::test]
+async fn demo_towns_have_streets_that_boundaries_buildings_and_cameras_follow() {
+    let pool = demo().await;
+    // The urban core, the district seats' towns and a market town in most townships, each with
+    // streets inside it.
+    let towns = scalar_i64(&pool, "select count(*) from towns").await;
+    let townships = scalar_i64(&pool, "select count(*) from admin_units where level = 'township'").await;
+    assert!(towns > townships / 2, "{towns} towns for {townships} townships");
+    for (what, sql) in [
+        ("towns without streets", "select count(*) from towns t where not exists (select 1 from streets s where s.town_key = t.key)"),
+        (
+            "streets outside their town",
+            "select count(*) from streets s join towns t on t.key = s.town_key where not st_coveredby(s.geom, st_buffer(t.geom, 1e-6))",
+        ),
+        (
+            "buildings on a street",
+            "select count(*) from buildings b join streets s on b.footprint && s.geom and st_intersects(b.footprint, s.geom)",
+        ),
+    ] {
+        assert_eq!(scalar_i64(&pool, sql).await, 0, "{what}");
+    }
+    // Inside the towns, grid boundaries run along the streets: the length of grid boundary
+    // whose middle lies within 0.1 m of a street, of all grid boundary inside a town.
+    let on_streets = scalar_f64(
+        &pool,
+        "with e as (select (st_dumpsegments(st_boundary(g.geom))).geom as s from current_grids g                     where exists (select 1 from towns t where t.geom && g.geom and st_intersects(t.geom, g.geom))),               m as (select s, st_length(s::geography) as len, st_lineinterpolatepoint(s, 0.5) as mid from e),               inside as (select * from m where exists (select 1 from towns t where t.geom && m.mid and st_contains(t.geom, m.mid)))          select sum(len) filter (where exists (select 1 from streets st where st.geom && st_expand(mid, 1e-6)                   and st_dwithin(st.geom, mid, 1e-6))) / sum(len) from inside",
+    )
+    .await;
+    assert!(on_streets > 0.8, "{:.1}% of the grid boundaries in towns follow a street", on_streets * 100.0);
+    // Road cameras of grids with streets stand beside a street, and most buildings there line one.
+    let beside = |what: &'static str, table: &'static str, geom: &'static str, filter: &'static str, metres: f64| {
+        let pool = pool.clone();
+        async move {
+            let sql = format!(
+                "select avg((exists (select 1 from streets s where s.geom && st_expand(x.{geom}, 0.001)                    and st_dwithin(s.geom::geography, x.{geom}::geography, {metres})))::int)::float8                  from {table} x where {filter} and exists (select 1 from streets s join current_grids g                    on s.geom && g.geom and st_intersects(s.geom, g.geom) where g.code = x.grid_code)"
+            );
+            (what, scalar_f64(&pool, &sql).await)
+        }
+    };
+    let (what, share) =
+        beside("transport cameras within 10 m of a street", "cameras", "geom", "x.owner = 'transport'", 10.0).await;
+    assert!(share > 0.95, "{what}: {share}");
+    let (what, share) = beside("buildings within 150 m of a street", "buildings", "footprint", "true", 150.0).await;
+    assert!(share > 0.75, "{what}: {share}");
+}
+
+#[tokio::test]
 async fn demo_buildings_inside_their_grid() {
     let pool = demo().await;
     let not_within = scalar_i64(

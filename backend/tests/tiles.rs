@@ -164,6 +164,7 @@ async fn sample_point(pool: &PgPool, layer: &str) -> (f64, f64, u32) {
             "select st_centroid(footprint) from buildings order by footprint <-> st_setsrid(st_point(119.02, 33.6), 4326) limit 1",
             14,
         ),
+        "streets" => ("select st_lineinterpolatepoint(st_geometryn(geom, 1), 0.5) from streets order by id limit 1", 14),
         "cameras" => ("select geom from cameras order by id limit 1", 14),
         "incidents" => ("select geom from incidents order by id limit 1", 15),
         "coverage" => ("select st_centroid(sector) from coverage_cameras order by camera_id limit 1", 14),
@@ -263,7 +264,12 @@ async fn every_layer_serves_its_attributes_and_nothing_else() {
             let required = fields.iter().filter(|k| !NULLABLE.contains(&k.as_str())).all(|k| f.contains(k));
             assert!(required, "{path}: a feature lacks attributes: {f:?}");
         }
-        let want = if layer.geometry == tiles::GeometryKind::Point { 1 } else { 3 };
+        // MVT geometry types: 1 point, 2 line string, 3 polygon.
+        let want = match layer.geometry {
+            tiles::GeometryKind::Point => 1,
+            tiles::GeometryKind::Line => 2,
+            tiles::GeometryKind::Polygon => 3,
+        };
         assert!(mvt.types.contains_key(&want), "{path}: geometry types {:?}", mvt.types);
     }
 }

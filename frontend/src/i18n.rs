@@ -130,6 +130,7 @@ keys! {
         GroupVillages => "村 / 社区", "Villages";
         GroupGrids => "网格", "Grids";
         GroupBuildings => "楼栋", "Buildings";
+        GroupStreets => "街道路网", "Streets";
         GroupCameras => "摄像头", "Cameras";
         GroupIncidents => "事件", "Incidents";
         LegendGridColours => "网格（四色着色）", "Grids (four-colour)";

@@ -1,5 +1,6 @@
 // The shared map as a leader: grids render (checked by pixel colour), a click on a grid opens
-// it in the inspector, the interface switches to English, and Hongze Lake is drawn as water.
+// it in the inspector, the interface switches to English, Hongze Lake is drawn as water, and the
+// city centre's streets are drawn with their names.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -23,6 +24,8 @@ import {
 const GRID_COLOURS = ['#8dd3c7', '#ffe08a', '#bebada', '#fb9a99'];
 // api/src/symbology.rs: the fill of water grids.
 const WATER = '#9ecae1';
+// api/src/symbology.rs: streets (drawn over the grid fills, so their own colour).
+const STREET = '#ffffff';
 const BACKGROUND = '#f3f1ec';
 const ZOOM = 13;
 const opacityAt = (zoom) => 0.45 + ((0.3 - 0.45) * (zoom - 11)) / (16 - 11);
@@ -123,4 +126,21 @@ test('Hongze Lake is drawn as water', { timeout: 90_000 }, async () => {
   console.log(`water ${(water / total).toFixed(3)}, land grid colours ${landShare.toFixed(3)} (${path})`);
   assert.ok(water / total > 0.6, `water covers ${((water / total) * 100).toFixed(1)}% of the view on the lake`);
   assert.ok(landShare < 0.05, `land grid colours cover ${(landShare * 100).toFixed(1)}% of the lake`);
+});
+
+test('the streets of the city centre are drawn, with their names', { timeout: 90_000 }, async () => {
+  const { page } = session;
+  await jumpAndSettle(page, CITY_CENTRE, 15);
+  const box = await mapBox(page);
+  const { path, buf } = await screenshot(page, 'map-streets', { clip: box });
+  const img = decodePng(buf);
+  const [street] = countColours(img, [STREET], 6);
+  const share = street / (img.width * img.height);
+  const names = await page.evaluate(() =>
+    window.__citygrid.map.queryRenderedFeatures({ layers: ['streets-label'] }).map((f) => f.properties.name),
+  );
+  console.log(`street colour ${(share * 100).toFixed(1)}% of the view, ${names.length} names drawn (${path})`);
+  // Streets 170-220 m apart, 2-6 px wide at z15 (~4 m per pixel): several percent of the view.
+  assert.ok(share > 0.03, `streets cover ${(share * 100).toFixed(1)}% of the city centre`);
+  assert.ok(names.length > 0 && names.every((n) => /[路街]$/.test(n)), `street names drawn: ${names.slice(0, 10)}`);
 });

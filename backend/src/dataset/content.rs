@@ -8,7 +8,10 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use sqlx::{PgConnection, Row};
 
-use super::geom::{allocate, bearing, ewkb_point, ewkb_quad, offset, rect, rng_for};
+use super::geom::{
+    allocate, bearing, cumulative, dist_m, draw, ewkb_point, ewkb_quad, offset, quad_clear_of, rect, rng_for,
+    M_PER_DEG_X, M_PER_DEG_Y,
+};
 use super::hierarchy::Unit;
 use super::names::{person, phone};
 use super::water::Water;
@@ -23,10 +26,10 @@ const RURAL_HOUSE: u8 = 6;
 pub const TOTAL_RESIDENTS: i64 = 5_590_000;
 
 /// Residents per m² of gross floor area, by kind ([`KINDS`] order): an urban residential block
-/// houses one person per 55 m² (flats of ~90 m² for 2.6 people plus stairs, walls and shared
-/// space), a village house one per 70 m² (larger houses, part storage and workshop). Shops,
-/// factories, public buildings, schools and hospitals house nobody.
-pub const RESIDENTS_PER_M2: [f64; 7] = [1.0 / 55.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0 / 70.0];
+/// houses one person per 60 m² (flats of ~90 m² for 2.6 people, plus stairs, walls, shared space
+/// and the flats that stand empty), a village house one per 70 m² (larger houses, part storage
+/// and workshop). Shops, factories, public buildings, schools and hospitals house nobody.
+pub const RESIDENTS_PER_M2: [f64; 7] = [1.0 / 60.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0 / 70.0];
 
 /// People per household (Huai'an's 2020 census: 2.6).
 pub const HOUSEHOLD_SIZE: f64 = 2.6;
@@ -230,8 +233,13 @@ fn allocate_on_land(total: usize, grids: &[Unit], weight: impl Fn(&Unit) -> f64)
     grids.iter().map(|g| if g.water { 0 } else { counts.next().unwrap_or(0) }).collect()
 }
 
+/// Share of the building clusters of a grid with streets that line a street.
+const ALONG_STREETS: f64 = 0.8;
+/// A building keeps this far from the centre line of every street (half a street's width).
+const STREET_CLEAR_M: f64 = 6.0;
+
 /// Generates `target` buildings clustered in the land grids, each strictly inside its grid
-/// (1 m clear) and off the lakes.
+/// (1 m clear), off the lakes and off the streets.
 #[must_use]
 pub fn generate_buildings(seed: u64, grids: &[Unit], water: &Water, target: usize) -> BuildingSet {
     let counts = allocate_on_land(target, grids, |g| g.mass / (1.0 + 0.6 * (g.w - 1.0).max(0.0)));
@@ -245,9 +253,8 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], water: &Water, target: usiz
         let mut mine = Vec::with_capacity(count);
         let mut placed = 0;
         let mut budget = count * 80 + 200;
+        let (street_cum, street_len) = cumulative(g.streets.iter().map(|e| dist_m([e[0], e[1]], [e[2], e[3]])));
         while placed < count && budget > 0 {
-            let centre = g.shape.random_point(&mut rng);
-            centres.push(centre);
             let industrial = rng.random::<f64>() < 0.05;
             let urban = rng.random::<f64>() < p_urban;
             let (sx, sy, size) = if industrial {
@@ -257,7 +264,20 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], water: &Water, target: usiz
             } else {
                 (22.0, 18.0, 40)
             };
-            let theta = rng.random_range(0.0..std::f64::consts::PI);
+            // Most clusters line a street (set back from it, rows parallel to it); the others,
+            // and every cluster of a grid without streets, sit anywhere, turned at random.
+            let (centre, theta) = if street_len > 0.0 && rng.random::<f64>() < ALONG_STREETS {
+                let e = g.streets[draw(&street_cum, street_len, rng.random())];
+                let f = rng.random::<f64>();
+                let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
+                let (ex, ey) = ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y);
+                let len = ex.hypot(ey).max(1e-9);
+                let d = (STREET_CLEAR_M + 2.0 * sy) * if rng.random::<bool>() { 1.0 } else { -1.0 };
+                (offset(p0, -ey / len * d, ex / len * d), ey.atan2(ex))
+            } else {
+                (g.shape.random_point(&mut rng), rng.random_range(0.0..std::f64::consts::PI))
+            };
+            centres.push(centre);
             let sigma = f64::from(size).sqrt() / 1.5;
             let normal = Normal::new(0.0, sigma).unwrap_or_else(|_| unreachable!());
             let mut occupied = HashSet::new();
@@ -285,7 +305,8 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], water: &Water, target: usiz
                 let h = rng.random_range(d.h.0..=d.h.1);
                 let th = theta + rng.random_range(-0.02..0.02);
                 let clear = rect(c, w + 2.0, h + 2.0, th);
-                if !g.shape.quad_inside(&clear) || !water.clear_of(&clear) {
+                let off_street = rect(c, w + 2.0 * STREET_CLEAR_M, h + 2.0 * STREET_CLEAR_M, th);
+                if !g.shape.quad_inside(&clear) || !water.clear_of(&clear) || !quad_clear_of(&g.streets, &off_street) {
                     fails += 1;
                     continue;
                 }
@@ -341,7 +362,8 @@ pub async fn write_buildings(conn: &mut PgConnection, grids: &[Unit], set: &Buil
 
 pub const CAMERAS: usize = 10_766;
 
-/// Exactly [`CAMERAS`] cameras at building entrances, along grid edges (roads) and squares.
+/// Exactly [`CAMERAS`] cameras at building entrances, along the roads (a grid's streets, or its
+/// field edges in the country) and on squares.
 pub async fn write_cameras(
     conn: &mut PgConnection,
     seed: u64,
@@ -359,7 +381,8 @@ pub async fn write_cameras(
     let base = chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap_or_default();
     for (gi, (g, &n)) in grids.iter().zip(&counts).enumerate() {
         let mut rng = rng_for(seed, "cameras", &g.code);
-        let lengths: Vec<f64> = g.shape.edges.iter().map(|e| super::geom::dist_m([e[0], e[1]], [e[2], e[3]])).collect();
+        let roads = g.roads();
+        let lengths: Vec<f64> = roads.iter().map(|e| dist_m([e[0], e[1]], [e[2], e[3]])).collect();
         let total_len: f64 = lengths.iter().sum();
         for k in 0..n {
             let r = rng.random::<f64>();
@@ -385,10 +408,10 @@ pub async fn write_cameras(
                     t -= lengths[ei];
                     ei += 1;
                 }
-                let e = g.shape.edges[ei];
+                let e = roads[ei];
                 let f = rng.random_range(0.1..0.9);
                 let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
-                let (ex, ey) = ((e[2] - e[0]) * super::geom::M_PER_DEG_X, (e[3] - e[1]) * super::geom::M_PER_DEG_Y);
+                let (ex, ey) = ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y);
                 let len = ex.hypot(ey);
                 if len > 0.0 {
                     let (nx, ny) = (-ey / len * 4.0, ex / len * 4.0);
@@ -560,8 +583,8 @@ mod tests {
 
     #[test]
     fn people_follow_floor_area() {
-        // A 6-floor 40 × 14 m block: 3,360 m² gross, 61 residents in 23 households.
-        assert_eq!(people(RESIDENTIAL, 6, 40.0, 14.0), (61, 23));
+        // A 6-floor 40 × 14 m block: 3,360 m² gross, 56 residents in 22 households.
+        assert_eq!(people(RESIDENTIAL, 6, 40.0, 14.0), (56, 22));
         assert_eq!(people(RURAL_HOUSE, 2, 12.0, 9.0), (3, 1));
         assert_eq!(people(1, 10, 50.0, 30.0), (0, 0));
     }

@@ -226,7 +226,7 @@ impl Shape {
         if bb[0] < self.bbox[0] || bb[2] > self.bbox[2] || bb[1] < self.bbox[1] || bb[3] > self.bbox[3] {
             return false;
         }
-        self.contains(q[0]) && !self.edges_meet_quad(q, bb)
+        self.contains(q[0]) && !segments_meet_quad(&self.edges, q, bb)
     }
 
     /// True when the convex quadrilateral `q` and the shape share no point: a corner outside,
@@ -237,24 +237,30 @@ impl Shape {
         if bb[2] < self.bbox[0] || bb[0] > self.bbox[2] || bb[3] < self.bbox[1] || bb[1] > self.bbox[3] {
             return true;
         }
-        !self.contains(q[0]) && !self.edges_meet_quad(q, bb)
+        !self.contains(q[0]) && !segments_meet_quad(&self.edges, q, bb)
     }
+}
 
-    /// True when an edge of the shape crosses an edge of `q` (with bounding box `bb`) or has a
-    /// vertex inside it.
-    fn edges_meet_quad(&self, q: &[[f64; 2]; 4], bb: [f64; 4]) -> bool {
-        for e in &self.edges {
-            if e[0].max(e[2]) < bb[0] || e[0].min(e[2]) > bb[2] || e[1].max(e[3]) < bb[1] || e[1].min(e[3]) > bb[3] {
-                continue;
-            }
-            let a = [e[0], e[1]];
-            let b = [e[2], e[3]];
-            if quad_contains(q, a) || (0..4).any(|i| segments_intersect(a, b, q[i], q[(i + 1) % 4])) {
-                return true;
-            }
+/// True when no segment [x1, y1, x2, y2] of `segs` touches the convex quadrilateral `q`.
+#[must_use]
+pub fn quad_clear_of(segs: &[[f64; 4]], q: &[[f64; 2]; 4]) -> bool {
+    !segments_meet_quad(segs, q, quad_bbox(q))
+}
+
+/// True when a segment of `segs` crosses an edge of `q` (with bounding box `bb`) or has an end
+/// inside it.
+fn segments_meet_quad(segs: &[[f64; 4]], q: &[[f64; 2]; 4], bb: [f64; 4]) -> bool {
+    for e in segs {
+        if e[0].max(e[2]) < bb[0] || e[0].min(e[2]) > bb[2] || e[1].max(e[3]) < bb[1] || e[1].min(e[3]) > bb[3] {
+            continue;
         }
-        false
+        let a = [e[0], e[1]];
+        let b = [e[2], e[3]];
+        if quad_contains(q, a) || (0..4).any(|i| segments_intersect(a, b, q[i], q[(i + 1) % 4])) {
+            return true;
+        }
     }
+    false
 }
 
 fn quad_bbox(q: &[[f64; 2]; 4]) -> [f64; 4] {
@@ -318,6 +324,26 @@ fn quad_contains(q: &[[f64; 2]; 4], p: [f64; 2]) -> bool {
         }
     }
     pos == 0 || neg == 0
+}
+
+/// Running sums of `weights`, and their total.
+#[must_use]
+pub fn cumulative(weights: impl Iterator<Item = f64>) -> (Vec<f64>, f64) {
+    let mut acc = 0.0;
+    let cum = weights
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect();
+    (cum, acc)
+}
+
+/// The index drawn by `r` in [0, 1) from running sums `cum` of total `acc`.
+#[must_use]
+pub fn draw(cum: &[f64], acc: f64, r: f64) -> usize {
+    let x = r * acc;
+    cum.partition_point(|&c| c <= x).min(cum.len().saturating_sub(1))
 }
 
 /// Corners of a rectangle centred at `c` (lon/lat), `w`×`h` metres, rotated `theta` radians

@@ -1,6 +1,7 @@
 //! Townships, villages and grids: counts by largest remainder over a density integral, seeds by
-//! weighted rejection sampling, cells by Voronoi clipped to the parent on a 1e-7° grid; a
-//! village's parts of lakes are water grids (see `water`); every level is closed (`closing`).
+//! weighted rejection sampling, cells by Voronoi clipped to the parent on a 1e-7° grid and, in
+//! towns, cut along the streets (see `streets`); a village's parts of lakes are water grids
+//! (see `water`); every level is closed (`closing`).
 
 use std::collections::HashSet;
 
@@ -11,7 +12,7 @@ use sqlx::{PgConnection, Row};
 use super::closing::{self, Units};
 use super::geom::{allocate, dist_m, rng_for, Density, Shape};
 use super::names::place_stem;
-use super::water;
+use super::{streets, water};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -42,7 +43,6 @@ impl Level {
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub code: String,
-    #[allow(dead_code)]
     pub parent: String,
     pub name: String,
     pub shape: Shape,
@@ -53,6 +53,21 @@ pub struct Unit {
     pub label: [f64; 2],
     /// A water grid (a village's part of a lake): nothing is generated on it.
     pub water: bool,
+    /// Grids: the segments [x1, y1, x2, y2] of the streets on the grid (see `streets`).
+    pub streets: Vec<[f64; 4]>,
+}
+
+impl Unit {
+    /// The roads of a grid, where road cameras and traffic incidents go: its streets, or in
+    /// the country (no street) its field edges.
+    #[must_use]
+    pub fn roads(&self) -> &[[f64; 4]] {
+        if self.streets.is_empty() {
+            &self.shape.edges
+        } else {
+            &self.streets
+        }
+    }
 }
 
 struct Seed {
@@ -214,6 +229,9 @@ pub async fn build_level(
     ))
     .execute(&mut *conn)
     .await?;
+    sqlx::query(&format!("create index on {table} using gist (g)")).execute(&mut *conn).await?;
+    let located: Vec<(&str, &str, [f64; 2])> = land.iter().map(|s| (s.parent.as_str(), s.code.as_str(), s.p)).collect();
+    streets::follow(conn, &table, &located).await?;
     if !pieces.is_empty() {
         // Land cells give up the village's water pieces, which become cells of their own.
         let water: Vec<&Seed> = seeds.iter().filter(|s| s.water).collect();
@@ -250,7 +268,6 @@ pub async fn build_level(
                  select f, st_pointonsurface(f) as p from (select (st_dump(st_polygonize(l))).geom as f \
                  from (select st_unaryunion(st_collect(st_boundary(g)), 1e-7) as l from {table}) x) y"
             ),
-            format!("create index on {table} using gist (g)"),
             format!(
                 "create temp table ds_gfix on commit drop as select f.f, coalesce( \
                    (select c.code from {table} c where c.g && f.p and st_intersects(c.g, f.p) order by c.code limit 1), \
@@ -321,6 +338,7 @@ pub async fn build_level(
             mass,
             label: [row.get("lx"), row.get("ly")],
             water: s.water,
+            streets: Vec::new(),
         });
     }
     anyhow::ensure!(out.len() == seeds.len(), "{tag}: {} cells for {} seeds", out.len(), seeds.len());
@@ -349,6 +367,7 @@ pub async fn fetch_units(conn: &mut PgConnection, level: &str, density: &Density
                 w: density.w(label),
                 label,
                 water: false,
+                streets: Vec::new(),
             })
         })
         .collect()

@@ -17,7 +17,7 @@ use citygrid_api::WORKER_STEPS;
 use crate::incidents::{ESCALATION_NOTE, STATUSES};
 
 use super::content::{Building, BuildingSet};
-use super::geom::{ewkb_point, offset, rng_for, M_PER_DEG_X, M_PER_DEG_Y};
+use super::geom::{cumulative, draw, ewkb_point, offset, rng_for, M_PER_DEG_X, M_PER_DEG_Y};
 use super::hierarchy::Unit;
 use super::water::Water;
 use super::{Copier, Detached};
@@ -190,24 +190,6 @@ fn attraction(b: &Building) -> f64 {
 const HOT_SHARE: f64 = 0.12;
 const HOT_SPREAD_M: f64 = 40.0;
 
-/// Running sums of `weights`, and their total.
-fn cumulative(weights: impl Iterator<Item = f64>) -> (Vec<f64>, f64) {
-    let mut acc = 0.0;
-    let cum = weights
-        .map(|w| {
-            acc += w;
-            acc
-        })
-        .collect();
-    (cum, acc)
-}
-
-/// The index drawn by `r` in [0, 1) from running sums `cum` of total `acc`.
-fn draw(cum: &[f64], acc: f64, r: f64) -> usize {
-    let x = r * acc;
-    cum.partition_point(|&c| c <= x).min(cum.len().saturating_sub(1))
-}
-
 fn pick_weighted(w: &[f64], r: f64) -> usize {
     let total: f64 = w.iter().sum();
     let mut x = r * total;
@@ -324,8 +306,8 @@ fn generate_incs(
                 if water.on_land_of(&g.shape, q) {
                     p = q;
                 }
-            } else if cat == TRAFFIC && !g.shape.edges.is_empty() {
-                let e = g.shape.edges[rng.random_range(0..g.shape.edges.len())];
+            } else if cat == TRAFFIC && !g.roads().is_empty() {
+                let e = g.roads()[rng.random_range(0..g.roads().len())];
                 let f = rng.random::<f64>();
                 let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
                 let (ex, ey) = ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y);

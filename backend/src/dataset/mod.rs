@@ -13,9 +13,10 @@ mod geom;
 mod hierarchy;
 mod incidents;
 mod names;
+mod streets;
 mod water;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Instant;
@@ -321,7 +322,7 @@ pub async fn ensure_loaded(pool: &PgPool, opts: &LoadOptions) -> anyhow::Result<
 
 async fn analyze(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
-        "analyze admin_units, grids, grid_versions, grid_workers, buildings, cameras, mediation_rooms, mediators, \
+        "analyze admin_units, towns, streets, grids, grid_versions, grid_workers, buildings, cameras, mediation_rooms, mediators, \
          incidents, incident_events, dataset_meta",
     )
     .execute(pool)
@@ -347,12 +348,21 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     let density = Density { seats: districts.iter().map(|d| d.label).collect(), water };
     let bar = ph.bar("hierarchy", (TOTAL_NODES - 1 - districts.len() + GRIDS) as u64);
     let counties = hierarchy::fetch_units(conn, "county", &density).await?;
+    // Streets first (the urban towns', then each township's market town): every level below
+    // is cut along them.
+    let mut street_names = HashSet::new();
+    let city = counties.first().map(|c| c.parent.clone()).unwrap_or_default();
+    let urban = streets::urban_towns(&counties, &city);
+    let mut street_count = streets::lay(conn, seed, &urban, &mut street_names).await?;
     let townships = hierarchy::build_level(conn, seed, &density, &counties, TOWNSHIPS, Level::Township).await?;
     bar.inc(townships.len() as u64);
+    let markets = streets::market_towns(&townships, &urban);
+    street_count += streets::lay(conn, seed, &markets, &mut street_names).await?;
     let villages_n = TOTAL_NODES - 1 - counties.len() - TOWNSHIPS;
     let villages = hierarchy::build_level(conn, seed, &density, &townships, villages_n, Level::Village).await?;
     bar.inc(villages.len() as u64);
-    let grids = hierarchy::build_level(conn, seed, &density, &villages, GRIDS, Level::Grid).await?;
+    let mut grids = hierarchy::build_level(conn, seed, &density, &villages, GRIDS, Level::Grid).await?;
+    streets::of_grids(conn, &mut grids).await?;
     // Parents become exact unions of their children, so every level is one partition.
     for sql in [
         "update admin_units u set geom = x.g from (select village_code as code, \
@@ -376,6 +386,9 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     bar.inc(grids.len() as u64);
     counts.push(("admin_units", (1 + counties.len() + townships.len() + villages.len()) as u64));
     counts.push(("grids", grids.len() as u64));
+    let towns: i64 = sqlx::query_scalar("select count(*) from towns").fetch_one(&mut *conn).await?;
+    counts.push(("towns", towns as u64));
+    counts.push(("streets", street_count));
     ph.done("hierarchy", &bar);
 
     let bar = ph.bar("people", (GRIDS + MEDIATORS) as u64);
@@ -443,8 +456,10 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
 
 /// (table, ordered select of its content). Geometries as ST_AsBinary; generated columns and
 /// bookkeeping are left out.
-const HASHED: [(&str, &str); 10] = [
+const HASHED: [(&str, &str); 12] = [
     ("admin_units", "select code, level, name, name_en, parent_code, centre, st_asbinary(geom), st_asbinary(label_point) from admin_units order by code"),
+    ("towns", "select key, name, kind, st_asbinary(geom) from towns order by key"),
+    ("streets", "select id, town_key, kind, name, st_asbinary(geom) from streets order by id"),
     ("grids", "select code, village_code, name, colour, created_at, retired_at from grids order by code"),
     ("grid_versions", "select grid_code, version, valid_from, valid_to, st_asbinary(geom) from grid_versions order by grid_code, version"),
     ("grid_workers", "select employee_no, grid_code, rank, name, phone from grid_workers order by employee_no"),

@@ -40,6 +40,7 @@ const GENERATOR_SOURCES: &[(&str, &str)] = &[
     ("hierarchy.rs", include_str!("../dataset/hierarchy.rs")),
     ("incidents.rs", include_str!("../dataset/incidents.rs")),
     ("names.rs", include_str!("../dataset/names.rs")),
+    ("streets.rs", include_str!("../dataset/streets.rs")),
     ("water.rs", include_str!("../dataset/water.rs")),
     // The generator colours its grids with the planning engine's recolouring.
     ("../planning/colour.rs", include_str!("../planning/colour.rs")),

@@ -20,6 +20,8 @@ pub enum Shape {
     Line,
     ThickLine,
     DashedLine,
+    /// A road: a light band with a dark casing.
+    Road,
     Fill,
     /// A solid dot.
     Dot,
@@ -39,6 +41,7 @@ impl Shape {
             Shape::Line => "line",
             Shape::ThickLine => "line thick",
             Shape::DashedLine => "line dashed",
+            Shape::Road => "road",
             Shape::Fill => "fill",
             Shape::Dot => "dot",
             Shape::Ring => "ring",
@@ -108,6 +111,7 @@ pub fn base_entries() -> Vec<Entry> {
             ..entry(k(Key::LegendWater), Shape::Fill, symbology::WATER, "grids-fill", "fill-color")
         },
         entry(k(Key::GroupBuildings), Shape::Fill, symbology::BUILDING_FILL, "buildings-fill", "fill-color"),
+        entry(k(Key::GroupStreets), Shape::Road, symbology::STREET_LINE, "streets-line", "line-color"),
     ];
     v.extend(statuses(Key::Camera, Shape::Dot, &symbology::CAMERA_STATUS, "cameras-circle", "circle-color"));
     v.extend(statuses(Key::Incident, Shape::Dot, &symbology::INCIDENT_OPEN, "incidents-circle", "circle-color"));
@@ -130,6 +134,7 @@ pub fn swatch(group: Group) -> (&'static str, &'static str) {
         Group::Villages => (Shape::DashedLine.class(), symbology::VILLAGE_LINE),
         Group::Grids => (Shape::Fill.class(), symbology::GRID_FILLS[0]),
         Group::Buildings => (Shape::Fill.class(), symbology::BUILDING_FILL),
+        Group::Streets => (Shape::Road.class(), symbology::STREET_LINE),
         Group::Cameras => (Shape::Dot.class(), symbology::CAMERA_STATUS[0].colour),
         Group::Incidents => (Shape::Dot.class(), symbology::INCIDENT_OPEN[0].colour),
     }

@@ -32,17 +32,19 @@ pub enum Group {
     Villages,
     Grids,
     Buildings,
+    Streets,
     Cameras,
     Incidents,
 }
 
 impl Group {
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; 8] = [
         Group::Counties,
         Group::Townships,
         Group::Villages,
         Group::Grids,
         Group::Buildings,
+        Group::Streets,
         Group::Cameras,
         Group::Incidents,
     ];
@@ -56,6 +58,7 @@ impl Group {
             Group::Villages => "villages",
             Group::Grids => "grids",
             Group::Buildings => "buildings",
+            Group::Streets => "streets",
             Group::Cameras => "cameras",
             Group::Incidents => "incidents",
         }
@@ -74,6 +77,7 @@ impl Group {
             Group::Villages => Key::GroupVillages,
             Group::Grids => Key::GroupGrids,
             Group::Buildings => Key::GroupBuildings,
+            Group::Streets => Key::GroupStreets,
             Group::Cameras => Key::GroupCameras,
             Group::Incidents => Key::GroupIncidents,
         }
