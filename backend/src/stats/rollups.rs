@@ -4,8 +4,9 @@
 //!
 //! Statement-level triggers on `incidents` keep them equal to what a full recomputation from
 //! the raw rows gives, in the same transaction as the change: registration, transitions to and
-//! from `duplicate`, deletions, re-routing by a plan and bulk loads all go through them, so no
-//! code path can forget to update them. [`rebuild`] recomputes them from scratch from the same
+//! from `duplicate`, deletions and re-routing by a plan all go through them, so no code path
+//! can forget to update them (the dataset load alone turns them off for its COPY and calls
+//! [`rebuild_in`] at its end). [`rebuild`] recomputes them from scratch from the same
 //! fact definitions, set-based: the finest rows once from the incidents, every coarser level
 //! and period from the finer rows (`citygrid rollups rebuild`); the tests compare it with the
 //! trigger path and with SQL over the raw rows.
@@ -13,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 /// The rollup tables, for reports and for comparing a maintained state with a rebuilt one.
 pub const TABLES: [&str; 6] = [
@@ -48,8 +49,7 @@ impl std::fmt::Display for RebuildReport {
 pub async fn rebuild(pool: &PgPool) -> anyhow::Result<RebuildReport> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
-    sqlx::query("select stats.rebuild_heat()").execute(&mut *tx).await.context("rebuilding the heat rollups")?;
-    sqlx::query("select stats.rebuild_units()").execute(&mut *tx).await.context("rebuilding the unit cube")?;
+    rebuild_in(&mut tx).await?;
     let mut rows = Vec::new();
     for table in TABLES {
         let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *tx).await?;
@@ -57,4 +57,12 @@ pub async fn rebuild(pool: &PgPool) -> anyhow::Result<RebuildReport> {
     }
     tx.commit().await?;
     Ok(RebuildReport { rows, took: started.elapsed() })
+}
+
+/// Recomputes every rollup from the raw incidents and buildings inside the caller's transaction
+/// (the bulk load's, whose COPY leaves the triggers off).
+pub async fn rebuild_in(conn: &mut PgConnection) -> anyhow::Result<()> {
+    sqlx::query("select stats.rebuild_heat()").execute(&mut *conn).await.context("rebuilding the heat rollups")?;
+    sqlx::query("select stats.rebuild_units()").execute(&mut *conn).await.context("rebuilding the unit cube")?;
+    Ok(())
 }
