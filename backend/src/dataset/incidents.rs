@@ -250,6 +250,101 @@ pub async fn generate(
     Ok(Generated { incs, sla, workers })
 }
 
+/// A planted burst (documented in `data/README.md` for the demo): `cases` extra incidents of
+/// one category within `hours`, ending `ends_days_before_end` days before the period's end,
+/// around (σ [`HOT_SPREAD_M`]) a building of kind `site` drawn at random: what the hotspot
+/// early warning must find in the last week.
+#[derive(Debug, Clone, Copy)]
+pub struct Burst {
+    /// Index into [`CATS`].
+    pub category: u8,
+    /// Index into `content::KINDS`.
+    pub site: u8,
+    pub cases: usize,
+    pub hours: f64,
+    pub ends_days_before_end: f64,
+}
+
+impl Burst {
+    /// When it happens: [from, to) in Unix seconds.
+    #[must_use]
+    pub fn span(&self) -> (i64, i64) {
+        let to = PERIOD_END - (self.ends_days_before_end * 86_400.0) as i64;
+        (to - (self.hours * 3600.0) as i64, to)
+    }
+}
+
+/// Neighbour disputes flaring up for three days at an estate (a renovation, a parking
+/// quarrel), a wave of environment complaints for two days at a shop (a market's waste), a
+/// crowd alarm of one evening (18:00–24:00) at a public building.
+pub const BURSTS: [Burst; 3] = [
+    Burst { category: 0, site: 0, cases: 45, hours: 72.0, ends_days_before_end: 0.5 },
+    Burst { category: 11, site: 1, cases: 40, hours: 48.0, ends_days_before_end: 2.0 },
+    Burst { category: 9, site: 3, cases: 30, hours: 6.0, ends_days_before_end: 3.0 },
+];
+
+/// What a case's life is drawn from: handling times per category × priority, the closing
+/// delay, the SLA deadlines.
+struct Lives<'a> {
+    handling: Vec<[LogNormal<f64>; 4]>,
+    close: LogNormal<f64>,
+    sla: &'a Sla,
+}
+
+impl<'a> Lives<'a> {
+    fn new(sla: &'a Sla) -> Self {
+        let ln = |median_h: f64, s: f64| LogNormal::new((median_h * 3600.0).ln(), s).unwrap_or_else(|_| unreachable!());
+        let handling = HANDLING_HOURS.iter().map(|h| PRIORITY_FACTOR.map(|f| ln(h * f, HANDLING_SIGMA))).collect();
+        Self { handling, close: ln(12.0, 0.8), sla }
+    }
+
+    /// A case of category `cat` reported at `t` at `p` in grid `grid`: its source, priority,
+    /// steps, status and escalations.
+    fn case(&self, rng: &mut impl Rng, t: i64, cat: u8, grid: u32, p: [f64; 2]) -> Inc {
+        let src = match kind(cat) {
+            0 => [4u8, 0, 1, 2][pick_weighted(&[35.0, 30.0, 25.0, 10.0], rng.random())],
+            1 => [3u8, 1, 0][pick_weighted(&[60.0, 20.0, 20.0], rng.random())],
+            _ => [0u8, 2, 1, 4][pick_weighted(&[40.0, 30.0, 25.0, 5.0], rng.random())],
+        };
+        let prio = match cat {
+            7 => 1,
+            6..=9 => rng.random_range(1..=2),
+            0..=5 | 12 => rng.random_range(2..=3),
+            _ => rng.random_range(3..=4),
+        };
+        // Handling: resolved after the drawn time; assigned, accepted and started within
+        // its first third, each at least a second after the one before.
+        let d = self.handling[cat as usize][prio as usize - 1].sample(rng) as i64 + 60;
+        let mut steps = [0i64; 5];
+        let mut f = 0.0;
+        let mut prev = t;
+        for step in steps.iter_mut().take(3) {
+            f += rng.random_range(0.02..0.1);
+            prev = (t + (d as f64 * f) as i64).max(prev + 1);
+            *step = prev;
+        }
+        steps[3] = t + d;
+        steps[4] = steps[3] + self.close.sample(rng) as i64 + 60;
+        let (status, esc, escalated) = life(t, &steps, &self.sla[cat as usize][prio as usize - 1]);
+        Inc {
+            t,
+            cat,
+            src,
+            prio,
+            status,
+            esc,
+            steps,
+            escalated,
+            dup_at: rng.random_range(0.05..0.9),
+            grid,
+            p,
+            dup: 0,
+            tmpl: rng.random_range(0..TEMPLATES[cat as usize].len()) as u8,
+            dup_candidate: rng.random::<f64>() < 0.02,
+        }
+    }
+}
+
 fn generate_incs(
     seed: u64,
     days: u32,
@@ -268,11 +363,10 @@ fn generate_incs(
     let spread = Normal::new(0.0, HOT_SPREAD_M).unwrap_or_else(|_| unreachable!());
     let chunk = 50_000;
     let mut out = Vec::with_capacity(n);
-    let ln = |median_h: f64, s: f64| LogNormal::new((median_h * 3600.0).ln(), s).unwrap_or_else(|_| unreachable!());
-    let handling: Vec<[LogNormal<f64>; 4]> =
-        HANDLING_HOURS.iter().map(|h| PRIORITY_FACTOR.map(|f| ln(h * f, HANDLING_SIGMA))).collect();
-    let close = ln(12.0, 0.8);
+    let lives = Lives::new(sla);
     let hours_w = HOURS;
+    // The planted bursts are part of the `n`.
+    let n = n - BURSTS.iter().map(|b| b.cases).sum::<usize>();
     for ci in 0..n.div_ceil(chunk) {
         let mut rng = rng_for(seed, "incidents", &ci.to_string());
         for _ in 0..chunk.min(n - ci * chunk) {
@@ -330,48 +424,22 @@ fn generate_incs(
                     p = q;
                 }
             }
-            let kind = kind(cat);
-            let src = match kind {
-                0 => [4u8, 0, 1, 2][pick_weighted(&[35.0, 30.0, 25.0, 10.0], rng.random())],
-                1 => [3u8, 1, 0][pick_weighted(&[60.0, 20.0, 20.0], rng.random())],
-                _ => [0u8, 2, 1, 4][pick_weighted(&[40.0, 30.0, 25.0, 5.0], rng.random())],
-            };
-            let prio = match cat {
-                7 => 1,
-                6..=9 => rng.random_range(1..=2),
-                0..=5 | 12 => rng.random_range(2..=3),
-                _ => rng.random_range(3..=4),
-            };
-            // Handling: resolved after the drawn time; assigned, accepted and started within
-            // its first third, each at least a second after the one before.
-            let d = handling[cat as usize][prio as usize - 1].sample(&mut rng) as i64 + 60;
-            let mut steps = [0i64; 5];
-            let mut f = 0.0;
-            let mut prev = t;
-            for step in steps.iter_mut().take(3) {
-                f += rng.random_range(0.02..0.1);
-                prev = (t + (d as f64 * f) as i64).max(prev + 1);
-                *step = prev;
-            }
-            steps[3] = t + d;
-            steps[4] = steps[3] + close.sample(&mut rng) as i64 + 60;
-            let (status, esc, escalated) = life(t, &steps, &sla[cat as usize][prio as usize - 1]);
-            out.push(Inc {
-                t,
-                cat,
-                src,
-                prio,
-                status,
-                esc,
-                steps,
-                escalated,
-                dup_at: rng.random_range(0.05..0.9),
-                grid: b.grid,
-                p,
-                dup: 0,
-                tmpl: rng.random_range(0..TEMPLATES[cat as usize].len()) as u8,
-                dup_candidate: rng.random::<f64>() < 0.02,
-            });
+            out.push(lives.case(&mut rng, t, cat, b.grid, p));
+        }
+    }
+    for (k, burst) in BURSTS.iter().enumerate() {
+        let mut rng = rng_for(seed, "bursts", &k.to_string());
+        let sites: Vec<&Building> = set.buildings.iter().filter(|b| b.kind == burst.site).collect();
+        // (A city without a building of the kind has the burst at a hot site.)
+        let b =
+            sites.get(rng.random_range(0..sites.len().max(1))).copied().unwrap_or(&set.buildings[hot[k % hot.len()]]);
+        let g = &grids[b.grid as usize];
+        let (from, to) = burst.span();
+        for _ in 0..burst.cases {
+            let t = rng.random_range(from..to);
+            let q = offset(b.centre, spread.sample(&mut rng), spread.sample(&mut rng));
+            let p = if water.on_land_of(&g.shape, q) { q } else { b.centre };
+            out.push(lives.case(&mut rng, t, burst.category, b.grid, p));
         }
     }
     out.sort_by(|a, b| a.t.cmp(&b.t).then(a.grid.cmp(&b.grid)).then(a.cat.cmp(&b.cat)).then(a.p[0].total_cmp(&b.p[0])));

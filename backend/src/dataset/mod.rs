@@ -30,7 +30,7 @@ use sqlx::{PgConnection, PgPool, Row};
 pub use content::{CAMERAS, MEDIATORS, TOTAL_RESIDENTS, VILLAGE_MEDIATION_ROOMS};
 use geom::Density;
 use hierarchy::Level;
-pub use incidents::{CATS as CATEGORIES, HANDLING_HOURS, PRIORITY_FACTOR};
+pub use incidents::{Burst, BURSTS, CATS as CATEGORIES, HANDLING_HOURS, PRIORITY_FACTOR};
 
 /// Fixed instant for versions and creation stamps (determinism: never `now()`): the start of
 /// the longest incident history (`Scale::Full`, a year before [`GENERATED_UNTIL`]), so no
