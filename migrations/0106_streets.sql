@@ -18,6 +18,7 @@ create table streets (
     geom geometry(MultiLineString, 4326) not null
 );
 create index streets_geom on streets using gist (geom);
+insert into layer_versions (layer) values ('streets') on conflict do nothing;
 alter table streets add column geom_3857 geometry(MultiLineString, 3857)
     generated always as (st_transform(geom, 3857)) stored;
 create index streets_geom_3857 on streets using gist (geom_3857);

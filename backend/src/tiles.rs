@@ -538,7 +538,11 @@ pub fn style(origin: &str, versions: &BTreeMap<String, i64>, heat_tiles: &str, h
                 "layout": { "line-join": "round", "line-cap": "round" },
                 "paint": {
                     "line-color": symbology::STREET_LINE,
-                    "line-width": ["match", ["get", "kind"], "arterial", zoom_width(12, 1.0, 17, 9.0), zoom_width(14, 0.8, 17, 5.0)],
+                    // Arterials 1 → 9 px from z12 to z17, local streets (from z14) 0.8 → 5 px.
+                    "line-width": ["interpolate", ["linear"], ["zoom"],
+                        12, ["match", ["get", "kind"], "arterial", 1.0, 0.0],
+                        14, ["match", ["get", "kind"], "arterial", 4.2, 0.8],
+                        17, ["match", ["get", "kind"], "arterial", 9.0, 5.0]],
                 },
             }),
         ),

@@ -213,6 +213,7 @@ fn expected_fields(layer: &str) -> &'static [&'static str] {
         "counties" | "townships" | "villages" => &["code", "name", "name_en"],
         "grids" => &["code", "name", "village_code", "colour", "version"],
         "buildings" => &["id", "kind", "floors", "grid_code"],
+        "streets" => &["id", "kind", "name"],
         "cameras" | "coverage" => &["id", "code", "kind", "status", "heading_deg", "fov_deg", "range_m"],
         "incidents" => &["id", "category", "status", "priority"],
         "coverage_buildings" => &["id", "residents", "covered", "covered_occluded"],
