@@ -447,6 +447,8 @@ async fn load_in(conn: &mut PgConnection, opts: &LoadOptions) -> anyhow::Result<
     // The COPY left the incidents' statement triggers off (`Detached`): the rollups they keep
     // are computed once from the loaded rows, with the same fact definitions.
     let bar = ph.bar("rollups", 1);
+    // Statistics first: the rebuild's plans need the row counts of the tables just filled.
+    sqlx::query("analyze incidents, buildings, grids").execute(&mut *conn).await?;
     crate::stats::rollups::rebuild_in(conn).await?;
     ph.done("rollups", &bar);
 
