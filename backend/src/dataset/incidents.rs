@@ -366,7 +366,7 @@ fn generate_incs(
     let lives = Lives::new(sla);
     let hours_w = HOURS;
     // The planted bursts are part of the `n`.
-    let n = n - BURSTS.iter().map(|b| b.cases).sum::<usize>();
+    let n = n.saturating_sub(BURSTS.iter().map(|b| b.cases).sum::<usize>());
     for ci in 0..n.div_ceil(chunk) {
         let mut rng = rng_for(seed, "incidents", &ci.to_string());
         for _ in 0..chunk.min(n - ci * chunk) {
