@@ -46,12 +46,13 @@ pub fn payload_table(payload: &str) -> &str {
     payload.split_once(':').map_or(payload, |(t, _)| t)
 }
 
-/// Adds one to the version of each of `layers`, in one statement: on a pool, or inside the
-/// transaction that changed the data (every edit bumps its layers with it, atomically).
+/// Adds one to the version of each of `layers` (once, however often it is named), in one
+/// statement: on a pool, or inside the transaction that changed the data (every edit bumps its
+/// layers with it, atomically).
 pub async fn bump<'e, S: AsRef<str> + Sync>(ex: impl PgExecutor<'e>, layers: &[S]) -> sqlx::Result<()> {
     let layers: Vec<&str> = layers.iter().map(AsRef::as_ref).collect();
     sqlx::query(
-        "insert into layer_versions (layer, version) select unnest($1::text[]), 2
+        "insert into layer_versions (layer, version) select distinct l, 2 from unnest($1::text[]) as l
          on conflict (layer) do update set version = layer_versions.version + 1",
     )
     .bind(layers)
