@@ -130,6 +130,10 @@ test('Hongze Lake is drawn as water', { timeout: 90_000 }, async () => {
 
 test('the streets of the city centre are drawn, with their names', { timeout: 90_000 }, async () => {
   const { page } = session;
+  // On the Planning page: the leader's own workspace tints the map with the incidents' heat.
+  const home = await page.locator('.tab.active').getAttribute('data-tab');
+  await page.locator('.tab[data-tab=planning]').click();
+  await page.locator('.tab-panel[data-tab=planning]').waitFor();
   await jumpAndSettle(page, CITY_CENTRE, 15);
   const box = await mapBox(page);
   const { path, buf } = await screenshot(page, 'map-streets', { clip: box });
@@ -143,4 +147,6 @@ test('the streets of the city centre are drawn, with their names', { timeout: 90
   // Streets 170-220 m apart, 2-6 px wide at z15 (~4 m per pixel): several percent of the view.
   assert.ok(share > 0.03, `streets cover ${(share * 100).toFixed(1)}% of the city centre`);
   assert.ok(names.length > 0 && names.every((n) => /[路街]$/.test(n)), `street names drawn: ${names.slice(0, 10)}`);
+  await page.locator(`.tab[data-tab=${home}]`).click();
+  await page.locator(`.tab-panel[data-tab=${home}]`).waitFor();
 });
