@@ -9,8 +9,7 @@ use rand_distr::{Distribution, Normal};
 use sqlx::{PgConnection, Row};
 
 use super::geom::{
-    allocate, bearing, cumulative, dist_m, draw, ewkb_point, ewkb_quad, offset, quad_clear_of, rect, rng_for,
-    M_PER_DEG_X, M_PER_DEG_Y,
+    allocate, along, bearing, cumulative, dist_m, draw, ewkb_point, ewkb_quad, offset, quad_clear_of, rect, rng_for,
 };
 use super::hierarchy::Unit;
 use super::names::{person, phone};
@@ -269,8 +268,7 @@ pub fn generate_buildings(seed: u64, grids: &[Unit], water: &Water, target: usiz
             let (centre, theta) = if street_len > 0.0 && rng.random::<f64>() < ALONG_STREETS {
                 let e = g.streets[draw(&street_cum, street_len, rng.random())];
                 let f = rng.random::<f64>();
-                let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
-                let (ex, ey) = ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y);
+                let (p0, (ex, ey)) = along(e, f);
                 let len = ex.hypot(ey).max(1e-9);
                 let d = (STREET_CLEAR_M + 2.0 * sy) * if rng.random::<bool>() { 1.0 } else { -1.0 };
                 (offset(p0, -ey / len * d, ex / len * d), ey.atan2(ex))
@@ -410,8 +408,7 @@ pub async fn write_cameras(
                 }
                 let e = roads[ei];
                 let f = rng.random_range(0.1..0.9);
-                let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
-                let (ex, ey) = ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y);
+                let (p0, (ex, ey)) = along(e, f);
                 let len = ex.hypot(ey);
                 if len > 0.0 {
                     let (nx, ny) = (-ey / len * 4.0, ex / len * 4.0);

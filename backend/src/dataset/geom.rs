@@ -326,6 +326,13 @@ fn quad_contains(q: &[[f64; 2]; 4], p: [f64; 2]) -> bool {
     pos == 0 || neg == 0
 }
 
+/// The point a fraction `f` along the segment `e` [x1, y1, x2, y2], and the segment's direction
+/// in metres (east, north): where road cameras, traffic incidents and street-side buildings go.
+#[must_use]
+pub fn along(e: [f64; 4], f: f64) -> ([f64; 2], (f64, f64)) {
+    ([e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f], ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y))
+}
+
 /// Running sums of `weights`, and their total.
 #[must_use]
 pub fn cumulative(weights: impl Iterator<Item = f64>) -> (Vec<f64>, f64) {

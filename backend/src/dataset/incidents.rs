@@ -17,7 +17,7 @@ use citygrid_api::WORKER_STEPS;
 use crate::incidents::{ESCALATION_NOTE, STATUSES};
 
 use super::content::{Building, BuildingSet};
-use super::geom::{cumulative, draw, ewkb_point, offset, rng_for, M_PER_DEG_X, M_PER_DEG_Y};
+use super::geom::{along, cumulative, draw, ewkb_point, offset, rng_for};
 use super::hierarchy::Unit;
 use super::water::Water;
 use super::{Copier, Detached};
@@ -403,8 +403,7 @@ fn generate_incs(
             } else if cat == TRAFFIC && !g.roads().is_empty() {
                 let e = g.roads()[rng.random_range(0..g.roads().len())];
                 let f = rng.random::<f64>();
-                let p0 = [e[0] + (e[2] - e[0]) * f, e[1] + (e[3] - e[1]) * f];
-                let (ex, ey) = ((e[2] - e[0]) * M_PER_DEG_X, (e[3] - e[1]) * M_PER_DEG_Y);
+                let (p0, (ex, ey)) = along(e, f);
                 let len = ex.hypot(ey);
                 if len > 0.0 {
                     let d = rng.random_range(3.0..8.0);
